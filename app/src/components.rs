@@ -1,0 +1,120 @@
+//! Small building blocks of the console: confirmation dialog, alerts, empty states.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::api::SessionView;
+use crate::error::AppError;
+
+/// The session the console layout loaded; every page below it reads it from context.
+pub fn current_session() -> SessionView {
+    use_context::<SessionView>().unwrap_or(SessionView {
+        csrf: String::new(),
+        me: None,
+    })
+}
+
+/// The hidden CSRF field every state-changing form carries.
+#[component]
+pub fn CsrfField() -> impl IntoView {
+    let csrf = current_session().csrf;
+    view! { <input type="hidden" name="csrf" value=csrf/> }
+}
+
+/// Shows the error of the last run of an action, if it failed.
+#[component]
+pub fn ActionError<T, V>(value: V) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    move || match value.get() {
+        Some(Err(e)) => Some(view! {
+            <div class="alert alert-danger" role="alert">{e.to_string()}</div>
+        }),
+        _ => None,
+    }
+}
+
+/// A modal confirmation dialog: Escape or Cancel closes it, the confirm button gets the focus.
+#[component]
+pub fn ConfirmDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] title: String,
+    #[prop(into)] message: String,
+    #[prop(into)] confirm_label: String,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    let confirm_ref = NodeRef::<html::Button>::new();
+    Effect::new(move |_| {
+        if open.get() {
+            if let Some(button) = confirm_ref.get() {
+                let _ = button.focus();
+            }
+        }
+    });
+    view! {
+        <div
+            class="modal-backdrop"
+            class:hidden=move || !open.get()
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    open.set(false);
+                }
+            }
+        >
+            <div class="modal" role="dialog" aria-modal="true" aria-label=title.clone()>
+                <h2 class="modal-title">{title.clone()}</h2>
+                <p>{message}</p>
+                <div class="modal-actions">
+                    <button
+                        type="button"
+                        class="btn btn-danger"
+                        node_ref=confirm_ref
+                        on:click=move |_| {
+                            open.set(false);
+                            on_confirm.run(());
+                        }
+                    >
+                        {confirm_label}
+                    </button>
+                    <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>
+                        "Cancel"
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// A modal that holds a form; Escape closes it.
+#[component]
+pub fn FormDialog(open: RwSignal<bool>, #[prop(into)] title: String, children: Children) -> impl IntoView {
+    view! {
+        <div
+            class="modal-backdrop"
+            class:hidden=move || !open.get()
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    open.set(false);
+                }
+            }
+        >
+            <div class="modal" role="dialog" aria-modal="true" aria-label=title.clone()>
+                <h2 class="modal-title">{title.clone()}</h2>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// An empty state: a title, a line of help, and an optional action.
+#[component]
+pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] help: String) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h3>{title}</h3>
+            <p>{help}</p>
+        </div>
+    }
+}

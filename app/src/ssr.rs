@@ -1,0 +1,173 @@
+//! Server-side plumbing of the console: shared context, session keys, authorisation and audit.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use keyward_credentials::operator::Role;
+use keyward_credentials::secret::SecretString;
+use keyward_store::operators::{self, Operator};
+use keyward_store::{events, Db, StoreError};
+use leptos::prelude::*;
+use tower_sessions::Session;
+
+use crate::error::{AppError, STALE};
+
+/// Everything a server function needs, provided as Leptos context by the server.
+#[derive(Clone)]
+pub struct AppContext {
+    pub db: Db,
+    pub settings: Arc<ConsoleSettings>,
+    /// The one-time setup token printed at start-up while no operator exists.
+    pub setup_token: Arc<Mutex<Option<SecretString>>>,
+}
+
+/// Console settings derived from the server's configuration.
+#[derive(Clone, Debug)]
+pub struct ConsoleSettings {
+    /// Base URL operators and clients use, without a trailing slash.
+    pub public_url: String,
+    /// A session ends this many seconds after sign-in, however active.
+    pub session_absolute_secs: i64,
+}
+
+/// Keys of the values Keyward keeps in an operator's session.
+pub mod keys {
+    pub const OPERATOR: &str = "operator_id";
+    pub const CSRF: &str = "csrf";
+    pub const SIGNED_IN_AT: &str = "signed_in_at";
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Logs an internal failure and hides it from the caller.
+pub fn internal(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "internal error in a server function");
+    AppError::Internal
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound("The requested item".into()),
+            StoreError::Conflict(msg) => AppError::Conflict(msg.to_string()),
+            StoreError::Stale => AppError::Conflict(STALE.into()),
+            other => internal(other),
+        }
+    }
+}
+
+/// Maps a store `NotFound` to a message naming what was missing.
+pub fn not_found(what: impl Into<String>) -> impl FnOnce(StoreError) -> AppError {
+    let what = what.into();
+    move |e| match e {
+        StoreError::NotFound => AppError::NotFound(what),
+        other => other.into(),
+    }
+}
+
+pub fn context() -> Result<AppContext, AppError> {
+    use_context::<AppContext>().ok_or_else(|| internal("AppContext is not provided"))
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| internal(format!("session layer missing: {e:?}")))
+}
+
+/// The operator signed in to `session`, if the session is still valid: not past its absolute
+/// lifetime, and the operator still exists and is enabled. An invalid session is emptied.
+pub async fn signed_in(ctx: &AppContext, session: &Session) -> Result<Option<Operator>, AppError> {
+    let Some(id) = session.get::<String>(keys::OPERATOR).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let at = session
+        .get::<i64>(keys::SIGNED_IN_AT)
+        .await
+        .map_err(internal)?
+        .unwrap_or(0);
+    if now() - at >= ctx.settings.session_absolute_secs {
+        session.flush().await.map_err(internal)?;
+        return Ok(None);
+    }
+    match operators::get(&ctx.db, &id).await {
+        Ok(op) if !op.disabled => Ok(Some(op)),
+        Ok(_) | Err(StoreError::NotFound) => {
+            session.flush().await.map_err(internal)?;
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks the CSRF token of a state-changing call against the session's.
+pub async fn check_csrf(session: &Session, token: &str) -> Result<(), AppError> {
+    let expected = session
+        .get::<String>(keys::CSRF)
+        .await
+        .map_err(internal)?;
+    match expected.map(SecretString::new) {
+        Some(expected) if !token.is_empty() && expected.ct_eq(token) => Ok(()),
+        _ => Err(AppError::Csrf),
+    }
+}
+
+/// The first step of every server function: the caller is signed in, sent this session's CSRF
+/// token (for state-changing calls: `csrf` is `Some`), and holds at least `required`.
+pub async fn authorize(
+    required: Role,
+    csrf: Option<&str>,
+) -> Result<(AppContext, Operator), AppError> {
+    let ctx = context()?;
+    let session = session().await?;
+    let op = signed_in(&ctx, &session)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if let Some(token) = csrf {
+        check_csrf(&session, token).await?;
+    }
+    if !op.role.allows(required) {
+        tracing::warn!(operator = %op.username, role = op.role.as_str(), required = required.as_str(), "refused: role too low");
+        return Err(AppError::Forbidden);
+    }
+    Ok((ctx, op))
+}
+
+/// Records an admin event. `details` must never hold a secret value.
+pub async fn audit(
+    ctx: &AppContext,
+    actor: &Operator,
+    realm_id: Option<&str>,
+    client_row_id: Option<&str>,
+    operation: &str,
+    resource_path: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    let ip = leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+        .await
+        .ok()
+        .map(|c| c.0.ip().to_string());
+    let details = details.to_string();
+    events::record(
+        &ctx.db,
+        &events::NewEvent {
+            at: now(),
+            actor: &actor.username,
+            realm_id,
+            client_row_id,
+            operation,
+            resource_path,
+            details: &details,
+            ip: ip.as_deref(),
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! Operator sign-in, sign-out and first-admin setup: plain HTML form posts with a CSRF token.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use keyward_app::ssr::{check_csrf, keys};
+use keyward_credentials::names;
+use keyward_credentials::password;
+use keyward_credentials::secret::SecretString;
+use keyward_credentials::token::random_token;
+use keyward_store::{operators, StoreError};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::{now, AppState};
+
+/// Failed sign-ins after which an account is locked.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCK_SECS: i64 = 15 * 60;
+/// Where an operator lands after signing in.
+pub const HOME: &str = "/console/master/clients";
+
+/// The caller's IP address when the server runs with connect info (absent in `oneshot` tests).
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// A small HTML page for answers that are not redirects.
+fn page(status: StatusCode, message: &str, link: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Keyward</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/keyward.css\"></head><body><div class=\"login-page\">\
+         <div class=\"login-card\"><h1 class=\"brand\">Keyward</h1><p role=\"alert\">{message}</p>\
+         <a href=\"{link}\">Back</a></div></div></body></html>"
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn csrf_refused(link: &str) -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "The form's security token is missing or stale. Go back, reload the page and try again.",
+        link,
+    )
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "sign-in failed internally");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on the server. It has been logged.",
+        "/login",
+    )
+}
+
+/// Starts a fresh authenticated session for `operator_id`: new session id, new CSRF token.
+async fn start_session(session: &Session, operator_id: &str) -> Result<(), Response> {
+    session.cycle_id().await.map_err(internal)?;
+    session
+        .insert(keys::OPERATOR, operator_id)
+        .await
+        .map_err(internal)?;
+    session
+        .insert(keys::SIGNED_IN_AT, now())
+        .await
+        .map_err(internal)?;
+    session
+        .insert(
+            keys::CSRF,
+            random_token(&mut rand::rngs::OsRng, 32).expose(),
+        )
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+async fn verify_off_runtime(password: SecretString, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /auth/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if check_csrf(&session, &form.csrf).await.is_err() {
+        return csrf_refused("/login");
+    }
+    if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
+        let mut res = page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins from your address. Wait a few minutes and try again.",
+            "/login",
+        );
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            (wait.as_secs().max(1)).to_string().parse().expect("digits are a valid header"),
+        );
+        return res;
+    }
+    let pw = SecretString::new(form.password);
+    let db = &state.ctx.db;
+    let operator = match names::username(&form.username) {
+        Ok(u) => match operators::get_by_username(db, &u).await {
+            Ok(op) => Some(op),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return internal(e),
+        },
+        Err(_) => None,
+    };
+    let Some(op) = operator else {
+        // Same cost as a wrong password, so usernames cannot be probed by timing.
+        verify_off_runtime(pw, password::DUMMY_HASH.to_string()).await;
+        state.limiter.record_failure(ip, Instant::now());
+        tracing::info!(ip = ?ip, "sign-in refused: unknown username");
+        return Redirect::to("/login?error=invalid").into_response();
+    };
+    let now = now();
+    if op.locked_until.is_some_and(|t| t > now) {
+        state.limiter.record_failure(ip, Instant::now());
+        tracing::info!(username = %op.username, "sign-in refused: account locked");
+        return Redirect::to("/login?error=locked").into_response();
+    }
+    let ok = verify_off_runtime(pw, op.password_hash.clone()).await;
+    if !ok || op.disabled {
+        state.limiter.record_failure(ip, Instant::now());
+        if op.disabled {
+            tracing::info!(username = %op.username, "sign-in refused: operator disabled");
+            return Redirect::to("/login?error=invalid").into_response();
+        }
+        return match operators::record_failure(db, &op.operator_id, MAX_FAILURES, now + LOCK_SECS)
+            .await
+        {
+            Ok(after) if after.locked_until.is_some_and(|t| t > now) => {
+                tracing::warn!(username = %op.username, "account locked after repeated failed sign-ins");
+                Redirect::to("/login?error=locked").into_response()
+            }
+            Ok(_) => {
+                tracing::info!(username = %op.username, "sign-in refused: wrong password");
+                Redirect::to("/login?error=invalid").into_response()
+            }
+            Err(e) => internal(e),
+        };
+    }
+    if let Err(e) = operators::record_success(db, &op.operator_id).await {
+        return internal(e);
+    }
+    if let Err(res) = start_session(&session, &op.operator_id).await {
+        return res;
+    }
+    tracing::info!(username = %op.username, "operator signed in");
+    Redirect::to(HOME).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /auth/logout`.
+pub async fn logout(session: Session, Form(form): Form<LogoutForm>) -> Response {
+    if check_csrf(&session, &form.csrf).await.is_err() {
+        return csrf_refused("/console");
+    }
+    if let Err(e) = session.flush().await {
+        return internal(e);
+    }
+    Redirect::to("/login?signed_out=1").into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+fn setup_error(token: &str, message: &str) -> Response {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    Redirect::to(&format!("/setup?token={}&error={}", enc(token), enc(message))).into_response()
+}
+
+/// `POST /auth/setup`: creates the first admin with the one-time token printed at start-up.
+pub async fn setup(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    if check_csrf(&session, &form.csrf).await.is_err() {
+        return csrf_refused(&format!("/setup?token={}", form.token));
+    }
+    let token_ok = {
+        let guard = state
+            .ctx
+            .setup_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_ref()
+            .is_some_and(|t| !form.token.is_empty() && t.ct_eq(&form.token))
+    };
+    if !token_ok {
+        return page(
+            StatusCode::FORBIDDEN,
+            "This setup link is invalid or has already been used.",
+            "/login",
+        );
+    }
+    let username = match names::username(&form.username) {
+        Ok(u) => u,
+        Err(e) => return setup_error(&form.token, &e.0),
+    };
+    let pw = SecretString::new(form.password);
+    if let Err(e) = password::check_policy(&pw) {
+        return setup_error(&form.token, &e);
+    }
+    if !pw.ct_eq(&form.confirm) {
+        return setup_error(&form.token, "the two passwords differ");
+    }
+    let hash = match tokio::task::spawn_blocking(move || {
+        password::hash(&pw, &mut rand::rngs::OsRng)
+    })
+    .await
+    {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
+    let created = match operators::create_first_admin(&state.ctx.db, &username, &hash, now()).await
+    {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    // The link dies once used, and also when someone else already set Keyward up.
+    *state
+        .ctx
+        .setup_token
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = None;
+    let Some(op) = created else {
+        return page(
+            StatusCode::CONFLICT,
+            "Keyward already has an operator; sign in instead.",
+            "/login",
+        );
+    };
+    tracing::info!(username = %op.username, "first admin created through the setup link");
+    if let Err(res) = start_session(&session, &op.operator_id).await {
+        return res;
+    }
+    Redirect::to(HOME).into_response()
+}

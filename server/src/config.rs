@@ -1,0 +1,153 @@
+//! Keyward's configuration: command-line flags, each also read from a `KEYWARD_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Parser, Clone)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Keyward: a Keycloak-compatible console and service for OAuth2/OIDC client credentials"
+)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "KEYWARD_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+    /// Directory for the SQLite database and the master key file.
+    #[arg(long, env = "KEYWARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: a SQLite file in the data directory.
+    #[arg(long, env = "KEYWARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Base URL operators and clients use (e.g. https://sso.example.com); default: from the bind address.
+    #[arg(long, env = "KEYWARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Base64 of 32 random bytes that seal stored secrets; default: a key file in the data directory.
+    #[arg(long, env = "KEYWARD_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// Username of the first admin, created when no operator exists.
+    #[arg(long, env = "KEYWARD_BOOTSTRAP_ADMIN_USERNAME")]
+    pub bootstrap_admin_username: Option<String>,
+    /// Password of the first admin (at least 12 characters).
+    #[arg(long, env = "KEYWARD_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub bootstrap_admin_password: Option<String>,
+    /// Directory with the console's compiled assets (cargo-leptos' site root).
+    #[arg(long, env = "KEYWARD_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// A console session ends after this many idle seconds.
+    #[arg(long, env = "KEYWARD_SESSION_IDLE_SECS", default_value_t = 1800, value_parser = clap::value_parser!(i64).range(1..))]
+    pub session_idle_secs: i64,
+    /// A console session ends this many seconds after sign-in.
+    #[arg(long, env = "KEYWARD_SESSION_ABSOLUTE_SECS", default_value_t = 43200, value_parser = clap::value_parser!(i64).range(1..))]
+    pub session_absolute_secs: i64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("public_url", &self.public_url)
+            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field("bootstrap_admin_username", &self.bootstrap_admin_username)
+            .field(
+                "bootstrap_admin_password",
+                &self.bootstrap_admin_password.as_ref().map(|_| "<redacted>"),
+            )
+            .field("site_root", &self.site_root)
+            .field("session_idle_secs", &self.session_idle_secs)
+            .field("session_absolute_secs", &self.session_absolute_secs)
+            .finish()
+    }
+}
+
+impl Config {
+    /// A configuration with every default, listening on `bind`, keeping data in `data_dir`.
+    pub fn for_tests(bind: SocketAddr, data_dir: PathBuf) -> Config {
+        let mut c = Config::parse_from(["keyward"]);
+        c.bind = bind;
+        c.data_dir = data_dir;
+        c.database_url = None;
+        c.public_url = None;
+        c.master_key = None;
+        c.bootstrap_admin_username = None;
+        c.bootstrap_admin_password = None;
+        c
+    }
+
+    /// The public base URL without a trailing slash, validated.
+    pub fn public_url(&self) -> Result<String, String> {
+        let raw = match &self.public_url {
+            Some(u) => u.clone(),
+            None => {
+                let host = if self.bind.ip().is_unspecified() {
+                    "localhost".to_string()
+                } else {
+                    match self.bind {
+                        SocketAddr::V4(a) => a.ip().to_string(),
+                        SocketAddr::V6(a) => format!("[{}]", a.ip()),
+                    }
+                };
+                format!("http://{host}:{}", self.bind.port())
+            }
+        };
+        let parsed = url::Url::parse(&raw)
+            .map_err(|e| format!("KEYWARD_PUBLIC_URL {raw:?} is not a URL: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(format!(
+                "KEYWARD_PUBLIC_URL {raw:?} must be an http:// or https:// URL with a host"
+            ));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(format!(
+                "KEYWARD_PUBLIC_URL {raw:?} must not have a query or fragment"
+            ));
+        }
+        Ok(raw.trim_end_matches('/').to_string())
+    }
+
+    /// The database URL: the configured one, or a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("keyward.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_defaults_from_bind() {
+        let c = Config::for_tests("127.0.0.1:3000".parse().unwrap(), "./d".into());
+        assert_eq!(c.public_url().unwrap(), "http://127.0.0.1:3000");
+        let c = Config::for_tests("0.0.0.0:8080".parse().unwrap(), "./d".into());
+        assert_eq!(c.public_url().unwrap(), "http://localhost:8080");
+    }
+
+    #[test]
+    fn public_url_is_validated() {
+        let mut c = Config::for_tests("127.0.0.1:3000".parse().unwrap(), "./d".into());
+        c.public_url = Some("https://sso.example.com/".into());
+        assert_eq!(c.public_url().unwrap(), "https://sso.example.com");
+        c.public_url = Some("ftp://x".into());
+        assert!(c.public_url().unwrap_err().contains("http"));
+        c.public_url = Some("not a url".into());
+        assert!(c.public_url().is_err());
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let mut c = Config::for_tests("127.0.0.1:3000".parse().unwrap(), "./d".into());
+        c.bootstrap_admin_password = Some("s3cret-password!".into());
+        c.master_key = Some("AAAA-key-material".into());
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("s3cret"));
+        assert!(!printed.contains("key-material"));
+    }
+}

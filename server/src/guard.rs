@@ -1,0 +1,120 @@
+//! Request guards: the Origin check on state-changing requests, the console's sign-in
+//! redirect, CSRF tokens for pages, and 404 for unknown realms and clients in console URLs.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use keyward_app::ssr::keys;
+use keyward_credentials::token::random_token;
+use keyward_store::{clients, realms};
+use tower_sessions::Session;
+
+use crate::AppState;
+
+/// Refuses a state-changing request whose `Origin` is neither the public URL's origin nor the
+/// origin of the `Host` it was sent to, and a cross-site one without `Origin`.
+pub async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let allowed = match origin {
+        Some(origin) => {
+            let scheme = if state.https { "https" } else { "http" };
+            let host_origin = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(|h| format!("{scheme}://{h}"));
+            origin == state.ctx.settings.public_url.as_str()
+                || host_origin.as_deref() == Some(origin)
+        }
+        None => headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|site| site != "cross-site"),
+    };
+    if !allowed {
+        tracing::warn!(origin = ?origin, path = %req.uri().path(), "refused a cross-origin request");
+        return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
+    }
+    next.run(req).await
+}
+
+fn is_page(path: &str) -> bool {
+    path == "/login" || path == "/setup" || path == "/console" || path.starts_with("/console/")
+}
+
+/// For page requests: make sure the session carries a CSRF token; send signed-out visitors of
+/// the console to the sign-in page; answer 404 for a realm or client that does not exist.
+pub async fn console_guard(
+    State(state): State<AppState>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    if req.method() != Method::GET || !is_page(&path) {
+        return next.run(req).await;
+    }
+    match session.get::<String>(keys::CSRF).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let token = random_token(&mut rand::rngs::OsRng, 32);
+            if let Err(e) = session.insert(keys::CSRF, token.expose()).await {
+                tracing::error!(error = %e, "cannot store the CSRF token");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the session");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    if !path.starts_with("/console") {
+        return next.run(req).await;
+    }
+    let signed_in = matches!(session.get::<String>(keys::OPERATOR).await, Ok(Some(_)));
+    if !signed_in {
+        return Redirect::to("/login").into_response();
+    }
+    let missing = match missing_resource(&state, &path).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot look up the console path");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut res: Response<Body> = next.run(req).await;
+    if missing {
+        *res.status_mut() = StatusCode::NOT_FOUND;
+    }
+    res
+}
+
+/// Whether `/console/{realm}/…` names an unknown realm, or `/console/{realm}/clients/{id}/…` an
+/// unknown client.
+async fn missing_resource(state: &AppState, path: &str) -> Result<bool, keyward_store::StoreError> {
+    let segments: Vec<&str> = path.trim_start_matches("/console/").split('/').collect();
+    let Some(realm) = segments.first().filter(|s| !s.is_empty()) else {
+        return Ok(false);
+    };
+    if path == "/console" || matches!(*realm, "realms" | "operators") {
+        return Ok(false);
+    }
+    let realm = match realms::get_by_name(&state.ctx.db, realm).await {
+        Ok(r) => r,
+        Err(keyward_store::StoreError::NotFound) => return Ok(true),
+        Err(e) => return Err(e),
+    };
+    if let (Some(&"clients"), Some(id)) = (segments.get(1), segments.get(2)) {
+        return match clients::get(&state.ctx.db, &realm.realm_id, id).await {
+            Ok(_) => Ok(false),
+            Err(keyward_store::StoreError::NotFound) => Ok(true),
+            Err(e) => Err(e),
+        };
+    }
+    Ok(false)
+}

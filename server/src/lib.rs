@@ -1,0 +1,311 @@
+//! Keyward's server: start-up, the router, sessions, sign-in and health.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod guard;
+pub mod health;
+pub mod limiter;
+pub mod master_key;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{FromRef, State};
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use keyward_app::error::AppError;
+use keyward_app::ssr::{AppContext, ConsoleSettings};
+use keyward_app::{shell, App};
+use keyward_credentials::secret::SecretString;
+use keyward_store::{operators, realms, Db};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use config::Config;
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub ctx: AppContext,
+    pub limiter: Arc<limiter::FailureLimiter>,
+    pub https: bool,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Why Keyward could not start, in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Database(String),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+}
+
+/// A built server: the router plus what start-up should tell the operator.
+pub struct Keyward {
+    pub router: Router,
+    pub state: AppState,
+    pub public_url: String,
+    /// The one-time link that creates the first admin, when no operator exists.
+    pub setup_link: Option<String>,
+    pub master_key_created: Option<std::path::PathBuf>,
+}
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Connects the database, runs migrations, creates `master` and the first operator or the
+/// setup link, and builds the router.
+pub async fn build(config: &Config) -> Result<Keyward, StartError> {
+    let public_url = config.public_url().map_err(StartError::Config)?;
+    if config.database_url.is_none() || !config.data_dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            StartError::Config(format!(
+                "cannot create the data directory {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
+    }
+    let (_master_key, created) =
+        master_key::load_or_create(config.master_key.as_deref(), &config.data_dir)
+            .map_err(StartError::Config)?;
+    let master_key_created = created.then(|| config.data_dir.join("master.key"));
+
+    let db = Db::connect(&config.database_url())
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    realms::ensure_master(&db, now())
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    let setup_token = bootstrap_admin(&db, config).await?;
+    let setup_link = setup_token
+        .as_ref()
+        .map(|t| format!("{public_url}/setup?token={}", t.expose()));
+
+    let session_store = db
+        .session_store()
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    tokio::spawn(
+        session_store
+            .clone()
+            .continuously_delete_expired(Duration::from_secs(300)),
+    );
+
+    let https = public_url.starts_with("https://");
+    let session_layer = SessionManagerLayer::new(session_store)
+        .with_name(if https {
+            "__Host-keyward_session"
+        } else {
+            "keyward_session"
+        })
+        .with_secure(https)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(CookieDuration::seconds(
+            config.session_idle_secs,
+        )));
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("keyward"))
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .build();
+    let state = AppState {
+        leptos_options,
+        ctx: AppContext {
+            db,
+            settings: Arc::new(ConsoleSettings {
+                public_url: public_url.clone(),
+                session_absolute_secs: config.session_absolute_secs,
+            }),
+            setup_token: Arc::new(Mutex::new(setup_token)),
+        },
+        limiter: Arc::new(limiter::FailureLimiter::new(
+            limiter::IP_MAX_FAILURES,
+            Duration::from_secs(limiter::IP_WINDOW_SECS),
+        )),
+        https,
+    };
+    let router = router(state.clone()).layer(session_layer);
+    let router = router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::origin_check,
+        ))
+        .layer(RequestBodyLimitLayer::new(1024 * 1024));
+    Ok(Keyward {
+        router,
+        state,
+        public_url,
+        setup_link,
+        master_key_created,
+    })
+}
+
+/// Creates the bootstrap admin from the configuration, or returns a one-time setup token
+/// when no operator exists and none is configured.
+async fn bootstrap_admin(db: &Db, config: &Config) -> Result<Option<SecretString>, StartError> {
+    let count = operators::count(db)
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    match (
+        &config.bootstrap_admin_username,
+        &config.bootstrap_admin_password,
+    ) {
+        (Some(_), None) | (None, Some(_)) => Err(StartError::Config(
+            "set both KEYWARD_BOOTSTRAP_ADMIN_USERNAME and KEYWARD_BOOTSTRAP_ADMIN_PASSWORD, or neither".into(),
+        )),
+        (Some(user), Some(password)) => {
+            if count > 0 {
+                return Ok(None);
+            }
+            let user = keyward_credentials::names::username(user)
+                .map_err(|e| StartError::Config(format!("KEYWARD_BOOTSTRAP_ADMIN_USERNAME: {e}")))?;
+            let password = SecretString::new(password.clone());
+            keyward_credentials::password::check_policy(&password)
+                .map_err(|e| StartError::Config(format!("KEYWARD_BOOTSTRAP_ADMIN_PASSWORD: {e}")))?;
+            let hash = tokio::task::spawn_blocking(move || {
+                keyward_credentials::password::hash(&password, &mut rand::rngs::OsRng)
+            })
+            .await
+            .map_err(|e| StartError::Config(e.to_string()))?;
+            let created = operators::create_first_admin(db, &user, &hash, now())
+                .await
+                .map_err(|e| StartError::Database(e.to_string()))?;
+            if created.is_some() {
+                tracing::info!(username = %user, "created the bootstrap admin");
+            }
+            Ok(None)
+        }
+        (None, None) if count == 0 => Ok(Some(keyward_credentials::token::random_token(
+            &mut rand::rngs::OsRng,
+            32,
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The application's routes, without the session, origin and body-limit layers `build` adds.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx = state.ctx.clone();
+    let ctx_fallback = state.ctx.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/setup", post(auth::setup))
+        .route("/", get(|| async { axum::response::Redirect::to("/console/master/clients") }))
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || provide_context(ctx_fallback.clone()),
+            shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::console_guard,
+        ))
+        .with_state(state)
+}
+
+/// Runs a server function and gives a failed one the status its `AppError` names.
+async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let ctx = state.ctx.clone();
+    let res = leptos_axum::handle_server_fns_with_context(move || provide_context(ctx.clone()), req)
+        .await
+        .into_response();
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Builds Keyward, listens on the configured address and serves until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let keyward = build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| StartError::Listen(config.bind, e))?;
+    if let Some(path) = &keyward.master_key_created {
+        tracing::warn!(path = %path.display(), "created a new master key file (mode 0600); back it up");
+    }
+    println!("Keyward is running at {}/", keyward.public_url);
+    match (&keyward.setup_link, &config.bootstrap_admin_username) {
+        (Some(link), _) => println!(
+            "No operator exists yet. Open this one-time link to create the first admin:\n  {link}"
+        ),
+        (None, Some(user)) => println!("Sign in as {user:?} with the bootstrap admin password."),
+        (None, None) => println!("Sign in with your operator account."),
+    }
+    axum::serve(
+        listener,
+        keyward
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| StartError::Listen(config.bind, e))?;
+    keyward.state.ctx.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

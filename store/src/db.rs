@@ -1,0 +1,255 @@
+//! The database handle: URL parsing, pools, per-connection SQLite settings and migrations.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::AnyPool;
+use sqlx::Executor;
+use tokio::sync::OnceCell;
+
+use crate::error::one_line;
+use crate::sessions::AnySessionStore;
+use crate::{Result, StoreError};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Per-connection SQLite settings (the sessions pool sets the same through its options).
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;";
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A connected, migrated database. Cheap to clone (shared pools).
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: AnyPool,
+    backend: Backend,
+    /// The normalised URL (for the typed session pool); may hold a password: never printed.
+    url: String,
+    sessions: OnceCell<(AnySessionStore, SessionPool)>,
+}
+
+/// The typed pool behind the session store (tower-sessions-sqlx-store needs one), kept so
+/// [`Db::close`] can close it.
+enum SessionPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.inner.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Connects to `sqlite://path`, `sqlite:path`, `postgres://…` or `postgresql://…` and runs
+    /// the migrations of that backend. A missing SQLite file (and its directory) is created.
+    pub async fn connect(url: &str) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalise(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(&url)
+                    .await
+            }
+        }
+        .map_err(|e| StoreError::Unavailable(one_line(&e.to_string())))?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        if let Err(e) = migrator.run(&pool).await {
+            pool.close().await;
+            return Err(StoreError::Migrate(one_line(&e.to_string())));
+        }
+        Ok(Db {
+            inner: Arc::new(Inner {
+                pool,
+                backend,
+                url,
+                sessions: OnceCell::new(),
+            }),
+        })
+    }
+
+    /// The engine behind this handle.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// `SELECT 1`: succeeds when the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.inner.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(one_line(&e.to_string())))?;
+        Ok(())
+    }
+
+    /// The tower-sessions store on the same database (its own small typed pool, table
+    /// created on first call). Repeated calls return clones of the same store.
+    pub async fn session_store(&self) -> Result<AnySessionStore> {
+        self.inner
+            .sessions
+            .get_or_try_init(|| open_session_store(self.inner.backend, &self.inner.url))
+            .await
+            .map(|(store, _)| store.clone())
+    }
+
+    /// Closes the pools (waits for connections in use to be returned).
+    pub async fn close(&self) {
+        match self.inner.sessions.get() {
+            Some((_, SessionPool::Sqlite(pool))) => pool.close().await,
+            Some((_, SessionPool::Postgres(pool))) => pool.close().await,
+            None => {}
+        }
+        self.inner.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+}
+
+/// Recognises the backend; for SQLite, creates the file's directory and asks for the file to
+/// be created when missing (`mode=rwc`).
+fn normalise(url: &str) -> Result<(Backend, String)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Err(StoreError::Unavailable(
+            "unsupported database URL: expected sqlite://PATH or postgres://…".into(),
+        ));
+    };
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path.is_empty() {
+        return Err(StoreError::Unavailable(
+            "the SQLite URL has no file path".into(),
+        ));
+    }
+    let in_memory = path == ":memory:" || query.is_some_and(|q| q.contains("mode=memory"));
+    if !in_memory {
+        if let Some(parent) = Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Unavailable(format!(
+                        "cannot create the database directory {}: {e}",
+                        parent.display()
+                    ))
+                })?;
+            }
+        }
+    }
+    let query = match query {
+        Some(q) if q.split('&').any(|kv| kv.starts_with("mode=")) => q.to_owned(),
+        Some(q) => format!("{q}&mode=rwc"),
+        None => "mode=rwc".to_owned(),
+    };
+    Ok((Backend::Sqlite, format!("sqlite://{path}?{query}")))
+}
+
+async fn open_session_store(backend: Backend, url: &str) -> Result<(AnySessionStore, SessionPool)> {
+    let unavailable = |e: sqlx::Error| StoreError::Unavailable(one_line(&e.to_string()));
+    let migrate = |e: sqlx::Error| StoreError::Migrate(one_line(&e.to_string()));
+    match backend {
+        Backend::Sqlite => {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(unavailable)?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(unavailable)?;
+            let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
+            store.migrate().await.map_err(migrate)?;
+            Ok((AnySessionStore::Sqlite(store), SessionPool::Sqlite(pool)))
+        }
+        Backend::Postgres => {
+            let pool = PgPoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(unavailable)?;
+            let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+            store.migrate().await.map_err(migrate)?;
+            Ok((
+                AnySessionStore::Postgres(store),
+                SessionPool::Postgres(pool),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_urls() {
+        let (b, u) = normalise("postgresql://u@h/db").unwrap();
+        assert_eq!((b, u.as_str()), (Backend::Postgres, "postgresql://u@h/db"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/k.db");
+        let (b, u) = normalise(&format!("sqlite:{}", path.display())).unwrap();
+        assert_eq!(b, Backend::Sqlite);
+        assert_eq!(u, format!("sqlite://{}?mode=rwc", path.display()));
+        assert!(path.parent().unwrap().is_dir());
+        let (_, u) = normalise("sqlite://:memory:?cache=shared").unwrap();
+        assert_eq!(u, "sqlite://:memory:?cache=shared&mode=rwc");
+        let (_, u) = normalise("sqlite://x.db?mode=ro").unwrap();
+        assert_eq!(u, "sqlite://x.db?mode=ro");
+        assert!(matches!(
+            normalise("mysql://x"),
+            Err(StoreError::Unavailable(_))
+        ));
+    }
+}

@@ -1,0 +1,240 @@
+//! The `operator` table: console accounts, their roles, sign-in failure counting and locks.
+
+use keyward_credentials::operator::Role;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::{Backend, Db, Result, StoreError};
+
+/// A console operator. `Debug` never shows the password hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// Internal id (UUID v4).
+    pub operator_id: String,
+    /// Sign-in name, unique.
+    pub username: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// What the operator may do.
+    pub role: Role,
+    /// Consecutive failed sign-ins since the last success or lock.
+    pub failed_logins: i64,
+    /// Epoch seconds until which sign-in is refused.
+    pub locked_until: Option<i64>,
+    /// Disabled operators cannot sign in.
+    pub disabled: bool,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operator")
+            .field("operator_id", &self.operator_id)
+            .field("username", &self.username)
+            .field("password_hash", &"<redacted>")
+            .field("role", &self.role)
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+const COLUMNS: &str =
+    "operator_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at";
+
+fn from_row(row: &AnyRow) -> std::result::Result<Operator, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    let role = Role::parse(&role).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: "role".into(),
+        source: format!("unknown operator role {role:?}").into(),
+    })?;
+    Ok(Operator {
+        operator_id: row.try_get("operator_id")?,
+        username: row.try_get("username")?,
+        password_hash: row.try_get("password_hash")?,
+        role,
+        failed_logins: row.try_get("failed_logins")?,
+        locked_until: row.try_get("locked_until")?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn one(row: Option<AnyRow>) -> Result<Operator> {
+    Ok(from_row(&row.ok_or(StoreError::NotFound)?)?)
+}
+
+/// Number of operators.
+pub async fn count(db: &Db) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM operator")
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// Creates an operator; [`StoreError::Conflict`] when the username is taken.
+pub async fn create(
+    db: &Db,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+    now: i64,
+) -> Result<Operator> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO operator (operator_id, username, password_hash, role, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+    ))
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(username)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(from_row(&row)?)
+}
+
+/// Creates an admin only while there is no operator at all; `None` when one exists.
+/// Atomic: concurrent callers (several replicas) create at most one.
+pub async fn create_first_admin(
+    db: &Db,
+    username: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<Option<Operator>> {
+    let mut tx = db.pool().begin().await?;
+    if db.backend() == Backend::Postgres {
+        // READ COMMITTED would let two inserts both see an empty table; this lock mode
+        // conflicts with itself, so the second waits and then sees the first row.
+        // (SQLite serialises writers, so the single statement below is enough there.)
+        sqlx::query("LOCK TABLE operator IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let row = sqlx::query(&format!(
+        "INSERT INTO operator (operator_id, username, password_hash, role, created_at) \
+         SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM operator) \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(username)
+    .bind(password_hash)
+    .bind(Role::Admin.as_str())
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The operator with this id, or [`StoreError::NotFound`].
+pub async fn get(db: &Db, operator_id: &str) -> Result<Operator> {
+    one(sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM operator WHERE operator_id = $1"
+    ))
+    .bind(operator_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// The operator with this username, or [`StoreError::NotFound`].
+pub async fn get_by_username(db: &Db, username: &str) -> Result<Operator> {
+    one(sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM operator WHERE username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// All operators, ordered by username.
+pub async fn list(db: &Db) -> Result<Vec<Operator>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM operator ORDER BY username"))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(from_row)
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+/// Counts a failed sign-in in one atomic UPDATE: when the count reaches `max_failures` the
+/// operator is locked until `lock_until` and the count restarts at 0. Returns the new row.
+pub async fn record_failure(
+    db: &Db,
+    operator_id: &str,
+    max_failures: i64,
+    lock_until: i64,
+) -> Result<Operator> {
+    one(sqlx::query(&format!(
+        "UPDATE operator SET \
+             failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END, \
+             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE operator_id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(operator_id)
+    .bind(max_failures)
+    .bind(lock_until)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// A successful sign-in: clears the failure count and any lock.
+pub async fn record_success(db: &Db, operator_id: &str) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE operator SET failed_logins = 0, locked_until = NULL WHERE operator_id = $1",
+    )
+    .bind(operator_id)
+    .execute(db.pool())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Changes an operator's role.
+pub async fn set_role(db: &Db, operator_id: &str, role: Role) -> Result<Operator> {
+    one(sqlx::query(&format!(
+        "UPDATE operator SET role = $2 WHERE operator_id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(operator_id)
+    .bind(role.as_str())
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Disables or re-enables an operator.
+pub async fn set_disabled(db: &Db, operator_id: &str, disabled: bool) -> Result<Operator> {
+    one(sqlx::query(&format!(
+        "UPDATE operator SET disabled = $2 WHERE operator_id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(operator_id)
+    .bind(i64::from(disabled))
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Replaces the password hash and clears the failure count and any lock.
+pub async fn set_password(db: &Db, operator_id: &str, password_hash: &str) -> Result<Operator> {
+    one(sqlx::query(&format!(
+        "UPDATE operator SET password_hash = $2, failed_logins = 0, locked_until = NULL \
+             WHERE operator_id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(operator_id)
+    .bind(password_hash)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Number of admins who are not disabled (the app keeps at least one).
+pub async fn count_active_admins(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM operator WHERE role = $1 AND disabled = 0")
+            .bind(Role::Admin.as_str())
+            .fetch_one(db.pool())
+            .await?,
+    )
+}

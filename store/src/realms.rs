@@ -1,0 +1,111 @@
+//! The `realm` table: realms and the always-present "master" realm.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::{Db, Result, StoreError};
+
+/// A realm: an isolated namespace of clients.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Realm {
+    /// Internal id (UUID v4).
+    pub realm_id: String,
+    /// URL name, unique.
+    pub name: String,
+    /// Title shown in the console.
+    pub display_name: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+/// Name of the realm that always exists.
+pub const MASTER: &str = "master";
+
+const COLUMNS: &str = "realm_id, name, display_name, created_at";
+
+fn from_row(row: &AnyRow) -> std::result::Result<Realm, sqlx::Error> {
+    Ok(Realm {
+        realm_id: row.try_get("realm_id")?,
+        name: row.try_get("name")?,
+        display_name: row.try_get("display_name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Creates realm "master" (display name "Keyward") if it is missing and returns it.
+/// Idempotent and safe when several replicas start at once.
+pub async fn ensure_master(db: &Db, now: i64) -> Result<Realm> {
+    sqlx::query(
+        "INSERT INTO realm (realm_id, name, display_name, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(MASTER)
+    .bind("Keyward")
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    get_by_name(db, MASTER).await
+}
+
+/// All realms, ordered by name.
+pub async fn list(db: &Db) -> Result<Vec<Realm>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM realm ORDER BY name"))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(from_row)
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+/// The realm with this name, or [`StoreError::NotFound`].
+pub async fn get_by_name(db: &Db, name: &str) -> Result<Realm> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM realm WHERE name = $1"))
+        .bind(name)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(from_row(&row)?)
+}
+
+/// Creates a realm with a new UUID; [`StoreError::Conflict`] when the name is taken.
+pub async fn create(db: &Db, name: &str, display_name: &str, now: i64) -> Result<Realm> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO realm (realm_id, name, display_name, created_at) VALUES ($1, $2, $3, $4) \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(name)
+    .bind(display_name)
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(from_row(&row)?)
+}
+
+/// Changes a realm's display name; [`StoreError::NotFound`] when there is no such realm.
+pub async fn update_display_name(db: &Db, name: &str, display_name: &str) -> Result<Realm> {
+    let row = sqlx::query(&format!(
+        "UPDATE realm SET display_name = $2 WHERE name = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(name)
+    .bind(display_name)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(from_row(&row)?)
+}
+
+/// Deletes a realm and (by cascade) its clients; [`StoreError::NotFound`] when absent.
+/// The caller refuses to delete [`MASTER`].
+pub async fn delete(db: &Db, name: &str) -> Result<()> {
+    let done = sqlx::query("DELETE FROM realm WHERE name = $1")
+        .bind(name)
+        .execute(db.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

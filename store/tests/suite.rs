@@ -1,0 +1,621 @@
+//! The store suite, run once against SQLite and once against PostgreSQL.
+
+use std::collections::HashMap;
+
+use keyward_credentials::operator::Role;
+use keyward_store::clients::{self, ClientUpdate, NewClient};
+use keyward_store::events::{self, NewEvent};
+use keyward_store::testing::PgCluster;
+use keyward_store::{operators, realms, Backend, Db, StoreError};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
+
+const NOW: i64 = 1_700_000_000;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    // A missing sub-directory: connect must create it and the file.
+    let url = format!("sqlite://{}", dir.path().join("sub/keyward.db").display());
+    let db = Db::connect(&url)
+        .await
+        .expect("connect to a fresh SQLite file");
+    assert_eq!(db.backend(), Backend::Sqlite);
+    suite(&db, &url).await;
+    // WAL mode and foreign keys are set on the store's connections.
+    assert!(dir.path().join("sub/keyward.db-wal").exists());
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_suite() {
+    let pg = PgCluster::start()
+        .expect("PostgreSQL 15 is required for this test (see keyward_store::testing)");
+    let db = Db::connect(&pg.url()).await.expect("connect to PostgreSQL");
+    assert_eq!(db.backend(), Backend::Postgres);
+    suite(&db, &pg.url()).await;
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_failures_are_one_line() {
+    let err = Db::connect("postgres://postgres@127.0.0.1:1/keyward")
+        .await
+        .unwrap_err();
+    let StoreError::Unavailable(msg) = err else {
+        panic!("expected Unavailable, got {err:?}")
+    };
+    assert!(!msg.contains('\n'));
+    assert!(matches!(
+        Db::connect("mysql://x/y").await,
+        Err(StoreError::Unavailable(_))
+    ));
+}
+
+async fn suite(db: &Db, url: &str) {
+    db.ping().await.unwrap();
+    reconnect_is_idempotent(url).await;
+    realm_rules(db).await;
+    client_rules(db).await;
+    client_list(db).await;
+    operator_rules(db).await;
+    event_log(db).await;
+    session_round_trip(db).await;
+}
+
+async fn reconnect_is_idempotent(url: &str) {
+    let again = Db::connect(url)
+        .await
+        .expect("second connect re-runs migrations");
+    again.ping().await.unwrap();
+    again.close().await;
+}
+
+async fn realm_rules(db: &Db) {
+    let master = realms::ensure_master(db, NOW).await.unwrap();
+    assert_eq!(master.name, "master");
+    assert_eq!(master.display_name, "Keyward");
+    let again = realms::ensure_master(db, NOW + 5).await.unwrap();
+    assert_eq!(again, master, "ensure_master is idempotent");
+    // Concurrent ensure_master calls agree on one realm.
+    let (a, b) = tokio::join!(
+        realms::ensure_master(db, NOW),
+        realms::ensure_master(db, NOW)
+    );
+    assert_eq!(a.unwrap(), master);
+    assert_eq!(b.unwrap(), master);
+
+    let demo = realms::create(db, "demo", "Demo", NOW).await.unwrap();
+    assert_eq!(demo.realm_id.len(), 36);
+    assert_ne!(demo.realm_id, master.realm_id);
+    assert!(matches!(
+        realms::create(db, "demo", "Other", NOW).await,
+        Err(StoreError::Conflict(
+            "a realm with this name already exists"
+        ))
+    ));
+    let renamed = realms::update_display_name(db, "demo", "Demo realm")
+        .await
+        .unwrap();
+    assert_eq!(renamed.display_name, "Demo realm");
+    assert_eq!(renamed.realm_id, demo.realm_id);
+    assert_eq!(
+        realms::get_by_name(db, "demo").await.unwrap().display_name,
+        "Demo realm"
+    );
+    assert!(matches!(
+        realms::get_by_name(db, "nope").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        realms::update_display_name(db, "nope", "x").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        realms::delete(db, "nope").await,
+        Err(StoreError::NotFound)
+    ));
+    let names: Vec<String> = realms::list(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["demo", "master"]);
+
+    // Deleting a realm deletes its clients.
+    let doomed = realms::create(db, "doomed", "Doomed", NOW).await.unwrap();
+    let c = clients::create(db, &doomed.realm_id, &new_client("app"), NOW)
+        .await
+        .unwrap();
+    realms::delete(db, "doomed").await.unwrap();
+    assert!(matches!(
+        realms::get_by_name(db, "doomed").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        clients::get(db, &doomed.realm_id, &c.client_row_id).await,
+        Err(StoreError::NotFound)
+    ));
+    let page = clients::list(db, &doomed.realm_id, None, 0, 10)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    // Foreign keys are enforced: no client in a realm that does not exist.
+    assert!(matches!(
+        clients::create(db, &doomed.realm_id, &new_client("ghost"), NOW).await,
+        Err(StoreError::Db(_))
+    ));
+}
+
+fn new_client(client_id: &str) -> NewClient<'_> {
+    NewClient {
+        client_id,
+        name: "",
+        description: "",
+        enabled: true,
+        public_client: false,
+    }
+}
+
+async fn client_rules(db: &Db) {
+    let demo = realms::get_by_name(db, "demo").await.unwrap();
+    let master = realms::get_by_name(db, "master").await.unwrap();
+    let created = clients::create(
+        db,
+        &demo.realm_id,
+        &NewClient {
+            client_id: "billing",
+            name: "Billing",
+            description: "pays",
+            enabled: true,
+            public_client: true,
+        },
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.version, 1);
+    assert_eq!(created.client_row_id.len(), 36);
+    assert_eq!(created.realm_id, demo.realm_id);
+    assert!(created.enabled && created.public_client);
+    assert_eq!((created.created_at, created.updated_at), (NOW, NOW));
+    assert_eq!(
+        clients::get(db, &demo.realm_id, &created.client_row_id)
+            .await
+            .unwrap(),
+        created
+    );
+    assert!(matches!(
+        clients::create(db, &demo.realm_id, &new_client("billing"), NOW).await,
+        Err(StoreError::Conflict(
+            "a client with this client id already exists in this realm"
+        ))
+    ));
+    // Same client id in another realm is fine.
+    let other = clients::create(db, &master.realm_id, &new_client("billing"), NOW)
+        .await
+        .unwrap();
+    assert_ne!(other.client_row_id, created.client_row_id);
+    // Wrong realm → NotFound for get, update and delete.
+    assert!(matches!(
+        clients::get(db, &master.realm_id, &created.client_row_id).await,
+        Err(StoreError::NotFound)
+    ));
+    let upd = ClientUpdate {
+        name: "Billing Service",
+        description: "pays bills",
+        enabled: false,
+        public_client: false,
+    };
+    assert!(matches!(
+        clients::update(db, &master.realm_id, &created.client_row_id, 1, &upd, NOW).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        clients::delete(db, &master.realm_id, &created.client_row_id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let updated = clients::update(
+        db,
+        &demo.realm_id,
+        &created.client_row_id,
+        1,
+        &upd,
+        NOW + 10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.name, "Billing Service");
+    assert_eq!(updated.description, "pays bills");
+    assert!(!updated.enabled && !updated.public_client);
+    assert_eq!((updated.created_at, updated.updated_at), (NOW, NOW + 10));
+    assert_eq!(updated.client_id, "billing");
+    // The new name is searchable, the old-only term no longer matches it.
+    let found = clients::list(db, &demo.realm_id, Some("SERVICE"), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(found.items, vec![updated.clone()]);
+
+    // A stale version changes nothing.
+    let stale = ClientUpdate {
+        name: "Overwritten",
+        description: "",
+        enabled: true,
+        public_client: true,
+    };
+    assert!(matches!(
+        clients::update(
+            db,
+            &demo.realm_id,
+            &created.client_row_id,
+            1,
+            &stale,
+            NOW + 20
+        )
+        .await,
+        Err(StoreError::Stale)
+    ));
+    assert_eq!(
+        clients::get(db, &demo.realm_id, &created.client_row_id)
+            .await
+            .unwrap(),
+        updated
+    );
+    assert!(matches!(
+        clients::update(db, &demo.realm_id, "no-such-row", 1, &stale, NOW).await,
+        Err(StoreError::NotFound)
+    ));
+
+    clients::delete(db, &demo.realm_id, &created.client_row_id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        clients::get(db, &demo.realm_id, &created.client_row_id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        clients::delete(db, &demo.realm_id, &created.client_row_id).await,
+        Err(StoreError::NotFound)
+    ));
+    clients::delete(db, &master.realm_id, &other.client_row_id)
+        .await
+        .unwrap();
+}
+
+fn ids(page: &clients::ClientPage) -> Vec<&str> {
+    page.items.iter().map(|c| c.client_id.as_str()).collect()
+}
+
+async fn client_list(db: &Db) {
+    let realm = realms::create(db, "listing", "Listing", NOW).await.unwrap();
+    let r = realm.realm_id.as_str();
+    for (client_id, name) in [
+        ("zeta", "Last one"),
+        ("Alpha", "Upper case first"),
+        ("beta", "Payments Gateway"),
+        ("100%_done", "percent"),
+        ("100x-done", "no percent"),
+        ("back\\slash", "escape"),
+        ("gamma", "Gamma ray"),
+    ] {
+        clients::create(
+            db,
+            r,
+            &NewClient {
+                client_id,
+                name,
+                description: "",
+                enabled: true,
+                public_client: false,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    }
+    // Byte order on both backends (upper case before lower case).
+    let all = clients::list(db, r, None, 0, 100).await.unwrap();
+    assert_eq!(
+        ids(&all),
+        [
+            "100%_done",
+            "100x-done",
+            "Alpha",
+            "back\\slash",
+            "beta",
+            "gamma",
+            "zeta"
+        ]
+    );
+    assert!(!all.has_more);
+
+    let p1 = clients::list(db, r, None, 0, 3).await.unwrap();
+    assert_eq!(ids(&p1), ["100%_done", "100x-done", "Alpha"]);
+    assert!(p1.has_more);
+    let p3 = clients::list(db, r, None, 6, 3).await.unwrap();
+    assert_eq!(ids(&p3), ["zeta"]);
+    assert!(!p3.has_more);
+    let exact = clients::list(db, r, None, 4, 3).await.unwrap();
+    assert_eq!(ids(&exact), ["beta", "gamma", "zeta"]);
+    assert!(!exact.has_more, "a full last page has no more");
+    let past = clients::list(db, r, None, 50, 3).await.unwrap();
+    assert!(past.items.is_empty() && !past.has_more);
+
+    // Case-insensitive, on client id or name, substring.
+    let s = clients::list(db, r, Some("ALP"), 0, 10).await.unwrap();
+    assert_eq!(ids(&s), ["Alpha"]);
+    let s = clients::list(db, r, Some("gateway"), 0, 10).await.unwrap();
+    assert_eq!(ids(&s), ["beta"]);
+    let s = clients::list(db, r, Some("AmM"), 0, 10).await.unwrap();
+    assert_eq!(ids(&s), ["gamma"]);
+    let s = clients::list(db, r, Some("a"), 1, 2).await.unwrap();
+    assert_eq!(ids(&s), ["back\\slash", "beta"]);
+    assert!(s.has_more);
+    // Wildcards are literal.
+    let s = clients::list(db, r, Some("%_"), 0, 10).await.unwrap();
+    assert_eq!(ids(&s), ["100%_done"]);
+    let s = clients::list(db, r, Some("x_done"), 0, 10).await.unwrap();
+    assert!(s.items.is_empty(), "_ must not match any character");
+    let s = clients::list(db, r, Some("100%"), 0, 10).await.unwrap();
+    assert_eq!(ids(&s), ["100%_done"]);
+    let s = clients::list(db, r, Some("k\\s"), 0, 10).await.unwrap();
+    assert_eq!(ids(&s), ["back\\slash"]);
+    let s = clients::list(db, r, Some("%"), 0, 10).await.unwrap();
+    assert_eq!(ids(&s), ["100%_done"]);
+    let s = clients::list(db, r, Some("nothing"), 0, 10).await.unwrap();
+    assert!(s.items.is_empty() && !s.has_more);
+    // An empty search lists everything.
+    let s = clients::list(db, r, Some(""), 0, 100).await.unwrap();
+    assert_eq!(s.items.len(), 7);
+
+    // Seed 1,000 and list them.
+    let bulk = realms::create(db, "bulk", "Bulk", NOW).await.unwrap();
+    clients::seed(db, &bulk.realm_id, "svc", 1000, NOW)
+        .await
+        .unwrap();
+    let first = clients::list(db, &bulk.realm_id, None, 0, 20)
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 20);
+    assert!(first.has_more);
+    assert_eq!(first.items[0].client_id, "svc-000001");
+    assert_eq!(first.items[0].name, "Service 1");
+    assert_eq!(first.items[0].version, 1);
+    assert!(first.items[0].enabled);
+    let last = clients::list(db, &bulk.realm_id, None, 990, 20)
+        .await
+        .unwrap();
+    assert_eq!(last.items.len(), 10);
+    assert!(!last.has_more);
+    assert_eq!(last.items[9].client_id, "svc-001000");
+    let s = clients::list(db, &bulk.realm_id, Some("SERVICE 99"), 0, 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&s),
+        [
+            "svc-000099",
+            "svc-000990",
+            "svc-000991",
+            "svc-000992",
+            "svc-000993",
+            "svc-000994",
+            "svc-000995",
+            "svc-000996",
+            "svc-000997",
+            "svc-000998",
+            "svc-000999"
+        ]
+    );
+    // Seeding again with the same prefix is a conflict and leaves nothing half-done.
+    assert!(matches!(
+        clients::seed(db, &bulk.realm_id, "svc", 10, NOW).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let seeded = clients::list(db, &bulk.realm_id, None, 0, 2000)
+        .await
+        .unwrap();
+    assert_eq!(seeded.items.len(), 1000);
+}
+
+async fn operator_rules(db: &Db) {
+    assert_eq!(operators::count(db).await.unwrap(), 0);
+    // Concurrent first-admin creation makes exactly one.
+    let (a, b) = tokio::join!(
+        operators::create_first_admin(db, "root", "hash-root", NOW),
+        operators::create_first_admin(db, "root2", "hash-root2", NOW)
+    );
+    let made: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(made.len(), 1, "exactly one first admin");
+    let root = made.into_iter().next().unwrap();
+    assert_eq!(root.role, Role::Admin);
+    assert!(operators::create_first_admin(db, "late", "h", NOW)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(operators::count(db).await.unwrap(), 1);
+
+    let alice = operators::create(db, "alice", "$argon2id$secret-hash", Role::Viewer, NOW)
+        .await
+        .unwrap();
+    assert_eq!(alice.role, Role::Viewer);
+    assert_eq!(
+        (alice.failed_logins, alice.locked_until, alice.disabled),
+        (0, None, false)
+    );
+    let dbg = format!("{alice:?}");
+    assert!(
+        dbg.contains("<redacted>") && !dbg.contains("secret-hash"),
+        "{dbg}"
+    );
+    assert!(matches!(
+        operators::create(db, "alice", "h", Role::Admin, NOW).await,
+        Err(StoreError::Conflict(
+            "an operator with this username already exists"
+        ))
+    ));
+    assert_eq!(
+        operators::get_by_username(db, "alice").await.unwrap(),
+        alice
+    );
+    assert_eq!(operators::get(db, &alice.operator_id).await.unwrap(), alice);
+    assert!(matches!(
+        operators::get_by_username(db, "bob").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        operators::get(db, "nope").await,
+        Err(StoreError::NotFound)
+    ));
+    let names: Vec<String> = operators::list(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.username)
+        .collect();
+    let mut expected = vec!["alice".to_owned(), root.username.clone()];
+    expected.sort();
+    assert_eq!(names, expected);
+
+    // Lock after 3 failures.
+    let id = alice.operator_id.as_str();
+    let o = operators::record_failure(db, id, 3, NOW + 900)
+        .await
+        .unwrap();
+    assert_eq!((o.failed_logins, o.locked_until), (1, None));
+    let o = operators::record_failure(db, id, 3, NOW + 900)
+        .await
+        .unwrap();
+    assert_eq!((o.failed_logins, o.locked_until), (2, None));
+    let o = operators::record_failure(db, id, 3, NOW + 900)
+        .await
+        .unwrap();
+    assert_eq!((o.failed_logins, o.locked_until), (0, Some(NOW + 900)));
+    let o = operators::record_failure(db, id, 3, NOW + 1800)
+        .await
+        .unwrap();
+    assert_eq!((o.failed_logins, o.locked_until), (1, Some(NOW + 900)));
+    operators::record_success(db, id).await.unwrap();
+    let o = operators::get(db, id).await.unwrap();
+    assert_eq!((o.failed_logins, o.locked_until), (0, None));
+    assert!(matches!(
+        operators::record_failure(db, "nope", 3, 0).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        operators::record_success(db, "nope").await,
+        Err(StoreError::NotFound)
+    ));
+
+    // set_password clears lock and failures.
+    for _ in 0..4 {
+        operators::record_failure(db, id, 3, NOW + 900)
+            .await
+            .unwrap();
+    }
+    let o = operators::set_password(db, id, "new-hash").await.unwrap();
+    assert_eq!(o.password_hash, "new-hash");
+    assert_eq!((o.failed_logins, o.locked_until), (0, None));
+
+    // Roles, disabling and the active admin count.
+    assert_eq!(operators::count_active_admins(db).await.unwrap(), 1);
+    let o = operators::set_role(db, id, Role::Admin).await.unwrap();
+    assert_eq!(o.role, Role::Admin);
+    assert_eq!(operators::get(db, id).await.unwrap().role, Role::Admin);
+    assert_eq!(operators::count_active_admins(db).await.unwrap(), 2);
+    let o = operators::set_disabled(db, id, true).await.unwrap();
+    assert!(o.disabled);
+    assert_eq!(operators::count_active_admins(db).await.unwrap(), 1);
+    let o = operators::set_disabled(db, id, false).await.unwrap();
+    assert!(!o.disabled);
+    let o = operators::set_role(db, id, Role::Manager).await.unwrap();
+    assert_eq!(o.role, Role::Manager);
+    assert_eq!(operators::count_active_admins(db).await.unwrap(), 1);
+    assert!(matches!(
+        operators::set_role(db, "nope", Role::Admin).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(operators::count(db).await.unwrap(), 2);
+}
+
+async fn event_log(db: &Db) {
+    let demo = realms::get_by_name(db, "demo").await.unwrap();
+    for (i, realm) in [
+        (1, Some(demo.realm_id.as_str())),
+        (2, None),
+        (3, Some(demo.realm_id.as_str())),
+    ] {
+        events::record(
+            db,
+            &NewEvent {
+                at: NOW + i,
+                actor: "alice",
+                realm_id: realm,
+                client_row_id: if i == 3 { Some("row-1") } else { None },
+                operation: "CREATE",
+                resource_path: &format!("clients/{i}"),
+                details: r#"{"clientId":"x"}"#,
+                ip: if i == 1 { Some("127.0.0.1") } else { None },
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let all = events::list(db, None, 0, 10).await.unwrap();
+    let paths: Vec<&str> = all.iter().map(|e| e.resource_path.as_str()).collect();
+    assert_eq!(paths, ["clients/3", "clients/2", "clients/1"]);
+    assert!(all[0].event_id > all[1].event_id);
+    assert_eq!(all[0].client_row_id.as_deref(), Some("row-1"));
+    assert_eq!(all[2].ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(all[2].at, NOW + 1);
+    assert_eq!(all[1].realm_id, None);
+    assert_eq!(all[0].details, r#"{"clientId":"x"}"#);
+    let realm_only = events::list(db, Some(&demo.realm_id), 0, 10).await.unwrap();
+    let paths: Vec<&str> = realm_only
+        .iter()
+        .map(|e| e.resource_path.as_str())
+        .collect();
+    assert_eq!(paths, ["clients/3", "clients/1"]);
+    let paged = events::list(db, None, 1, 1).await.unwrap();
+    assert_eq!(paged.len(), 1);
+    assert_eq!(paged[0].resource_path, "clients/2");
+}
+
+async fn session_round_trip(db: &Db) {
+    let store = db.session_store().await.unwrap();
+    let again = db.session_store().await.unwrap();
+    let mut data = HashMap::new();
+    data.insert("operator".to_owned(), serde_json::json!("alice"));
+    let mut record = Record {
+        id: Id::default(),
+        data,
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    store.create(&mut record).await.unwrap();
+    let loaded = again
+        .load(&record.id)
+        .await
+        .unwrap()
+        .expect("session saved");
+    assert_eq!(loaded.data, record.data);
+    assert_eq!(loaded.id, record.id);
+    record
+        .data
+        .insert("csrf".to_owned(), serde_json::json!("token"));
+    store.save(&record).await.unwrap();
+    assert_eq!(store.load(&record.id).await.unwrap().unwrap().data.len(), 2);
+    store.delete(&record.id).await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_none());
+    // Expired sessions are not loaded and are purged.
+    let mut old = Record {
+        id: Id::default(),
+        data: HashMap::new(),
+        expiry_date: time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+    };
+    store.create(&mut old).await.unwrap();
+    assert!(store.load(&old.id).await.unwrap().is_none());
+    store.delete_expired().await.unwrap();
+}
