@@ -1,5 +1,6 @@
 //! Keyward's server: start-up, the router, sessions, sign-in and health.
 #![forbid(unsafe_code)]
+#![recursion_limit = "256"]
 
 pub mod auth;
 pub mod config;

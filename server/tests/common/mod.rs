@@ -1,0 +1,188 @@
+//! Test support: a Keyward built on a temporary SQLite database, and a cookie-keeping client
+//! that drives its router with `oneshot`.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use keyward_server::{build, Config, Keyward};
+use tower::ServiceExt;
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password-1234";
+
+pub struct TestApp {
+    pub keyward: Keyward,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn config(dir: &tempfile::TempDir) -> Config {
+    let mut c = Config::for_tests("127.0.0.1:3000".parse().unwrap(), dir.path().to_path_buf());
+    c.bootstrap_admin_username = Some(ADMIN.into());
+    c.bootstrap_admin_password = Some(ADMIN_PASSWORD.into());
+    c
+}
+
+pub async fn app_with(edit: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(&dir);
+    edit(&mut c);
+    let keyward = build(&c).await.expect("keyward builds");
+    TestApp { keyward, dir }
+}
+
+pub async fn app() -> TestApp {
+    app_with(|_| {}).await
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// A browser-like client: keeps the session cookie and the CSRF token.
+pub struct Client {
+    pub router: Router,
+    pub cookie: Option<String>,
+    pub csrf: String,
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+impl Client {
+    pub fn new(app: &TestApp) -> Client {
+        Client {
+            router: app.keyward.router.clone(),
+            cookie: None,
+            csrf: String::new(),
+        }
+    }
+
+    pub async fn send(&mut self, req: Request<Body>) -> Reply {
+        let mut req = req;
+        if let Some(c) = &self.cookie {
+            req.headers_mut()
+                .insert(header::COOKIE, c.parse().unwrap());
+        }
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        if let Some(set) = headers.get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            if pair.ends_with('=') {
+                self.cookie = None;
+            } else {
+                self.cookie = Some(pair);
+            }
+        }
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, body: String) -> Reply {
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Loads the sign-in page (which starts a session with a CSRF token) and reads the token.
+    pub async fn open(&mut self) {
+        let page = self.get("/login").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        self.refresh_csrf().await;
+    }
+
+    pub async fn refresh_csrf(&mut self) {
+        let info = self.call("session_info", &[]).await;
+        assert_eq!(info.status, StatusCode::OK, "{}", info.body);
+        self.csrf = info.json()["csrf"].as_str().unwrap().to_string();
+        assert!(!self.csrf.is_empty(), "the session has a CSRF token");
+    }
+
+    pub async fn sign_in(&mut self, username: &str, password: &str) -> Reply {
+        if self.csrf.is_empty() {
+            self.open().await;
+        }
+        let csrf = self.csrf.clone();
+        let r = self
+            .post_form(
+                "/auth/login",
+                form(&[("csrf", &csrf), ("username", username), ("password", password)]),
+            )
+            .await;
+        if r.location() == "/console/master/clients" {
+            self.refresh_csrf().await;
+        }
+        r
+    }
+
+    /// Calls a server function with form-encoded arguments.
+    pub async fn call(&mut self, name: &str, args: &[(&str, &str)]) -> Reply {
+        self.post_form(&format!("/api/{name}"), form(args)).await
+    }
+
+    /// Calls a server function, adding this session's CSRF token.
+    pub async fn change(&mut self, name: &str, args: &[(&str, &str)]) -> Reply {
+        let csrf = self.csrf.clone();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(args);
+        self.call(name, &all).await
+    }
+}
+
+/// Signs in as the bootstrap admin.
+pub async fn admin(app: &TestApp) -> Client {
+    let mut c = Client::new(app);
+    let r = c.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(r.location(), "/console/master/clients", "{}", r.body);
+    c
+}
+
+/// Creates an operator with `role` (as the admin) and returns a client signed in as them.
+pub async fn operator(app: &TestApp, username: &str, role: &str) -> Client {
+    let mut a = admin(app).await;
+    let password = "operator-password-1";
+    let r = a
+        .change(
+            "create_operator",
+            &[("username", username), ("password", password), ("confirm", password), ("role", role)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut c = Client::new(app);
+    let r = c.sign_in(username, password).await;
+    assert_eq!(r.location(), "/console/master/clients", "{}", r.body);
+    c
+}
