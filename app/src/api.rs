@@ -271,7 +271,9 @@ pub async fn list_clients(
     let r = realm_of(&ctx, &realm).await?;
     let search = search.trim();
     if search.chars().count() > 255 {
-        return Err(AppError::Invalid("search is longer than 255 characters".into()));
+        return Err(AppError::Invalid(
+            "search is longer than 255 characters".into(),
+        ));
     }
     let first = first.max(0);
     let page = keyward_store::clients::list(
@@ -469,8 +471,7 @@ pub async fn create_operator(
     let role = parse_role(&role)?;
     let password = new_password(password, confirm)?;
     let hash = hash_off_runtime(password).await?;
-    let created =
-        keyward_store::operators::create(&ctx.db, &username, &hash, role, now()).await?;
+    let created = keyward_store::operators::create(&ctx.db, &username, &hash, role, now()).await?;
     audit(
         &ctx,
         &op,

@@ -89,7 +89,11 @@ pub fn ConfirmDialog(
 
 /// A modal that holds a form; Escape closes it.
 #[component]
-pub fn FormDialog(open: RwSignal<bool>, #[prop(into)] title: String, children: Children) -> impl IntoView {
+pub fn FormDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] title: String,
+    children: Children,
+) -> impl IntoView {
     view! {
         <div
             class="modal-backdrop"

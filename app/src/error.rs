@@ -48,7 +48,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => AppError::Request(m),
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                AppError::Request(m)
+            }
             ServerFnErrorErr::Request(m) => AppError::Request(m),
             other => AppError::Request(other.to_string()),
         }
@@ -78,7 +80,8 @@ mod tests {
 
     #[test]
     fn malformed_arguments_are_bad_requests() {
-        let e = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `csrf`".into()));
+        let e =
+            AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `csrf`".into()));
         assert_eq!(e.status(), 400);
         assert!(e.to_string().contains("missing field"));
     }

@@ -86,6 +86,9 @@ mod tests {
     fn formats_epoch_seconds() {
         assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_time(951_782_400), "2000-02-29 00:00 UTC");
-        assert_eq!(format_time(1_795_910_400 + 3_600 * 19 + 60 * 12), "2026-11-29 19:12 UTC");
+        assert_eq!(
+            format_time(1_795_910_400 + 3_600 * 19 + 60 * 12),
+            "2026-11-29 19:12 UTC"
+        );
     }
 }

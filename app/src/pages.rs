@@ -22,7 +22,9 @@ fn can(role: Role) -> bool {
 fn login_error_text(code: &str) -> &'static str {
     match code {
         "invalid" => "Invalid username or password.",
-        "locked" => "This account is locked after too many failed sign-ins. Try again in 15 minutes.",
+        "locked" => {
+            "This account is locked after too many failed sign-ins. Try again in 15 minutes."
+        }
         "rate" => "Too many failed sign-ins from your address. Wait a few minutes and try again.",
         "expired" => "Your session has expired. Sign in again.",
         "csrf" => "The sign-in form was stale. Try again.",
@@ -151,7 +153,10 @@ pub fn ConsoleLayout() -> impl IntoView {
 
 #[component]
 fn Console(info: SessionView) -> impl IntoView {
-    let me = info.me.clone().expect("Console is only shown when signed in");
+    let me = info
+        .me
+        .clone()
+        .expect("Console is only shown when signed in");
     let params = use_params_map();
     let current_realm = move || params.read().get("realm");
     let realms = Resource::new(|| (), |_| list_realms());
@@ -313,7 +318,10 @@ pub fn RealmSettingsPage() -> impl IntoView {
     let params = use_params_map();
     let realm = move || params.read().get("realm").unwrap_or_default();
     let update = ServerAction::<UpdateRealm>::new();
-    let data = Resource::new(move || (realm(), update.version().get()), |(r, _)| get_realm(r));
+    let data = Resource::new(
+        move || (realm(), update.version().get()),
+        |(r, _)| get_realm(r),
+    );
     let manager = can(Role::Manager);
     view! {
         <Transition fallback=loading>
@@ -370,7 +378,11 @@ pub fn ClientsPage() -> impl IntoView {
         if let Some(Ok(c)) = create.value().get() {
             create_open.set(false);
             navigate(
-                &format!("/console/{}/clients/{}/settings", realm.get_untracked(), c.id),
+                &format!(
+                    "/console/{}/clients/{}/settings",
+                    realm.get_untracked(),
+                    c.id
+                ),
                 Default::default(),
             );
         }
@@ -497,7 +509,12 @@ pub fn ClientPage() -> impl IntoView {
     let params = use_params_map();
     let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let tab = Memo::new(move |_| params.read().get("tab").unwrap_or_else(|| "settings".into()));
+    let tab = Memo::new(move |_| {
+        params
+            .read()
+            .get("tab")
+            .unwrap_or_else(|| "settings".into())
+    });
     let client = Resource::new(move || (realm.get(), id.get()), |(r, i)| get_client(r, i));
     view! {
         <Transition fallback=loading>
@@ -553,7 +570,10 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
     let realm_after_delete = realm.clone();
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
-            navigate(&format!("/console/{realm_after_delete}/clients"), Default::default());
+            navigate(
+                &format!("/console/{realm_after_delete}/clients"),
+                Default::default(),
+            );
         }
     });
     let id = client.id.clone();

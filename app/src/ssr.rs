@@ -85,7 +85,11 @@ pub async fn session() -> Result<Session, AppError> {
 /// The operator signed in to `session`, if the session is still valid: not past its absolute
 /// lifetime, and the operator still exists and is enabled. An invalid session is emptied.
 pub async fn signed_in(ctx: &AppContext, session: &Session) -> Result<Option<Operator>, AppError> {
-    let Some(id) = session.get::<String>(keys::OPERATOR).await.map_err(internal)? else {
+    let Some(id) = session
+        .get::<String>(keys::OPERATOR)
+        .await
+        .map_err(internal)?
+    else {
         return Ok(None);
     };
     let at = session
@@ -109,10 +113,7 @@ pub async fn signed_in(ctx: &AppContext, session: &Session) -> Result<Option<Ope
 
 /// Checks the CSRF token of a state-changing call against the session's.
 pub async fn check_csrf(session: &Session, token: &str) -> Result<(), AppError> {
-    let expected = session
-        .get::<String>(keys::CSRF)
-        .await
-        .map_err(internal)?;
+    let expected = session.get::<String>(keys::CSRF).await.map_err(internal)?;
     match expected.map(SecretString::new) {
         Some(expected) if !token.is_empty() && expected.ct_eq(token) => Ok(()),
         _ => Err(AppError::Csrf),

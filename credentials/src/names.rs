@@ -80,7 +80,10 @@ pub fn text(field: &str, input: &str, max: usize, required: bool) -> Result<Stri
     if value.chars().count() > max {
         return Err(invalid(format!("{field} is longer than {max} characters")));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(invalid(format!("{field} contains a control character")));
     }
     Ok(value.to_owned())
@@ -93,7 +96,10 @@ mod tests {
     #[test]
     fn realm_names() {
         assert_eq!(realm_name(" demo ").unwrap(), "demo");
-        assert_eq!(realm_name("customer.tenant_1-a").unwrap(), "customer.tenant_1-a");
+        assert_eq!(
+            realm_name("customer.tenant_1-a").unwrap(),
+            "customer.tenant_1-a"
+        );
         assert!(realm_name("").unwrap_err().0.contains("required"));
         assert!(realm_name("my realm").unwrap_err().0.contains("' '"));
         assert!(realm_name("a/b").is_err());
@@ -118,7 +124,10 @@ mod tests {
 
     #[test]
     fn usernames_are_lower_cased() {
-        assert_eq!(username(" Alice@Example.com ").unwrap(), "alice@example.com");
+        assert_eq!(
+            username(" Alice@Example.com ").unwrap(),
+            "alice@example.com"
+        );
         assert!(username("bob smith").is_err());
         assert!(username("").is_err());
         assert!(username(&"u".repeat(65)).is_err());
@@ -127,10 +136,19 @@ mod tests {
     #[test]
     fn free_text() {
         assert_eq!(text("name", "  Billing  ", 10, true).unwrap(), "Billing");
-        assert!(text("name", "   ", 10, true).unwrap_err().0.contains("name is required"));
+        assert!(text("name", "   ", 10, true)
+            .unwrap_err()
+            .0
+            .contains("name is required"));
         assert_eq!(text("name", "", 10, false).unwrap(), "");
         assert!(text("name", "12345678901", 10, false).is_err());
         assert!(text("name", "a\u{0}b", 10, false).is_err());
-        assert_eq!(text("name", "éééééééééé", 10, false).unwrap().chars().count(), 10);
+        assert_eq!(
+            text("name", "éééééééééé", 10, false)
+                .unwrap()
+                .chars()
+                .count(),
+            10
+        );
     }
 }

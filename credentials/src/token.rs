@@ -32,6 +32,10 @@ mod tests {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         let u = random_token(&mut rng, 32);
         assert_ne!(t.expose(), u.expose());
-        assert_eq!(random_token(&mut rng, 4).expose().len(), 22, "minimum 16 bytes");
+        assert_eq!(
+            random_token(&mut rng, 4).expose().len(),
+            22,
+            "minimum 16 bytes"
+        );
     }
 }

@@ -130,7 +130,10 @@ pub async fn login(
         );
         res.headers_mut().insert(
             header::RETRY_AFTER,
-            (wait.as_secs().max(1)).to_string().parse().expect("digits are a valid header"),
+            (wait.as_secs().max(1))
+                .to_string()
+                .parse()
+                .expect("digits are a valid header"),
         );
         return res;
     }
@@ -221,7 +224,12 @@ pub struct SetupForm {
 
 fn setup_error(token: &str, message: &str) -> Response {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    Redirect::to(&format!("/setup?token={}&error={}", enc(token), enc(message))).into_response()
+    Redirect::to(&format!(
+        "/setup?token={}&error={}",
+        enc(token),
+        enc(message)
+    ))
+    .into_response()
 }
 
 /// `POST /auth/setup`: creates the first admin with the one-time token printed at start-up.

@@ -51,7 +51,10 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
             .field("public_url", &self.public_url)
-            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("bootstrap_admin_username", &self.bootstrap_admin_username)
             .field(
                 "bootstrap_admin_password",

@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::extract::{FromRef, State};
+use axum::extract::FromRef;
 use axum::http::{Request, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_app::error::AppError;
@@ -224,10 +224,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/setup", post(auth::setup))
-        .route("/", get(|| async { axum::response::Redirect::to("/console/master/clients") }))
         .route(
-            "/api/{*fn_name}",
-            get(server_fn_handler).post(server_fn_handler),
+            "/",
+            get(|| async { axum::response::Redirect::to("/console/master/clients") }),
         )
         .leptos_routes_with_context(
             &state,
@@ -235,24 +234,26 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(ctx.clone()),
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            move || provide_context(ctx_fallback.clone()),
-            shell,
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            move || provide_context(ctx_fallback.clone()), shell
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::console_guard,
         ))
+        .layer(axum::middleware::from_fn(server_fn_status))
         .with_state(state)
 }
 
-/// Runs a server function and gives a failed one the status its `AppError` names.
-async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let ctx = state.ctx.clone();
-    let res = leptos_axum::handle_server_fns_with_context(move || provide_context(ctx.clone()), req)
-        .await
-        .into_response();
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+/// Gives a failed server function (leptos answers 500 for every error) the status its
+/// `AppError` names.
+async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return res;
     }
     let (mut parts, body) = res.into_parts();

@@ -66,9 +66,15 @@ mod tests {
         }
         let wait = l.blocked(ip, t0 + Duration::from_secs(10)).unwrap();
         assert_eq!(wait, Duration::from_secs(50));
-        assert!(l.blocked(other, t0).is_none(), "other addresses are not affected");
+        assert!(
+            l.blocked(other, t0).is_none(),
+            "other addresses are not affected"
+        );
         assert!(l.blocked(ip, t0 + Duration::from_secs(61)).is_none());
         l.record_failure(ip, t0 + Duration::from_secs(61));
-        assert!(l.blocked(ip, t0 + Duration::from_secs(62)).is_none(), "a new window starts");
+        assert!(
+            l.blocked(ip, t0 + Duration::from_secs(62)).is_none(),
+            "a new window starts"
+        );
     }
 }

@@ -40,7 +40,10 @@ fn decode(text: &str, source: &str) -> Result<MasterKey, String> {
 
 /// Loads the master key: the configured value, else `data_dir/master.key`, creating it
 /// (mode 0600) when missing. Returns the key and whether a new file was created.
-pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<(MasterKey, bool), String> {
+pub fn load_or_create(
+    configured: Option<&str>,
+    data_dir: &Path,
+) -> Result<(MasterKey, bool), String> {
     if let Some(text) = configured {
         return decode(text, "KEYWARD_MASTER_KEY").map(|k| (k, false));
     }
@@ -56,13 +59,18 @@ pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<(Mast
                 .create_new(true)
                 .mode(0o600)
                 .open(&path)
-                .map_err(|e| format!("cannot create the master key file {}: {e}", path.display()))?;
+                .map_err(|e| {
+                    format!("cannot create the master key file {}: {e}", path.display())
+                })?;
             file.write_all(encoded.as_bytes())
                 .and_then(|_| file.sync_all())
                 .map_err(|e| format!("cannot write the master key file {}: {e}", path.display()))?;
             Ok((MasterKey(bytes), true))
         }
-        Err(e) => Err(format!("cannot read the master key file {}: {e}", path.display())),
+        Err(e) => Err(format!(
+            "cannot read the master key file {}: {e}",
+            path.display()
+        )),
     }
 }
 
@@ -76,7 +84,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (k1, created) = load_or_create(None, dir.path()).unwrap();
         assert!(created);
-        let mode = std::fs::metadata(dir.path().join("master.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let (k2, created) = load_or_create(None, dir.path()).unwrap();
         assert!(!created);
@@ -91,9 +102,16 @@ mod tests {
         let (k, created) = load_or_create(Some(&good), dir.path()).unwrap();
         assert!(!created);
         assert_eq!(k.bytes(), &[7u8; 32]);
-        assert!(load_or_create(Some("!!"), dir.path()).unwrap_err().contains("base64"));
+        assert!(load_or_create(Some("!!"), dir.path())
+            .unwrap_err()
+            .contains("base64"));
         let short = STANDARD.encode([7u8; 16]);
-        assert!(load_or_create(Some(&short), dir.path()).unwrap_err().contains("32 bytes"));
-        assert!(!dir.path().join("master.key").exists(), "no file when configured");
+        assert!(load_or_create(Some(&short), dir.path())
+            .unwrap_err()
+            .contains("32 bytes"));
+        assert!(
+            !dir.path().join("master.key").exists(),
+            "no file when configured"
+        );
     }
 }

@@ -28,10 +28,15 @@ async fn health_probes_answer() {
 async fn master_realm_and_bootstrap_admin_exist_from_the_first_start() {
     let app = app().await;
     let db = &app.keyward.state.ctx.db;
-    assert_eq!(realms::get_by_name(db, "master").await.unwrap().name, "master");
+    assert_eq!(
+        realms::get_by_name(db, "master").await.unwrap().name,
+        "master"
+    );
     let admin = operators::get_by_username(db, ADMIN).await.unwrap();
     assert_eq!(admin.role, keyward_credentials::operator::Role::Admin);
-    assert!(admin.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(admin
+        .password_hash
+        .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     assert!(app.keyward.setup_link.is_none());
 }
 
@@ -44,12 +49,22 @@ async fn sign_in_starts_a_fresh_strict_http_only_session() {
     let r = c.sign_in(ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), "/console/master/clients");
-    let set = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    let set = r
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(set.starts_with("keyward_session="), "{set}");
     assert!(set.contains("HttpOnly"), "{set}");
     assert!(set.contains("SameSite=Strict"), "{set}");
     assert!(!set.contains("Secure"), "plain http public URL: {set}");
-    assert_ne!(c.cookie.clone().unwrap(), anonymous_cookie, "a new session id at sign-in");
+    assert_ne!(
+        c.cookie.clone().unwrap(),
+        anonymous_cookie,
+        "a new session id at sign-in"
+    );
     let me = c.call("session_info", &[]).await.json();
     assert_eq!(me["me"]["username"], ADMIN);
     assert_eq!(me["me"]["role"], "Admin");
@@ -72,7 +87,12 @@ async fn https_public_url_gives_secure_host_prefixed_cookies() {
     let app = app_with(|c| c.public_url = Some("https://sso.example.com".into())).await;
     let mut c = Client::new(&app);
     let page = c.get("/login").await;
-    let set = page.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let set = page
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(set.starts_with("__Host-keyward_session="), "{set}");
     assert!(set.contains("Secure"), "{set}");
     assert!(set.contains("Path=/"), "{set}");
@@ -85,15 +105,29 @@ async fn wrong_passwords_lock_the_account_for_fifteen_minutes() {
     let mut c = Client::new(&app);
     for i in 1..=5 {
         let r = c.sign_in(ADMIN, "wrong-password-123").await;
-        let expected = if i < 5 { "/login?error=invalid" } else { "/login?error=locked" };
+        let expected = if i < 5 {
+            "/login?error=invalid"
+        } else {
+            "/login?error=locked"
+        };
         assert_eq!(r.location(), expected, "attempt {i}");
     }
     let r = c.sign_in(ADMIN, ADMIN_PASSWORD).await;
-    assert_eq!(r.location(), "/login?error=locked", "the right password is refused while locked");
-    let op = operators::get_by_username(&app.keyward.state.ctx.db, ADMIN).await.unwrap();
+    assert_eq!(
+        r.location(),
+        "/login?error=locked",
+        "the right password is refused while locked"
+    );
+    let op = operators::get_by_username(&app.keyward.state.ctx.db, ADMIN)
+        .await
+        .unwrap();
     let until = op.locked_until.expect("locked");
     let now = keyward_server::now();
-    assert!((until - now - 15 * 60).abs() <= 5, "locked for 15 minutes: {}", until - now);
+    assert!(
+        (until - now - 15 * 60).abs() <= 5,
+        "locked for 15 minutes: {}",
+        until - now
+    );
     // An unknown user is answered exactly like a wrong password.
     let r = c.sign_in("nobody", "whatever-password").await;
     assert_eq!(r.location(), "/login?error=invalid");
@@ -109,7 +143,14 @@ async fn repeated_failures_from_one_address_are_rate_limited() {
     }
     let r = c.sign_in(ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = r.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+    let retry: u64 = r
+        .headers
+        .get(header::RETRY_AFTER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 0 && retry <= keyward_server::limiter::IP_WINDOW_SECS);
 }
 
@@ -140,13 +181,30 @@ async fn missing_or_wrong_csrf_tokens_are_refused_and_change_nothing() {
     let mut c = admin(&app).await;
     let db = app.keyward.state.ctx.db.clone();
 
-    let r = c.call("create_realm", &[("csrf", ""), ("name", "nocsrf"), ("display_name", "")]).await;
+    let r = c
+        .call(
+            "create_realm",
+            &[("csrf", ""), ("name", "nocsrf"), ("display_name", "")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(r.body.contains("Csrf"), "{}", r.body);
-    let r = c.call("create_realm", &[("csrf", "forged"), ("name", "nocsrf"), ("display_name", "")]).await;
+    let r = c
+        .call(
+            "create_realm",
+            &[("csrf", "forged"), ("name", "nocsrf"), ("display_name", "")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = c.call("create_realm", &[("name", "nocsrf"), ("display_name", "")]).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "missing argument: {}", r.body);
+    let r = c
+        .call("create_realm", &[("name", "nocsrf"), ("display_name", "")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "missing argument: {}",
+        r.body
+    );
     assert!(matches!(
         realms::get_by_name(&db, "nocsrf").await,
         Err(keyward_store::StoreError::NotFound)
@@ -156,12 +214,19 @@ async fn missing_or_wrong_csrf_tokens_are_refused_and_change_nothing() {
     let mut anon = Client::new(&app);
     anon.open().await;
     let r = anon
-        .post_form("/auth/login", form(&[("username", ADMIN), ("password", ADMIN_PASSWORD)]))
+        .post_form(
+            "/auth/login",
+            form(&[("username", ADMIN), ("password", ADMIN_PASSWORD)]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = c.post_form("/auth/logout", form(&[("csrf", "nope")])).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.call("list_realms", &[]).await.status, StatusCode::OK, "still signed in");
+    assert_eq!(
+        c.call("list_realms", &[]).await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
 }
 
 #[tokio::test]
@@ -172,20 +237,32 @@ async fn cross_origin_posts_are_refused() {
     let req = Request::post("/api/create_realm")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ORIGIN, "http://evil.example")
-        .body(Body::from(form(&[("csrf", &csrf), ("name", "evil"), ("display_name", "")])))
+        .body(Body::from(form(&[
+            ("csrf", &csrf),
+            ("name", "evil"),
+            ("display_name", ""),
+        ])))
         .unwrap();
     assert_eq!(c.send(req).await.status, StatusCode::FORBIDDEN);
     let req = Request::post("/api/create_realm")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header("sec-fetch-site", "cross-site")
-        .body(Body::from(form(&[("csrf", &csrf), ("name", "evil"), ("display_name", "")])))
+        .body(Body::from(form(&[
+            ("csrf", &csrf),
+            ("name", "evil"),
+            ("display_name", ""),
+        ])))
         .unwrap();
     assert_eq!(c.send(req).await.status, StatusCode::FORBIDDEN);
     // Same origin passes.
     let req = Request::post("/api/create_realm")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ORIGIN, "http://127.0.0.1:3000")
-        .body(Body::from(form(&[("csrf", &csrf), ("name", "good"), ("display_name", "")])))
+        .body(Body::from(form(&[
+            ("csrf", &csrf),
+            ("name", "good"),
+            ("display_name", ""),
+        ])))
         .unwrap();
     let r = c.send(req).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -199,9 +276,16 @@ async fn signed_out_callers_get_401() {
     let app = app().await;
     let mut c = Client::new(&app);
     c.open().await;
-    let r = c.call("list_clients", &[("realm", "master"), ("search", ""), ("first", "0")]).await;
+    let r = c
+        .call(
+            "list_clients",
+            &[("realm", "master"), ("search", ""), ("first", "0")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = c.change("create_realm", &[("name", "x"), ("display_name", "")]).await;
+    let r = c
+        .change("create_realm", &[("name", "x"), ("display_name", "")])
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -212,71 +296,157 @@ async fn roles_bound_what_each_operator_may_do() {
     let mut viewer = operator(&app, "vera", "viewer").await;
     let mut manager = operator(&app, "manny", "manager").await;
 
-    let r = viewer.call("list_clients", &[("realm", "master"), ("search", ""), ("first", "0")]).await;
+    let r = viewer
+        .call(
+            "list_clients",
+            &[("realm", "master"), ("search", ""), ("first", "0")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = viewer
         .change(
             "create_client",
-            &[("realm", "master"), ("client_id", "by-viewer"), ("name", ""), ("description", ""), ("access_type", "confidential")],
+            &[
+                ("realm", "master"),
+                ("client_id", "by-viewer"),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(r.body.contains("Forbidden"));
     let master = realms::get_by_name(&db, "master").await.unwrap();
-    assert!(clients::list(&db, &master.realm_id, None, 0, 10).await.unwrap().items.is_empty());
-    let r = viewer.change("create_realm", &[("name", "by-viewer"), ("display_name", "")]).await;
+    assert!(clients::list(&db, &master.realm_id, None, 0, 10)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    let r = viewer
+        .change(
+            "create_realm",
+            &[("name", "by-viewer"), ("display_name", "")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     let r = manager
         .change(
             "create_client",
-            &[("realm", "master"), ("client_id", "by-manager"), ("name", ""), ("description", ""), ("access_type", "confidential")],
+            &[
+                ("realm", "master"),
+                ("client_id", "by-manager"),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_string();
-    let r = viewer.change("delete_client", &[("realm", "master"), ("id", &id)]).await;
+    let r = viewer
+        .change("delete_client", &[("realm", "master"), ("id", &id)])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(clients::get(&db, &master.realm_id, &id).await.is_ok());
 
     // Operators are for admins only; realm deletion too.
-    assert_eq!(manager.call("list_operators", &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        manager.call("list_operators", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
     let r = manager
-        .change("create_operator", &[("username", "eve"), ("password", "eve-password-123"), ("confirm", "eve-password-123"), ("role", "admin")])
+        .change(
+            "create_operator",
+            &[
+                ("username", "eve"),
+                ("password", "eve-password-123"),
+                ("confirm", "eve-password-123"),
+                ("role", "admin"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(operators::get_by_username(&db, "eve").await.is_err());
-    manager.change("create_realm", &[("name", "team"), ("display_name", "")]).await;
-    assert_eq!(manager.change("delete_realm", &[("realm", "team")]).await.status, StatusCode::FORBIDDEN);
+    manager
+        .change("create_realm", &[("name", "team"), ("display_name", "")])
+        .await;
+    assert_eq!(
+        manager
+            .change("delete_realm", &[("realm", "team")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     assert!(realms::get_by_name(&db, "team").await.is_ok());
 
     // Re-roling takes effect at once, without signing in again.
     let mut a = admin(&app).await;
     let vera = operators::get_by_username(&db, "vera").await.unwrap();
-    let r = a.change("set_operator_role", &[("operator_id", &vera.operator_id), ("role", "manager")]).await;
+    let r = a
+        .change(
+            "set_operator_role",
+            &[("operator_id", &vera.operator_id), ("role", "manager")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = viewer.change("delete_client", &[("realm", "master"), ("id", &id)]).await;
+    let r = viewer
+        .change("delete_client", &[("realm", "master"), ("id", &id)])
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
     // A disabled operator is signed out and cannot sign in.
     let manny = operators::get_by_username(&db, "manny").await.unwrap();
-    let r = a.change("set_operator_disabled", &[("operator_id", &manny.operator_id), ("disabled", "true")]).await;
+    let r = a
+        .change(
+            "set_operator_disabled",
+            &[("operator_id", &manny.operator_id), ("disabled", "true")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(manager.call("list_realms", &[]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        manager.call("list_realms", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let mut again = Client::new(&app);
-    assert_eq!(again.sign_in("manny", "operator-password-1").await.location(), "/login?error=invalid");
+    assert_eq!(
+        again
+            .sign_in("manny", "operator-password-1")
+            .await
+            .location(),
+        "/login?error=invalid"
+    );
 }
 
 #[tokio::test]
 async fn the_last_admin_cannot_be_demoted_or_disabled() {
     let app = app().await;
     let mut a = admin(&app).await;
-    let me = a.call("session_info", &[]).await.json()["me"]["operator_id"].as_str().unwrap().to_string();
-    let r = a.change("set_operator_role", &[("operator_id", &me), ("role", "viewer")]).await;
+    let me = a.call("session_info", &[]).await.json()["me"]["operator_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = a
+        .change(
+            "set_operator_role",
+            &[("operator_id", &me), ("role", "viewer")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let r = a.change("set_operator_disabled", &[("operator_id", &me), ("disabled", "true")]).await;
+    let r = a
+        .change(
+            "set_operator_disabled",
+            &[("operator_id", &me), ("disabled", "true")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let r = a.change("set_operator_role", &[("operator_id", &me), ("role", "root")]).await;
+    let r = a
+        .change(
+            "set_operator_role",
+            &[("operator_id", &me), ("role", "root")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
@@ -289,26 +459,64 @@ async fn operator_passwords_can_be_reset_and_unlock_the_account() {
     for _ in 0..5 {
         other.sign_in("olga", "wrong-password-x").await;
     }
-    assert_eq!(other.sign_in("olga", "operator-password-1").await.location(), "/login?error=locked");
+    assert_eq!(
+        other
+            .sign_in("olga", "operator-password-1")
+            .await
+            .location(),
+        "/login?error=locked"
+    );
     let mut a = admin(&app).await;
     let olga = operators::get_by_username(&db, "olga").await.unwrap();
     let r = a
-        .change("reset_operator_password", &[("operator_id", &olga.operator_id), ("password", "short"), ("confirm", "short")])
+        .change(
+            "reset_operator_password",
+            &[
+                ("operator_id", &olga.operator_id),
+                ("password", "short"),
+                ("confirm", "short"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("at least 12"), "{}", r.body);
     let r = a
-        .change("reset_operator_password", &[("operator_id", &olga.operator_id), ("password", "a-new-password-1"), ("confirm", "a-new-password-2")])
+        .change(
+            "reset_operator_password",
+            &[
+                ("operator_id", &olga.operator_id),
+                ("password", "a-new-password-1"),
+                ("confirm", "a-new-password-2"),
+            ],
+        )
         .await;
     assert!(r.body.contains("differ"), "{}", r.body);
     let r = a
-        .change("reset_operator_password", &[("operator_id", &olga.operator_id), ("password", "a-new-password-1"), ("confirm", "a-new-password-1")])
+        .change(
+            "reset_operator_password",
+            &[
+                ("operator_id", &olga.operator_id),
+                ("password", "a-new-password-1"),
+                ("confirm", "a-new-password-1"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let mut fresh = Client::new(&app);
-    assert_eq!(fresh.sign_in("olga", "a-new-password-1").await.location(), "/console/master/clients");
+    assert_eq!(
+        fresh.sign_in("olga", "a-new-password-1").await.location(),
+        "/console/master/clients"
+    );
     let r = a
-        .change("create_operator", &[("username", "olga"), ("password", "x-password-123"), ("confirm", "x-password-123"), ("role", "viewer")])
+        .change(
+            "create_operator",
+            &[
+                ("username", "olga"),
+                ("password", "x-password-123"),
+                ("confirm", "x-password-123"),
+                ("role", "viewer"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
@@ -319,24 +527,46 @@ async fn realms_are_validated_and_master_is_kept() {
     let db = app.keyward.state.ctx.db.clone();
     let mut a = admin(&app).await;
     for bad in ["", "has space", "slash/y", &"r".repeat(101)] {
-        let r = a.change("create_realm", &[("name", bad), ("display_name", "")]).await;
+        let r = a
+            .change("create_realm", &[("name", bad), ("display_name", "")])
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}: {}", r.body);
     }
     assert_eq!(realms::list(&db).await.unwrap().len(), 1);
-    let r = a.change("create_realm", &[("name", "demo"), ("display_name", "Demo realm")]).await;
+    let r = a
+        .change(
+            "create_realm",
+            &[("name", "demo"), ("display_name", "Demo realm")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["display_name"], "Demo realm");
-    let r = a.change("create_realm", &[("name", "demo"), ("display_name", "")]).await;
+    let r = a
+        .change("create_realm", &[("name", "demo"), ("display_name", "")])
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let r = a.change("update_realm", &[("realm", "demo"), ("display_name", "Renamed")]).await;
+    let r = a
+        .change(
+            "update_realm",
+            &[("realm", "demo"), ("display_name", "Renamed")],
+        )
+        .await;
     assert_eq!(r.json()["display_name"], "Renamed");
-    let r = a.change("update_realm", &[("realm", "demo"), ("display_name", "  ")]).await;
+    let r = a
+        .change("update_realm", &[("realm", "demo"), ("display_name", "  ")])
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = a.change("update_realm", &[("realm", "nope"), ("display_name", "x")]).await;
+    let r = a
+        .change("update_realm", &[("realm", "nope"), ("display_name", "x")])
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = a.change("delete_realm", &[("realm", "master")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.body.contains("master realm cannot be deleted"), "{}", r.body);
+    assert!(
+        r.body.contains("master realm cannot be deleted"),
+        "{}",
+        r.body
+    );
     let r = a.change("delete_realm", &[("realm", "demo")]).await;
     assert_eq!(r.status, StatusCode::OK);
     let r = a.change("delete_realm", &[("realm", "demo")]).await;
@@ -348,7 +578,13 @@ async fn clients_are_validated_unique_searchable_and_versioned() {
     let app = app().await;
     let mut a = admin(&app).await;
     let create = |id: &'static str| {
-        [("realm", "master"), ("client_id", id), ("name", "Billing API"), ("description", ""), ("access_type", "confidential")]
+        [
+            ("realm", "master"),
+            ("client_id", id),
+            ("name", "Billing API"),
+            ("description", ""),
+            ("access_type", "confidential"),
+        ]
     };
     let r = a.change("create_client", &create("billing")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -356,24 +592,58 @@ async fn clients_are_validated_unique_searchable_and_versioned() {
     assert_eq!(c["public_client"], false, "confidential by default");
     assert_eq!(c["enabled"], true);
     let id = c["id"].as_str().unwrap().to_string();
-    assert_eq!(a.change("create_client", &create("billing")).await.status, StatusCode::CONFLICT);
-    assert_eq!(a.change("create_client", &create("bad id")).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(a.change("create_client", &create("")).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        a.change("create_client", &create("billing")).await.status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        a.change("create_client", &create("bad id")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        a.change("create_client", &create("")).await.status,
+        StatusCode::BAD_REQUEST
+    );
     let mut bad_type = create("typed");
     bad_type[4] = ("access_type", "bearer-only");
-    assert_eq!(a.change("create_client", &bad_type).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        a.change("create_client", &bad_type).await.status,
+        StatusCode::BAD_REQUEST
+    );
     let mut unknown_realm = create("elsewhere");
     unknown_realm[0] = ("realm", "nope");
-    assert_eq!(a.change("create_client", &unknown_realm).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        a.change("create_client", &unknown_realm).await.status,
+        StatusCode::NOT_FOUND
+    );
 
-    let list = a.call("list_clients", &[("realm", "master"), ("search", "BILL"), ("first", "0")]).await.json();
+    let list = a
+        .call(
+            "list_clients",
+            &[("realm", "master"), ("search", "BILL"), ("first", "0")],
+        )
+        .await
+        .json();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    let list = a.call("list_clients", &[("realm", "master"), ("search", "zzz"), ("first", "0")]).await.json();
+    let list = a
+        .call(
+            "list_clients",
+            &[("realm", "master"), ("search", "zzz"), ("first", "0")],
+        )
+        .await
+        .json();
     assert!(list["items"].as_array().unwrap().is_empty());
 
     // Two operators edit the same version: the second is told, and nothing is overwritten.
     let edit = |version: &'static str, name: &'static str| {
-        vec![("realm", "master"), ("version", version), ("name", name), ("description", "d"), ("access_type", "public"), ("enabled", "on")]
+        vec![
+            ("realm", "master"),
+            ("version", version),
+            ("name", name),
+            ("description", "d"),
+            ("access_type", "public"),
+            ("enabled", "on"),
+        ]
     };
     let mut first = edit("1", "First edit");
     first.push(("id", &id));
@@ -386,35 +656,92 @@ async fn clients_are_validated_unique_searchable_and_versioned() {
     let r = a.change("update_client", &second).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("changed by someone else"), "{}", r.body);
-    let now = a.call("get_client", &[("realm", "master"), ("id", &id)]).await.json();
+    let now = a
+        .call("get_client", &[("realm", "master"), ("id", &id)])
+        .await
+        .json();
     assert_eq!(now["name"], "First edit");
     // Unchecked "enabled" disables the client.
     let r = a
-        .change("update_client", &[("realm", "master"), ("id", &id), ("version", "2"), ("name", "n"), ("description", ""), ("access_type", "confidential")])
+        .change(
+            "update_client",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("version", "2"),
+                ("name", "n"),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
+        )
         .await;
     assert_eq!(r.json()["enabled"], false);
     let long = "x".repeat(256);
     let r = a
-        .change("update_client", &[("realm", "master"), ("id", &id), ("version", "3"), ("name", &long), ("description", ""), ("access_type", "confidential")])
+        .change(
+            "update_client",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("version", "3"),
+                ("name", &long),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
-    let r = a.call("get_client", &[("realm", "master"), ("id", "no-such-id")]).await;
+    let r = a
+        .call("get_client", &[("realm", "master"), ("id", "no-such-id")])
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(a.change("delete_client", &[("realm", "master"), ("id", &id)]).await.status, StatusCode::OK);
-    assert_eq!(a.change("delete_client", &[("realm", "master"), ("id", &id)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        a.change("delete_client", &[("realm", "master"), ("id", &id)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.change("delete_client", &[("realm", "master"), ("id", &id)])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn console_pages_answer_404_for_unknown_realms_and_clients() {
     let app = app().await;
     let mut a = admin(&app).await;
-    assert_eq!(a.get("/console/master/clients").await.status, StatusCode::OK);
-    assert_eq!(a.get("/console/nope/clients").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(a.get("/console/master/clients/nope/settings").await.status, StatusCode::NOT_FOUND);
-    let r = a.change("create_client", &[("realm", "master"), ("client_id", "svc"), ("name", ""), ("description", ""), ("access_type", "confidential")]).await;
+    assert_eq!(
+        a.get("/console/master/clients").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.get("/console/nope/clients").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        a.get("/console/master/clients/nope/settings").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = a
+        .change(
+            "create_client",
+            &[
+                ("realm", "master"),
+                ("client_id", "svc"),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
+        )
+        .await;
     let id = r.json()["id"].as_str().unwrap().to_string();
-    let page = a.get(&format!("/console/master/clients/{id}/settings")).await;
+    let page = a
+        .get(&format!("/console/master/clients/{id}/settings"))
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("svc"));
     assert_eq!(a.get("/no/such/page").await.status, StatusCode::NOT_FOUND);

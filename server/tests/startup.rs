@@ -26,29 +26,76 @@ async fn without_a_bootstrap_admin_a_one_time_setup_link_creates_the_first_admin
     c.refresh_csrf().await;
     let csrf = c.csrf.clone();
     let r = c
-        .post_form("/auth/setup", form(&[("csrf", &csrf), ("token", "wrong"), ("username", "root"), ("password", "root-password-123"), ("confirm", "root-password-123")]))
+        .post_form(
+            "/auth/setup",
+            form(&[
+                ("csrf", &csrf),
+                ("token", "wrong"),
+                ("username", "root"),
+                ("password", "root-password-123"),
+                ("confirm", "root-password-123"),
+            ]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = c
-        .post_form("/auth/setup", form(&[("csrf", &csrf), ("token", &token), ("username", "root"), ("password", "short"), ("confirm", "short")]))
+        .post_form(
+            "/auth/setup",
+            form(&[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("username", "root"),
+                ("password", "short"),
+                ("confirm", "short"),
+            ]),
+        )
         .await;
-    assert!(r.location().starts_with("/setup?token="), "{}", r.location());
+    assert!(
+        r.location().starts_with("/setup?token="),
+        "{}",
+        r.location()
+    );
     assert!(r.location().contains("at+least+12"), "{}", r.location());
     let r = c
-        .post_form("/auth/setup", form(&[("csrf", &csrf), ("token", &token), ("username", "root"), ("password", "root-password-123"), ("confirm", "root-password-123")]))
+        .post_form(
+            "/auth/setup",
+            form(&[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("username", "root"),
+                ("password", "root-password-123"),
+                ("confirm", "root-password-123"),
+            ]),
+        )
         .await;
     assert_eq!(r.location(), "/console/master/clients");
     c.refresh_csrf().await;
-    assert_eq!(c.call("session_info", &[]).await.json()["me"]["username"], "root");
+    assert_eq!(
+        c.call("session_info", &[]).await.json()["me"]["username"],
+        "root"
+    );
     // The link dies once used.
     let mut d = Client::new(&app);
     d.open().await;
     let csrf = d.csrf.clone();
     let r = d
-        .post_form("/auth/setup", form(&[("csrf", &csrf), ("token", &token), ("username", "second"), ("password", "root-password-123"), ("confirm", "root-password-123")]))
+        .post_form(
+            "/auth/setup",
+            form(&[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("username", "second"),
+                ("password", "root-password-123"),
+                ("confirm", "root-password-123"),
+            ]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(keyward_store::operators::get_by_username(&app.keyward.state.ctx.db, "second").await.is_err());
+    assert!(
+        keyward_store::operators::get_by_username(&app.keyward.state.ctx.db, "second")
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -72,7 +119,10 @@ async fn bad_configuration_is_a_one_line_error() {
 fn an_unreachable_database_stops_start_up_with_one_line_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_keyward-server"))
-        .env("KEYWARD_DATABASE_URL", "postgres://keyward@127.0.0.1:1/keyward")
+        .env(
+            "KEYWARD_DATABASE_URL",
+            "postgres://keyward@127.0.0.1:1/keyward",
+        )
         .env("KEYWARD_DATA_DIR", dir.path())
         .env("KEYWARD_BIND", "127.0.0.1:0")
         .output()
@@ -88,7 +138,11 @@ fn an_unreachable_database_stops_start_up_with_one_line_and_no_panic() {
 #[test]
 fn the_binary_serves_on_a_port_and_prints_the_url_and_the_setup_link() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyward-server"))
         .env("KEYWARD_DATA_DIR", dir.path())
         .env("KEYWARD_BIND", format!("127.0.0.1:{port}"))
@@ -100,7 +154,11 @@ fn the_binary_serves_on_a_port_and_prints_the_url_and_the_setup_link() {
     let ready = rt.block_on(async {
         let client = reqwest::Client::new();
         for _ in 0..100 {
-            if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/health/ready")).send().await {
+            if let Ok(r) = client
+                .get(format!("http://127.0.0.1:{port}/health/ready"))
+                .send()
+                .await
+            {
                 return Some(r.status());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -111,8 +169,14 @@ fn the_binary_serves_on_a_port_and_prints_the_url_and_the_setup_link() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(ready, Some(reqwest::StatusCode::OK));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("Keyward is running at http://127.0.0.1:{port}/")), "{stdout}");
-    assert!(stdout.contains(&format!("http://127.0.0.1:{port}/setup?token=")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Keyward is running at http://127.0.0.1:{port}/")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("http://127.0.0.1:{port}/setup?token=")),
+        "{stdout}"
+    );
     assert!(dir.path().join("keyward.db").exists());
     assert!(dir.path().join("master.key").exists());
 }
@@ -127,9 +191,12 @@ async fn a_real_server_on_port_0_signs_in_and_changes_data() {
     let keyward = build(&c).await.unwrap();
     let router = keyward.router.clone();
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .await
-            .unwrap()
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
     });
     let base = format!("http://{addr}");
     let http = reqwest::Client::builder()
@@ -139,30 +206,59 @@ async fn a_real_server_on_port_0_signs_in_and_changes_data() {
         .unwrap();
     let login_page = http.get(format!("{base}/login")).send().await.unwrap();
     assert_eq!(login_page.status(), 200);
-    let info: serde_json::Value = http.post(format!("{base}/api/session_info")).send().await.unwrap().json().await.unwrap();
+    let info: serde_json::Value = http
+        .post(format!("{base}/api/session_info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let csrf = info["csrf"].as_str().unwrap().to_string();
     let r = http
         .post(format!("{base}/auth/login"))
         .header("origin", &base)
-        .form(&[("csrf", csrf.as_str()), ("username", ADMIN), ("password", ADMIN_PASSWORD)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", ADMIN),
+            ("password", ADMIN_PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let info: serde_json::Value = http.post(format!("{base}/api/session_info")).send().await.unwrap().json().await.unwrap();
+    let info: serde_json::Value = http
+        .post(format!("{base}/api/session_info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(info["me"]["username"], ADMIN);
     let csrf = info["csrf"].as_str().unwrap().to_string();
     let r = http
         .post(format!("{base}/api/create_realm"))
         .header("origin", &base)
-        .form(&[("csrf", csrf.as_str()), ("name", "ops"), ("display_name", "Operations")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "ops"),
+            ("display_name", "Operations"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let page = http.get(format!("{base}/console/ops/clients")).send().await.unwrap();
+    let page = http
+        .get(format!("{base}/console/ops/clients"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("No clients yet"), "empty state rendered on the server");
+    assert!(
+        html.contains("No clients yet"),
+        "empty state rendered on the server"
+    );
     assert!(html.contains("/pkg/keyward.js"), "hydration script linked");
 }

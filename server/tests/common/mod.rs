@@ -44,8 +44,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     pub fn location(&self) -> &str {
         self.headers
@@ -80,8 +79,7 @@ impl Client {
     pub async fn send(&mut self, req: Request<Body>) -> Reply {
         let mut req = req;
         if let Some(c) = &self.cookie {
-            req.headers_mut()
-                .insert(header::COOKIE, c.parse().unwrap());
+            req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
         }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
@@ -103,7 +101,8 @@ impl Client {
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
-        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
     }
 
     pub async fn post_form(&mut self, path: &str, body: String) -> Reply {
@@ -139,7 +138,11 @@ impl Client {
         let r = self
             .post_form(
                 "/auth/login",
-                form(&[("csrf", &csrf), ("username", username), ("password", password)]),
+                form(&[
+                    ("csrf", &csrf),
+                    ("username", username),
+                    ("password", password),
+                ]),
             )
             .await;
         if r.location() == "/console/master/clients" {
@@ -177,7 +180,12 @@ pub async fn operator(app: &TestApp, username: &str, role: &str) -> Client {
     let r = a
         .change(
             "create_operator",
-            &[("username", username), ("password", password), ("confirm", password), ("role", role)],
+            &[
+                ("username", username),
+                ("password", password),
+                ("confirm", password),
+                ("role", role),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
