@@ -14,6 +14,17 @@ pub fn current_session() -> SessionView {
     })
 }
 
+/// Marks the page as interactive once it has hydrated (`<body data-hydrated="true">`); the
+/// end-to-end tests wait for it before they click.
+pub fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
 /// The hidden CSRF field every state-changing form carries.
 #[component]
 pub fn CsrfField() -> impl IntoView {

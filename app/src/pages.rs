@@ -36,6 +36,7 @@ fn login_error_text(code: &str) -> &'static str {
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let info = Resource::new(|| (), |_| session_info());
+    mark_hydrated();
     let error = move || query.read().get("error").map(|c| login_error_text(&c));
     let notice = move || {
         query
@@ -162,6 +163,7 @@ fn Console(info: SessionView) -> impl IntoView {
     let realms = Resource::new(|| (), |_| list_realms());
     let navigate = use_navigate();
     let is_admin = me.role == Role::Admin;
+    mark_hydrated();
     view! {
         <div class="console">
             <header class="masthead">

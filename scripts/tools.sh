@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Puts every build tool Keyward needs on PATH, installing what is missing from the package
+# registries only (cargo-leptos would otherwise try to download them from GitHub).
+# Source it: `source scripts/tools.sh`.
+set -euo pipefail
+KEYWARD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export KEYWARD_ROOT
+# npm's binaryen (wasm-opt 132) must come first: Debian's wasm-opt 108 breaks hydration.
+export PATH="$KEYWARD_ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if ! command -v cargo-leptos >/dev/null 2>&1; then
+  say "installing cargo-leptos 0.3.11 (takes ~16 minutes, once)"
+  cargo install cargo-leptos --version 0.3.11 --locked --ignore-rust-version
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
+  say "installing wasm-bindgen-cli 0.2.130 (takes ~4 minutes, once)"
+  cargo install wasm-bindgen-cli --version 0.2.130 --force
+fi
+if [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/playwright" ]; then
+  say "installing npm packages (binaryen, Playwright) in end2end/"
+  (cd "$KEYWARD_ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
