@@ -37,10 +37,11 @@ async fn bench(backend: &str, url: &str) -> Result<Vec<String>, Box<dyn std::err
         "{backend}: seeded {CLIENTS} clients in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let kinds: [(&str, Option<&str>, i64); 4] = [
+    let kinds: [(&str, Option<&str>, i64); 5] = [
         ("first page (first=0, max=20)", None, 0),
         ("search \"-04217\" (few matches)", Some("-04217"), 0),
         ("search \"service 9999\" (name)", Some("service 9999"), 0),
+        ("search \"svc-0\" (common: all match)", Some("svc-0"), 0),
         ("deep page (first=50000, max=20)", None, 50_000),
     ];
     let mut out = Vec::new();

@@ -147,6 +147,12 @@ pub async fn get(db: &Db, realm_id: &str, client_row_id: &str) -> Result<Client>
 /// A page of a realm's clients ordered by client id, skipping `first` and returning at most
 /// `max`. `search` is a case-insensitive substring match on client id or name (`%` and `_`
 /// are literal). No COUNT: one extra row tells whether more follow.
+///
+/// On SQLite, a term of 3 or more characters is first looked up in the trigram index
+/// `client_search` (migration 0002); when it has fewer than 1000 candidates the page is
+/// built from them, otherwise (a common term, so
+/// the ordered walk finds its page quickly) and for shorter terms the realm is walked in
+/// client_id order. Both paths return the same rows.
 pub async fn list(
     db: &Db,
     realm_id: &str,
@@ -157,6 +163,80 @@ pub async fn list(
     let first = first.max(0);
     let max = max.clamp(0, i64::MAX - 1);
     let search = search.filter(|s| !s.is_empty());
+    let rows = match search {
+        Some(term) if db.backend() == crate::Backend::Sqlite => match sqlite_index_query(term) {
+            Some(phrase) if index_is_selective(db, &phrase).await? => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM client_search CROSS JOIN client \
+                         ON client.rowid = client_search.rowid \
+                         WHERE client_search MATCH $4 AND client.realm_id = $1 \
+                         AND client.search_text LIKE $5 ESCAPE '\\' \
+                         ORDER BY client.client_id LIMIT $2 OFFSET $3"
+                ))
+                .bind(realm_id)
+                .bind(max + 1)
+                .bind(first)
+                .bind(phrase)
+                .bind(contains_pattern(term))
+                .fetch_all(db.pool())
+                .await?
+            }
+            _ => scan(db, realm_id, search, first, max).await?,
+        },
+        _ => scan(db, realm_id, search, first, max).await?,
+    };
+    let has_more = rows.len() as i64 > max;
+    let items = rows
+        .iter()
+        .take(max as usize)
+        .map(from_row)
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(ClientPage { items, has_more })
+}
+
+/// Shortest term (in characters, once lower-cased) looked up in SQLite's trigram index:
+/// shorter ones have no trigram.
+const INDEXED_TERM_CHARS: usize = 3;
+
+/// Candidates from SQLite's trigram index (in all realms) from which a term counts as
+/// common and the list walks the realm instead.
+const INDEX_CANDIDATES: i64 = 1000;
+
+/// The FTS5 query matching the rows whose search_text contains `term` (a quoted phrase of its
+/// trigrams), or `None` when the index cannot answer for this term.
+fn sqlite_index_query(term: &str) -> Option<String> {
+    let term = term.to_lowercase();
+    // SQLite hands FTS5 the query as a C string: a NUL would cut it short.
+    if term.chars().count() < INDEXED_TERM_CHARS || term.contains('\0') {
+        return None;
+    }
+    Some(format!("\"{}\"", term.replace('"', "\"\"")))
+}
+
+/// Whether the trigram index has fewer than [`INDEX_CANDIDATES`] rows for `phrase`. Only a
+/// cost decision: the indexed query re-runs the match itself, so a concurrent change between
+/// the two statements cannot change the result.
+async fn index_is_selective(db: &Db, phrase: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM client_search WHERE client_search MATCH $1 \
+         LIMIT $2)",
+    )
+    .bind(phrase)
+    .bind(INDEX_CANDIDATES)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(n < INDEX_CANDIDATES)
+}
+
+/// The page by an ordered walk of the realm (PostgreSQL always; SQLite for short or common
+/// terms and for no term).
+async fn scan(
+    db: &Db,
+    realm_id: &str,
+    search: Option<&str>,
+    first: i64,
+    max: i64,
+) -> Result<Vec<AnyRow>> {
     // Deferred join: the page's client ids come from an index-only walk of the realm in
     // client_id order (cheap even at a deep OFFSET), then only those rows are read.
     let filter = if search.is_some() {
@@ -174,14 +254,7 @@ pub async fn list(
     if let Some(term) = search {
         query = query.bind(contains_pattern(term));
     }
-    let rows = query.fetch_all(db.pool()).await?;
-    let has_more = rows.len() as i64 > max;
-    let items = rows
-        .iter()
-        .take(max as usize)
-        .map(from_row)
-        .collect::<std::result::Result<_, _>>()?;
-    Ok(ClientPage { items, has_more })
+    Ok(query.fetch_all(db.pool()).await?)
 }
 
 /// Replaces the editable fields when the stored version is `expected_version`, bumping it.
@@ -319,6 +392,167 @@ pub async fn seed(db: &Db, realm_id: &str, prefix: &str, count: u32, now: i64) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The page of [`list`] and, on the same data, of the plain ordered walk.
+    async fn list_and_scan(
+        db: &Db,
+        realm_id: &str,
+        term: &str,
+        first: i64,
+        max: i64,
+    ) -> (Vec<Client>, bool, Vec<Client>, bool) {
+        let page = list(db, realm_id, Some(term), first, max).await.unwrap();
+        let rows = scan(db, realm_id, Some(term), first, max).await.unwrap();
+        let scan_more = rows.len() as i64 > max;
+        let scanned = rows
+            .iter()
+            .take(max as usize)
+            .map(|r| from_row(r).unwrap())
+            .collect();
+        (page.items, page.has_more, scanned, scan_more)
+    }
+
+    async fn assert_same_as_scan(db: &Db, realm_id: &str, terms: &[&str]) {
+        for term in terms {
+            for (first, max) in [(0, 20), (0, 1000), (3, 2), (100, 50), (0, 0), (5000, 10)] {
+                let (items, more, scanned, scan_more) =
+                    list_and_scan(db, realm_id, term, first, max).await;
+                assert_eq!(items, scanned, "term {term:?} first {first} max {max}");
+                assert_eq!(
+                    more, scan_more,
+                    "has_more of {term:?} first {first} max {max}"
+                );
+            }
+        }
+    }
+
+    async fn index_is_consistent(db: &Db) {
+        sqlx::query(
+            "INSERT INTO client_search (client_search, rank) VALUES ('integrity-check', 1)",
+        )
+        .execute(db.pool())
+        .await
+        .expect("client_search agrees with client");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sqlite_indexed_search_matches_the_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        // The bundled SQLite has FTS5 and the trigram tokenizer (3.34+).
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap()).collect();
+        assert!(
+            parts[0] > 3 || (parts[0] == 3 && parts[1] >= 34),
+            "SQLite {version}"
+        );
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
+
+        let realm = crate::realms::create(&db, "r", "R", 0).await.unwrap();
+        let other = crate::realms::create(&db, "o", "O", 0).await.unwrap();
+        let r = realm.realm_id.as_str();
+        seed(&db, r, "svc", 1200, 0).await.unwrap();
+        // The same names in another realm: its candidates must not leak into r's pages.
+        seed(&db, &other.realm_id, "svc", 1200, 0).await.unwrap();
+        let mut made = Vec::new();
+        for (client_id, name) in [
+            ("100%_done", "Percent"),
+            ("100x-done", "No percent"),
+            ("back\\slash", "Escape"),
+            ("quote\"d", "Double quote"),
+            ("ÄÖÜ-Client", "Ünïcode Straße"),
+            ("MiXeD-Case", "Grüße 01042"),
+            ("Kelvin-\u{212A}", "sign"),
+        ] {
+            let new = NewClient {
+                client_id,
+                name,
+                description: "",
+                enabled: true,
+                public_client: false,
+            };
+            made.push(create(&db, r, &new, 0).await.unwrap());
+        }
+        index_is_consistent(&db).await;
+
+        // Rare terms take the index, common ones the walk.
+        for (term, selective) in [
+            ("-001042", true),
+            ("service 1199", true),
+            ("ice 11", true), // 111 per realm
+            ("svc-0", false),
+            ("service", false),
+        ] {
+            let phrase = sqlite_index_query(term).unwrap();
+            assert_eq!(
+                index_is_selective(&db, &phrase).await.unwrap(),
+                selective,
+                "{term}"
+            );
+        }
+        let terms = [
+            "-001042",
+            "SERVICE 1199",
+            "ice 11",
+            "01042",
+            "svc-0",
+            "service",
+            "e 1",
+            "%_d",
+            "0%_",
+            "x_done",
+            "0x_",
+            "k\\s",
+            "\\",
+            "e\"d",
+            "\"",
+            "ünï",
+            "ÜNÏCODE",
+            "straße",
+            "strasse",
+            "grüße 0",
+            "kelvin-k",
+            "nothing at all",
+            "%%%",
+            "___",
+            " ",
+            "sv",
+        ];
+        assert_same_as_scan(&db, r, &terms).await;
+
+        // The index follows updates, deletes and a realm's cascade.
+        let upd = ClientUpdate {
+            name: "Renamed 77777",
+            description: "",
+            enabled: true,
+            public_client: false,
+        };
+        let renamed = update(&db, r, &made[0].client_row_id, 1, &upd, 1)
+            .await
+            .unwrap();
+        let found = list(&db, r, Some("d 7777"), 0, 10).await.unwrap();
+        assert_eq!(found.items, vec![renamed]);
+        assert!(list(&db, r, Some("percent"), 0, 10)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .all(|c| c.client_id != "100%_done"));
+        delete(&db, r, &made[1].client_row_id).await.unwrap();
+        crate::realms::delete(&db, "o").await.unwrap();
+        index_is_consistent(&db).await;
+        assert_same_as_scan(&db, r, &terms).await;
+        assert_same_as_scan(&db, r, &["d 7777", "renamed", "no percent"]).await;
+        db.close().await;
+    }
 
     #[test]
     fn pattern_escapes_wildcards() {
