@@ -118,6 +118,7 @@ pub fn parse_access_type(value: &str) -> Result<bool, AppError> {
     }
 }
 
+#[cfg(feature = "ssr")]
 fn parse_role(value: &str) -> Result<Role, AppError> {
     Role::parse(value).ok_or_else(|| {
         AppError::Invalid(format!(

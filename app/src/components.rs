@@ -64,62 +64,80 @@ pub fn ConfirmDialog(
             }
         }
     });
+    let title = StoredValue::new(title);
+    let message = StoredValue::new(message);
+    let confirm_label = StoredValue::new(confirm_label);
     view! {
-        <div
-            class="modal-backdrop"
-            class:hidden=move || !open.get()
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    open.set(false);
+        <Show when=move || open.get()>
+            <div
+                class="modal-backdrop"
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" {
+                        open.set(false);
+                    }
                 }
-            }
-        >
-            <div class="modal" role="dialog" aria-modal="true" aria-label=title.clone()>
-                <h2 class="modal-title">{title.clone()}</h2>
-                <p>{message}</p>
-                <div class="modal-actions">
-                    <button
-                        type="button"
-                        class="btn btn-danger"
-                        node_ref=confirm_ref
-                        on:click=move |_| {
-                            open.set(false);
-                            on_confirm.run(());
-                        }
-                    >
-                        {confirm_label}
-                    </button>
-                    <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>
-                        "Cancel"
-                    </button>
+            >
+                <div class="modal" role="dialog" aria-modal="true" aria-label=title.get_value()>
+                    <h2 class="modal-title">{title.get_value()}</h2>
+                    <p>{message.get_value()}</p>
+                    <div class="modal-actions">
+                        <button
+                            type="button"
+                            class="btn btn-danger"
+                            node_ref=confirm_ref
+                            on:click=move |_| {
+                                open.set(false);
+                                on_confirm.run(());
+                            }
+                        >
+                            {confirm_label.get_value()}
+                        </button>
+                        <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>
+                            "Cancel"
+                        </button>
+                    </div>
                 </div>
             </div>
-        </div>
+        </Show>
     }
 }
 
-/// A modal that holds a form; Escape closes it.
+/// A modal that holds a form, rendered only while open; Escape closes it.
 #[component]
 pub fn FormDialog(
     open: RwSignal<bool>,
     #[prop(into)] title: String,
-    children: Children,
+    children: ChildrenFn,
 ) -> impl IntoView {
+    let title = StoredValue::new(title);
     view! {
-        <div
-            class="modal-backdrop"
-            class:hidden=move || !open.get()
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    open.set(false);
+        <Show when=move || open.get()>
+            <div
+                class="modal-backdrop"
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" {
+                        open.set(false);
+                    }
                 }
-            }
-        >
-            <div class="modal" role="dialog" aria-modal="true" aria-label=title.clone()>
-                <h2 class="modal-title">{title.clone()}</h2>
-                {children()}
+            >
+                <div class="modal" role="dialog" aria-modal="true" aria-label=title.get_value()>
+                    <h2 class="modal-title">{title.get_value()}</h2>
+                    {children()}
+                </div>
             </div>
-        </div>
+        </Show>
+    }
+}
+
+/// Bumped whenever realms are created or deleted, so the realm selector reloads.
+#[derive(Clone, Copy)]
+pub struct RealmsChanged(pub RwSignal<u32>);
+
+impl RealmsChanged {
+    pub fn bump() {
+        if let Some(c) = use_context::<RealmsChanged>() {
+            c.0.update(|n| *n += 1);
+        }
     }
 }
 

@@ -160,7 +160,9 @@ fn Console(info: SessionView) -> impl IntoView {
         .expect("Console is only shown when signed in");
     let params = use_params_map();
     let current_realm = move || params.read().get("realm");
-    let realms = Resource::new(|| (), |_| list_realms());
+    let realms_changed = RealmsChanged(RwSignal::new(0));
+    provide_context(realms_changed);
+    let realms = Resource::new(move || realms_changed.0.get(), |_| list_realms());
     let navigate = use_navigate();
     let is_admin = me.role == Role::Admin;
     mark_hydrated();
@@ -239,6 +241,13 @@ pub fn RealmsPage() -> impl IntoView {
         move || (create.version().get(), delete.version().get()),
         |_| list_realms(),
     );
+    Effect::new(move |_| {
+        let created = matches!(create.value().get(), Some(Ok(_)));
+        let deleted = matches!(delete.value().get(), Some(Ok(_)));
+        if created || deleted {
+            RealmsChanged::bump();
+        }
+    });
     let to_delete = RwSignal::new(String::new());
     let confirm_open = RwSignal::new(false);
     let csrf = current_session().csrf;

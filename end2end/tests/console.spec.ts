@@ -87,7 +87,7 @@ test('an admin signs in, manages a realm and a client, and signs out', async ({ 
   await page.getByRole('link', { name: 'Credentials' }).click();
   await expect(page).toHaveURL(/\/credentials$/);
   await expect(page.getByText('authentication method')).toBeVisible();
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
 
   // Delete with confirmation; Cancel first keeps it.
   await page.getByRole('button', { name: 'Delete client' }).click();

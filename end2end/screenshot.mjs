@@ -1,0 +1,35 @@
+// Takes docs/screenshot.png: starts nothing itself; run it against a Keyward started with
+// KEYWARD_BOOTSTRAP_ADMIN_USERNAME=admin KEYWARD_BOOTSTRAP_ADMIN_PASSWORD=admin-password-e2e.
+// Usage: node screenshot.mjs http://127.0.0.1:3917 ../docs/screenshot.png
+import { chromium } from '@playwright/test';
+
+const [base, out] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+await page.goto(`${base}/login`);
+await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
+await page.getByLabel('Username').fill('admin');
+await page.getByLabel('Password').fill('admin-password-e2e');
+await page.getByRole('button', { name: 'Sign in' }).click();
+await page.waitForURL(/clients$/);
+const { csrf } = await (await page.request.post(`${base}/api/session_info`)).json();
+const call = (name, form) => page.request.post(`${base}/api/${name}`, { form: { csrf, ...form } });
+await call('create_realm', { name: 'acme', display_name: 'Acme Corp' });
+const services = [
+  ['billing-service', 'Billing service', 'confidential'], ['orders-api', 'Orders API', 'confidential'],
+  ['inventory-sync', 'Inventory sync job', 'confidential'], ['mobile-app', 'Mobile app', 'public'],
+  ['reporting', 'Reporting dashboards', 'confidential'], ['shipping-gateway', 'Shipping gateway', 'confidential'],
+  ['web-frontend', 'Web front end', 'public'],
+];
+for (const [client_id, name, access_type] of services) {
+  await call('create_client', { realm: 'acme', client_id, name, description: '', access_type });
+}
+await page.goto(`${base}/console/acme/clients`);
+await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
+await page.getByRole('table', { name: 'Clients' }).waitFor();
+await page.screenshot({ path: out });
+await browser.close();
