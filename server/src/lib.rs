@@ -27,6 +27,7 @@ use keyward_store::{operators, realms, Db};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::time::Duration as CookieDuration;
 use tower_sessions::cookie::SameSite;
@@ -159,7 +160,8 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             state.clone(),
             guard::origin_check,
         ))
-        .layer(RequestBodyLimitLayer::new(1024 * 1024));
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(CompressionLayer::new());
     Ok(Keyward {
         router,
         state,

@@ -746,3 +746,29 @@ async fn console_pages_answer_404_for_unknown_realms_and_clients() {
     assert!(page.body.contains("svc"));
     assert_eq!(a.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn static_assets_are_served_compressed() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    let css = "body { color: black; }\n".repeat(200);
+    std::fs::write(site.path().join("pkg/keyward.css"), &css).unwrap();
+    let root = site.path().to_path_buf();
+    let app = app_with(|c| c.site_root = root).await;
+    let mut c = Client::new(&app);
+    let plain = c.get("/pkg/keyward.css").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(plain.body, css);
+    let req = Request::get("/pkg/keyward.css")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let gz = c.send(req).await;
+    assert_eq!(gz.status, StatusCode::OK);
+    assert_eq!(gz.headers.get(header::CONTENT_ENCODING).unwrap(), "gzip");
+    assert!(
+        gz.body.len() < css.len() / 10,
+        "compressed: {} bytes",
+        gz.body.len()
+    );
+}
