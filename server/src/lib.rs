@@ -83,14 +83,13 @@ pub fn now() -> i64 {
 /// setup link, and builds the router.
 pub async fn build(config: &Config) -> Result<Keyward, StartError> {
     let public_url = config.public_url().map_err(StartError::Config)?;
-    if config.database_url.is_none() || !config.data_dir.as_os_str().is_empty() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            StartError::Config(format!(
-                "cannot create the data directory {}: {e}",
-                config.data_dir.display()
-            ))
-        })?;
-    }
+    // The data directory holds the master key file, and the SQLite file by default.
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        StartError::Config(format!(
+            "cannot create the data directory {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
     let (_master_key, created) =
         master_key::load_or_create(config.master_key.as_deref(), &config.data_dir)
             .map_err(StartError::Config)?;
