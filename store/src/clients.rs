@@ -126,8 +126,11 @@ pub async fn create(db: &Db, realm_id: &str, new: &NewClient<'_>, now: i64) -> R
     .bind(flag(new.public_client))
     .bind(search_text(new.client_id, new.name))
     .bind(now)
-    .fetch_one(db.pool())
-    .await?;
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next()
+    .ok_or(sqlx::Error::RowNotFound)?;
     Ok(from_row(&row)?)
 }
 
@@ -299,8 +302,10 @@ pub async fn update(
     .bind(flag(upd.public_client))
     .bind(search_text(&client_id, upd.name))
     .bind(now)
-    .fetch_optional(db.pool())
-    .await?;
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next();
     match row {
         Some(row) => Ok(from_row(&row)?),
         // Changed (or deleted) between the read and the update.

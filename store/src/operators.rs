@@ -91,8 +91,11 @@ pub async fn create(
     .bind(password_hash)
     .bind(role.as_str())
     .bind(now)
-    .fetch_one(db.pool())
-    .await?;
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next()
+    .ok_or(sqlx::Error::RowNotFound)?;
     Ok(from_row(&row)?)
 }
 
@@ -123,8 +126,10 @@ pub async fn create_first_admin(
     .bind(password_hash)
     .bind(Role::Admin.as_str())
     .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .next();
     tx.commit().await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -177,8 +182,10 @@ pub async fn record_failure(
     .bind(operator_id)
     .bind(max_failures)
     .bind(lock_until)
-    .fetch_optional(db.pool())
-    .await?)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next())
 }
 
 /// A successful sign-in: clears the failure count and any lock.
@@ -202,8 +209,10 @@ pub async fn set_role(db: &Db, operator_id: &str, role: Role) -> Result<Operator
     ))
     .bind(operator_id)
     .bind(role.as_str())
-    .fetch_optional(db.pool())
-    .await?)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next())
 }
 
 /// Disables or re-enables an operator.
@@ -213,8 +222,10 @@ pub async fn set_disabled(db: &Db, operator_id: &str, disabled: bool) -> Result<
     ))
     .bind(operator_id)
     .bind(i64::from(disabled))
-    .fetch_optional(db.pool())
-    .await?)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next())
 }
 
 /// Replaces the password hash and clears the failure count and any lock.
@@ -225,8 +236,10 @@ pub async fn set_password(db: &Db, operator_id: &str, password_hash: &str) -> Re
     ))
     .bind(operator_id)
     .bind(password_hash)
-    .fetch_optional(db.pool())
-    .await?)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next())
 }
 
 /// Number of admins who are not disabled (the app keeps at least one).

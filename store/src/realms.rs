@@ -79,8 +79,11 @@ pub async fn create(db: &Db, name: &str, display_name: &str, now: i64) -> Result
     .bind(name)
     .bind(display_name)
     .bind(now)
-    .fetch_one(db.pool())
-    .await?;
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next()
+    .ok_or(sqlx::Error::RowNotFound)?;
     Ok(from_row(&row)?)
 }
 
@@ -91,8 +94,10 @@ pub async fn update_display_name(db: &Db, name: &str, display_name: &str) -> Res
     ))
     .bind(name)
     .bind(display_name)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?
+    .into_iter()
+    .next()
     .ok_or(StoreError::NotFound)?;
     Ok(from_row(&row)?)
 }
