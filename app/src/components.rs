@@ -64,45 +64,32 @@ pub fn ConfirmDialog(
             }
         }
     });
-    let title = StoredValue::new(title);
     let message = StoredValue::new(message);
     let confirm_label = StoredValue::new(confirm_label);
     view! {
-        <Show when=move || open.get()>
-            <div
-                class="modal-backdrop"
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
+        <FormDialog open title>
+            <p>{message.get_value()}</p>
+            <div class="modal-actions">
+                <button
+                    type="button"
+                    class="btn btn-danger"
+                    node_ref=confirm_ref
+                    on:click=move |_| {
                         open.set(false);
+                        on_confirm.run(());
                     }
-                }
-            >
-                <div class="modal" role="dialog" aria-modal="true" aria-label=title.get_value()>
-                    <h2 class="modal-title">{title.get_value()}</h2>
-                    <p>{message.get_value()}</p>
-                    <div class="modal-actions">
-                        <button
-                            type="button"
-                            class="btn btn-danger"
-                            node_ref=confirm_ref
-                            on:click=move |_| {
-                                open.set(false);
-                                on_confirm.run(());
-                            }
-                        >
-                            {confirm_label.get_value()}
-                        </button>
-                        <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>
-                            "Cancel"
-                        </button>
-                    </div>
-                </div>
+                >
+                    {confirm_label.get_value()}
+                </button>
+                <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>
+                    "Cancel"
+                </button>
             </div>
-        </Show>
+        </FormDialog>
     }
 }
 
-/// A modal that holds a form, rendered only while open; Escape closes it.
+/// A modal dialog (a form, or a confirmation), rendered only while open; Escape closes it.
 #[component]
 pub fn FormDialog(
     open: RwSignal<bool>,
