@@ -141,8 +141,10 @@ pub async fn get(db: &Db, realm_id: &str, client_row_id: &str) -> Result<Client>
     ))
     .bind(client_row_id)
     .bind(realm_id)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?
+    .into_iter()
+    .next()
     .ok_or(StoreError::NotFound)?;
     Ok(from_row(&row)?)
 }
@@ -226,8 +228,11 @@ async fn index_is_selective(db: &Db, phrase: &str) -> Result<bool> {
     )
     .bind(phrase)
     .bind(INDEX_CANDIDATES)
-    .fetch_one(db.pool())
-    .await?;
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next()
+    .ok_or(sqlx::Error::RowNotFound)?;
     Ok(n < INDEX_CANDIDATES)
 }
 
@@ -280,8 +285,10 @@ pub async fn update(
     )
     .bind(client_row_id)
     .bind(realm_id)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?
+    .into_iter()
+    .next()
     .ok_or(StoreError::NotFound)?;
     let client_id: String = current.try_get("client_id")?;
     let version: i64 = current.try_get("version")?;

@@ -1,10 +1,12 @@
 //! Keyward's storage layer: every SQL statement, one module per table family, one set of
 //! functions for both SQLite and PostgreSQL (through sqlx's `Any` driver).
 //!
-//! Rule: a write with `RETURNING` is read with `fetch_all`, never `fetch_one`/`fetch_optional`.
-//! Those stop stepping the statement after the first row, and on SQLite the write's implicit
-//! transaction can then stay open on the pooled connection, so another connection does not see
-//! the row yet (sqlx issues #2099, #3430; seen here as a flaky "created client not found").
+//! Rule: every statement is read with `fetch_all` (or `execute`), never `fetch_one` or
+//! `fetch_optional`. Through the `Any` driver those stop stepping a SQLite statement after the
+//! first row without resetting it, so the pooled connection keeps a transaction open: a write's
+//! row stays invisible to other connections (sqlx issues #2099, #3430), and a read keeps an old
+//! WAL snapshot, so later reads on that connection miss new rows and its next write fails with
+//! SQLITE_BUSY_SNAPSHOT ("database is locked"). Both showed up here as flaky tests under load.
 #![forbid(unsafe_code)]
 
 pub mod clients;

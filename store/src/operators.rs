@@ -70,8 +70,11 @@ fn one(row: Option<AnyRow>) -> Result<Operator> {
 /// Number of operators.
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM operator")
-        .fetch_one(db.pool())
-        .await?)
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(sqlx::Error::RowNotFound)?)
 }
 
 /// Creates an operator; [`StoreError::Conflict`] when the username is taken.
@@ -140,8 +143,10 @@ pub async fn get(db: &Db, operator_id: &str) -> Result<Operator> {
         "SELECT {COLUMNS} FROM operator WHERE operator_id = $1"
     ))
     .bind(operator_id)
-    .fetch_optional(db.pool())
-    .await?)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next())
 }
 
 /// The operator with this username, or [`StoreError::NotFound`].
@@ -150,8 +155,10 @@ pub async fn get_by_username(db: &Db, username: &str) -> Result<Operator> {
         "SELECT {COLUMNS} FROM operator WHERE username = $1"
     ))
     .bind(username)
-    .fetch_optional(db.pool())
-    .await?)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next())
 }
 
 /// All operators, ordered by username.
@@ -247,7 +254,10 @@ pub async fn count_active_admins(db: &Db) -> Result<i64> {
     Ok(
         sqlx::query_scalar("SELECT COUNT(*) FROM operator WHERE role = $1 AND disabled = 0")
             .bind(Role::Admin.as_str())
-            .fetch_one(db.pool())
-            .await?,
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(sqlx::Error::RowNotFound)?,
     )
 }

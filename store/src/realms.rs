@@ -63,8 +63,10 @@ pub async fn list(db: &Db) -> Result<Vec<Realm>> {
 pub async fn get_by_name(db: &Db, name: &str) -> Result<Realm> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM realm WHERE name = $1"))
         .bind(name)
-        .fetch_optional(db.pool())
+        .fetch_all(db.pool())
         .await?
+        .into_iter()
+        .next()
         .ok_or(StoreError::NotFound)?;
     Ok(from_row(&row)?)
 }

@@ -186,12 +186,13 @@ async fn client_rules(db: &Db) {
             .unwrap(),
         created
     );
-    assert!(matches!(
-        clients::create(db, &demo.realm_id, &new_client("billing"), NOW).await,
-        Err(StoreError::Conflict(
+    match clients::create(db, &demo.realm_id, &new_client("billing"), NOW).await {
+        Err(StoreError::Conflict(msg)) => assert_eq!(
+            msg,
             "a client with this client id already exists in this realm"
-        ))
-    ));
+        ),
+        other => panic!("a duplicate client id must conflict, got {other:?}"),
+    }
     // Same client id in another realm is fine.
     let other = clients::create(db, &master.realm_id, &new_client("billing"), NOW)
         .await
