@@ -86,6 +86,7 @@ async fn bench(backend: &str, database_url: Option<String>) -> Vec<String> {
 
     let mut rows = Vec::new();
     let kinds: [(&str, &str, bool); 5] = [
+        ("GET /console/bench/clients (SSR page)", "", true),
         (
             "list_clients, first page",
             "realm=bench&search=&first=0",
@@ -106,7 +107,6 @@ async fn bench(backend: &str, database_url: Option<String>) -> Vec<String> {
             "realm=bench&search=&first=50000",
             false,
         ),
-        ("GET /console/bench/clients (SSR page)", "", true),
     ];
     for (name, args, page) in kinds {
         let mut times = Vec::with_capacity(ITERATIONS);
