@@ -778,7 +778,9 @@ async fn the_client_list_page_renders_a_full_page_with_a_next_link() {
     let app = app().await;
     let db = app.keyward.state.ctx.db.clone();
     let master = realms::get_by_name(&db, "master").await.unwrap();
-    clients::seed(&db, &master.realm_id, "svc", 45, 0).await.unwrap();
+    clients::seed(&db, &master.realm_id, "svc", 45, 0)
+        .await
+        .unwrap();
     let mut a = admin(&app).await;
     for path in [
         "/console/master/clients",
@@ -787,7 +789,11 @@ async fn the_client_list_page_renders_a_full_page_with_a_next_link() {
     ] {
         let page = a.get(path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
-        assert!(page.body.contains("svc-000040") || page.body.contains("svc-000001"), "{path}: {}", page.body);
+        assert!(
+            page.body.contains("svc-000040") || page.body.contains("svc-000001"),
+            "{path}: {}",
+            page.body
+        );
     }
     let page = a.get("/console/master/clients").await;
     assert!(page.body.contains("Next ›"), "{}", page.body);
