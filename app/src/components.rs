@@ -138,3 +138,35 @@ pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] help: String) -> im
         </div>
     }
 }
+
+/// A button that copies `text` to the clipboard and says "Copied" once the browser confirms.
+#[component]
+pub fn CopyButton(
+    #[prop(into)] text: Signal<String>,
+    #[prop(into)] label: String,
+) -> impl IntoView {
+    let copied = RwSignal::new(None::<bool>);
+    let label = StoredValue::new(label);
+    let on_click = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let value = text.get_untracked();
+            let promise = window().navigator().clipboard().write_text(&value);
+            leptos::task::spawn_local(async move {
+                let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+                copied.set(Some(ok));
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = text;
+    };
+    view! {
+        <button type="button" class="btn btn-secondary btn-small" on:click=on_click>
+            {move || match copied.get() {
+                Some(true) => "Copied".to_string(),
+                Some(false) => "Copy failed: select and copy by hand".to_string(),
+                None => label.get_value(),
+            }}
+        </button>
+    }
+}

@@ -4,10 +4,14 @@
 
 pub mod api;
 pub mod components;
+pub mod credentials_api;
+pub mod credentials_page;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+#[cfg(feature = "ssr")]
+pub mod vault;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

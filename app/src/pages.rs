@@ -548,8 +548,7 @@ pub fn ClientPage() -> impl IntoView {
                         </nav>
                         {move || match tab.get().as_str() {
                             "settings" => view! { <ClientSettings client=c.clone() realm=realm.get_untracked()/> }.into_any(),
-                            "credentials" => view! { <EmptyState title="Credentials"
-                                help="The client's authentication method (client id and secret, signed JWT, signed JWT with client secret) and its secrets will be managed here."/> }.into_any(),
+                            "credentials" => view! { <crate::credentials_page::CredentialsTab realm=realm.get_untracked() id=c.id.clone()/> }.into_any(),
                             "keys" => view! { <EmptyState title="Keys"
                                 help="The client's public keys (PEM, JWK, JWKS, JKS, PKCS12 or a JWKS URL) and generated keystores will be managed here."/> }.into_any(),
                             "installation" => view! { <EmptyState title="Installation"

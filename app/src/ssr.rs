@@ -20,6 +20,8 @@ pub struct AppContext {
     pub settings: Arc<ConsoleSettings>,
     /// The one-time setup token printed at start-up while no operator exists.
     pub setup_token: Arc<Mutex<Option<SecretString>>>,
+    /// Master keys and pepper: seals client secrets, derives their verifiers.
+    pub vault: Arc<crate::vault::Vault>,
 }
 
 /// Console settings derived from the server's configuration.

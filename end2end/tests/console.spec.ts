@@ -86,7 +86,7 @@ test('an admin signs in, manages a realm and a client, and signs out', async ({ 
   // The other tabs say what will be there.
   await page.getByRole('link', { name: 'Credentials' }).click();
   await expect(page).toHaveURL(/\/credentials$/);
-  await expect(page.getByText('authentication method')).toBeVisible();
+  await expect(page.getByText('A public client does not authenticate')).toBeVisible();
   await page.getByRole('link', { name: 'Settings', exact: true }).click();
 
   // Delete with confirmation; Cancel first keeps it.

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 #[derive(Parser, Clone)]
 #[command(
@@ -42,6 +42,25 @@ pub struct Config {
     /// A console session ends this many seconds after sign-in.
     #[arg(long, env = "KEYWARD_SESSION_ABSOLUTE_SECS", default_value_t = 43200, value_parser = clap::value_parser!(i64).range(1..))]
     pub session_absolute_secs: i64,
+    /// What to do; default: serve.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Maintenance commands.
+#[derive(Subcommand, Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Re-seal every stored ciphertext under a new master key while servers keep running.
+    ///
+    /// With the key file: generates a new key, puts it first in the file (running servers pick
+    /// it up at their next seal or open), and re-seals everything. With KEYWARD_MASTER_KEY: put
+    /// the new key first ("new,old") on every replica, then run this to re-seal under it.
+    RotateMasterKey {
+        /// Afterwards, remove the previous keys from the key file (only when nothing is sealed
+        /// under them any more).
+        #[arg(long)]
+        retire_old: bool,
+    },
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +82,7 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("session_idle_secs", &self.session_idle_secs)
             .field("session_absolute_secs", &self.session_absolute_secs)
+            .field("command", &self.command)
             .finish()
     }
 }

@@ -7,7 +7,7 @@ pub mod config;
 pub mod guard;
 pub mod health;
 pub mod limiter;
-pub mod master_key;
+pub mod rotate;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use keyward_app::error::AppError;
 use keyward_app::ssr::{AppContext, ConsoleSettings};
+use keyward_app::vault::{KeySource, Vault};
 use keyward_app::{shell, App};
 use keyward_credentials::secret::SecretString;
 use keyward_store::{operators, realms, Db};
@@ -90,17 +91,20 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             config.data_dir.display()
         ))
     })?;
-    let (_master_key, created) =
-        master_key::load_or_create(config.master_key.as_deref(), &config.data_dir)
-            .map_err(StartError::Config)?;
-    let master_key_created = created.then(|| config.data_dir.join("master.key"));
-
     let db = Db::connect(&config.database_url())
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;
     realms::ensure_master(&db, now())
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;
+    let opened = Vault::open_at_start(
+        KeySource::new(config.master_key.as_deref(), &config.data_dir),
+        &db,
+        now(),
+    )
+    .await
+    .map_err(StartError::Config)?;
+    let master_key_created = opened.created_key_file;
     let setup_token = bootstrap_admin(&db, config).await?;
     let setup_link = setup_token
         .as_ref()
@@ -146,6 +150,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
                 session_absolute_secs: config.session_absolute_secs,
             }),
             setup_token: Arc::new(Mutex::new(setup_token)),
+            vault: Arc::new(opened.vault),
         },
         limiter: Arc::new(limiter::FailureLimiter::new(
             limiter::IP_MAX_FAILURES,

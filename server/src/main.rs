@@ -15,6 +15,24 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Some(keyward_server::config::Command::RotateMasterKey { retire_old }) = config.command {
+        return match keyward_server::rotate::rotate_master_key(&config, retire_old).await {
+            Ok(done) => {
+                println!(
+                    "Re-sealed {} value(s) under master key {}.",
+                    done.resealed, done.new_key_id
+                );
+                if !done.retired.is_empty() {
+                    println!("Removed the previous key(s) {} from the key file.", done.retired.join(", "));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("keyward: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match keyward_server::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

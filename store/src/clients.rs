@@ -23,6 +23,12 @@ pub struct Client {
     pub enabled: bool,
     /// Public clients have no credentials.
     pub public_client: bool,
+    /// Id of the client authentication method (`client-secret`, `client-jwt`, `client-secret-jwt`).
+    pub authenticator: String,
+    /// JWS alg pinned for client assertions; `None` = any the method allows.
+    pub signing_alg: Option<String>,
+    /// Longest accepted client-assertion lifetime, in seconds.
+    pub assertion_max_exp_s: i64,
     /// Optimistic-concurrency counter: 1 on creation, +1 per update.
     pub version: i64,
     /// Epoch seconds.
@@ -69,7 +75,8 @@ pub struct ClientPage {
 }
 
 const COLUMNS: &str = "client_row_id, realm_id, client_id, name, description, enabled, \
-                       public_client, version, created_at, updated_at";
+                       public_client, authenticator, signing_alg, assertion_max_exp_s, version, \
+                       created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> std::result::Result<Client, sqlx::Error> {
     Ok(Client {
@@ -80,6 +87,9 @@ fn from_row(row: &AnyRow) -> std::result::Result<Client, sqlx::Error> {
         description: row.try_get("description")?,
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         public_client: row.try_get::<i64, _>("public_client")? != 0,
+        authenticator: row.try_get("authenticator")?,
+        signing_alg: row.try_get("signing_alg")?,
+        assertion_max_exp_s: row.try_get("assertion_max_exp_s")?,
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -317,6 +327,52 @@ pub async fn update(
         Some(row) => Ok(from_row(&row)?),
         // Changed (or deleted) between the read and the update.
         None => Err(StoreError::Stale),
+    }
+}
+
+/// How a client authenticates (all replaced by [`set_authentication`]).
+#[derive(Clone, Copy, Debug)]
+pub struct AuthenticationUpdate<'a> {
+    /// Authenticator id, validated by the caller against the registry.
+    pub authenticator: &'a str,
+    /// Pinned JWS alg, validated by the caller.
+    pub signing_alg: Option<&'a str>,
+    /// Longest accepted client-assertion lifetime, in seconds.
+    pub assertion_max_exp_s: i64,
+}
+
+/// Sets the authentication method when the stored version is `expected_version`, bumping it.
+/// [`StoreError::Stale`] / [`StoreError::NotFound`] as for [`update`].
+pub async fn set_authentication(
+    db: &Db,
+    realm_id: &str,
+    client_row_id: &str,
+    expected_version: i64,
+    upd: &AuthenticationUpdate<'_>,
+    now: i64,
+) -> Result<Client> {
+    let row = sqlx::query(&format!(
+        "UPDATE client SET authenticator = $4, signing_alg = $5, assertion_max_exp_s = $6, \
+         version = version + 1, updated_at = $7 \
+         WHERE client_row_id = $1 AND realm_id = $2 AND version = $3 RETURNING {COLUMNS}"
+    ))
+    .bind(client_row_id)
+    .bind(realm_id)
+    .bind(expected_version)
+    .bind(upd.authenticator)
+    .bind(upd.signing_alg)
+    .bind(upd.assertion_max_exp_s)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next();
+    match row {
+        Some(row) => Ok(from_row(&row)?),
+        None => {
+            get(db, realm_id, client_row_id).await?;
+            Err(StoreError::Stale)
+        }
     }
 }
 

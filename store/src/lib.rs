@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod operators;
 pub mod realms;
+pub mod secrets;
 pub mod sessions;
 pub mod testing;
 

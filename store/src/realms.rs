@@ -16,12 +16,30 @@ pub struct Realm {
     pub display_name: String,
     /// Epoch seconds.
     pub created_at: i64,
+    /// Overlap offered when a client secret is regenerated, in seconds.
+    pub secret_overlap_default_s: i64,
+    /// Longest overlap an operator may choose, in seconds.
+    pub secret_overlap_max_s: i64,
+    /// Whether admins may reveal stored client secrets again (new secrets are then sealed).
+    pub allow_secret_reveal: bool,
+}
+
+/// The realm's client-secret policy.
+#[derive(Clone, Copy, Debug)]
+pub struct SecretPolicy {
+    /// Overlap offered when a secret is regenerated, in seconds.
+    pub overlap_default_s: i64,
+    /// Longest overlap an operator may choose, in seconds.
+    pub overlap_max_s: i64,
+    /// Whether admins may reveal stored secrets.
+    pub allow_reveal: bool,
 }
 
 /// Name of the realm that always exists.
 pub const MASTER: &str = "master";
 
-const COLUMNS: &str = "realm_id, name, display_name, created_at";
+const COLUMNS: &str = "realm_id, name, display_name, created_at, secret_overlap_default_s, \
+                       secret_overlap_max_s, allow_secret_reveal";
 
 fn from_row(row: &AnyRow) -> std::result::Result<Realm, sqlx::Error> {
     Ok(Realm {
@@ -29,6 +47,9 @@ fn from_row(row: &AnyRow) -> std::result::Result<Realm, sqlx::Error> {
         name: row.try_get("name")?,
         display_name: row.try_get("display_name")?,
         created_at: row.try_get("created_at")?,
+        secret_overlap_default_s: row.try_get("secret_overlap_default_s")?,
+        secret_overlap_max_s: row.try_get("secret_overlap_max_s")?,
+        allow_secret_reveal: row.try_get::<i64, _>("allow_secret_reveal")? != 0,
     })
 }
 
@@ -96,6 +117,24 @@ pub async fn update_display_name(db: &Db, name: &str, display_name: &str) -> Res
     ))
     .bind(name)
     .bind(display_name)
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .next()
+    .ok_or(StoreError::NotFound)?;
+    Ok(from_row(&row)?)
+}
+
+/// Replaces a realm's client-secret policy; [`StoreError::NotFound`] when there is no such realm.
+pub async fn update_secret_policy(db: &Db, name: &str, policy: &SecretPolicy) -> Result<Realm> {
+    let row = sqlx::query(&format!(
+        "UPDATE realm SET secret_overlap_default_s = $2, secret_overlap_max_s = $3, \
+         allow_secret_reveal = $4 WHERE name = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(name)
+    .bind(policy.overlap_default_s)
+    .bind(policy.overlap_max_s)
+    .bind(i64::from(policy.allow_reveal))
     .fetch_all(db.pool())
     .await?
     .into_iter()

@@ -1,0 +1,306 @@
+//! The Credentials tab of a client: authentication method picker, secrets with regenerate /
+//! revoke / reveal, and the shown-once dialog with copy buttons and keycloak.json.
+
+use keyward_credentials::client_secret::human_duration;
+use keyward_credentials::operator::Role;
+use leptos::prelude::*;
+
+use crate::components::*;
+use crate::credentials_api::*;
+use crate::format_time;
+
+fn can(role: Role) -> bool {
+    current_session().me.is_some_and(|m| m.role.allows(role))
+}
+
+#[component]
+pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
+    let set_auth = ServerAction::<SetAuthenticator>::new();
+    let regenerate = ServerAction::<RegenerateSecret>::new();
+    let revoke = ServerAction::<RevokeSecret>::new();
+    let reveal = ServerAction::<RevealSecret>::new();
+    let realm = StoredValue::new(realm);
+    let id = StoredValue::new(id);
+    let view_data = Resource::new(
+        move || {
+            (
+                set_auth.version().get(),
+                regenerate.version().get(),
+                revoke.version().get(),
+            )
+        },
+        move |_| get_credentials(realm.get_value(), id.get_value()),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(v) => view! {
+                        <CredentialsBody v realm=realm.get_value() id=id.get_value()
+                            set_auth regenerate revoke reveal/>
+                    }.into_any(),
+                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CredentialsBody(
+    v: CredentialsView,
+    realm: String,
+    id: String,
+    set_auth: ServerAction<SetAuthenticator>,
+    regenerate: ServerAction<RegenerateSecret>,
+    revoke: ServerAction<RevokeSecret>,
+    reveal: ServerAction<RevealSecret>,
+) -> impl IntoView {
+    let manager = can(Role::Manager);
+    if v.public_client {
+        return view! {
+            <section class="card">
+                <EmptyState title="Public client"
+                    help="A public client does not authenticate at the token endpoint: it has no method, secret or key. Make it confidential in Settings to give it credentials."/>
+            </section>
+        }
+        .into_any();
+    }
+    let methods = StoredValue::new(v.methods.clone());
+    let chosen = RwSignal::new(v.authenticator.clone());
+    let saved_method = v.authenticator.clone();
+    let chosen_method = move || {
+        methods.with_value(|ms| ms.iter().find(|m| m.id == chosen.get()).cloned())
+    };
+    let current_alg = v.signing_alg.clone().unwrap_or_default();
+    let uses_secrets = v
+        .methods
+        .iter()
+        .find(|m| m.id == v.authenticator)
+        .is_some_and(|m| m.uses_secrets);
+    let needs_plaintext = v
+        .methods
+        .iter()
+        .find(|m| m.id == v.authenticator)
+        .is_some_and(|m| m.needs_plaintext_secret);
+    let has_usable_sealed = v.secrets.iter().any(|s| s.state == "active" && s.sealed);
+    let regenerate_open = RwSignal::new(false);
+    let shown_open = RwSignal::new(false);
+    let revoke_open = RwSignal::new(false);
+    let revoke_target = RwSignal::new(String::new());
+    let revealed_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = regenerate.value().get() {
+            regenerate_open.set(false);
+            shown_open.set(true);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = reveal.value().get() {
+            revealed_open.set(true);
+        }
+    });
+    let csrf = current_session().csrf;
+    let csrf_revoke = csrf.clone();
+    let csrf_reveal = StoredValue::new(csrf.clone());
+    let realm_sv = StoredValue::new(realm.clone());
+    let id_sv = StoredValue::new(id.clone());
+    let overlap_default_h = v.overlap_default_s / 3600;
+    let secrets = v.secrets.clone();
+    let can_reveal = v.can_reveal;
+    view! {
+        <section class="card">
+            <h2>"Client authentication"</h2>
+            {(!manager).then(|| view! {
+                <div class="alert alert-info" role="status">"Your role can read these credentials but not change them. Secret values are never shown to it."</div>
+            })}
+            <ActionForm action=set_auth attr:class="form">
+                <CsrfField/>
+                <input type="hidden" name="realm" value=realm.clone()/>
+                <input type="hidden" name="id" value=id.clone()/>
+                <input type="hidden" name="version" value=v.version.to_string()/>
+                <label for="auth-method">"Client authenticator"</label>
+                <select id="auth-method" name="authenticator" disabled=!manager
+                    on:change=move |ev| chosen.set(event_target_value(&ev))>
+                    {v.methods.iter().map(|m| view! {
+                        <option value=m.id.clone() selected=m.id == v.authenticator>{m.name.clone()}</option>
+                    }).collect_view()}
+                </select>
+                <p class="help" data-testid="method-help">{move || chosen_method().map(|m| m.help).unwrap_or_default()}</p>
+                {move || (chosen.get() != saved_method).then(|| view! {
+                    <div class="alert alert-warning" role="status">
+                        "After saving, the client must authenticate this way; requests that use the old method are refused."
+                    </div>
+                })}
+                {move || {
+                    let m = chosen_method()?;
+                    if m.algorithms.is_empty() {
+                        return None;
+                    }
+                    let current = current_alg.clone();
+                    Some(view! {
+                        <label for="auth-alg">"Signature algorithm"</label>
+                        <select id="auth-alg" name="signing_alg" disabled=!manager>
+                            <option value="" selected=current.is_empty()>"Any allowed by the method"</option>
+                            {m.algorithms.iter().map(|a| view! {
+                                <option value=a.clone() selected=*a == current>{a.clone()}</option>
+                            }).collect_view()}
+                        </select>
+                        <label for="auth-max-exp">"Maximum assertion lifetime (seconds)"</label>
+                        <input id="auth-max-exp" name="assertion_max_exp_s" type="number" min="1" max="3600"
+                            value=v.assertion_max_exp_s.to_string() disabled=!manager/>
+                    }.into_any())
+                }}
+                {move || chosen_method().is_some_and(|m| m.algorithms.is_empty()).then(|| view! {
+                    <input type="hidden" name="signing_alg" value=""/>
+                    <input type="hidden" name="assertion_max_exp_s" value=v.assertion_max_exp_s.to_string()/>
+                })}
+                <ActionError value=set_auth.value()/>
+                {manager.then(|| view! {
+                    <div class="form-actions"><button type="submit" class="btn btn-primary">"Save"</button></div>
+                })}
+            </ActionForm>
+        </section>
+        {uses_secrets.then(move || view! {
+            <section class="card">
+                <div class="card-header">
+                    <h2>"Client secrets"</h2>
+                    {manager.then(|| view! {
+                        <button type="button" class="btn btn-primary" on:click=move |_| regenerate_open.set(true)>
+                            "Regenerate secret"
+                        </button>
+                    })}
+                </div>
+                {(needs_plaintext && !has_usable_sealed).then(|| view! {
+                    <div class="alert alert-warning" role="status">
+                        "Signed JWT with Client Secret needs a secret whose value Keyward keeps (sealed). Secrets created under another method are stored only as a verifier: regenerate one."
+                    </div>
+                })}
+                <ActionError value=revoke.value()/>
+                <ActionError value=reveal.value()/>
+                {if secrets.is_empty() {
+                    view! { <EmptyState title="No secret yet" help="Regenerate a secret to let this client authenticate with its client id and secret."/> }.into_any()
+                } else {
+                    view! {
+                        <table class="table" data-testid="secrets">
+                            <thead><tr><th>"Label"</th><th>"State"</th><th>"Created"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                            <tbody>
+                                {secrets.iter().map(|s| {
+                                    let sid = s.id.clone();
+                                    let sid2 = s.id.clone();
+                                    let active = s.state == "active";
+                                    let sealed = s.sealed;
+                                    view! {
+                                        <tr data-secret-id=s.id.clone()>
+                                            <td>{s.label.clone()}</td>
+                                            <td><span class=format!("badge badge-{}", s.state)>{s.state.clone()}</span></td>
+                                            <td>{format_time(s.created_at)}" by "{s.created_by.clone()}</td>
+                                            <td>{match (s.revoked_at, s.expires_at) {
+                                                (Some(r), _) => format!("revoked {}", format_time(r)),
+                                                (None, Some(e)) => format_time(e),
+                                                (None, None) => "never".into(),
+                                            }}</td>
+                                            <td class="actions">
+                                                {(manager && active).then(|| view! {
+                                                    <button type="button" class="btn btn-link btn-danger-text"
+                                                        on:click=move |_| { revoke_target.set(sid.clone()); revoke_open.set(true); }>
+                                                        "Revoke"
+                                                    </button>
+                                                })}
+                                                {(can_reveal && sealed && active).then(|| view! {
+                                                    <button type="button" class="btn btn-link"
+                                                        on:click=move |_| { reveal.dispatch(RevealSecret {
+                                                            csrf: csrf_reveal.get_value(),
+                                                            realm: realm_sv.get_value(),
+                                                            id: id_sv.get_value(),
+                                                            secret_id: sid2.clone(),
+                                                        }); }>
+                                                        "Reveal"
+                                                    </button>
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </section>
+        })}
+        {manager.then(|| view! {
+            <FormDialog open=regenerate_open title="Regenerate secret">
+                <ActionForm action=regenerate attr:class="form">
+                    <CsrfField/>
+                    <input type="hidden" name="realm" value=realm_sv.get_value()/>
+                    <input type="hidden" name="id" value=id_sv.get_value()/>
+                    <p>"A new secret becomes the client's primary secret. The current ones keep working for the overlap, then expire on their own."</p>
+                    <label for="secret-label">"Label"</label>
+                    <input id="secret-label" name="label" maxlength="100" placeholder="Secret"/>
+                    <label for="secret-overlap">"Overlap for the current secrets (hours; 0 revokes them now)"</label>
+                    <input id="secret-overlap" name="overlap_hours" type="number" min="0"
+                        value=overlap_default_h.to_string()/>
+                    <p class="help">{format!("At most {} in this realm.", human_duration(v.overlap_max_s))}</p>
+                    <label for="secret-expiry">"New secret expires in (days; empty for never)"</label>
+                    <input id="secret-expiry" name="expires_in_days" type="number" min="1"/>
+                    <ActionError value=regenerate.value()/>
+                    <div class="modal-actions">
+                        <button type="submit" class="btn btn-primary">"Regenerate"</button>
+                        <button type="button" class="btn btn-link" on:click=move |_| regenerate_open.set(false)>"Cancel"</button>
+                    </div>
+                </ActionForm>
+            </FormDialog>
+            <FormDialog open=shown_open title="New client secret">
+                {move || regenerate.value().get().and_then(Result::ok).map(|n| {
+                    let value = n.value.clone();
+                    let json = n.keycloak_json.clone();
+                    view! {
+                        <div class="alert alert-warning" role="status">
+                            "Copy the secret now: this is the only time Keyward shows it."
+                        </div>
+                        <label for="new-secret-value">"Secret"</label>
+                        <div class="copy-row">
+                            <input id="new-secret-value" readonly value=n.value.clone() data-testid="new-secret-value"/>
+                            <CopyButton text=Signal::derive(move || value.clone()) label="Copy secret"/>
+                        </div>
+                        <label>"keycloak.json"</label>
+                        <pre class="snippet" data-testid="new-secret-json">{n.keycloak_json.clone()}</pre>
+                        <CopyButton text=Signal::derive(move || json.clone()) label="Copy keycloak.json"/>
+                    }
+                })}
+                <div class="modal-actions">
+                    <button type="button" class="btn btn-primary" on:click=move |_| shown_open.set(false)>"Done"</button>
+                </div>
+            </FormDialog>
+            <ConfirmDialog open=revoke_open title="Revoke secret"
+                message="Revoke this secret? Services that still use it are refused at once."
+                confirm_label="Revoke"
+                on_confirm=Callback::new(move |_| {
+                    revoke.dispatch(RevokeSecret {
+                        csrf: csrf_revoke.clone(),
+                        realm: realm_sv.get_value(),
+                        id: id_sv.get_value(),
+                        secret_id: revoke_target.get_untracked(),
+                    });
+                })/>
+        })}
+        {can_reveal.then(|| view! {
+            <FormDialog open=revealed_open title="Secret">
+                {move || reveal.value().get().and_then(Result::ok).map(|value| {
+                    let copy = value.clone();
+                    view! {
+                        <p>"This reveal has been recorded in the admin events."</p>
+                        <div class="copy-row">
+                            <input readonly value=value data-testid="revealed-secret"/>
+                            <CopyButton text=Signal::derive(move || copy.clone()) label="Copy secret"/>
+                        </div>
+                    }
+                })}
+                <div class="modal-actions">
+                    <button type="button" class="btn btn-primary" on:click=move |_| revealed_open.set(false)>"Done"</button>
+                </div>
+            </FormDialog>
+        })}
+    }
+    .into_any()
+}

@@ -1,0 +1,351 @@
+//! Client authentication methods: the `Authenticator` trait, the error every method reports,
+//! the inputs a method is given, and the registry the token endpoint, the console's method
+//! picker and the keycloak.json generator iterate over. One module per method.
+//!
+//! Adding a method means one new module implementing [`Authenticator`] and one line in
+//! [`REGISTRY`].
+
+pub mod client_jwt;
+pub mod client_secret;
+pub mod client_secret_jwt;
+
+pub use client_jwt::{jwk_thumbprint, keycloak_kid, ClientJwt};
+pub use client_secret::ClientSecret;
+pub use client_secret_jwt::ClientSecretJwt;
+
+use crate::client_auth::Presented;
+use crate::seal::{Pepper, Verifier};
+use crate::secret::SecretString;
+
+/// Algorithms a `client-jwt` client may sign its assertions with (and pin).
+pub const CLIENT_JWT_ALGS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+];
+
+/// Algorithms a `client-secret-jwt` client may sign its assertions with (and pin).
+pub const CLIENT_SECRET_JWT_ALGS: &[&str] = &["HS256", "HS384", "HS512"];
+
+/// Placeholder written into keycloak.json for values the server does not know.
+pub const PLACEHOLDER_SECRET: &str = "REPLACE WITH THE CLIENT SECRET";
+pub const PLACEHOLDER_KEYSTORE_FILE: &str = "REPLACE WITH THE KEYSTORE FILE";
+pub const PLACEHOLDER_KEYSTORE_TYPE: &str = "REPLACE WITH THE KEYSTORE TYPE";
+pub const PLACEHOLDER_STORE_PASSWORD: &str = "REPLACE WITH THE KEYSTORE PASSWORD";
+pub const PLACEHOLDER_KEY_PASSWORD: &str = "REPLACE WITH THE KEY PASSWORD";
+
+/// Why a client could not be authenticated. `Display` is the precise reason for the log (it
+/// never contains a secret or an assertion); the outside only ever sees [`AuthError::oauth_error`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// The request is malformed: repeated parameters, two authentication methods, bad Basic
+    /// encoding, an unsupported `client_assertion_type`, an oversized assertion, ...
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// Neither credentials nor a client id were sent.
+    #[error("no client authentication and no client_id in the request")]
+    NoCredentials,
+    /// An Authorization header with a scheme other than Basic.
+    #[error("unsupported Authorization scheme")]
+    UnsupportedScheme,
+    /// The client id presented (Basic, form field or assertion) is not the client's.
+    #[error("the presented client id does not match the client")]
+    ClientMismatch,
+    /// The client is configured for another method than the one used.
+    #[error("the client is configured for {configured}, the request used {used}")]
+    WrongMethod {
+        configured: String,
+        used: &'static str,
+    },
+    #[error("the client is disabled")]
+    Disabled,
+    #[error("the client is public and cannot authenticate")]
+    PublicClient,
+    /// The secret matched no active secret of the client.
+    #[error("the client secret does not match any active secret")]
+    BadSecret,
+    /// The client has no secret that could verify the request (none active, no pepper, no
+    /// unsealed value for client-secret-jwt, or every one too short for the algorithm).
+    #[error("the client has no usable secret: {0}")]
+    NoUsableSecret(&'static str),
+    /// The assertion breaks a rule; the text says which.
+    #[error("bad client assertion: {0}")]
+    BadAssertion(String),
+    /// The assertion's signature does not verify with the selected key or secret.
+    #[error("the client assertion signature does not verify")]
+    BadSignature,
+    /// No active key of the client has this kid (None: the header had no kid and no key fits
+    /// the algorithm). The caller may refetch the client's JWKS once and retry.
+    #[error("no active key of the client has kid {}", .0.as_deref().unwrap_or("(none sent)"))]
+    UnknownKid(Option<String>),
+    /// `exp` + skew lies in the past.
+    #[error("the client assertion has expired")]
+    Expired,
+}
+
+impl AuthError {
+    /// The OAuth 2.0 error code (RFC 6749 §5.2) to answer with.
+    pub fn oauth_error(&self) -> &'static str {
+        match self {
+            AuthError::InvalidRequest(_) => "invalid_request",
+            _ => "invalid_client",
+        }
+    }
+}
+
+/// The client's authentication settings, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAuthConfig {
+    pub client_id: String,
+    pub enabled: bool,
+    pub public_client: bool,
+    /// The configured authenticator id (`client-secret`, `client-jwt`, `client-secret-jwt`).
+    pub authenticator: String,
+    /// A pinned assertion algorithm (`token.endpoint.auth.signing.alg`).
+    pub signing_alg: Option<String>,
+    /// `token.endpoint.auth.signing.max.exp`; a value ≤ 0 means the default, 60 s.
+    pub assertion_max_exp_s: i64,
+}
+
+/// One stored client secret.
+#[derive(Debug, Clone)]
+pub struct StoredSecret {
+    pub id: String,
+    pub verifier: Verifier,
+    /// The unsealed value; only needed (and only loaded) for client-secret-jwt.
+    pub plaintext: Option<SecretString>,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// One registered public key of a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientPublicKey {
+    pub kid: Option<String>,
+    pub alg: Option<String>,
+    /// SubjectPublicKeyInfo, DER.
+    pub spki_der: Vec<u8>,
+    pub active: bool,
+}
+
+/// What a client can be verified with.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientMaterial<'a> {
+    pub secrets: &'a [StoredSecret],
+    pub pepper: Option<&'a Pepper>,
+    pub keys: &'a [ClientPublicKey],
+}
+
+/// The realm-level facts an assertion is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthContext {
+    /// `{base}/realms/{realm}`.
+    pub issuer: String,
+    pub token_endpoint: String,
+    /// Only the issuer is accepted as `aud` (not the token endpoint).
+    pub strict_audience: bool,
+}
+
+/// A successful client authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub client_id: String,
+    /// The authenticator id.
+    pub method: &'static str,
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `client_secret_jwt`.
+    pub presented: &'static str,
+    /// The secret that matched (client-secret, client-secret-jwt).
+    pub secret_id: Option<String>,
+    /// The kid of the key that verified the assertion (client-jwt): the key's registered kid,
+    /// or, for a key registered without one, the kid the assertion named.
+    pub kid: Option<String>,
+    /// The assertion's jti and the time until which it must be remembered (exp + skew); the
+    /// caller refuses a jti it has already stored.
+    pub jti: Option<(String, i64)>,
+}
+
+/// Values for a client's keycloak.json `credentials` block that only the caller knows. `None`
+/// becomes a clearly marked placeholder.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AdapterValues {
+    pub secret: Option<String>,
+    pub keystore_file: Option<String>,
+    pub keystore_type: Option<String>,
+    pub store_password: Option<String>,
+    pub key_password: Option<String>,
+    pub key_alias: Option<String>,
+}
+
+impl std::fmt::Debug for AdapterValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("AdapterValues")
+            .field("secret", &redacted(&self.secret))
+            .field("keystore_file", &self.keystore_file)
+            .field("keystore_type", &self.keystore_type)
+            .field("store_password", &redacted(&self.store_password))
+            .field("key_password", &redacted(&self.key_password))
+            .field("key_alias", &self.key_alias)
+            .finish()
+    }
+}
+
+/// A client authentication method.
+pub trait Authenticator: Sync + Send {
+    /// Keycloak's id: `client-secret`, `client-jwt`, `client-secret-jwt`.
+    fn id(&self) -> &'static str;
+    /// Keycloak's display name.
+    fn display_name(&self) -> &'static str;
+    /// What the client must send, in one or two sentences.
+    fn help(&self) -> &'static str;
+    /// Algorithms that may be pinned; empty when the method signs nothing.
+    fn algorithms(&self) -> &'static [&'static str];
+    fn uses_secrets(&self) -> bool;
+    fn uses_keys(&self) -> bool;
+    /// Whether the server must hold the secret's value (not only its verifier).
+    fn needs_plaintext_secret(&self) -> bool;
+    fn authenticate(
+        &self,
+        presented: &Presented,
+        client: &ClientAuthConfig,
+        material: &ClientMaterial<'_>,
+        ctx: &AuthContext,
+        now: i64,
+    ) -> Result<Authenticated, AuthError>;
+    /// The keycloak.json `credentials` object (fields in Keycloak's order). The caller leaves
+    /// `credentials` out for public clients.
+    fn adapter_credentials(
+        &self,
+        client: &ClientAuthConfig,
+        values: &AdapterValues,
+    ) -> serde_json::Value;
+}
+
+/// Every method, in the order the console offers them.
+pub static REGISTRY: &[&dyn Authenticator] = &[&ClientSecret, &ClientJwt, &ClientSecretJwt];
+
+/// The method with this id.
+pub fn by_id(id: &str) -> Option<&'static dyn Authenticator> {
+    REGISTRY.iter().copied().find(|a| a.id() == id)
+}
+
+/// The checks every method makes before looking at credentials: the presented client id is
+/// the client's, the client is enabled, confidential, configured for `method`, and the request
+/// used a presentation `method` accepts (`accepts` tells which).
+pub(crate) fn check_client(
+    method: &dyn Authenticator,
+    presented: &Presented,
+    client: &ClientAuthConfig,
+    accepts: fn(&Presented) -> bool,
+) -> Result<(), AuthError> {
+    if presented
+        .client_id()
+        .is_some_and(|id| id != client.client_id)
+    {
+        return Err(AuthError::ClientMismatch);
+    }
+    if !client.enabled {
+        return Err(AuthError::Disabled);
+    }
+    if client.public_client {
+        return Err(AuthError::PublicClient);
+    }
+    if client.authenticator != method.id() || !accepts(presented) {
+        return Err(AuthError::WrongMethod {
+            configured: client.authenticator.clone(),
+            used: presented.method_name(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn registry_ids_are_unique_and_found() {
+        let ids: HashSet<_> = REGISTRY.iter().map(|a| a.id()).collect();
+        assert_eq!(ids.len(), REGISTRY.len());
+        for a in REGISTRY {
+            assert_eq!(by_id(a.id()).unwrap().id(), a.id());
+            assert!(!a.display_name().is_empty());
+            assert!(!a.help().is_empty());
+        }
+        assert!(by_id("client-x509").is_none());
+        assert!(by_id("").is_none());
+        assert_eq!(
+            by_id("client-secret").unwrap().display_name(),
+            "Client Id and Secret"
+        );
+        assert_eq!(by_id("client-jwt").unwrap().display_name(), "Signed JWT");
+        assert_eq!(
+            by_id("client-secret-jwt").unwrap().display_name(),
+            "Signed JWT with Client Secret"
+        );
+    }
+
+    #[test]
+    fn capabilities() {
+        let s = by_id("client-secret").unwrap();
+        assert!(s.uses_secrets() && !s.uses_keys() && !s.needs_plaintext_secret());
+        assert!(s.algorithms().is_empty());
+        let j = by_id("client-jwt").unwrap();
+        assert!(!j.uses_secrets() && j.uses_keys() && !j.needs_plaintext_secret());
+        assert_eq!(j.algorithms(), CLIENT_JWT_ALGS);
+        let h = by_id("client-secret-jwt").unwrap();
+        assert!(h.uses_secrets() && !h.uses_keys() && h.needs_plaintext_secret());
+        assert_eq!(h.algorithms(), CLIENT_SECRET_JWT_ALGS);
+    }
+
+    #[test]
+    fn oauth_errors() {
+        assert_eq!(
+            AuthError::InvalidRequest("x".into()).oauth_error(),
+            "invalid_request"
+        );
+        for e in [
+            AuthError::NoCredentials,
+            AuthError::UnsupportedScheme,
+            AuthError::ClientMismatch,
+            AuthError::Disabled,
+            AuthError::PublicClient,
+            AuthError::BadSecret,
+            AuthError::NoUsableSecret("none active"),
+            AuthError::BadAssertion("x".into()),
+            AuthError::BadSignature,
+            AuthError::UnknownKid(None),
+            AuthError::Expired,
+        ] {
+            assert_eq!(e.oauth_error(), "invalid_client", "{e}");
+        }
+        assert_eq!(
+            AuthError::UnknownKid(Some("k1".into())).to_string(),
+            "no active key of the client has kid k1"
+        );
+        assert_eq!(
+            AuthError::WrongMethod {
+                configured: "client-jwt".into(),
+                used: "client_secret_basic"
+            }
+            .to_string(),
+            "the client is configured for client-jwt, the request used client_secret_basic"
+        );
+    }
+
+    #[test]
+    fn adapter_values_debug_is_redacted() {
+        let v = AdapterValues {
+            secret: Some("s3cr3t-value".into()),
+            store_password: Some("storepw-value".into()),
+            key_password: Some("keypw-value".into()),
+            keystore_file: Some("billing.p12".into()),
+            ..AdapterValues::default()
+        };
+        let d = format!("{v:?}");
+        assert!(
+            !d.contains("s3cr3t") && !d.contains("storepw") && !d.contains("keypw"),
+            "{d}"
+        );
+        assert!(d.contains("billing.p12"));
+    }
+}

@@ -1,0 +1,116 @@
+import { test, expect, Page } from '@playwright/test';
+
+const ADMIN = { user: 'admin', password: 'admin-password-e2e' };
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
+}
+
+async function signIn(page: Page, user: string, password: string) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/console\/master\/clients$/);
+  await hydrated(page);
+}
+
+async function regenerate(page: Page, label: string, overlapHours: string): Promise<string> {
+  await page.getByRole('button', { name: 'Regenerate secret' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Regenerate secret' });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel('Label').fill(label);
+  await dialog.getByLabel(/Overlap for the current secrets/).fill(overlapHours);
+  await dialog.getByRole('button', { name: 'Regenerate' }).click();
+  const shown = page.getByRole('dialog', { name: 'New client secret' });
+  await expect(shown).toBeVisible();
+  await expect(shown).toContainText('only time Keyward shows it');
+  const value = await shown.getByTestId('new-secret-value').inputValue();
+  expect(value).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+  await expect(shown.getByTestId('new-secret-json')).toContainText(`"secret": "${value}"`);
+  return value;
+}
+
+test('an operator sets client-secret, regenerates with overlap, copies and revokes; a viewer sees no value', async ({ page, browser }) => {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await signIn(page, ADMIN.user, ADMIN.password);
+  await page.getByRole('button', { name: 'Create client' }).click();
+  const create = page.getByRole('dialog', { name: 'Create client' });
+  await create.getByLabel('Client ID').fill('payments');
+  await create.getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  const credentialsUrl = page.url().replace(/\/settings$/, '/credentials');
+
+  await page.getByRole('link', { name: 'Credentials' }).click();
+  await expect(page).toHaveURL(/\/credentials$/);
+  await hydrated(page);
+  const method = page.getByLabel('Client authenticator');
+  await expect(method).toHaveValue('client-secret');
+  await expect(page.getByText('No secret yet')).toBeVisible();
+
+  // Changing the method explains what the client must now send (client-side: needs the WASM).
+  await method.selectOption('client-jwt');
+  await expect(page.getByTestId('method-help')).toContainText('client_assertion');
+  await expect(page.getByText('requests that use the old method are refused')).toBeVisible();
+  await expect(page.getByLabel('Signature algorithm')).toBeVisible();
+  await method.selectOption('client-secret');
+  await expect(page.getByLabel('Signature algorithm')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(method).toHaveValue('client-secret');
+
+  // First secret, copied with the copy button.
+  const first = await regenerate(page, 'first', '0');
+  const shown = page.getByRole('dialog', { name: 'New client secret' });
+  await shown.getByRole('button', { name: 'Copy secret' }).click();
+  await expect(shown.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(first);
+  await shown.getByRole('button', { name: 'Done' }).click();
+  await expect(shown).toBeHidden();
+
+  // Regenerate with a 24-hour overlap: both secrets are active.
+  const second = await regenerate(page, 'second', '24');
+  expect(second).not.toBe(first);
+  await page.getByRole('dialog', { name: 'New client secret' }).getByRole('button', { name: 'Done' }).click();
+  const table = page.getByTestId('secrets');
+  await expect(table.getByRole('row')).toHaveCount(3);
+  const firstRow = table.getByRole('row').filter({ hasText: 'first' });
+  await expect(firstRow).toContainText('active');
+  await expect(table.getByRole('row').filter({ hasText: 'second' })).toContainText('active');
+
+  // Revoke the old one, with confirmation.
+  await firstRow.getByRole('button', { name: 'Revoke' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Revoke secret' });
+  await expect(confirm).toBeVisible();
+  await confirm.getByRole('button', { name: 'Revoke' }).click();
+  await expect(table.getByRole('row').filter({ hasText: 'first' })).toContainText('revoked');
+  await expect(table.getByRole('row').filter({ hasText: 'second' })).toContainText('active');
+  // The values are never shown again.
+  await page.reload();
+  await hydrated(page);
+  expect(await page.content()).not.toContain(first);
+  expect(await page.content()).not.toContain(second);
+
+  // A viewer sees the secrets' metadata, no value, and no buttons.
+  await page.getByRole('link', { name: 'Operators' }).click();
+  await page.getByLabel('Username').fill('vic');
+  await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+  await page.getByLabel('Password (at least 12 characters)').fill('viewer-password-2');
+  await page.getByLabel('Repeat the password').fill('viewer-password-2');
+  await page.getByRole('button', { name: 'Add operator' }).click();
+  await expect(page.getByRole('status')).toContainText('Operator vic added');
+  const viewerContext = await browser.newContext();
+  const viewer = await viewerContext.newPage();
+  await signIn(viewer, 'vic', 'viewer-password-2');
+  await viewer.goto(credentialsUrl);
+  await hydrated(viewer);
+  await expect(viewer.getByText('Secret values are never shown to it')).toBeVisible();
+  await expect(viewer.getByTestId('secrets').getByRole('row')).toHaveCount(3);
+  await expect(viewer.getByRole('button', { name: 'Regenerate secret' })).toHaveCount(0);
+  await expect(viewer.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  await expect(viewer.getByLabel('Client authenticator')).toBeDisabled();
+  const html = await viewer.content();
+  expect(html).not.toContain(first);
+  expect(html).not.toContain(second);
+  await viewerContext.close();
+});
