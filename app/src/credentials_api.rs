@@ -67,7 +67,9 @@ pub const MAX_ASSERTION_LIFETIME_S: i64 = 3600;
 mod server {
     use super::*;
     use crate::ssr::*;
-    use keyward_credentials::authenticator::{self, AdapterValues, Authenticator, ClientAuthConfig};
+    use keyward_credentials::authenticator::{
+        self, AdapterValues, Authenticator, ClientAuthConfig,
+    };
     use keyward_credentials::client_secret::SecretState;
     use keyward_store::clients::Client;
     use keyward_store::realms::Realm;
@@ -141,7 +143,12 @@ mod server {
     }
 
     /// keycloak.json for the client with `secret` filled in (placeholders elsewhere).
-    pub fn keycloak_json(ctx: &AppContext, realm: &str, c: &Client, secret: Option<&str>) -> String {
+    pub fn keycloak_json(
+        ctx: &AppContext,
+        realm: &str,
+        c: &Client,
+        secret: Option<&str>,
+    ) -> String {
         let credentials = authenticator::by_id(&c.authenticator).map(|a| {
             a.adapter_credentials(
                 &auth_config(c),
@@ -280,7 +287,9 @@ pub fn parse_expiry_days(raw: &str, now: i64) -> Result<Option<i64>, AppError> {
         return Err(AppError::Invalid("the expiry lies in the past".into()));
     }
     if days > 3650 {
-        return Err(AppError::Invalid("the expiry must be within 10 years".into()));
+        return Err(AppError::Invalid(
+            "the expiry must be within 10 years".into(),
+        ));
     }
     Ok(Some(now + days * 86_400))
 }
@@ -335,15 +344,19 @@ pub async fn regenerate_secret(
         .flatten();
     let value = client_secret::generate(&mut rand::rngs::OsRng, hmac_alg);
     let verifier = ctx.vault.verifier(value.expose());
-    let sealed = (m.needs_plaintext_secret() || r.allow_secret_reveal)
-        .then(|| ctx.vault.seal(context::CLIENT_SECRET, value.expose().as_bytes()));
+    let sealed = (m.needs_plaintext_secret() || r.allow_secret_reveal).then(|| {
+        ctx.vault
+            .seal(context::CLIENT_SECRET, value.expose().as_bytes())
+    });
     let rotation = keyward_store::secrets::rotate(
         &ctx.db,
         &c.client_row_id,
         &keyward_store::secrets::NewSecret {
             label: &label,
             verifier: &verifier.0,
-            sealed: sealed.as_ref().map(|s| (s.bytes.as_slice(), s.key_id.as_str())),
+            sealed: sealed
+                .as_ref()
+                .map(|s| (s.bytes.as_slice(), s.key_id.as_str())),
             expires_at,
             created_by: &op.username,
         },

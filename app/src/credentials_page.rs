@@ -69,9 +69,8 @@ fn CredentialsBody(
     let methods = StoredValue::new(v.methods.clone());
     let chosen = RwSignal::new(v.authenticator.clone());
     let saved_method = v.authenticator.clone();
-    let chosen_method = move || {
-        methods.with_value(|ms| ms.iter().find(|m| m.id == chosen.get()).cloned())
-    };
+    let chosen_method =
+        move || methods.with_value(|ms| ms.iter().find(|m| m.id == chosen.get()).cloned());
     let current_alg = v.signing_alg.clone().unwrap_or_default();
     let uses_secrets = v
         .methods

@@ -57,7 +57,10 @@ impl KeySource {
                         .map_err(|e| e.to_string())
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(format!("cannot read the master key file {}: {e}", path.display())),
+                Err(e) => Err(format!(
+                    "cannot read the master key file {}: {e}",
+                    path.display()
+                )),
             },
         }
     }
@@ -232,7 +235,9 @@ impl Vault {
                 };
             }
             Ok(None) => tracing::error!("the master key file disappeared; keeping the loaded keys"),
-            Err(e) => tracing::error!(error = %e, "cannot reload the master key file; keeping the loaded keys"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reload the master key file; keeping the loaded keys")
+            }
         }
     }
 

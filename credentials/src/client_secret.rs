@@ -120,7 +120,12 @@ mod tests {
     #[test]
     fn generated_secrets_are_long_enough_for_their_hmac_and_url_safe() {
         let mut rng = StdRng::seed_from_u64(5);
-        for (alg, min) in [(None, 32), (Some("HS256"), 32), (Some("HS384"), 48), (Some("HS512"), 64)] {
+        for (alg, min) in [
+            (None, 32),
+            (Some("HS256"), 32),
+            (Some("HS384"), 48),
+            (Some("HS512"), 64),
+        ] {
             let s = generate(&mut rng, alg);
             assert!(s.expose().len() >= min, "{alg:?}: {}", s.expose().len());
             // ≥ 256 bits of entropy: 32 random bytes are 43 base64 characters.
@@ -130,7 +135,10 @@ mod tests {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         }
-        assert_ne!(generate(&mut rng, None).expose(), generate(&mut rng, None).expose());
+        assert_ne!(
+            generate(&mut rng, None).expose(),
+            generate(&mut rng, None).expose()
+        );
     }
 
     #[test]
@@ -150,14 +158,20 @@ mod tests {
         assert_eq!(SecretState::at(100, None, None), SecretState::Active);
         assert_eq!(SecretState::at(100, Some(101), None), SecretState::Active);
         assert_eq!(SecretState::at(100, Some(100), None), SecretState::Expired);
-        assert_eq!(SecretState::at(100, Some(50), Some(60)), SecretState::Revoked);
+        assert_eq!(
+            SecretState::at(100, Some(50), Some(60)),
+            SecretState::Revoked
+        );
         assert_eq!(SecretState::at(100, None, Some(100)), SecretState::Revoked);
     }
 
     #[test]
     fn expiry_overlap_and_rotation() {
         assert!(check_expiry(100, Some(101)).is_ok());
-        assert_eq!(check_expiry(100, Some(100)).unwrap_err(), "the expiry lies in the past");
+        assert_eq!(
+            check_expiry(100, Some(100)).unwrap_err(),
+            "the expiry lies in the past"
+        );
         assert!(check_expiry(100, None).is_ok());
         assert!(check_overlap(0, 10).is_ok());
         assert!(check_overlap(-1, 10).is_err());

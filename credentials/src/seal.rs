@@ -38,7 +38,10 @@ impl MasterKey {
         let mut ctx = digest::Context::new(&digest::SHA256);
         ctx.update(b"keyward master key id\0");
         ctx.update(bytes);
-        let id = format!("mk-{}", &URL_SAFE_NO_PAD.encode(ctx.finish().as_ref())[..12]);
+        let id = format!(
+            "mk-{}",
+            &URL_SAFE_NO_PAD.encode(ctx.finish().as_ref())[..12]
+        );
         let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("32-byte key"));
         MasterKey { id, key }
     }
@@ -111,8 +114,7 @@ impl KeyRing {
             .filter(|s| !s.is_empty())
             .map(|k| MasterKey::from_base64(k, source))
             .collect::<Result<Vec<_>, _>>()?;
-        Self::new(keys)
-            .map_err(|_| SealError::BadKey(format!("{source} holds no master key")))
+        Self::new(keys).map_err(|_| SealError::BadKey(format!("{source} holds no master key")))
     }
 
     pub fn primary(&self) -> &MasterKey {
@@ -254,7 +256,13 @@ mod tests {
     use rand::SeedableRng;
 
     fn ring(seeds: &[u8]) -> KeyRing {
-        KeyRing::new(seeds.iter().map(|s| MasterKey::from_bytes(&[*s; 32])).collect()).unwrap()
+        KeyRing::new(
+            seeds
+                .iter()
+                .map(|s| MasterKey::from_bytes(&[*s; 32]))
+                .collect(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -306,7 +314,10 @@ mod tests {
             ring(&[9]).open(context::PEPPER, &new).unwrap().as_slice(),
             b"pepper bytes"
         );
-        assert_eq!(rotated.reseal(&mut rng, context::PEPPER, &new).unwrap(), None);
+        assert_eq!(
+            rotated.reseal(&mut rng, context::PEPPER, &new).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -71,7 +71,14 @@ mod tests {
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["realm", "auth-server-url", "ssl-required", "resource", "public-client", "confidential-port"]
+            [
+                "realm",
+                "auth-server-url",
+                "ssl-required",
+                "resource",
+                "public-client",
+                "confidential-port"
+            ]
         );
     }
 }

@@ -30,6 +30,8 @@ CREATE TABLE client_secret (
     sealed_value  BYTEA,
     master_key_id TEXT,
     created_at    BIGINT NOT NULL,
+    -- per-client creation counter: orders secrets created within the same second.
+    created_seq   BIGINT NOT NULL,
     -- after this instant the secret no longer authenticates; NULL = no expiry.
     expires_at    BIGINT,
     revoked_at    BIGINT,

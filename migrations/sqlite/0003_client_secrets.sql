@@ -30,6 +30,8 @@ CREATE TABLE client_secret (
     sealed_value  BLOB,
     master_key_id TEXT,
     created_at    INTEGER NOT NULL,
+    -- per-client creation counter: orders secrets created within the same second.
+    created_seq   INTEGER NOT NULL,
     -- after this instant the secret no longer authenticates; NULL = no expiry.
     expires_at    INTEGER,
     revoked_at    INTEGER,

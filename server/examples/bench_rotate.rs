@@ -48,7 +48,13 @@ async fn bench(backend: &str, url: &str) -> Result<String, Box<dyn std::error::E
         )
         .await?;
         let sealed: Vec<_> = (0..PER_CLIENT)
-            .map(|i| old.seal(&mut rng, context::CLIENT_SECRET, format!("secret-{c}-{i}").as_bytes()))
+            .map(|i| {
+                old.seal(
+                    &mut rng,
+                    context::CLIENT_SECRET,
+                    format!("secret-{c}-{i}").as_bytes(),
+                )
+            })
             .collect();
         let items: Vec<NewSecret<'_>> = sealed
             .iter()
@@ -62,13 +68,21 @@ async fn bench(backend: &str, url: &str) -> Result<String, Box<dyn std::error::E
             .collect();
         secrets::insert_many(&db, &client.client_row_id, &items, 0).await?;
     }
-    eprintln!("{backend}: sealed {SECRETS} secrets in {:.1} s", t.elapsed().as_secs_f64());
-    let ring = KeyRing::new(vec![MasterKey::from_bytes(&[2; 32]), MasterKey::from_bytes(&[1; 32])])?;
+    eprintln!(
+        "{backend}: sealed {SECRETS} secrets in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let ring = KeyRing::new(vec![
+        MasterKey::from_bytes(&[2; 32]),
+        MasterKey::from_bytes(&[1; 32]),
+    ])?;
     let t = Instant::now();
     let report = reseal_all(&db, &ring).await?;
     let secs = t.elapsed().as_secs_f64();
     assert!(report.resealed as usize >= SECRETS);
-    assert!(secrets::sealed_not_under(&db, ring.primary().id(), 1).await?.is_empty());
+    assert!(secrets::sealed_not_under(&db, ring.primary().id(), 1)
+        .await?
+        .is_empty());
     db.close().await;
     Ok(format!(
         "| {backend} | {SECRETS} | {} | {secs:.1} | {:.0} |",

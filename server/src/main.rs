@@ -23,7 +23,10 @@ async fn main() -> ExitCode {
                     done.resealed, done.new_key_id
                 );
                 if !done.retired.is_empty() {
-                    println!("Removed the previous key(s) {} from the key file.", done.retired.join(", "));
+                    println!(
+                        "Removed the previous key(s) {} from the key file.",
+                        done.retired.join(", ")
+                    );
                 }
                 ExitCode::SUCCESS
             }

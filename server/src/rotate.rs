@@ -35,7 +35,8 @@ async fn rotate(config: &Config, db: &Db, retire_old: bool) -> Result<Outcome, S
                 )));
             }
             (
-                KeyRing::parse(text, MASTER_KEY_VAR).map_err(|e| StartError::Config(e.to_string()))?,
+                KeyRing::parse(text, MASTER_KEY_VAR)
+                    .map_err(|e| StartError::Config(e.to_string()))?,
                 None,
             )
         }

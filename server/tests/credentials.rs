@@ -53,7 +53,13 @@ async fn new_client(a: &mut Client, client_id: &str, access: &str) -> String {
     r.json()["id"].as_str().unwrap().to_string()
 }
 
-async fn regenerate(a: &mut Client, id: &str, label: &str, overlap: &str, expiry: &str) -> common::Reply {
+async fn regenerate(
+    a: &mut Client,
+    id: &str,
+    label: &str,
+    overlap: &str,
+    expiry: &str,
+) -> common::Reply {
     a.change(
         "regenerate_secret",
         &[
@@ -68,7 +74,9 @@ async fn regenerate(a: &mut Client, id: &str, label: &str, overlap: &str, expiry
 }
 
 async fn credentials(a: &mut Client, id: &str) -> serde_json::Value {
-    let r = a.call("get_credentials", &[("realm", "master"), ("id", id)]).await;
+    let r = a
+        .call("get_credentials", &[("realm", "master"), ("id", id)])
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.json()
 }
@@ -78,7 +86,12 @@ fn states(v: &serde_json::Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["label"].as_str().unwrap().into(), s["state"].as_str().unwrap().into()))
+        .map(|s| {
+            (
+                s["label"].as_str().unwrap().into(),
+                s["state"].as_str().unwrap().into(),
+            )
+        })
         .collect()
 }
 
@@ -106,16 +119,27 @@ async fn secrets_rotate_with_overlap_and_revoke() {
     let v = credentials(&mut a, &id).await;
     assert_eq!(v["authenticator"], "client-secret", "Keycloak's default");
     assert_eq!(v["secrets"].as_array().unwrap().len(), 0);
-    let methods: Vec<&str> = v["methods"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
-    assert_eq!(methods, ["client-secret", "client-jwt", "client-secret-jwt"]);
+    let methods: Vec<&str> = v["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["client-secret", "client-jwt", "client-secret-jwt"]
+    );
 
     let r = regenerate(&mut a, &id, "first", "", "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let first = r.json();
     let value1 = first["value"].as_str().unwrap().to_string();
     assert!(value1.len() >= 43, "≥ 256 bits: {value1}");
-    assert!(value1.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-    let json: serde_json::Value = serde_json::from_str(first["keycloak_json"].as_str().unwrap()).unwrap();
+    assert!(value1
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    let json: serde_json::Value =
+        serde_json::from_str(first["keycloak_json"].as_str().unwrap()).unwrap();
     assert_eq!(json["credentials"]["secret"], value1.as_str());
     assert_eq!(json["resource"], "billing");
     assert_eq!(json["realm"], "master");
@@ -126,15 +150,23 @@ async fn secrets_rotate_with_overlap_and_revoke() {
     let second = r.json();
     let value2 = second["value"].as_str().unwrap().to_string();
     assert_ne!(value1, value2);
-    assert!(second["secret"]["expires_at"].as_i64().unwrap() > v["now"].as_i64().unwrap() + 29 * 86_400);
+    assert!(
+        second["secret"]["expires_at"].as_i64().unwrap() > v["now"].as_i64().unwrap() + 29 * 86_400
+    );
     let v = credentials(&mut a, &id).await;
     assert_eq!(
         states(&v),
-        [("second".into(), "active".into()), ("first".into(), "active".into())]
+        [
+            ("second".into(), "active".into()),
+            ("first".into(), "active".into())
+        ]
     );
     let old = &v["secrets"][1];
     let until = old["expires_at"].as_i64().unwrap() - v["now"].as_i64().unwrap();
-    assert!((3590..=3600).contains(&until), "overlap of one hour, got {until}");
+    assert!(
+        (3590..=3600).contains(&until),
+        "overlap of one hour, got {until}"
+    );
 
     // Overlap 0 revokes the current secrets at once.
     let r = regenerate(&mut a, &id, "third", "0", "").await;
@@ -150,26 +182,50 @@ async fn secrets_rotate_with_overlap_and_revoke() {
     );
     // Revoke one secret; twice is a conflict; an unknown one is 404.
     let third_id = v["secrets"][0]["id"].as_str().unwrap().to_string();
-    let revoke = |sid: String| vec![("realm", "master".to_string()), ("id", id.clone()), ("secret_id", sid)];
+    let revoke = |sid: String| {
+        vec![
+            ("realm", "master".to_string()),
+            ("id", id.clone()),
+            ("secret_id", sid),
+        ]
+    };
     let args = revoke(third_id.clone());
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = a.change("revoke_secret", &args).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["state"], "revoked");
-    assert_eq!(a.change("revoke_secret", &args).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        a.change("revoke_secret", &args).await.status,
+        StatusCode::CONFLICT
+    );
     let args = revoke("missing".into());
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(a.change("revoke_secret", &args).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        a.change("revoke_secret", &args).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Every change is audited, without any value.
     // (The admin-events page is a later issue: read the audit rows from the database file.)
     let bytes = db_bytes(&app);
     for value in [&value1, &value2] {
-        assert!(!contains(&bytes, value), "a secret value is in the database file");
-        assert!(!contains(&log().lock().unwrap(), value), "a secret value is in the server log");
+        assert!(
+            !contains(&bytes, value),
+            "a secret value is in the database file"
+        );
+        assert!(
+            !contains(&log().lock().unwrap(), value),
+            "a secret value is in the server log"
+        );
     }
-    assert!(contains(&bytes, "\"action\":\"regenerate\""), "regenerations are audited");
-    assert!(contains(&bytes, "\"action\":\"revoke\""), "revocations are audited");
+    assert!(
+        contains(&bytes, "\"action\":\"regenerate\""),
+        "regenerations are audited"
+    );
+    assert!(
+        contains(&bytes, "\"action\":\"revoke\""),
+        "revocations are audited"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -190,13 +246,24 @@ async fn bad_secret_input_is_refused_and_changes_nothing() {
         ("ok", "many", "", "whole number of hours"),
     ] {
         let r = regenerate(&mut a, &id, label, overlap, expiry).await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{label} {overlap} {expiry}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{label} {overlap} {expiry}: {}",
+            r.body
+        );
         assert!(r.body.contains(want), "{want}: {}", r.body);
     }
     let r = regenerate(&mut a, &public, "x", "", "").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("public client has no secret"), "{}", r.body);
-    assert_eq!(credentials(&mut a, &id).await["secrets"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        credentials(&mut a, &id).await["secrets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 
     // Method choice: unknown method, an algorithm of another method, a lifetime out of range,
     // a stale version.
@@ -214,21 +281,39 @@ async fn bad_secret_input_is_refused_and_changes_nothing() {
     };
     for (m, alg, exp, want) in [
         ("client-x509", "", "60", "unknown authentication method"),
-        ("client-jwt", "HS256", "60", "not an algorithm of Signed JWT"),
+        (
+            "client-jwt",
+            "HS256",
+            "60",
+            "not an algorithm of Signed JWT",
+        ),
         ("client-secret-jwt", "RS256", "60", "not an algorithm of"),
-        ("client-secret", "HS256", "60", "takes no signature algorithm"),
+        (
+            "client-secret",
+            "HS256",
+            "60",
+            "takes no signature algorithm",
+        ),
         ("client-jwt", "RS256", "0", "between 1 and 3600"),
         ("client-jwt", "RS256", "x", "whole number of seconds"),
     ] {
         let args = set(m, alg, exp, version.clone());
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = a.change("set_authenticator", &args).await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{m} {alg} {exp}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{m} {alg} {exp}: {}",
+            r.body
+        );
         assert!(r.body.contains(want), "{want}: {}", r.body);
     }
     let args = set("client-jwt", "ES256", "30", "999".into());
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(a.change("set_authenticator", &args).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        a.change("set_authenticator", &args).await.status,
+        StatusCode::CONFLICT
+    );
     let unchanged = credentials(&mut a, &id).await;
     assert_eq!(unchanged["authenticator"], "client-secret");
     assert_eq!(unchanged["version"], v["version"]);
@@ -246,12 +331,19 @@ async fn bad_secret_input_is_refused_and_changes_nothing() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let n = r.json();
     assert!(n["value"].as_str().unwrap().len() >= 64);
-    assert_eq!(n["secret"]["sealed"], true, "client-secret-jwt keeps the value sealed");
-    let json: serde_json::Value = serde_json::from_str(n["keycloak_json"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        n["secret"]["sealed"], true,
+        "client-secret-jwt keeps the value sealed"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(n["keycloak_json"].as_str().unwrap()).unwrap();
     assert_eq!(json["credentials"]["secret-jwt"]["secret"], n["value"]);
     assert_eq!(json["credentials"]["secret-jwt"]["algorithm"], "HS512");
     let bytes = db_bytes(&app);
-    assert!(!contains(&bytes, n["value"].as_str().unwrap()), "sealed, not in clear");
+    assert!(
+        !contains(&bytes, n["value"].as_str().unwrap()),
+        "sealed, not in clear"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -269,14 +361,26 @@ async fn roles_and_reveal() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let value = r.json()["value"].as_str().unwrap().to_string();
     let sid = r.json()["secret"]["id"].as_str().unwrap().to_string();
-    let seen = viewer.call("get_credentials", &[("realm", "master"), ("id", &id)]).await;
+    let seen = viewer
+        .call("get_credentials", &[("realm", "master"), ("id", &id)])
+        .await;
     assert_eq!(seen.status, StatusCode::OK);
     assert!(!seen.body.contains(&value), "a viewer never sees a value");
     assert_eq!(seen.json()["can_reveal"], false);
     // Reveal: realm does not allow it (and this secret was not sealed).
-    let reveal = [("realm", "master"), ("id", id.as_str()), ("secret_id", sid.as_str())];
-    assert_eq!(manager.change("reveal_secret", &reveal).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(a.change("reveal_secret", &reveal).await.status, StatusCode::FORBIDDEN);
+    let reveal = [
+        ("realm", "master"),
+        ("id", id.as_str()),
+        ("secret_id", sid.as_str()),
+    ];
+    assert_eq!(
+        manager.change("reveal_secret", &reveal).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        a.change("reveal_secret", &reveal).await.status,
+        StatusCode::FORBIDDEN
+    );
     // Only an admin may change the policy.
     let policy = [
         ("realm", "master"),
@@ -284,10 +388,23 @@ async fn roles_and_reveal() {
         ("overlap_max_hours", "720"),
         ("allow_reveal", "on"),
     ];
-    assert_eq!(manager.change("update_secret_policy", &policy).await.status, StatusCode::FORBIDDEN);
-    let bad = [("realm", "master"), ("overlap_default_hours", "100"), ("overlap_max_hours", "10")];
-    assert_eq!(a.change("update_secret_policy", &bad).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(a.change("update_secret_policy", &policy).await.status, StatusCode::OK);
+    assert_eq!(
+        manager.change("update_secret_policy", &policy).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let bad = [
+        ("realm", "master"),
+        ("overlap_default_hours", "100"),
+        ("overlap_max_hours", "10"),
+    ];
+    assert_eq!(
+        a.change("update_secret_policy", &bad).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        a.change("update_secret_policy", &policy).await.status,
+        StatusCode::OK
+    );
     // The old secret has no sealed value: a clear conflict.
     let r = a.change("reveal_secret", &reveal).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
@@ -295,15 +412,30 @@ async fn roles_and_reveal() {
     let r = regenerate(&mut manager, &id, "revealable", "1", "").await;
     let value = r.json()["value"].as_str().unwrap().to_string();
     let sid = r.json()["secret"]["id"].as_str().unwrap().to_string();
-    let reveal = [("realm", "master"), ("id", id.as_str()), ("secret_id", sid.as_str())];
-    assert_eq!(manager.change("reveal_secret", &reveal).await.status, StatusCode::FORBIDDEN);
+    let reveal = [
+        ("realm", "master"),
+        ("id", id.as_str()),
+        ("secret_id", sid.as_str()),
+    ];
+    assert_eq!(
+        manager.change("reveal_secret", &reveal).await.status,
+        StatusCode::FORBIDDEN
+    );
     let r = a.change("reveal_secret", &reveal).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json(), serde_json::json!(value));
-    assert!(contains(&db_bytes(&app), "\"action\":\"reveal\""), "reveals are audited");
+    assert!(
+        contains(&db_bytes(&app), "\"action\":\"reveal\""),
+        "reveals are audited"
+    );
     assert!(!contains(&db_bytes(&app), &value));
     // With a forged CSRF token nothing is revealed.
-    let forged = [("csrf", "forged"), ("realm", "master"), ("id", id.as_str()), ("secret_id", sid.as_str())];
+    let forged = [
+        ("csrf", "forged"),
+        ("realm", "master"),
+        ("id", id.as_str()),
+        ("secret_id", sid.as_str()),
+    ];
     let r = a.call("reveal_secret", &forged).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(!r.body.contains(&value));
@@ -320,8 +452,16 @@ async fn master_key_is_checked_at_start_and_rotates_without_losing_secrets() {
     let app = TestApp { keyward, dir };
     let mut a = admin(&app).await;
     let id = new_client(&mut a, "sealed", "confidential").await;
-    let policy = [("realm", "master"), ("overlap_default_hours", "1"), ("overlap_max_hours", "2"), ("allow_reveal", "on")];
-    assert_eq!(a.change("update_secret_policy", &policy).await.status, StatusCode::OK);
+    let policy = [
+        ("realm", "master"),
+        ("overlap_default_hours", "1"),
+        ("overlap_max_hours", "2"),
+        ("allow_reveal", "on"),
+    ];
+    assert_eq!(
+        a.change("update_secret_policy", &policy).await.status,
+        StatusCode::OK
+    );
     let r = regenerate(&mut a, &id, "s", "", "").await;
     let value = r.json()["value"].as_str().unwrap().to_string();
     let sid = r.json()["secret"]["id"].as_str().unwrap().to_string();
@@ -332,30 +472,58 @@ async fn master_key_is_checked_at_start_and_rotates_without_losing_secrets() {
     let mut wrong = config.clone();
     wrong.master_key = Some(base64_key(9));
     let err = keyward_server::build(&wrong).await.err().expect("refused");
-    assert!(err.to_string().contains("KEYWARD_MASTER_KEY does not hold master key mk-"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("KEYWARD_MASTER_KEY does not hold master key mk-"),
+        "{err}"
+    );
     std::fs::rename(&key_file, app.dir.path().join("moved.key")).unwrap();
     let err = keyward_server::build(&config).await.err().expect("refused");
-    assert!(err.to_string().contains("KEYWARD_MASTER_KEY is not set"), "{err}");
-    assert!(!key_file.exists(), "no new key was created over sealed data");
+    assert!(
+        err.to_string().contains("KEYWARD_MASTER_KEY is not set"),
+        "{err}"
+    );
+    assert!(
+        !key_file.exists(),
+        "no new key was created over sealed data"
+    );
     std::fs::rename(app.dir.path().join("moved.key"), &key_file).unwrap();
 
     // Rotation: a new key first in the file, every value re-sealed; the running server
     // (which loaded the old file) reloads and still reveals the secret.
     let done = rotate_master_key(&config, false).await.unwrap();
-    assert!(done.resealed >= 2, "the pepper and the secret: {}", done.resealed);
-    let lines: Vec<String> = std::fs::read_to_string(&key_file).unwrap().lines().map(String::from).collect();
+    assert!(
+        done.resealed >= 2,
+        "the pepper and the secret: {}",
+        done.resealed
+    );
+    let lines: Vec<String> = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1], original.trim());
-    let reveal = [("realm", "master"), ("id", id.as_str()), ("secret_id", sid.as_str())];
+    let reveal = [
+        ("realm", "master"),
+        ("id", id.as_str()),
+        ("secret_id", sid.as_str()),
+    ];
     let r = a.change("reveal_secret", &reveal).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json(), serde_json::json!(value));
     // Retiring the old key, then starting with the new key alone, still opens everything.
     let done = rotate_master_key(&config, true).await.unwrap();
     assert_eq!(done.retired.len(), 2, "both earlier keys leave the file");
-    assert_eq!(std::fs::read_to_string(&key_file).unwrap().lines().count(), 1);
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap().lines().count(),
+        1
+    );
     let restarted = keyward_server::build(&config).await.unwrap();
-    let app2 = TestApp { keyward: restarted, dir: tempfile::tempdir().unwrap() };
+    let app2 = TestApp {
+        keyward: restarted,
+        dir: tempfile::tempdir().unwrap(),
+    };
     let mut a2 = admin(&app2).await;
     let r = a2.change("reveal_secret", &reveal).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -69,6 +69,10 @@ pub struct Rotation {
 const COLUMNS: &str = "secret_id, client_row_id, label, verifier, sealed_value, master_key_id, \
                        created_at, expires_at, revoked_at, created_by";
 
+/// The next per-client creation counter (inside the inserting statement).
+const NEXT_SEQ: &str =
+    "(SELECT COALESCE(MAX(created_seq), 0) + 1 FROM client_secret WHERE client_row_id = $2)";
+
 fn from_row(row: &AnyRow) -> std::result::Result<ClientSecret, sqlx::Error> {
     let sealed: Option<Vec<u8>> = row.try_get("sealed_value")?;
     let key: Option<String> = row.try_get("master_key_id")?;
@@ -89,7 +93,7 @@ fn from_row(row: &AnyRow) -> std::result::Result<ClientSecret, sqlx::Error> {
 pub async fn list(db: &Db, client_row_id: &str) -> Result<Vec<ClientSecret>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM client_secret WHERE client_row_id = $1 \
-         ORDER BY created_at DESC, secret_id"
+         ORDER BY created_at DESC, created_seq DESC, secret_id"
     ))
     .bind(client_row_id)
     .fetch_all(db.pool())
@@ -160,8 +164,8 @@ pub async fn rotate(
     }
     let row = sqlx::query(&format!(
         "INSERT INTO client_secret (secret_id, client_row_id, label, verifier, sealed_value, \
-         master_key_id, created_at, expires_at, revoked_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9) RETURNING {COLUMNS}"
+         master_key_id, created_at, created_seq, expires_at, revoked_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, {NEXT_SEQ}, $8, NULL, $9) RETURNING {COLUMNS}"
     ))
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(client_row_id)
@@ -366,11 +370,11 @@ pub async fn insert_many(
 ) -> Result<()> {
     let mut tx = db.pool().begin().await?;
     for new in items {
-        sqlx::query(
+        sqlx::query(&format!(
             "INSERT INTO client_secret (secret_id, client_row_id, label, verifier, sealed_value, \
-             master_key_id, created_at, expires_at, revoked_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)",
-        )
+             master_key_id, created_at, created_seq, expires_at, revoked_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, {NEXT_SEQ}, $8, NULL, $9)"
+        ))
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(client_row_id)
         .bind(new.label)

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use keyward_credentials::operator::Role;
 use keyward_store::clients::{self, ClientUpdate, NewClient};
 use keyward_store::events::{self, NewEvent};
-use keyward_store::testing::PgCluster;
 use keyward_store::secrets::{self, NewSecret, SealedKind, ServerSecret};
+use keyward_store::testing::PgCluster;
 use keyward_store::{operators, realms, Backend, Db, StoreError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
@@ -624,7 +624,11 @@ async fn session_round_trip(db: &Db) {
     store.delete_expired().await.unwrap();
 }
 
-fn secret<'a>(label: &'a str, verifier: &'a [u8], sealed: Option<(&'a [u8], &'a str)>) -> NewSecret<'a> {
+fn secret<'a>(
+    label: &'a str,
+    verifier: &'a [u8],
+    sealed: Option<(&'a [u8], &'a str)>,
+) -> NewSecret<'a> {
     NewSecret {
         label,
         verifier,
@@ -644,9 +648,15 @@ async fn secret_rules(db: &Db) {
         overlap_max_s: 7200,
         allow_reveal: true,
     };
-    let updated = realms::update_secret_policy(db, "secrets", &policy).await.unwrap();
+    let updated = realms::update_secret_policy(db, "secrets", &policy)
+        .await
+        .unwrap();
     assert_eq!(
-        (updated.secret_overlap_default_s, updated.secret_overlap_max_s, updated.allow_secret_reveal),
+        (
+            updated.secret_overlap_default_s,
+            updated.secret_overlap_max_s,
+            updated.allow_secret_reveal
+        ),
         (3600, 7200, true)
     );
     assert!(matches!(
@@ -654,11 +664,19 @@ async fn secret_rules(db: &Db) {
         Err(StoreError::NotFound)
     ));
 
-    let c = clients::create(db, &realm.realm_id, &new_client("svc"), NOW).await.unwrap();
-    // First secret: nothing to rotate.
-    let first = secrets::rotate(db, &c.client_row_id, &secret("one", &[1; 32], None), NOW + 3600, NOW)
+    let c = clients::create(db, &realm.realm_id, &new_client("svc"), NOW)
         .await
         .unwrap();
+    // First secret: nothing to rotate.
+    let first = secrets::rotate(
+        db,
+        &c.client_row_id,
+        &secret("one", &[1; 32], None),
+        NOW + 3600,
+        NOW,
+    )
+    .await
+    .unwrap();
     assert!(first.previous.is_empty());
     assert_eq!(first.created.label, "one");
     assert_eq!(first.created.verifier, vec![1; 32]);
@@ -675,43 +693,82 @@ async fn secret_rules(db: &Db) {
     .await
     .unwrap();
     assert_eq!(second.previous, vec![first.created.secret_id.clone()]);
-    assert_eq!(second.created.sealed, Some((vec![9, 9, 9], "mk-a".to_string())));
+    assert_eq!(
+        second.created.sealed,
+        Some((vec![9, 9, 9], "mk-a".to_string()))
+    );
     let listed = secrets::list(db, &c.client_row_id).await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert_eq!(listed[0].secret_id, second.created.secret_id, "newest first");
+    assert_eq!(
+        listed[0].secret_id, second.created.secret_id,
+        "newest first"
+    );
     assert_eq!(listed[1].expires_at, Some(NOW + 10 + 3600));
     assert_eq!(listed[1].revoked_at, None);
     // A later rotation never extends an earlier expiry.
-    let third = secrets::rotate(db, &c.client_row_id, &secret("three", &[3; 32], None), NOW + 20 + 86_400, NOW + 20)
+    let third = secrets::rotate(
+        db,
+        &c.client_row_id,
+        &secret("three", &[3; 32], None),
+        NOW + 20 + 86_400,
+        NOW + 20,
+    )
+    .await
+    .unwrap();
+    assert_eq!(third.previous.len(), 2);
+    let one = secrets::get(db, &c.client_row_id, &first.created.secret_id)
         .await
         .unwrap();
-    assert_eq!(third.previous.len(), 2);
-    let one = secrets::get(db, &c.client_row_id, &first.created.secret_id).await.unwrap();
-    assert_eq!(one.expires_at, Some(NOW + 10 + 3600), "kept the earlier expiry");
-    let two = secrets::get(db, &c.client_row_id, &second.created.secret_id).await.unwrap();
+    assert_eq!(
+        one.expires_at,
+        Some(NOW + 10 + 3600),
+        "kept the earlier expiry"
+    );
+    let two = secrets::get(db, &c.client_row_id, &second.created.secret_id)
+        .await
+        .unwrap();
     assert_eq!(two.expires_at, Some(NOW + 20 + 86_400));
     // Overlap 0 revokes every valid secret at once; expired ones stay as they were.
     let later = NOW + 20 + 3600 + 100; // "one" has expired by now
-    let fourth = secrets::rotate(db, &c.client_row_id, &secret("four", &[4; 32], None), later, later)
-        .await
-        .unwrap();
+    let fourth = secrets::rotate(
+        db,
+        &c.client_row_id,
+        &secret("four", &[4; 32], None),
+        later,
+        later,
+    )
+    .await
+    .unwrap();
     let mut prev = fourth.previous.clone();
     prev.sort();
-    let mut expect = vec![second.created.secret_id.clone(), third.created.secret_id.clone()];
+    let mut expect = vec![
+        second.created.secret_id.clone(),
+        third.created.secret_id.clone(),
+    ];
     expect.sort();
     assert_eq!(prev, expect);
     let all = secrets::list(db, &c.client_row_id).await.unwrap();
-    let by_label: HashMap<&str, &secrets::ClientSecret> = all.iter().map(|s| (s.label.as_str(), s)).collect();
-    assert_eq!(by_label["one"].revoked_at, None, "already expired: not revoked");
+    let by_label: HashMap<&str, &secrets::ClientSecret> =
+        all.iter().map(|s| (s.label.as_str(), s)).collect();
+    assert_eq!(
+        by_label["one"].revoked_at, None,
+        "already expired: not revoked"
+    );
     assert_eq!(by_label["two"].revoked_at, Some(later));
     assert_eq!(by_label["three"].revoked_at, Some(later));
     assert_eq!(by_label["four"].revoked_at, None);
     // Revoke: idempotent, keeps the first time; unknown ids and other clients' ids are NotFound.
-    let r = secrets::revoke(db, &c.client_row_id, &fourth.created.secret_id, later + 5).await.unwrap();
+    let r = secrets::revoke(db, &c.client_row_id, &fourth.created.secret_id, later + 5)
+        .await
+        .unwrap();
     assert_eq!(r.revoked_at, Some(later + 5));
-    let r = secrets::revoke(db, &c.client_row_id, &fourth.created.secret_id, later + 9).await.unwrap();
+    let r = secrets::revoke(db, &c.client_row_id, &fourth.created.secret_id, later + 9)
+        .await
+        .unwrap();
     assert_eq!(r.revoked_at, Some(later + 5));
-    let other = clients::create(db, &realm.realm_id, &new_client("other"), NOW).await.unwrap();
+    let other = clients::create(db, &realm.realm_id, &new_client("other"), NOW)
+        .await
+        .unwrap();
     assert!(matches!(
         secrets::revoke(db, &other.client_row_id, &fourth.created.secret_id, later).await,
         Err(StoreError::NotFound)
@@ -737,7 +794,10 @@ async fn secret_rules(db: &Db) {
     let p = secrets::server_secret_get_or_insert(
         db,
         "pepper-test",
-        || ServerSecret { sealed_value: vec![1, 2, 3], master_key_id: "mk-a".into() },
+        || ServerSecret {
+            sealed_value: vec![1, 2, 3],
+            master_key_id: "mk-a".into(),
+        },
         NOW,
     )
     .await
@@ -745,7 +805,10 @@ async fn secret_rules(db: &Db) {
     let again = secrets::server_secret_get_or_insert(
         db,
         "pepper-test",
-        || ServerSecret { sealed_value: vec![7], master_key_id: "mk-z".into() },
+        || ServerSecret {
+            sealed_value: vec![7],
+            master_key_id: "mk-z".into(),
+        },
         NOW,
     )
     .await
@@ -757,30 +820,48 @@ async fn secret_rules(db: &Db) {
 
     // Re-sealing walks everything not under the new key and compares-and-sets.
     let todo = secrets::sealed_not_under(db, "mk-b", 100).await.unwrap();
-    assert!(todo.iter().any(|i| i.kind == SealedKind::Server && i.id == "pepper-test"));
-    assert!(todo.iter().any(|i| i.kind == SealedKind::ClientSecret && i.id == second.created.secret_id));
+    assert!(todo
+        .iter()
+        .any(|i| i.kind == SealedKind::Server && i.id == "pepper-test"));
+    assert!(todo
+        .iter()
+        .any(|i| i.kind == SealedKind::ClientSecret && i.id == second.created.secret_id));
     assert!(todo.iter().all(|i| i.master_key_id != "mk-b"));
     let limited = secrets::sealed_not_under(db, "mk-b", 1).await.unwrap();
     assert_eq!(limited.len(), 1);
     let mut stale = todo[0].clone();
     stale.sealed_value = vec![0xde, 0xad];
-    let replaced = secrets::reseal(db, &[(stale, vec![4, 4])], "mk-b").await.unwrap();
+    let replaced = secrets::reseal(db, &[(stale, vec![4, 4])], "mk-b")
+        .await
+        .unwrap();
     assert_eq!(replaced, 0, "a changed value is not overwritten");
     let new: Vec<_> = todo.iter().map(|i| (i.clone(), vec![8, 8])).collect();
     let replaced = secrets::reseal(db, &new, "mk-b").await.unwrap();
     assert_eq!(replaced as usize, todo.len());
-    assert!(secrets::sealed_not_under(db, "mk-b", 100).await.unwrap().is_empty());
-    let two = secrets::get(db, &c.client_row_id, &second.created.secret_id).await.unwrap();
+    assert!(secrets::sealed_not_under(db, "mk-b", 100)
+        .await
+        .unwrap()
+        .is_empty());
+    let two = secrets::get(db, &c.client_row_id, &second.created.secret_id)
+        .await
+        .unwrap();
     assert_eq!(two.sealed, Some((vec![8, 8], "mk-b".to_string())));
     // Deleting the client deletes its secrets.
-    clients::delete(db, &realm.realm_id, &c.client_row_id).await.unwrap();
-    assert!(secrets::list(db, &c.client_row_id).await.unwrap().is_empty());
+    clients::delete(db, &realm.realm_id, &c.client_row_id)
+        .await
+        .unwrap();
+    assert!(secrets::list(db, &c.client_row_id)
+        .await
+        .unwrap()
+        .is_empty());
     realms::delete(db, "secrets").await.unwrap();
 }
 
 async fn authentication_rules(db: &Db) {
     let demo = realms::get_by_name(db, "demo").await.unwrap();
-    let c = clients::create(db, &demo.realm_id, &new_client("auth-method"), NOW).await.unwrap();
+    let c = clients::create(db, &demo.realm_id, &new_client("auth-method"), NOW)
+        .await
+        .unwrap();
     assert_eq!(c.authenticator, "client-secret");
     assert_eq!(c.signing_alg, None);
     assert_eq!(c.assertion_max_exp_s, 60);
@@ -789,20 +870,37 @@ async fn authentication_rules(db: &Db) {
         signing_alg: Some("HS512"),
         assertion_max_exp_s: 30,
     };
-    let changed = clients::set_authentication(db, &demo.realm_id, &c.client_row_id, c.version, &upd, NOW + 1)
-        .await
-        .unwrap();
+    let changed = clients::set_authentication(
+        db,
+        &demo.realm_id,
+        &c.client_row_id,
+        c.version,
+        &upd,
+        NOW + 1,
+    )
+    .await
+    .unwrap();
     assert_eq!(changed.authenticator, "client-secret-jwt");
     assert_eq!(changed.signing_alg.as_deref(), Some("HS512"));
     assert_eq!(changed.assertion_max_exp_s, 30);
     assert_eq!(changed.version, c.version + 1);
     assert!(matches!(
-        clients::set_authentication(db, &demo.realm_id, &c.client_row_id, c.version, &upd, NOW + 2).await,
+        clients::set_authentication(
+            db,
+            &demo.realm_id,
+            &c.client_row_id,
+            c.version,
+            &upd,
+            NOW + 2
+        )
+        .await,
         Err(StoreError::Stale)
     ));
     assert!(matches!(
         clients::set_authentication(db, &demo.realm_id, "missing", 1, &upd, NOW + 2).await,
         Err(StoreError::NotFound)
     ));
-    clients::delete(db, &demo.realm_id, &c.client_row_id).await.unwrap();
+    clients::delete(db, &demo.realm_id, &c.client_row_id)
+        .await
+        .unwrap();
 }
