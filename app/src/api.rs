@@ -31,6 +31,9 @@ pub struct RealmView {
     pub name: String,
     pub display_name: String,
     pub created_at: i64,
+    pub secret_overlap_default_s: i64,
+    pub secret_overlap_max_s: i64,
+    pub allow_secret_reveal: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +78,9 @@ mod convert {
                 name: r.name,
                 display_name: r.display_name,
                 created_at: r.created_at,
+                secret_overlap_default_s: r.secret_overlap_default_s,
+                secret_overlap_max_s: r.secret_overlap_max_s,
+                allow_secret_reveal: r.allow_secret_reveal,
             }
         }
     }

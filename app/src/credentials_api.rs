@@ -52,12 +52,21 @@ pub struct CredentialsView {
 }
 
 /// A secret just created: the only time its value is shown (unless the realm allows reveal).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewSecretView {
     pub secret: SecretView,
     pub value: String,
     /// The client's keycloak.json with this secret.
     pub keycloak_json: String,
+}
+
+impl std::fmt::Debug for NewSecretView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSecretView")
+            .field("secret", &self.secret)
+            .field("value", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// Longest client-assertion lifetime an operator may set, in seconds.
@@ -338,10 +347,9 @@ pub async fn regenerate_secret(
     client_secret::check_expiry(now, expires_at).map_err(AppError::Invalid)?;
 
     let m = method(&c.authenticator)?;
-    let hmac_alg = m
-        .needs_plaintext_secret()
-        .then_some(c.signing_alg.as_deref())
-        .flatten();
+    // A client-secret-jwt secret is long enough for every HMAC algorithm (HS512: 64 bytes), so
+    // pinning or changing the algorithm later never makes it unusable.
+    let hmac_alg = m.needs_plaintext_secret().then_some("HS512");
     let value = client_secret::generate(&mut rand::rngs::OsRng, hmac_alg);
     let verifier = ctx.vault.verifier(value.expose());
     let sealed = (m.needs_plaintext_secret() || r.allow_secret_reveal).then(|| {

@@ -31,13 +31,31 @@ pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> 
         },
         move |_| get_credentials(realm.get_value(), id.get_value()),
     );
+    // Dialog state lives here, above the body that is rebuilt on every reload, so a result is
+    // shown when it arrives and never again (a rebuilt body must not reopen "shown once").
+    let dialogs = Dialogs {
+        regenerate: RwSignal::new(false),
+        shown: RwSignal::new(false),
+        revealed: RwSignal::new(false),
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = regenerate.value().get() {
+            dialogs.regenerate.set(false);
+            dialogs.shown.set(true);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = reveal.value().get() {
+            dialogs.revealed.set(true);
+        }
+    });
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
                     Ok(v) => view! {
                         <CredentialsBody v realm=realm.get_value() id=id.get_value()
-                            set_auth regenerate revoke reveal/>
+                            set_auth regenerate revoke reveal dialogs/>
                     }.into_any(),
                     Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
                 }
@@ -46,6 +64,15 @@ pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> 
     }
 }
 
+/// Open/closed state of the tab's dialogs.
+#[derive(Clone, Copy)]
+struct Dialogs {
+    regenerate: RwSignal<bool>,
+    shown: RwSignal<bool>,
+    revealed: RwSignal<bool>,
+}
+
+#[allow(clippy::too_many_arguments)]
 #[component]
 fn CredentialsBody(
     v: CredentialsView,
@@ -55,6 +82,7 @@ fn CredentialsBody(
     regenerate: ServerAction<RegenerateSecret>,
     revoke: ServerAction<RevokeSecret>,
     reveal: ServerAction<RevealSecret>,
+    dialogs: Dialogs,
 ) -> impl IntoView {
     let manager = can(Role::Manager);
     if v.public_client {
@@ -83,22 +111,11 @@ fn CredentialsBody(
         .find(|m| m.id == v.authenticator)
         .is_some_and(|m| m.needs_plaintext_secret);
     let has_usable_sealed = v.secrets.iter().any(|s| s.state == "active" && s.sealed);
-    let regenerate_open = RwSignal::new(false);
-    let shown_open = RwSignal::new(false);
+    let regenerate_open = dialogs.regenerate;
+    let shown_open = dialogs.shown;
     let revoke_open = RwSignal::new(false);
     let revoke_target = RwSignal::new(String::new());
-    let revealed_open = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = regenerate.value().get() {
-            regenerate_open.set(false);
-            shown_open.set(true);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = reveal.value().get() {
-            revealed_open.set(true);
-        }
-    });
+    let revealed_open = dialogs.revealed;
     let csrf = current_session().csrf;
     let csrf_revoke = csrf.clone();
     let csrf_reveal = StoredValue::new(csrf.clone());

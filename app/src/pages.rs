@@ -329,21 +329,23 @@ pub fn RealmSettingsPage() -> impl IntoView {
     let params = use_params_map();
     let realm = move || params.read().get("realm").unwrap_or_default();
     let update = ServerAction::<UpdateRealm>::new();
+    let policy = ServerAction::<crate::credentials_api::UpdateSecretPolicy>::new();
     let data = Resource::new(
-        move || (realm(), update.version().get()),
-        |(r, _)| get_realm(r),
+        move || (realm(), update.version().get(), policy.version().get()),
+        |(r, _, _)| get_realm(r),
     );
     let manager = can(Role::Manager);
+    let admin = can(Role::Admin);
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(r) => view! {
+                    Ok(r) => { let name_form = r.name.clone(); let name_policy = r.name.clone(); view! {
                         <h1>"Realm settings: " {r.name.clone()}</h1>
                         <section class="card">
                             <ActionForm action=update attr:class="form">
                                 <CsrfField/>
-                                <input type="hidden" name="realm" value=r.name.clone()/>
+                                <input type="hidden" name="realm" value=name_form/>
                                 <label for="display-name">"Display name"</label>
                                 <input id="display-name" name="display_name" value=r.display_name.clone() required maxlength="255" disabled=!manager/>
                                 <p class="help">"Created " {format_time(r.created_at)}</p>
@@ -354,7 +356,29 @@ pub fn RealmSettingsPage() -> impl IntoView {
                                 <div class="alert alert-success" role="status">"Saved."</div>
                             })}
                         </section>
-                    }.into_any(),
+                        <section class="card">
+                            <h2>"Client secrets"</h2>
+                            <ActionForm action=policy attr:class="form">
+                                <CsrfField/>
+                                <input type="hidden" name="realm" value=name_policy/>
+                                <label for="overlap-default">"Default overlap when a secret is regenerated (hours)"</label>
+                                <input id="overlap-default" name="overlap_default_hours" type="number" min="0" max="8760"
+                                    value=(r.secret_overlap_default_s / 3600).to_string() disabled=!admin/>
+                                <label for="overlap-max">"Longest overlap an operator may choose (hours)"</label>
+                                <input id="overlap-max" name="overlap_max_hours" type="number" min="0" max="8760"
+                                    value=(r.secret_overlap_max_s / 3600).to_string() disabled=!admin/>
+                                <label class="checkbox">
+                                    <input type="checkbox" name="allow_reveal" checked=r.allow_secret_reveal disabled=!admin/>
+                                    " Admins may reveal stored secrets again (each reveal is audited; new secrets are then kept sealed)"
+                                </label>
+                                {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save secret policy"</button> })}
+                            </ActionForm>
+                            <ActionError value=policy.value()/>
+                            {move || policy.value().get().and_then(|r| r.ok()).map(|_| view! {
+                                <div class="alert alert-success" role="status">"Secret policy saved."</div>
+                            })}
+                        </section>
+                    }.into_any() }
                     Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
                 }
             })}

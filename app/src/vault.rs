@@ -19,12 +19,21 @@ pub const KEY_FILE: &str = "master.key";
 const PEPPER: &str = "pepper";
 
 /// Where the master keys come from.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum KeySource {
     /// `KEYWARD_MASTER_KEY`: base64 keys, comma-separated, primary first.
     Configured(Zeroizing<String>),
     /// The key file: one base64 key per line, primary first.
     File(PathBuf),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Configured(_) => f.write_str("KeySource::Configured(<redacted>)"),
+            KeySource::File(p) => write!(f, "KeySource::File({})", p.display()),
+        }
+    }
 }
 
 impl KeySource {
@@ -221,9 +230,11 @@ impl Vault {
 
     /// Re-reads the key file if it changed (another process rotated it). Errors keep the
     /// current keys and are logged.
-    fn refresh(&self) {
+    /// `force` re-reads even when the modification time looks unchanged (file times are
+    /// coarse: two quick rewrites can share one).
+    fn refresh(&self, force: bool) {
         let mtime = self.source.mtime();
-        if mtime.is_none() || mtime == self.current.read().expect("vault lock").mtime {
+        if mtime.is_none() || (!force && mtime == self.current.read().expect("vault lock").mtime) {
             return;
         }
         match self.source.read() {
@@ -243,7 +254,7 @@ impl Vault {
 
     /// Seals under the current primary key (after picking up a rotated key file).
     pub fn seal(&self, context: &str, plain: &[u8]) -> Sealed {
-        self.refresh();
+        self.refresh(false);
         self.ring().seal(&mut rand::rngs::OsRng, context, plain)
     }
 
@@ -251,7 +262,7 @@ impl Vault {
     pub fn open(&self, context: &str, sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, SealError> {
         match self.ring().open(context, sealed) {
             Err(SealError::UnknownKey(_)) => {
-                self.refresh();
+                self.refresh(true);
                 self.ring().open(context, sealed)
             }
             other => other,

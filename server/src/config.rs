@@ -53,8 +53,9 @@ pub enum Command {
     /// Re-seal every stored ciphertext under a new master key while servers keep running.
     ///
     /// With the key file: generates a new key, puts it first in the file (running servers pick
-    /// it up at their next seal or open), and re-seals everything. With KEYWARD_MASTER_KEY: put
-    /// the new key first ("new,old") on every replica, then run this to re-seal under it.
+    /// it up at their next seal or open), and re-seals everything. With KEYWARD_MASTER_KEY, in
+    /// three rolling steps: "old,new" on every replica (all can open under new), then "new,old"
+    /// everywhere and run this command, then "new".
     RotateMasterKey {
         /// Afterwards, remove the previous keys from the key file (only when nothing is sealed
         /// under them any more).

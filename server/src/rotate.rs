@@ -8,6 +8,9 @@ use zeroize::Zeroizing;
 
 use crate::{Config, StartError};
 
+/// How long `--retire-old` waits for requests that sealed under the old key to commit.
+const RETIRE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What the rotation did, for the operator.
 pub struct Outcome {
     pub new_key_id: String,
@@ -68,11 +71,19 @@ async fn rotate(config: &Config, db: &Db, retire_old: bool) -> Result<Outcome, S
             )));
         }
     }
-    let report = vault::reseal_all(db, &ring)
+    let mut report = vault::reseal_all(db, &ring)
         .await
         .map_err(StartError::Database)?;
     let mut retired = Vec::new();
     if let (true, Some((path, lines))) = (retire_old, file) {
+        // A request that sealed under the old key just before servers picked up the new file
+        // may commit after the walk above: wait longer than any request, walk again, and only
+        // then drop the old keys.
+        tokio::time::sleep(RETIRE_GRACE).await;
+        report.resealed += vault::reseal_all(db, &ring)
+            .await
+            .map_err(StartError::Database)?
+            .resealed;
         let left = secrets::sealed_not_under(db, &report.new_key_id, 1)
             .await
             .map_err(|e| StartError::Database(e.to_string()))?;

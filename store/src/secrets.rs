@@ -122,7 +122,8 @@ pub async fn get(db: &Db, client_row_id: &str, secret_id: &str) -> Result<Client
 /// Regenerates (Keycloak's rotation), in one transaction: every secret still valid at `now`
 /// stops working at `previous_until` (or earlier, if it already would; `previous_until <= now`
 /// revokes them at once), and `new` becomes the primary secret. Two concurrent rotations both
-/// keep their new secret (each shortens the other's to the overlap): nothing is lost.
+/// keep their new secret: the client row is locked first, so they run one after the other and
+/// the later one shortens the earlier one's secret to the overlap. Nothing is lost.
 pub async fn rotate(
     db: &Db,
     client_row_id: &str,
@@ -131,6 +132,11 @@ pub async fn rotate(
     now: i64,
 ) -> Result<Rotation> {
     let mut tx = db.pool().begin().await?;
+    // Row lock on PostgreSQL (write lock on SQLite): concurrent rotations of one client serialise.
+    sqlx::query("UPDATE client SET version = version WHERE client_row_id = $1")
+        .bind(client_row_id)
+        .execute(&mut *tx)
+        .await?;
     let previous: Vec<String> = sqlx::query(
         "SELECT secret_id FROM client_secret WHERE client_row_id = $1 AND revoked_at IS NULL \
          AND (expires_at IS NULL OR expires_at > $2)",

@@ -789,6 +789,13 @@ async fn secret_rules(db: &Db) {
     assert!(both.iter().any(|s| s.secret_id == a.created.secret_id));
     assert!(both.iter().any(|s| s.secret_id == b.created.secret_id));
     assert!(both.iter().all(|s| s.revoked_at.is_none()));
+    assert_eq!(
+        both.iter()
+            .filter(|s| s.expires_at == Some(later + 60))
+            .count(),
+        1,
+        "the rotations ran one after the other: exactly one primary remains"
+    );
 
     // Server secrets: the first insert wins, a second "make" is never used.
     let p = secrets::server_secret_get_or_insert(
