@@ -1,6 +1,7 @@
 //! Server functions of a client's Credentials tab: the authentication method, and secrets
 //! (regenerate with overlap, revoke, reveal), with the views they return.
 
+#[cfg(feature = "ssr")]
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

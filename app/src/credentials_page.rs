@@ -21,16 +21,21 @@ pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> 
     let reveal = ServerAction::<RevealSecret>::new();
     let realm = StoredValue::new(realm);
     let id = StoredValue::new(id);
-    let view_data = Resource::new(
-        move || {
-            (
-                set_auth.version().get(),
-                regenerate.version().get(),
-                revoke.version().get(),
-            )
-        },
-        move |_| get_credentials(realm.get_value(), id.get_value()),
-    );
+    // Loaded by the browser after hydration (an effect, which never runs on the server), into a
+    // plain signal: a resource read here would register with the client page's suspense, whose
+    // hydration then expected its fallback and broke in release builds.
+    let view_data = RwSignal::new(None::<Result<CredentialsView, crate::error::AppError>>);
+    Effect::new(move |_| {
+        set_auth.version().track();
+        regenerate.version().track();
+        revoke.version().track();
+        let (r, i) = (realm.get_value(), id.get_value());
+        leptos::task::spawn_local(async move {
+            let loaded = get_credentials(r, i).await;
+            // The tab may have been left meanwhile: then there is nothing to update.
+            let _ = view_data.try_set(Some(loaded));
+        });
+    });
     // Dialog state lives here, above the body that is rebuilt on every reload, so a result is
     // shown when it arrives and never again (a rebuilt body must not reopen "shown once").
     let dialogs = Dialogs {
@@ -50,17 +55,14 @@ pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> 
         }
     });
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match view_data.await {
-                    Ok(v) => view! {
-                        <CredentialsBody v realm=realm.get_value() id=id.get_value()
-                            set_auth regenerate revoke reveal dialogs/>
-                    }.into_any(),
-                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
-                }
-            })}
-        </Transition>
+        {move || match view_data.get() {
+            None => view! { <p class="loading" aria-live="polite">"Loading…"</p> }.into_any(),
+            Some(Ok(v)) => view! {
+                <CredentialsBody v realm=realm.get_value() id=id.get_value()
+                    set_auth regenerate revoke reveal dialogs/>
+            }.into_any(),
+            Some(Err(e)) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+        }}
     }
 }
 

@@ -34,6 +34,9 @@ async function regenerate(page: Page, label: string, overlapHours: string): Prom
 
 test('an operator sets client-secret, regenerates with overlap, copies and revokes; a viewer sees no value', async ({ page, browser }) => {
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  // A panic in the WASM (e.g. a hydration mismatch) leaves a page that looks fine but is dead.
+  const pageErrors: string[] = [];
+  page.on('pageerror', e => pageErrors.push(e.message));
   await signIn(page, ADMIN.user, ADMIN.password);
   await page.getByRole('button', { name: 'Create client' }).click();
   const create = page.getByRole('dialog', { name: 'Create client' });
@@ -91,6 +94,7 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   expect(await page.content()).not.toContain(first);
   expect(await page.content()).not.toContain(second);
 
+  expect(pageErrors).toEqual([]);
   // A viewer sees the secrets' metadata, no value, and no buttons.
   await page.getByRole('link', { name: 'Operators' }).click();
   await page.getByLabel('Username').fill('vic');
@@ -113,4 +117,5 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   expect(html).not.toContain(first);
   expect(html).not.toContain(second);
   await viewerContext.close();
+  expect(pageErrors).toEqual([]);
 });
