@@ -277,40 +277,59 @@ pub struct RotationReport {
     pub resealed: u64,
 }
 
-/// Re-seals every sealed value in the database under `ring`'s primary key, in batches of 500,
-/// while servers keep running (each value is replaced by compare-and-set).
+/// Re-seals every sealed value in the database under `ring`'s primary key, in batches of 500
+/// walked in id order, while servers keep running (each value is replaced by compare-and-set).
+/// Passes repeat from the start until one finds nothing left, so values sealed under an old
+/// key meanwhile, or changed under a batch, are caught too.
 pub async fn reseal_all(db: &Db, ring: &KeyRing) -> Result<RotationReport, String> {
     let primary = ring.primary().id().to_string();
     let mut resealed = 0;
-    for _ in 0..1_000_000 {
-        let batch = secrets::sealed_not_under(db, &primary, 500)
-            .await
-            .map_err(|e| e.to_string())?;
-        if batch.is_empty() {
+    for _pass in 0..100 {
+        let mut include_server = true;
+        let mut after = String::new();
+        let mut seen = 0usize;
+        loop {
+            let batch = secrets::sealed_not_under(db, &primary, include_server, &after, 500)
+                .await
+                .map_err(|e| e.to_string())?;
+            include_server = false;
+            if batch.is_empty() {
+                break;
+            }
+            seen += batch.len();
+            if let Some(last) = batch
+                .iter()
+                .rev()
+                .find(|i| i.kind == secrets::SealedKind::ClientSecret)
+            {
+                after = last.id.clone();
+            }
+            let mut new = Vec::with_capacity(batch.len());
+            for item in batch {
+                let ctx = match item.kind {
+                    secrets::SealedKind::Server => context::PEPPER,
+                    secrets::SealedKind::ClientSecret => context::CLIENT_SECRET,
+                };
+                let sealed = Sealed {
+                    key_id: item.master_key_id.clone(),
+                    bytes: item.sealed_value.clone(),
+                };
+                let fresh = ring
+                    .reseal(&mut rand::rngs::OsRng, ctx, &sealed)
+                    .map_err(|e| format!("cannot re-seal {:?} {}: {e}", item.kind, item.id))?
+                    .expect("items are not under the primary");
+                new.push((item, fresh.bytes));
+            }
+            resealed += secrets::reseal(db, &new, &primary)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        if seen == 0 {
             return Ok(RotationReport {
                 new_key_id: primary,
                 resealed,
             });
         }
-        let mut new = Vec::with_capacity(batch.len());
-        for item in batch {
-            let ctx = match item.kind {
-                secrets::SealedKind::Server => context::PEPPER,
-                secrets::SealedKind::ClientSecret => context::CLIENT_SECRET,
-            };
-            let sealed = Sealed {
-                key_id: item.master_key_id.clone(),
-                bytes: item.sealed_value.clone(),
-            };
-            let fresh = ring
-                .reseal(&mut rand::rngs::OsRng, ctx, &sealed)
-                .map_err(|e| format!("cannot re-seal {:?} {}: {e}", item.kind, item.id))?
-                .expect("items are not under the primary");
-            new.push((item, fresh.bytes));
-        }
-        resealed += secrets::reseal(db, &new, &primary)
-            .await
-            .map_err(|e| e.to_string())?;
     }
     Err("master-key rotation did not converge".into())
 }

@@ -80,9 +80,11 @@ async fn bench(backend: &str, url: &str) -> Result<String, Box<dyn std::error::E
     let report = reseal_all(&db, &ring).await?;
     let secs = t.elapsed().as_secs_f64();
     assert!(report.resealed as usize >= SECRETS);
-    assert!(secrets::sealed_not_under(&db, ring.primary().id(), 1)
-        .await?
-        .is_empty());
+    assert!(
+        secrets::sealed_not_under(&db, ring.primary().id(), true, "", 1)
+            .await?
+            .is_empty()
+    );
     db.close().await;
     Ok(format!(
         "| {backend} | {SECRETS} | {} | {secs:.1} | {:.0} |",

@@ -84,7 +84,7 @@ async fn rotate(config: &Config, db: &Db, retire_old: bool) -> Result<Outcome, S
             .await
             .map_err(StartError::Database)?
             .resealed;
-        let left = secrets::sealed_not_under(db, &report.new_key_id, 1)
+        let left = secrets::sealed_not_under(db, &report.new_key_id, true, "", 1)
             .await
             .map_err(|e| StartError::Database(e.to_string()))?;
         if !left.is_empty() {

@@ -299,36 +299,54 @@ pub struct SealedItem {
     pub master_key_id: String,
 }
 
-/// Up to `limit` sealed values whose key is not `primary` (server secrets first).
-pub async fn sealed_not_under(db: &Db, primary: &str, limit: i64) -> Result<Vec<SealedItem>> {
+/// Up to `limit` sealed values whose key is not `primary`: the server secrets first (when
+/// `include_server`), then client secrets in secret-id order after `after` (keyset pagination:
+/// each batch is an index range, not a scan of every row; `""` starts from the beginning).
+pub async fn sealed_not_under(
+    db: &Db,
+    primary: &str,
+    include_server: bool,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<SealedItem>> {
     let mut items = Vec::new();
-    for (kind, sql) in [
-        (
-            SealedKind::Server,
+    if include_server {
+        let rows = sqlx::query(
             "SELECT name AS id, sealed_value, master_key_id FROM server_secret \
              WHERE master_key_id <> $1 ORDER BY name LIMIT $2",
-        ),
-        (
-            SealedKind::ClientSecret,
-            "SELECT secret_id AS id, sealed_value, master_key_id FROM client_secret \
-             WHERE master_key_id IS NOT NULL AND master_key_id <> $1 ORDER BY secret_id LIMIT $2",
-        ),
-    ] {
-        let rows = sqlx::query(sql)
-            .bind(primary)
-            .bind(limit - items.len() as i64)
-            .fetch_all(db.pool())
-            .await?;
+        )
+        .bind(primary)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
         for r in rows {
             items.push(SealedItem {
-                kind,
+                kind: SealedKind::Server,
                 id: r.try_get("id")?,
                 sealed_value: r.try_get("sealed_value")?,
                 master_key_id: r.try_get("master_key_id")?,
             });
         }
-        if items.len() as i64 >= limit {
-            break;
+    }
+    let left = limit - items.len() as i64;
+    if left > 0 {
+        let rows = sqlx::query(
+            "SELECT secret_id AS id, sealed_value, master_key_id FROM client_secret \
+             WHERE secret_id > $2 AND master_key_id IS NOT NULL AND master_key_id <> $1 \
+             ORDER BY secret_id LIMIT $3",
+        )
+        .bind(primary)
+        .bind(after)
+        .bind(left)
+        .fetch_all(db.pool())
+        .await?;
+        for r in rows {
+            items.push(SealedItem {
+                kind: SealedKind::ClientSecret,
+                id: r.try_get("id")?,
+                sealed_value: r.try_get("sealed_value")?,
+                master_key_id: r.try_get("master_key_id")?,
+            });
         }
     }
     Ok(items)

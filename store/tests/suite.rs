@@ -826,7 +826,9 @@ async fn secret_rules(db: &Db) {
     assert!(ids.contains(&"mk-a".to_string()), "{ids:?}");
 
     // Re-sealing walks everything not under the new key and compares-and-sets.
-    let todo = secrets::sealed_not_under(db, "mk-b", 100).await.unwrap();
+    let todo = secrets::sealed_not_under(db, "mk-b", true, "", 100)
+        .await
+        .unwrap();
     assert!(todo
         .iter()
         .any(|i| i.kind == SealedKind::Server && i.id == "pepper-test"));
@@ -834,8 +836,23 @@ async fn secret_rules(db: &Db) {
         .iter()
         .any(|i| i.kind == SealedKind::ClientSecret && i.id == second.created.secret_id));
     assert!(todo.iter().all(|i| i.master_key_id != "mk-b"));
-    let limited = secrets::sealed_not_under(db, "mk-b", 1).await.unwrap();
+    let limited = secrets::sealed_not_under(db, "mk-b", true, "", 1)
+        .await
+        .unwrap();
     assert_eq!(limited.len(), 1);
+    // Keyset pages: client secrets after a given id, without the server secrets.
+    let clients_only = secrets::sealed_not_under(db, "mk-b", false, "", 100)
+        .await
+        .unwrap();
+    assert!(clients_only
+        .iter()
+        .all(|i| i.kind == SealedKind::ClientSecret));
+    assert!(!clients_only.is_empty());
+    let last = clients_only.last().unwrap().id.clone();
+    assert!(secrets::sealed_not_under(db, "mk-b", false, &last, 100)
+        .await
+        .unwrap()
+        .is_empty());
     let mut stale = todo[0].clone();
     stale.sealed_value = vec![0xde, 0xad];
     let replaced = secrets::reseal(db, &[(stale, vec![4, 4])], "mk-b")
@@ -845,7 +862,7 @@ async fn secret_rules(db: &Db) {
     let new: Vec<_> = todo.iter().map(|i| (i.clone(), vec![8, 8])).collect();
     let replaced = secrets::reseal(db, &new, "mk-b").await.unwrap();
     assert_eq!(replaced as usize, todo.len());
-    assert!(secrets::sealed_not_under(db, "mk-b", 100)
+    assert!(secrets::sealed_not_under(db, "mk-b", true, "", 100)
         .await
         .unwrap()
         .is_empty());
