@@ -262,3 +262,57 @@ async fn a_real_server_on_port_0_signs_in_and_changes_data() {
     );
     assert!(html.contains("/pkg/keyward.js"), "hydration script linked");
 }
+
+/// `keyward-server rotate-master-key`, the real binary: re-seals under a new key put first in
+/// the key file; with a key that did not seal the database it stops with one line naming it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_rotates_the_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config(&dir);
+    let keyward = build(&config).await.expect("first start seals the pepper");
+    keyward.state.ctx.db.close().await;
+    let key_file = dir.path().join("master.key");
+    let before = std::fs::read_to_string(&key_file).unwrap();
+    let run = |key: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyward-server"));
+        cmd.arg("rotate-master-key")
+            .env("KEYWARD_DATA_DIR", dir.path())
+            .env_remove("KEYWARD_MASTER_KEY");
+        if let Some(k) = key {
+            cmd.env("KEYWARD_MASTER_KEY", k);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("Re-sealed 1 value(s) under master key mk-"),
+        "{stdout}"
+    );
+    let after = std::fs::read_to_string(&key_file).unwrap();
+    let lines: Vec<&str> = after.lines().collect();
+    assert_eq!(lines.len(), 2, "new key first, old key kept");
+    assert_eq!(lines[1], before.trim());
+    assert!(
+        !stdout.contains(lines[0]) && !stdout.contains(lines[1]),
+        "keys are never printed"
+    );
+
+    use base64::Engine;
+    let wrong = base64::engine::general_purpose::STANDARD.encode([3u8; 32]);
+    let out = run(Some(&wrong));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("keyward: ") && last.contains("KEYWARD_MASTER_KEY does not hold"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
