@@ -1,9 +1,9 @@
 // Takes docs/screenshot.png: starts nothing itself; run it against a Keyward started with
 // KEYWARD_BOOTSTRAP_ADMIN_USERNAME=admin KEYWARD_BOOTSTRAP_ADMIN_PASSWORD=admin-password-e2e.
-// Usage: node screenshot.mjs http://127.0.0.1:3917 ../docs/screenshot.png
+// Usage: node screenshot.mjs http://127.0.0.1:3917 ../docs/screenshot.png [../docs/credentials.png]
 import { chromium } from '@playwright/test';
 
-const [base, out] = process.argv.slice(2);
+const [base, out, credentialsOut] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -25,11 +25,22 @@ const services = [
   ['reporting', 'Reporting dashboards', 'confidential'], ['shipping-gateway', 'Shipping gateway', 'confidential'],
   ['web-frontend', 'Web front end', 'public'],
 ];
+const ids = {};
 for (const [client_id, name, access_type] of services) {
-  await call('create_client', { realm: 'acme', client_id, name, description: '', access_type });
+  const created = await call('create_client', { realm: 'acme', client_id, name, description: '', access_type });
+  ids[client_id] = (await created.json()).id;
 }
 await page.goto(`${base}/console/acme/clients`);
 await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
 await page.getByRole('table', { name: 'Clients' }).waitFor();
 await page.screenshot({ path: out });
+if (credentialsOut) {
+  const id = ids['billing-service'];
+  await call('regenerate_secret', { realm: 'acme', id, label: 'deploy 2026-10', overlap_hours: '0', expires_in_days: '' });
+  await call('regenerate_secret', { realm: 'acme', id, label: 'deploy 2026-11', overlap_hours: '48', expires_in_days: '365' });
+  await page.goto(`${base}/console/acme/clients/${id}/credentials`);
+  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
+  await page.getByTestId('secrets').waitFor();
+  await page.screenshot({ path: credentialsOut });
+}
 await browser.close();
