@@ -550,7 +550,12 @@ pub fn ClientPage() -> impl IntoView {
             .get("tab")
             .unwrap_or_else(|| "settings".into())
     });
-    let client = Resource::new(move || (realm.get(), id.get()), |(r, i)| get_client(r, i));
+    // Re-read on every tab switch: another tab (Credentials) may have changed the client's
+    // version, and Settings must save against the current one.
+    let client = Resource::new(
+        move || (realm.get(), id.get(), tab.get()),
+        |(r, i, _)| get_client(r, i),
+    );
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {

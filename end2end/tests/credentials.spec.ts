@@ -88,6 +88,17 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   await confirm.getByRole('button', { name: 'Revoke' }).click();
   await expect(table.getByRole('row').filter({ hasText: 'first' })).toContainText('revoked');
   await expect(table.getByRole('row').filter({ hasText: 'second' })).toContainText('active');
+  // Saving the method bumped the client's version: Settings, reached by its tab, saves against
+  // the current version (no false "changed by someone else").
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await page.getByLabel('Name').fill('Payments');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('Saved.');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.getByRole('link', { name: 'Credentials' }).click();
+  await expect(page).toHaveURL(/\/credentials$/);
+  await expect(page.getByTestId('secrets').getByRole('row')).toHaveCount(3);
   // The values are never shown again.
   await page.reload();
   await hydrated(page);
