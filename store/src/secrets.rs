@@ -168,6 +168,18 @@ pub async fn rotate(
         .execute(&mut *tx)
         .await?;
     }
+    let created = insert(&mut tx, client_row_id, new, now).await?;
+    tx.commit().await?;
+    Ok(Rotation { created, previous })
+}
+
+/// Inserts one secret (new id, next creation counter) on a transaction's connection.
+async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    client_row_id: &str,
+    new: &NewSecret<'_>,
+    now: i64,
+) -> Result<ClientSecret> {
     let row = sqlx::query(&format!(
         "INSERT INTO client_secret (secret_id, client_row_id, label, verifier, sealed_value, \
          master_key_id, created_at, created_seq, expires_at, revoked_at, created_by) \
@@ -182,14 +194,12 @@ pub async fn rotate(
     .bind(now)
     .bind(new.expires_at)
     .bind(new.created_by)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?
     .into_iter()
     .next()
     .ok_or(sqlx::Error::RowNotFound)?;
-    let created = from_row(&row)?;
-    tx.commit().await?;
-    Ok(Rotation { created, previous })
+    Ok(from_row(&row)?)
 }
 
 /// Revokes one secret at `now` (idempotent: a revoked secret keeps its first revocation time).
@@ -394,22 +404,7 @@ pub async fn insert_many(
 ) -> Result<()> {
     let mut tx = db.pool().begin().await?;
     for new in items {
-        sqlx::query(&format!(
-            "INSERT INTO client_secret (secret_id, client_row_id, label, verifier, sealed_value, \
-             master_key_id, created_at, created_seq, expires_at, revoked_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, {NEXT_SEQ}, $8, NULL, $9)"
-        ))
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(client_row_id)
-        .bind(new.label)
-        .bind(new.verifier)
-        .bind(new.sealed.map(|(v, _)| v))
-        .bind(new.sealed.map(|(_, k)| k))
-        .bind(now)
-        .bind(new.expires_at)
-        .bind(new.created_by)
-        .execute(&mut *tx)
-        .await?;
+        insert(&mut tx, client_row_id, new, now).await?;
     }
     tx.commit().await?;
     Ok(())
