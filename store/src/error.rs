@@ -37,6 +37,16 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         "a realm with this name already exists",
     ),
     (
+        "client_key_thumbprint_key",
+        "index 'client_key_thumbprint_key'",
+        "this key is already registered for this client",
+    ),
+    (
+        "client_key_kid_key",
+        "index 'client_key_kid_key'",
+        "another key of this client already has this kid",
+    ),
+    (
         "operator_username_key",
         "operator.username",
         "an operator with this username already exists",

@@ -13,6 +13,7 @@ pub mod clients;
 mod db;
 pub mod error;
 pub mod events;
+pub mod keys;
 pub mod operators;
 pub mod realms;
 pub mod secrets;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use keyward_credentials::operator::Role;
 use keyward_store::clients::{self, ClientUpdate, NewClient};
 use keyward_store::events::{self, NewEvent};
+use keyward_store::keys::{self, FetchRecord, NewKey};
 use keyward_store::secrets::{self, NewSecret, SealedKind, ServerSecret};
 use keyward_store::testing::PgCluster;
 use keyward_store::{operators, realms, Backend, Db, StoreError};
@@ -64,6 +65,8 @@ async fn suite(db: &Db, url: &str) {
     session_round_trip(db).await;
     secret_rules(db).await;
     authentication_rules(db).await;
+    key_rules(db).await;
+    jwks_rules(db).await;
 }
 
 async fn reconnect_is_idempotent(url: &str) {
@@ -927,4 +930,162 @@ async fn authentication_rules(db: &Db) {
     clients::delete(db, &demo.realm_id, &c.client_row_id)
         .await
         .unwrap();
+}
+
+fn key<'a>(kid: Option<&'a str>, alg: Option<&'a str>, spki: &'a [u8], thumb: &'a str) -> NewKey<'a> {
+    NewKey {
+        kid,
+        kty: "EC",
+        alg,
+        spki_der: spki,
+        certificate_der: None,
+        thumbprint_s256: thumb,
+        source: "jwk",
+        not_before: None,
+        not_after: None,
+    }
+}
+
+async fn key_rules(db: &Db) {
+    let demo = realms::get_by_name(db, "demo").await.unwrap();
+    let c = clients::create(db, &demo.realm_id, &new_client("keys-owner"), NOW)
+        .await
+        .unwrap();
+    let id = &c.client_row_id;
+    assert!(keys::list(db, id).await.unwrap().is_empty());
+
+    let added = keys::insert_many(
+        db,
+        id,
+        &[
+            key(Some("k1"), Some("ES256"), b"spki-1", "t1"),
+            key(None, None, b"spki-2", "t2"),
+        ],
+        "alice",
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.len(), 2);
+    assert!(added.iter().all(|k| k.active && k.created_by == "alice"));
+    assert_eq!(added[0].kid.as_deref(), Some("k1"));
+    assert_eq!(added[0].spki_der, b"spki-1");
+    assert_eq!(added[1].kid, None);
+
+    // The same key again (same thumbprint and alg): a conflict, and nothing of the batch stays.
+    let err = keys::insert_many(
+        db,
+        id,
+        &[
+            key(Some("k3"), None, b"spki-3", "t3"),
+            key(Some("k9"), Some("ES256"), b"spki-1", "t1"),
+        ],
+        "alice",
+        NOW + 1,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(m) if m.contains("already registered")),
+        "{err:?}"
+    );
+    // A second key under a kid already taken for that alg: a conflict.
+    let err = keys::insert_many(db, id, &[key(Some("k1"), Some("ES256"), b"x", "t4")], "a", NOW)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(m) if m.contains("kid")),
+        "{err:?}"
+    );
+    // The same kid with another alg is allowed (lookup is by kid and alg).
+    keys::insert_many(db, id, &[key(Some("k1"), Some("ES384"), b"y", "t5")], "a", NOW + 2)
+        .await
+        .unwrap();
+    let all = keys::list(db, id).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].thumbprint_s256, "t5", "newest first");
+
+    let off = keys::set_active(db, id, &added[0].key_id, false).await.unwrap();
+    assert!(!off.active);
+    assert!(!keys::get(db, id, &added[0].key_id).await.unwrap().active);
+    let on = keys::set_active(db, id, &added[0].key_id, true).await.unwrap();
+    assert!(on.active);
+
+    // Another client's key ids are not reachable through this client.
+    let other = clients::create(db, &demo.realm_id, &new_client("keys-other"), NOW)
+        .await
+        .unwrap();
+    assert!(matches!(
+        keys::get(db, &other.client_row_id, &added[0].key_id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        keys::delete(db, &other.client_row_id, &added[0].key_id).await,
+        Err(StoreError::NotFound)
+    ));
+    let gone = keys::delete(db, id, &added[0].key_id).await.unwrap();
+    assert_eq!(gone.kid.as_deref(), Some("k1"));
+    assert_eq!(keys::list(db, id).await.unwrap().len(), 2);
+
+    // Deleting the client deletes its keys.
+    clients::delete(db, &demo.realm_id, id).await.unwrap();
+    assert!(keys::list(db, id).await.unwrap().is_empty());
+}
+
+async fn jwks_rules(db: &Db) {
+    let demo = realms::get_by_name(db, "demo").await.unwrap();
+    let c = clients::create(db, &demo.realm_id, &new_client("jwks-owner"), NOW)
+        .await
+        .unwrap();
+    let id = &c.client_row_id;
+    assert_eq!(keys::jwks(db, id).await.unwrap(), None);
+    let url = "https://keys.example.com/jwks";
+    let set = keys::set_jwks_url(db, id, true, url, "alice", NOW).await.unwrap();
+    assert!(set.use_jwks_url);
+    assert_eq!(set.body, None);
+
+    // The first claim wins; a second one within the interval is refused.
+    assert!(keys::claim_refetch(db, id, url, 10, NOW).await.unwrap());
+    assert!(!keys::claim_refetch(db, id, url, 10, NOW + 9).await.unwrap());
+    assert!(keys::claim_refetch(db, id, url, 10, NOW + 10).await.unwrap());
+
+    let good = FetchRecord {
+        jwks_url: url,
+        attempt_at: NOW + 10,
+        status: Some(200),
+        good: Some((b"{\"keys\":[]}", 2, NOW + 310)),
+        error: None,
+    };
+    assert!(keys::record_fetch(db, id, &good).await.unwrap());
+    // A failed fetch keeps the last good set.
+    let bad = FetchRecord {
+        jwks_url: url,
+        attempt_at: NOW + 20,
+        status: Some(500),
+        good: None,
+        error: Some("HTTP 500"),
+    };
+    assert!(keys::record_fetch(db, id, &bad).await.unwrap());
+    let j = keys::jwks(db, id).await.unwrap().unwrap();
+    assert_eq!(j.body.as_deref(), Some(&b"{\"keys\":[]}"[..]));
+    assert_eq!(j.fetched_at, Some(NOW + 10));
+    assert_eq!(j.key_count, Some(2));
+    assert_eq!(j.last_attempt_at, Some(NOW + 20));
+    assert_eq!(j.last_status, Some(500));
+    assert_eq!(j.last_error.as_deref(), Some("HTTP 500"));
+
+    // Switching off with the same URL keeps the cache; a new URL forgets it, and a record for the
+    // old URL is dropped.
+    let off = keys::set_jwks_url(db, id, false, url, "bob", NOW + 30).await.unwrap();
+    assert!(!off.use_jwks_url);
+    assert!(off.body.is_some());
+    assert_eq!(off.updated_by, "bob");
+    let moved = keys::set_jwks_url(db, id, true, "https://other.example.com/k", "bob", NOW + 40)
+        .await
+        .unwrap();
+    assert_eq!(moved.body, None);
+    assert_eq!(moved.last_error, None);
+    assert_eq!(moved.last_attempt_at, None);
+    assert!(!keys::record_fetch(db, id, &good).await.unwrap());
+    assert_eq!(keys::jwks(db, id).await.unwrap().unwrap().body, None);
 }
