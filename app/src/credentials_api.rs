@@ -74,7 +74,7 @@ impl std::fmt::Debug for NewSecretView {
 pub const MAX_ASSERTION_LIFETIME_S: i64 = 3600;
 
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     use super::*;
     use crate::ssr::*;
     use keyward_credentials::authenticator::{

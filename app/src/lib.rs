@@ -7,6 +7,10 @@ pub mod components;
 pub mod credentials_api;
 pub mod credentials_page;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod jwks;
+pub mod keys_api;
+pub mod keys_page;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -22,6 +22,8 @@ pub struct AppContext {
     pub setup_token: Arc<Mutex<Option<SecretString>>>,
     /// Master keys and pepper: seals client secrets, derives their verifiers.
     pub vault: Arc<crate::vault::Vault>,
+    /// The safe fetcher of clients' JWKS URLs.
+    pub jwks: Arc<crate::jwks::JwksFetcher>,
 }
 
 /// Console settings derived from the server's configuration.

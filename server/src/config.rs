@@ -42,6 +42,10 @@ pub struct Config {
     /// A console session ends this many seconds after sign-in.
     #[arg(long, env = "KEYWARD_SESSION_ABSOLUTE_SECS", default_value_t = 43200, value_parser = clap::value_parser!(i64).range(1..))]
     pub session_absolute_secs: i64,
+    /// Destinations a client's JWKS URL may reach although they are internal (loopback, private,
+    /// link-local…): CIDRs, addresses or host names, comma-separated. These may also use http.
+    #[arg(long, env = "KEYWARD_JWKS_ALLOW", default_value = "")]
+    pub jwks_allow: String,
     /// What to do; default: serve.
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -29,7 +29,6 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::time::Duration as CookieDuration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -135,6 +134,10 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             config.session_idle_secs,
         )));
 
+    let jwks_allow =
+        keyward_app::jwks::AllowList::parse(&config.jwks_allow).map_err(StartError::Config)?;
+    let jwks = keyward_app::jwks::JwksFetcher::new(jwks_allow).map_err(StartError::Config)?;
+
     let leptos_options = LeptosOptions::builder()
         .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("keyward"))
         .site_root(config.site_root.display().to_string())
@@ -151,6 +154,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             }),
             setup_token: Arc::new(Mutex::new(setup_token)),
             vault: Arc::new(opened.vault),
+            jwks: Arc::new(jwks),
         },
         limiter: Arc::new(limiter::FailureLimiter::new(
             limiter::IP_MAX_FAILURES,
@@ -164,7 +168,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             state.clone(),
             guard::origin_check,
         ))
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(axum::middleware::from_fn(body_limit))
         .layer(CompressionLayer::new());
     Ok(Keyward {
         router,
@@ -252,6 +256,34 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(server_fn_status))
         .with_state(state)
+}
+
+/// The largest request body: 1 MiB, except key uploads (a 1 MiB file, base64url-encoded, plus
+/// the form), so an oversized key file gets the import's own clear error.
+const BODY_LIMIT: usize = 1024 * 1024;
+const UPLOAD_BODY_LIMIT: usize = 2 * 1024 * 1024;
+const UPLOAD_PATHS: &[&str] = &["/api/import_keys"];
+
+async fn body_limit(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let limit = if UPLOAD_PATHS.contains(&req.uri().path()) {
+        UPLOAD_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return axum::response::IntoResponse::into_response((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        ));
+    }
+    let (parts, body) = req.into_parts();
+    let body = Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Gives a failed server function (leptos answers 500 for every error) the status its

@@ -1,0 +1,497 @@
+//! Server functions of a client's Keys tab: the registered public keys (import, activate,
+//! deactivate, delete) and the JWKS URL with "Fetch now", with the views they return.
+
+#[cfg(feature = "ssr")]
+use keyward_credentials::operator::Role;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Certificates expiring within this many seconds are flagged.
+pub const EXPIRY_WARNING_S: i64 = 30 * 86_400;
+
+/// One public key, as the key list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    /// Row id (empty for keys fetched from a JWKS URL).
+    pub id: String,
+    /// The kid assertions must carry: the upload's, else Keycloak's.
+    pub kid: String,
+    /// The upload carried its own kid.
+    pub kid_from_upload: bool,
+    /// RFC 7638 thumbprint (also accepted as a kid when the upload had none).
+    pub jwk_thumbprint: String,
+    pub kty: String,
+    pub size: String,
+    pub alg: Option<String>,
+    pub x5t_s256: Option<String>,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub not_before: Option<i64>,
+    pub not_after: Option<i64>,
+    /// "expired", "expiring" (within 30 days) or "" for a valid or certificate-less key.
+    pub expiry: String,
+    pub source: String,
+    pub active: bool,
+    pub created_at: i64,
+    pub created_by: String,
+    /// The public key (and certificate, if any) as PEM, for download.
+    pub pem: String,
+    /// The public JWK, for download.
+    pub jwk: String,
+}
+
+/// The JWKS URL settings and the last fetch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwksView {
+    pub use_jwks_url: bool,
+    pub url: String,
+    pub fetched_at: Option<i64>,
+    pub key_count: Option<i64>,
+    pub last_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    /// The keys of the last good fetch.
+    pub keys: Vec<KeyView>,
+    /// Keys of the last good fetch that cannot verify signatures, with the reason.
+    pub skipped: Vec<String>,
+}
+
+/// An import format the dialog offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormatView {
+    pub id: String,
+    pub label: String,
+    pub keystore: bool,
+}
+
+/// Everything the Keys tab shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysView {
+    pub client_id: String,
+    pub public_client: bool,
+    pub authenticator: String,
+    pub keys: Vec<KeyView>,
+    pub jwks: JwksView,
+    pub formats: Vec<FormatView>,
+    pub now: i64,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use super::*;
+    use keyward_credentials::keys::{self, ImportError, ImportedKey};
+    use keyward_store::keys::{ClientJwks, ClientKey};
+
+    fn expiry(not_after: Option<i64>, now: i64) -> String {
+        match not_after {
+            Some(t) if t <= now => "expired".into(),
+            Some(t) if t - now <= EXPIRY_WARNING_S => "expiring".into(),
+            _ => String::new(),
+        }
+    }
+
+    /// The view of a key from its stored or fetched parts. `None` for material that no longer
+    /// parses (never expected for stored keys: they were checked on import).
+    #[allow(clippy::too_many_arguments)]
+    fn key_view(
+        id: &str,
+        kid: Option<&str>,
+        alg: Option<&str>,
+        spki: &[u8],
+        cert: Option<&[u8]>,
+        source: &str,
+        active: bool,
+        created_at: i64,
+        created_by: &str,
+        now: i64,
+    ) -> Option<KeyView> {
+        let facts = keys::facts(spki, cert).ok()?;
+        let shown_kid = kid.unwrap_or(&facts.keycloak_kid).to_owned();
+        let mut pem = keys::public_key_pem(spki);
+        if let Some(c) = cert {
+            pem.push_str(&keys::certificate_pem(c));
+        }
+        let jwk = keys::public_jwk(spki, &shown_kid, alg, cert)
+            .ok()
+            .and_then(|j| serde_json::to_string_pretty(&j).ok())
+            .unwrap_or_default();
+        let c = facts.certificate.as_ref();
+        Some(KeyView {
+            id: id.to_owned(),
+            kid: shown_kid,
+            kid_from_upload: kid.is_some(),
+            jwk_thumbprint: facts.jwk_thumbprint.clone(),
+            kty: facts.kty.clone(),
+            size: facts.size.clone(),
+            alg: alg.map(str::to_owned),
+            x5t_s256: c.map(|c| c.x5t_s256.clone()),
+            subject: c.map(|c| c.subject.clone()),
+            issuer: c.map(|c| c.issuer.clone()),
+            not_before: c.map(|c| c.not_before),
+            not_after: c.map(|c| c.not_after),
+            expiry: expiry(c.map(|c| c.not_after), now),
+            source: source.to_owned(),
+            active,
+            created_at,
+            created_by: created_by.to_owned(),
+            pem,
+            jwk,
+        })
+    }
+
+    pub fn stored_key_view(k: &ClientKey, now: i64) -> Option<KeyView> {
+        key_view(
+            &k.key_id,
+            k.kid.as_deref(),
+            k.alg.as_deref(),
+            &k.spki_der,
+            k.certificate_der.as_deref(),
+            &k.source,
+            k.active,
+            k.created_at,
+            &k.created_by,
+            now,
+        )
+    }
+
+    pub fn jwks_view(j: Option<&ClientJwks>, now: i64) -> JwksView {
+        let Some(j) = j else {
+            return JwksView::default();
+        };
+        let fetched = j
+            .body
+            .as_deref()
+            .and_then(|b| keys::parse_fetched_jwks(b).ok());
+        let keys = fetched
+            .as_ref()
+            .map(|f| {
+                f.keys
+                    .iter()
+                    .filter_map(|k| {
+                        key_view(
+                            "",
+                            k.kid.as_deref(),
+                            k.alg.as_deref(),
+                            &k.spki_der,
+                            k.certificate_der.as_deref(),
+                            "jwks-url",
+                            true,
+                            j.fetched_at.unwrap_or_default(),
+                            "",
+                            now,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        JwksView {
+            use_jwks_url: j.use_jwks_url,
+            url: j.jwks_url.clone(),
+            fetched_at: j.fetched_at,
+            key_count: j.key_count,
+            last_attempt_at: j.last_attempt_at,
+            last_status: j.last_status,
+            last_error: j.last_error.clone(),
+            keys,
+            skipped: fetched.map(|f| f.skipped).unwrap_or_default(),
+        }
+    }
+
+    pub fn import_error(e: ImportError) -> AppError {
+        AppError::Invalid(e.to_string())
+    }
+
+    /// What an audit event says about a key: never more than public identifiers.
+    pub fn key_details(k: &ClientKey) -> serde_json::Value {
+        serde_json::json!({
+            "keyId": k.key_id,
+            "kid": k.kid.clone().unwrap_or_else(|| keyward_credentials::authenticator::client_jwt::keycloak_kid(&k.spki_der)),
+            "thumbprint": k.thumbprint_s256,
+            "source": k.source,
+            "active": k.active,
+        })
+    }
+
+    /// The store row for an imported key.
+    pub fn facts_of(k: &ImportedKey) -> Result<keys::KeyFacts, AppError> {
+        keys::facts(&k.spki_der, k.certificate_der.as_deref()).map_err(import_error)
+    }
+}
+
+#[server(endpoint = "get_keys")]
+pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
+    use self::server::*;
+    use crate::credentials_api::server::realm_and_client;
+    use crate::ssr::*;
+    let (ctx, _op) = authorize(Role::Viewer, None).await?;
+    let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let now = now();
+    let stored = keyward_store::keys::list(&ctx.db, &c.client_row_id).await?;
+    let jwks = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await?;
+    Ok(KeysView {
+        client_id: c.client_id,
+        public_client: c.public_client,
+        authenticator: c.authenticator,
+        keys: stored
+            .iter()
+            .filter_map(|k| stored_key_view(k, now))
+            .collect(),
+        jwks: jwks_view(jwks.as_ref(), now),
+        formats: keyward_credentials::keys::KeyFormat::ALL
+            .iter()
+            .map(|f| FormatView {
+                id: f.id().into(),
+                label: f.label().into(),
+                keystore: f.is_keystore(),
+            })
+            .collect(),
+        now,
+    })
+}
+
+/// Imports the public keys of an uploaded file. `format` "" = recognise it; `file` is the file's
+/// bytes, base64url; passwords and alias only for keystores. All keys or none are added.
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "import_keys")]
+pub async fn import_keys(
+    csrf: String,
+    realm: String,
+    id: String,
+    format: String,
+    file: String,
+    store_password: String,
+    alias: String,
+) -> Result<Vec<KeyView>, AppError> {
+    use self::server::*;
+    use crate::credentials_api::server::realm_and_client;
+    use crate::ssr::*;
+    use base64::Engine;
+    use keyward_credentials::keys::{self, ImportRequest, KeyFormat};
+    let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let format = match format.trim() {
+        "" => None,
+        f => Some(KeyFormat::parse(f).ok_or_else(|| {
+            AppError::Invalid(format!(
+                "unknown key format {f:?}; choose one of {}",
+                KeyFormat::ALL.map(|f| f.label()).join(", ")
+            ))
+        })?),
+    };
+    if file.len() > keys::MAX_UPLOAD_BYTES.div_ceil(3) * 4 + 4 {
+        return Err(AppError::Invalid("the file is larger than 1 MiB".into()));
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(file.trim().trim_end_matches('='))
+        .map_err(|_| AppError::Request("the file was not sent as base64url".into()))?;
+    if bytes.is_empty() {
+        return Err(AppError::Invalid("choose a file to import".into()));
+    }
+    let store_password = Some(store_password.as_str()).filter(|p| !p.is_empty());
+    let alias = Some(alias.trim()).filter(|a| !a.is_empty());
+    // Keystores are decrypted off the async runtime (PBKDF work); the request owns the bytes.
+    let imported = tokio::task::spawn_blocking({
+        let store_password = store_password.map(|p| zeroize::Zeroizing::new(p.to_owned()));
+        let alias = alias.map(str::to_owned);
+        move || {
+            keys::import(&ImportRequest {
+                format,
+                bytes: &bytes,
+                store_password: store_password.as_ref().map(|p| p.as_str()),
+                alias: alias.as_deref(),
+            })
+        }
+    })
+    .await
+    .map_err(internal)?
+    .map_err(import_error)?;
+    let now = now();
+    let mut rows = Vec::with_capacity(imported.len());
+    let mut facts = Vec::with_capacity(imported.len());
+    for k in &imported {
+        facts.push(facts_of(k)?);
+    }
+    for (k, f) in imported.iter().zip(&facts) {
+        let cert = f.certificate.as_ref();
+        rows.push(keyward_store::keys::NewKey {
+            kid: k.kid.as_deref(),
+            kty: &f.kty,
+            alg: k.alg.as_deref(),
+            spki_der: &k.spki_der,
+            certificate_der: k.certificate_der.as_deref(),
+            thumbprint_s256: &f.jwk_thumbprint,
+            source: k.format.id(),
+            not_before: cert.map(|c| c.not_before),
+            not_after: cert.map(|c| c.not_after),
+        });
+    }
+    let created =
+        keyward_store::keys::insert_many(&ctx.db, &c.client_row_id, &rows, &op.username, now)
+            .await?;
+    for k in &created {
+        audit(
+            &ctx,
+            &op,
+            Some(&r.realm_id),
+            Some(&c.client_row_id),
+            "CREATE",
+            &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
+            key_details(k),
+        )
+        .await?;
+    }
+    Ok(created
+        .iter()
+        .filter_map(|k| stored_key_view(k, now))
+        .collect())
+}
+
+/// Activates or deactivates a key.
+#[server(endpoint = "set_key_active")]
+pub async fn set_key_active(
+    csrf: String,
+    realm: String,
+    id: String,
+    key_id: String,
+    active: bool,
+) -> Result<(), AppError> {
+    use self::server::*;
+    use crate::credentials_api::server::realm_and_client;
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let k = keyward_store::keys::set_active(&ctx.db, &c.client_row_id, &key_id, active)
+        .await
+        .map_err(not_found("Key"))?;
+    audit(
+        &ctx,
+        &op,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "UPDATE",
+        &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
+        key_details(&k),
+    )
+    .await
+}
+
+/// Deletes a key.
+#[server(endpoint = "delete_key")]
+pub async fn delete_key(
+    csrf: String,
+    realm: String,
+    id: String,
+    key_id: String,
+) -> Result<(), AppError> {
+    use self::server::*;
+    use crate::credentials_api::server::realm_and_client;
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let k = keyward_store::keys::delete(&ctx.db, &c.client_row_id, &key_id)
+        .await
+        .map_err(not_found("Key"))?;
+    audit(
+        &ctx,
+        &op,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "DELETE",
+        &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
+        key_details(&k),
+    )
+    .await
+}
+
+/// Sets the JWKS URL and whether the client's keys come from it. The URL is checked (https,
+/// no internal address unless allowed) but not fetched.
+#[server(endpoint = "set_jwks_url")]
+pub async fn set_jwks_url(
+    csrf: String,
+    realm: String,
+    id: String,
+    use_jwks_url: bool,
+    url: String,
+) -> Result<(), AppError> {
+    use crate::credentials_api::server::realm_and_client;
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let url = url.trim();
+    if url.is_empty() {
+        if use_jwks_url {
+            return Err(AppError::Invalid("enter the JWKS URL to use".into()));
+        }
+    } else {
+        ctx.jwks
+            .check_url(url)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+    }
+    if url.len() > 2048 {
+        return Err(AppError::Invalid(
+            "the URL is longer than 2048 characters".into(),
+        ));
+    }
+    let previous = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await?;
+    keyward_store::keys::set_jwks_url(
+        &ctx.db,
+        &c.client_row_id,
+        use_jwks_url,
+        url,
+        &op.username,
+        now(),
+    )
+    .await?;
+    audit(
+        &ctx,
+        &op,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "UPDATE",
+        &format!("clients/{}/jwks-url", c.client_row_id),
+        serde_json::json!({
+            "use.jwks.url": use_jwks_url,
+            "jwks.url": url,
+            "previous.jwks.url": previous.map(|p| p.jwks_url),
+        }),
+    )
+    .await
+}
+
+/// Fetches the client's JWKS URL now (through the safe fetcher) and records the outcome.
+#[server(endpoint = "fetch_jwks_now")]
+pub async fn fetch_jwks_now(csrf: String, realm: String, id: String) -> Result<JwksView, AppError> {
+    use self::server::*;
+    use crate::credentials_api::server::realm_and_client;
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let Some(j) = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await? else {
+        return Err(AppError::Invalid("save a JWKS URL first".into()));
+    };
+    if j.jwks_url.is_empty() {
+        return Err(AppError::Invalid("save a JWKS URL first".into()));
+    }
+    let now = now();
+    let after =
+        crate::jwks::refresh(&ctx.db, &ctx.jwks, &c.client_row_id, &j.jwks_url, now).await?;
+    let view = jwks_view(after.as_ref(), now);
+    audit(
+        &ctx,
+        &op,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "ACTION",
+        &format!("clients/{}/jwks-url/fetch", c.client_row_id),
+        serde_json::json!({
+            "jwks.url": j.jwks_url,
+            "status": view.last_status,
+            "error": view.last_error,
+            "kids": view.keys.iter().map(|k| (&k.kid, &k.jwk_thumbprint)).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    Ok(view)
+}

@@ -1,0 +1,471 @@
+//! The Keys tab's server functions through the router (import in every format, refusals that
+//! change nothing, activate/deactivate/delete, roles, audit), and the JWKS URL against a real
+//! HTTP server on 127.0.0.1: cache, unknown-kid refetch interval, failures keeping the last keys,
+//! redirects, oversize and slow answers refused, and the same URL refused when not allow-listed.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::*;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../credentials/tests/fixtures/keys");
+const STORE_PASSWORD: &str = "storepass1";
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+async fn new_client(a: &mut Client, client_id: &str) -> String {
+    let r = a
+        .change(
+            "create_client",
+            &[
+                ("realm", "master"),
+                ("client_id", client_id),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn import(
+    a: &mut Client,
+    id: &str,
+    format: &str,
+    bytes: &[u8],
+    password: &str,
+    alias: &str,
+) -> Reply {
+    let file = URL_SAFE_NO_PAD.encode(bytes);
+    a.change(
+        "import_keys",
+        &[
+            ("realm", "master"),
+            ("id", id),
+            ("format", format),
+            ("file", &file),
+            ("store_password", password),
+            ("alias", alias),
+        ],
+    )
+    .await
+}
+
+async fn keys(a: &mut Client, id: &str) -> serde_json::Value {
+    let r = a.call("get_keys", &[("realm", "master"), ("id", id)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()
+}
+
+fn kids(v: &serde_json::Value) -> Vec<String> {
+    let mut k: Vec<String> = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect();
+    k.sort();
+    k
+}
+
+fn error_of(r: &Reply) -> String {
+    r.json()
+        .as_object()
+        .and_then(|o| o.values().next())
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_every_format_and_refuse_bad_files() {
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "keys-client").await;
+    assert!(kids(&keys(&mut a, &id).await).is_empty());
+
+    // A certificate PEM, recognised from the file: Keycloak's kid, the certificate's facts.
+    let r = import(&mut a, &id, "", &fixture("rsa2048-cert.pem"), "", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let added = r.json();
+    let cert = &added[0];
+    assert_eq!(cert["kid_from_upload"], false);
+    assert_eq!(cert["kty"], "RSA");
+    assert_eq!(cert["size"], "2048 bits");
+    assert_eq!(cert["source"], "cert");
+    assert!(cert["subject"].as_str().unwrap().contains("CN="));
+    assert!(cert["x5t_s256"].as_str().unwrap().len() == 43);
+    assert!(cert["pem"]
+        .as_str()
+        .unwrap()
+        .contains("-----BEGIN CERTIFICATE-----"));
+    assert!(!cert["pem"].as_str().unwrap().contains("PRIVATE"));
+    // Keycloak's kid is base64url(SHA-256(SPKI DER)): compare with openssl's SPKI of the cert.
+    let spki = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "openssl x509 -in {FIXTURES}/rsa2048-cert.pem -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=\\n'"
+        ))
+        .output()
+        .expect("openssl");
+    assert_eq!(
+        cert["kid"].as_str().unwrap(),
+        String::from_utf8_lossy(&spki.stdout)
+    );
+
+    // A JWK set: every key, with the kids it carries.
+    let r = import(&mut a, &id, "jwks", &fixture("all.jwks"), "", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json().as_array().unwrap().len(), 5);
+    // A PKCS12 with its password: the private-key entry's certificate and the trusted one.
+    let r = import(
+        &mut a,
+        &id,
+        "pkcs12",
+        &fixture("keytool.p12"),
+        STORE_PASSWORD,
+        "billing",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()[0]["source"], "pkcs12");
+    let before = kids(&keys(&mut a, &id).await);
+    assert_eq!(before.len(), 7);
+
+    // Bad input: a specific message, and the key list is unchanged.
+    let cases: Vec<(&str, Vec<u8>, &str, &str, &str)> = vec![
+        ("", fixture("p256-private-pkcs8.pem"), "", "", "this is a private key: upload the public key"),
+        ("pem", b"-----BEGIN PUBLIC KEY-----\nnot base64!\n-----END PUBLIC KEY-----\n".to_vec(), "", "", ""),
+        ("cert", b"hello".to_vec(), "", "", "not a PEM certificate or public key"),
+        ("", fixture("rsa1024-pub.pem"), "", "", "RSA key of 1024 bits: at least 2048 are required"),
+        ("jwk", br#"{"kty":"oct","k":"c2VjcmV0"}"#.to_vec(), "", "", ""),
+        ("jwk", br#"{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}"#.to_vec(), "", "", "this is a private key: upload the public key"),
+        ("pkcs12", fixture("keytool.p12"), "wrong-password", "", "wrong keystore password"),
+        ("jks", fixture("rsa2048.jks"), "wrong-password", "", "wrong keystore password"),
+        ("jks", fixture("rsa2048.jks"), STORE_PASSWORD, "nobody", "it holds: billing, partner"),
+        ("", vec![b'x'; 1024 * 1024 + 1], "", "", "the file is larger than 1 MiB"),
+        ("", b"\x00\x01garbage".to_vec(), "", "", ""),
+        // The same key again.
+        ("cert", fixture("rsa2048-cert.pem"), "", "", "already registered"),
+    ];
+    for (format, bytes, password, alias, expected) in cases {
+        let r = import(&mut a, &id, format, &bytes, password, alias).await;
+        assert!(
+            r.status == StatusCode::BAD_REQUEST || r.status == StatusCode::CONFLICT,
+            "{format} {expected}: {} {}",
+            r.status,
+            r.body
+        );
+        let msg = error_of(&r);
+        assert!(!msg.is_empty(), "{}", r.body);
+        assert!(msg.contains(expected), "expected {expected:?}, got {msg:?}");
+        assert!(!msg.to_lowercase().contains("panic"));
+    }
+    assert_eq!(kids(&keys(&mut a, &id).await), before);
+
+    // A JKS with the right password and alias. Its "partner" entry is the P-256 certificate
+    // whose key the JWK set already registered: a conflict.
+    let r = import(&mut a, &id, "", &fixture("rsa2048.jks"), STORE_PASSWORD, "partner").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = import(&mut a, &id, "", &fixture("rsa2048.jks"), STORE_PASSWORD, "billing").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()[0]["source"], "jks");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn activate_deactivate_delete_roles_and_audit() {
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "keys-life").await;
+    let r = import(&mut a, &id, "jwk", &fixture("p256.jwk"), "", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let key = r.json()[0].clone();
+    let key_id = key["id"].as_str().unwrap().to_string();
+    assert_eq!(key["kid"], "p256-kid");
+    assert_eq!(key["kid_from_upload"], true);
+    let jwk: serde_json::Value = serde_json::from_str(key["jwk"].as_str().unwrap()).unwrap();
+    assert_eq!(jwk["kid"], "p256-kid");
+    assert_eq!(jwk["crv"], "P-256");
+    assert!(jwk.get("d").is_none());
+
+    // A viewer reads but cannot change.
+    let mut viewer = operator(&app, "kviewer", "viewer").await;
+    assert_eq!(kids(&keys(&mut viewer, &id).await), vec!["p256-kid"]);
+    let r = import(&mut viewer, &id, "jwk", &fixture("p384.jwk"), "", "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = viewer
+        .change(
+            "delete_key",
+            &[("realm", "master"), ("id", &id), ("key_id", &key_id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    let r = a
+        .change(
+            "set_key_active",
+            &[("realm", "master"), ("id", &id), ("key_id", &key_id), ("active", "false")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(keys(&mut a, &id).await["keys"][0]["active"], false);
+    let r = a
+        .change(
+            "set_key_active",
+            &[("realm", "master"), ("id", &id), ("key_id", &key_id), ("active", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(keys(&mut a, &id).await["keys"][0]["active"], true);
+    let r = a
+        .change(
+            "delete_key",
+            &[("realm", "master"), ("id", &id), ("key_id", &key_id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(kids(&keys(&mut a, &id).await).is_empty());
+    let r = a
+        .change(
+            "delete_key",
+            &[("realm", "master"), ("id", &id), ("key_id", &key_id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // Every change is an admin event naming the kid and the thumbprint.
+    let events = keyward_store::events::list(&app.keyward.state.ctx.db, None, 0, 100)
+    .await
+    .unwrap();
+    let on_key: Vec<_> = events
+        .iter()
+        .filter(|e| e.resource_path.contains(&key_id))
+        .collect();
+    let ops: Vec<&str> = on_key.iter().map(|e| e.operation.as_str()).collect();
+    assert_eq!(ops.iter().filter(|o| **o == "CREATE").count(), 1, "{ops:?}");
+    assert_eq!(ops.iter().filter(|o| **o == "UPDATE").count(), 2, "{ops:?}");
+    assert_eq!(ops.iter().filter(|o| **o == "DELETE").count(), 1, "{ops:?}");
+    for e in on_key {
+        assert!(e.details.contains("p256-kid"), "{}", e.details);
+        assert!(
+            e.details.contains(key["jwk_thumbprint"].as_str().unwrap()),
+            "{}",
+            e.details
+        );
+    }
+}
+
+/// A JWKS server on 127.0.0.1 whose answer the test changes.
+#[derive(Clone)]
+struct JwksServer {
+    base: String,
+    hits: Arc<AtomicUsize>,
+    body: Arc<Mutex<(u16, Vec<u8>)>>,
+}
+
+async fn jwks_server() -> JwksServer {
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let body = Arc::new(Mutex::new((200u16, fixture("all.jwks"))));
+    let (h, b) = (hits.clone(), body.clone());
+    let router = axum::Router::new()
+        .route(
+            "/jwks",
+            get(move || {
+                let (h, b) = (h.clone(), b.clone());
+                async move {
+                    h.fetch_add(1, Ordering::SeqCst);
+                    let (status, body) = b.lock().unwrap().clone();
+                    (
+                        StatusCode::from_u16(status).unwrap(),
+                        [("cache-control", "max-age=120")],
+                        body,
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/redirect",
+            get(|| async { axum::response::Redirect::temporary("/jwks") }),
+        )
+        .route("/big", get(|| async { vec![b' '; 600 * 1024] }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(8)).await;
+                "{}"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    JwksServer {
+        base: format!("http://127.0.0.1:{}", addr.port()),
+        hits,
+        body,
+    }
+}
+
+async fn set_url(a: &mut Client, id: &str, url: &str) -> Reply {
+    a.change(
+        "set_jwks_url",
+        &[
+            ("realm", "master"),
+            ("id", id),
+            ("use_jwks_url", "true"),
+            ("url", url),
+        ],
+    )
+    .await
+}
+
+async fn fetch_now(a: &mut Client, id: &str) -> serde_json::Value {
+    let r = a
+        .change("fetch_jwks_now", &[("realm", "master"), ("id", id)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jwks_url_fetch_cache_refetch_and_failures() {
+    let server = jwks_server().await;
+    let app = app_with(|c| c.jwks_allow = "127.0.0.1".into()).await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "jwks-client").await;
+    let url = format!("{}/jwks", server.base);
+    let r = set_url(&mut a, &id, &url).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Fetch now: the keys found, the status of the fetch.
+    let j = fetch_now(&mut a, &id).await;
+    assert_eq!(j["last_status"], 200);
+    assert_eq!(j["key_count"], 5);
+    assert_eq!(j["last_error"], serde_json::Value::Null);
+    assert_eq!(j["keys"].as_array().unwrap().len(), 5);
+    assert_eq!(server.hits.load(Ordering::SeqCst), 1);
+
+    // The token endpoint's path: cached within max-age, an unknown kid refetches at most every
+    // 10 s per client.
+    let ctx = &app.keyward.state.ctx;
+    let row = app_client_row(&app, &id).await;
+    let t0 = keyward_store::keys::jwks(&ctx.db, &row)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_attempt_at
+        .unwrap();
+    let got = keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, false, t0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 5);
+    assert_eq!(server.hits.load(Ordering::SeqCst), 1, "fresh cache: no fetch");
+    keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, true, t0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(server.hits.load(Ordering::SeqCst), 1, "unknown kid within 10 s: no fetch");
+    // The set changes (a key rotated in); an unknown kid after 10 s finds it.
+    let set = format!(
+        "{{\"keys\":[{}]}}",
+        String::from_utf8(fixture("p256.jwk")).unwrap()
+    );
+    *server.body.lock().unwrap() = (200, set.into_bytes());
+    let got = keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, true, t0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(server.hits.load(Ordering::SeqCst), 2);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].kid.as_deref(), Some("p256-kid"));
+
+    // The server fails: the last good keys stay, the failure is recorded; after max-age too.
+    *server.body.lock().unwrap() = (500, b"oops".to_vec());
+    let got = keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, false, t0 + 500)
+        .await
+        .unwrap();
+    assert_eq!(server.hits.load(Ordering::SeqCst), 3);
+    assert_eq!(got.len(), 1, "last good keys kept");
+    let j = keys(&mut a, &id).await["jwks"].clone();
+    assert_eq!(j["last_status"], 500);
+    assert_eq!(j["last_error"], "HTTP 500");
+    assert_eq!(j["keys"].as_array().unwrap().len(), 1);
+    // Not JSON at all: also kept.
+    *server.body.lock().unwrap() = (200, b"<html>".to_vec());
+    let j = fetch_now(&mut a, &id).await;
+    assert!(j["last_error"].as_str().unwrap().len() > 3, "{j}");
+    assert_eq!(j["keys"].as_array().unwrap().len(), 1);
+
+    // A redirect is not followed, an oversized set is refused, a slow server times out.
+    for (path, expected) in [
+        ("/redirect", "redirects are not followed (HTTP 307)"),
+        ("/big", "larger than 512 KiB"),
+        ("/slow", "no answer within 5 s"),
+    ] {
+        let r = set_url(&mut a, &id, &format!("{}{path}", server.base)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let j = fetch_now(&mut a, &id).await;
+        assert!(
+            j["last_error"].as_str().unwrap_or_default().contains(expected),
+            "{path}: {j}"
+        );
+        assert!(j["keys"].as_array().unwrap().is_empty());
+    }
+}
+
+async fn app_client_row(app: &TestApp, id: &str) -> String {
+    // The console's client id is the row id.
+    let ctx = &app.keyward.state.ctx;
+    let realm = keyward_store::realms::get_by_name(&ctx.db, "master")
+        .await
+        .unwrap();
+    keyward_store::clients::get(&ctx.db, &realm.realm_id, id)
+        .await
+        .unwrap()
+        .client_row_id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jwks_url_refused_when_not_allowed() {
+    let server = jwks_server().await;
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "jwks-refused").await;
+    for (url, expected) in [
+        (format!("{}/jwks", server.base), "only https"),
+        (
+            format!("https://127.0.0.1:{}/jwks", server.base.rsplit(':').next().unwrap()),
+            "internal address",
+        ),
+        ("https://10.1.2.3/jwks".to_string(), "internal address"),
+        ("https://[::1]/jwks".to_string(), "internal address"),
+        ("not a url".to_string(), "not a valid URL"),
+    ] {
+        let r = set_url(&mut a, &id, &url).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}: {}", r.body);
+        assert!(error_of(&r).contains(expected), "{url}: {}", r.body);
+    }
+    // A host name that resolves to loopback is refused by the resolver, at fetch time.
+    let port = server.base.rsplit(':').next().unwrap().to_string();
+    let r = set_url(&mut a, &id, &format!("https://localhost:{port}/jwks")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let j = fetch_now(&mut a, &id).await;
+    assert!(
+        j["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("resolves to an internal address"),
+        "{j}"
+    );
+    assert_eq!(server.hits.load(Ordering::SeqCst), 0);
+}
