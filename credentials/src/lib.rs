@@ -8,6 +8,8 @@ pub mod authenticator;
 #[cfg(feature = "crypto")]
 pub mod client_auth;
 pub mod client_secret;
+#[cfg(feature = "crypto")]
+pub mod keys;
 pub mod names;
 pub mod operator;
 pub mod password;

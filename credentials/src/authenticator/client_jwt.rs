@@ -51,7 +51,7 @@ impl Curve {
         }
     }
 
-    fn coordinate_len(self) -> usize {
+    pub(crate) fn coordinate_len(self) -> usize {
         match self {
             Curve::P256 => 32,
             Curve::P384 => 48,
@@ -59,7 +59,7 @@ impl Curve {
         }
     }
 
-    fn alg(self) -> &'static str {
+    pub(crate) fn alg(self) -> &'static str {
         match self {
             Curve::P256 => "ES256",
             Curve::P384 => "ES384",
@@ -77,11 +77,11 @@ pub enum KeyKind {
 }
 
 /// A public key's parameters, as its JWK would carry them (big-endian, minimal for RSA).
-struct Components {
-    kind: KeyKind,
+pub(crate) struct Components {
+    pub(crate) kind: KeyKind,
     /// RSA: n, e. EC: x, y. Ed25519: x.
-    a: Vec<u8>,
-    b: Vec<u8>,
+    pub(crate) a: Vec<u8>,
+    pub(crate) b: Vec<u8>,
 }
 
 fn strip_zeros(mut b: &[u8]) -> &[u8] {
@@ -91,7 +91,7 @@ fn strip_zeros(mut b: &[u8]) -> &[u8] {
     b
 }
 
-fn components(spki_der: &[u8]) -> Result<Components, KeyError> {
+pub(crate) fn components(spki_der: &[u8]) -> Result<Components, KeyError> {
     let (rest, spki) = SubjectPublicKeyInfo::from_der(spki_der)
         .map_err(|_| KeyError("not a DER SubjectPublicKeyInfo".into()))?;
     if !rest.is_empty() {
@@ -180,7 +180,7 @@ pub fn algorithms_for_key(kind: KeyKind) -> &'static [&'static str] {
     }
 }
 
-fn kind_fits(kind: KeyKind, alg: &str) -> bool {
+pub(crate) fn kind_fits(kind: KeyKind, alg: &str) -> bool {
     match kind {
         KeyKind::Ec(curve) => curve.alg() == alg,
         other => algorithms_for_key(other).contains(&alg),
