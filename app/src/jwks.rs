@@ -48,7 +48,9 @@ impl AllowList {
                     "KEYWARD_JWKS_ALLOW: \"{item}\" is neither a network (CIDR) nor a host name"
                 ));
             } else {
-                allow.hosts.push(item.trim_end_matches('.').to_ascii_lowercase());
+                allow
+                    .hosts
+                    .push(item.trim_end_matches('.').to_ascii_lowercase());
             }
         }
         Ok(allow)
@@ -60,7 +62,7 @@ impl AllowList {
 
     fn permits_host(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host)
+        self.hosts.contains(&host)
     }
 }
 
@@ -175,7 +177,8 @@ impl Resolve for GuardedResolver {
                 return Err(Box::new(ResolveError(format!(
                     "{host} resolves to an internal address ({first}); add it to \
                      KEYWARD_JWKS_ALLOW to allow it"
-                ))) as Box<dyn std::error::Error + Send + Sync>);
+                )))
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             let addrs: Addrs = Box::new(ok.into_iter());
             Ok(addrs)
@@ -218,9 +221,12 @@ impl JwksFetcher {
 
     /// Checks a URL an operator enters (scheme, host, literal address) without fetching it.
     pub fn check_url(&self, url: &str) -> Result<reqwest::Url, FetchError> {
-        let parsed = reqwest::Url::parse(url.trim()).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        let parsed =
+            reqwest::Url::parse(url.trim()).map_err(|e| FetchError::BadUrl(e.to_string()))?;
         if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(FetchError::BadUrl("credentials in the URL are not allowed".into()));
+            return Err(FetchError::BadUrl(
+                "credentials in the URL are not allowed".into(),
+            ));
         }
         let host = match parsed.host() {
             Some(url::Host::Domain(d)) => Host::Name(d.to_owned()),
@@ -251,7 +257,10 @@ impl JwksFetcher {
         let resp = self
             .http
             .get(parsed)
-            .header(reqwest::header::ACCEPT, "application/jwk-set+json, application/json")
+            .header(
+                reqwest::header::ACCEPT,
+                "application/jwk-set+json, application/json",
+            )
             .send()
             .await
             .map_err(request_error)?;
@@ -490,7 +499,12 @@ mod tests {
         ] {
             assert!(is_internal(ip(a)), "{a} must be internal");
         }
-        for a in ["1.1.1.1", "93.184.216.34", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for a in [
+            "1.1.1.1",
+            "93.184.216.34",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(!is_internal(ip(a)), "{a} is public");
         }
     }
@@ -526,14 +540,18 @@ mod tests {
             FetchError::InternalAddress(ip("10.0.0.1"))
         );
         assert_eq!(
-            f.check_url("https://[::ffff:169.254.169.254]/").unwrap_err(),
+            f.check_url("https://[::ffff:169.254.169.254]/")
+                .unwrap_err(),
             FetchError::InternalAddress(ip("::ffff:169.254.169.254"))
         );
         assert!(matches!(
             f.check_url("https://user:pw@example.com/"),
             Err(FetchError::BadUrl(_))
         ));
-        assert!(matches!(f.check_url("not a url"), Err(FetchError::BadUrl(_))));
+        assert!(matches!(
+            f.check_url("not a url"),
+            Err(FetchError::BadUrl(_))
+        ));
     }
 
     #[test]

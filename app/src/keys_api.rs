@@ -495,3 +495,60 @@ pub async fn fetch_jwks_now(csrf: String, realm: String, id: String) -> Result<J
     .await?;
     Ok(view)
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::server::*;
+
+    #[test]
+    fn certificates_are_flagged_before_they_expire() {
+        let now = 1_700_000_000;
+        let fixture = |name: &str| {
+            std::fs::read(format!(
+                "{}/../credentials/tests/fixtures/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let imported =
+            keyward_credentials::keys::import(&keyward_credentials::keys::ImportRequest {
+                format: None,
+                bytes: &fixture("p256-cert.pem"),
+                store_password: None,
+                alias: None,
+            })
+            .unwrap();
+        let k = &imported[0];
+        let facts = facts_of(k).unwrap();
+        let not_after = facts.certificate.unwrap().not_after;
+        let stored = keyward_store::keys::ClientKey {
+            key_id: "k".into(),
+            client_row_id: "c".into(),
+            kid: None,
+            kty: "EC".into(),
+            alg: None,
+            spki_der: k.spki_der.clone(),
+            certificate_der: k.certificate_der.clone(),
+            thumbprint_s256: facts.jwk_thumbprint,
+            source: "cert".into(),
+            not_before: None,
+            not_after: Some(not_after),
+            active: true,
+            created_at: now,
+            created_by: "alice".into(),
+        };
+        let at = |t: i64| stored_key_view(&stored, t).unwrap().expiry;
+        assert_eq!(at(not_after - 31 * 86_400), "");
+        assert_eq!(at(not_after - 30 * 86_400), "expiring");
+        assert_eq!(at(not_after - 1), "expiring");
+        assert_eq!(at(not_after), "expired");
+        let v = stored_key_view(&stored, now).unwrap();
+        assert_eq!(
+            v.kid,
+            keyward_credentials::authenticator::client_jwt::keycloak_kid(&k.spki_der)
+        );
+        assert!(!v.kid_from_upload);
+        assert!(v.pem.contains("BEGIN PUBLIC KEY") && v.pem.contains("BEGIN CERTIFICATE"));
+        assert!(v.jwk.contains("\"x5c\""));
+    }
+}

@@ -365,6 +365,8 @@ fn ImportDialog(
 ) -> impl IntoView {
     let realm = StoredValue::new(realm);
     let id = StoredValue::new(id);
+    // Read here, in the component: contexts are not reachable from the task that sends the file.
+    let csrf = StoredValue::new(current_session().csrf);
     let format = RwSignal::new(String::new());
     let local_error = RwSignal::new(None::<String>);
     let file_ref = NodeRef::<leptos::html::Input>::new();
@@ -377,10 +379,7 @@ fn ImportDialog(
         #[cfg(feature = "hydrate")]
         {
             let Some(input) = file_ref.get() else { return };
-            let password = password_ref
-                .get()
-                .map(|i| i.value())
-                .unwrap_or_default();
+            let password = password_ref.get().map(|i| i.value()).unwrap_or_default();
             let alias = alias_ref.get().map(|i| i.value()).unwrap_or_default();
             let file = input.files().and_then(|f| f.get(0));
             let Some(file) = file else {
@@ -398,7 +397,7 @@ fn ImportDialog(
                     Ok(buf) => {
                         let bytes = js_sys::Uint8Array::new(&buf).to_vec();
                         import.dispatch(ImportKeys {
-                            csrf: current_session().csrf,
+                            csrf: csrf.get_value(),
                             realm: realm.get_value(),
                             id: id.get_value(),
                             format: format.get_untracked(),
@@ -408,14 +407,15 @@ fn ImportDialog(
                         });
                     }
                     Err(_) => {
-                        let _ = local_error.try_set(Some("The browser could not read the file.".into()));
+                        let _ = local_error
+                            .try_set(Some("The browser could not read the file.".into()));
                     }
                 }
             });
         }
         #[cfg(not(feature = "hydrate"))]
         {
-            let _ = (realm, id, import, file_ref, password_ref, alias_ref);
+            let _ = (realm, id, csrf, import, file_ref, password_ref, alias_ref);
         }
     };
     view! {

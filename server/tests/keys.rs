@@ -14,7 +14,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../credentials/tests/fixtures/keys");
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../credentials/tests/fixtures/keys"
+);
 const STORE_PASSWORD: &str = "storepass1";
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -144,19 +147,85 @@ async fn import_every_format_and_refuse_bad_files() {
 
     // Bad input: a specific message, and the key list is unchanged.
     let cases: Vec<(&str, Vec<u8>, &str, &str, &str)> = vec![
-        ("", fixture("p256-private-pkcs8.pem"), "", "", "this is a private key: upload the public key"),
-        ("pem", b"-----BEGIN PUBLIC KEY-----\nnot base64!\n-----END PUBLIC KEY-----\n".to_vec(), "", "", ""),
-        ("cert", b"hello".to_vec(), "", "", "not a PEM certificate or public key"),
-        ("", fixture("rsa1024-pub.pem"), "", "", "RSA key of 1024 bits: at least 2048 are required"),
-        ("jwk", br#"{"kty":"oct","k":"c2VjcmV0"}"#.to_vec(), "", "", ""),
-        ("jwk", br#"{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}"#.to_vec(), "", "", "this is a private key: upload the public key"),
-        ("pkcs12", fixture("keytool.p12"), "wrong-password", "", "wrong keystore password"),
-        ("jks", fixture("rsa2048.jks"), "wrong-password", "", "wrong keystore password"),
-        ("jks", fixture("rsa2048.jks"), STORE_PASSWORD, "nobody", "it holds: billing, partner"),
-        ("", vec![b'x'; 1024 * 1024 + 1], "", "", "the file is larger than 1 MiB"),
+        (
+            "",
+            fixture("p256-private-pkcs8.pem"),
+            "",
+            "",
+            "this is a private key: upload the public key",
+        ),
+        (
+            "pem",
+            b"-----BEGIN PUBLIC KEY-----\nnot base64!\n-----END PUBLIC KEY-----\n".to_vec(),
+            "",
+            "",
+            "",
+        ),
+        (
+            "cert",
+            b"hello".to_vec(),
+            "",
+            "",
+            "not a PEM certificate or public key",
+        ),
+        (
+            "",
+            fixture("rsa1024-pub.pem"),
+            "",
+            "",
+            "RSA key of 1024 bits: at least 2048 are required",
+        ),
+        (
+            "jwk",
+            br#"{"kty":"oct","k":"c2VjcmV0"}"#.to_vec(),
+            "",
+            "",
+            "",
+        ),
+        (
+            "jwk",
+            br#"{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}"#.to_vec(),
+            "",
+            "",
+            "this is a private key: upload the public key",
+        ),
+        (
+            "pkcs12",
+            fixture("keytool.p12"),
+            "wrong-password",
+            "",
+            "wrong keystore password",
+        ),
+        (
+            "jks",
+            fixture("rsa2048.jks"),
+            "wrong-password",
+            "",
+            "wrong keystore password",
+        ),
+        (
+            "jks",
+            fixture("rsa2048.jks"),
+            STORE_PASSWORD,
+            "nobody",
+            "it holds: billing, partner",
+        ),
+        (
+            "",
+            vec![b'x'; 1024 * 1024 + 1],
+            "",
+            "",
+            "the file is larger than 1 MiB",
+        ),
         ("", b"\x00\x01garbage".to_vec(), "", "", ""),
         // The same key again.
-        ("cert", fixture("rsa2048-cert.pem"), "", "", "already registered"),
+        (
+            "cert",
+            fixture("rsa2048-cert.pem"),
+            "",
+            "",
+            "already registered",
+        ),
     ];
     for (format, bytes, password, alias, expected) in cases {
         let r = import(&mut a, &id, format, &bytes, password, alias).await;
@@ -175,9 +244,25 @@ async fn import_every_format_and_refuse_bad_files() {
 
     // A JKS with the right password and alias. Its "partner" entry is the P-256 certificate
     // whose key the JWK set already registered: a conflict.
-    let r = import(&mut a, &id, "", &fixture("rsa2048.jks"), STORE_PASSWORD, "partner").await;
+    let r = import(
+        &mut a,
+        &id,
+        "",
+        &fixture("rsa2048.jks"),
+        STORE_PASSWORD,
+        "partner",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let r = import(&mut a, &id, "", &fixture("rsa2048.jks"), STORE_PASSWORD, "billing").await;
+    let r = import(
+        &mut a,
+        &id,
+        "",
+        &fixture("rsa2048.jks"),
+        STORE_PASSWORD,
+        "billing",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()[0]["source"], "jks");
 }
@@ -214,7 +299,12 @@ async fn activate_deactivate_delete_roles_and_audit() {
     let r = a
         .change(
             "set_key_active",
-            &[("realm", "master"), ("id", &id), ("key_id", &key_id), ("active", "false")],
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("key_id", &key_id),
+                ("active", "false"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -222,7 +312,12 @@ async fn activate_deactivate_delete_roles_and_audit() {
     let r = a
         .change(
             "set_key_active",
-            &[("realm", "master"), ("id", &id), ("key_id", &key_id), ("active", "true")],
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("key_id", &key_id),
+                ("active", "true"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -245,8 +340,8 @@ async fn activate_deactivate_delete_roles_and_audit() {
 
     // Every change is an admin event naming the kid and the thumbprint.
     let events = keyward_store::events::list(&app.keyward.state.ctx.db, None, 0, 100)
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     let on_key: Vec<_> = events
         .iter()
         .filter(|e| e.resource_path.contains(&key_id))
@@ -371,11 +466,19 @@ async fn jwks_url_fetch_cache_refetch_and_failures() {
         .await
         .unwrap();
     assert_eq!(got.len(), 5);
-    assert_eq!(server.hits.load(Ordering::SeqCst), 1, "fresh cache: no fetch");
+    assert_eq!(
+        server.hits.load(Ordering::SeqCst),
+        1,
+        "fresh cache: no fetch"
+    );
     keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, true, t0 + 5)
         .await
         .unwrap();
-    assert_eq!(server.hits.load(Ordering::SeqCst), 1, "unknown kid within 10 s: no fetch");
+    assert_eq!(
+        server.hits.load(Ordering::SeqCst),
+        1,
+        "unknown kid within 10 s: no fetch"
+    );
     // The set changes (a key rotated in); an unknown kid after 10 s finds it.
     let set = format!(
         "{{\"keys\":[{}]}}",
@@ -416,7 +519,10 @@ async fn jwks_url_fetch_cache_refetch_and_failures() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let j = fetch_now(&mut a, &id).await;
         assert!(
-            j["last_error"].as_str().unwrap_or_default().contains(expected),
+            j["last_error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(expected),
             "{path}: {j}"
         );
         assert!(j["keys"].as_array().unwrap().is_empty());
@@ -444,7 +550,10 @@ async fn jwks_url_refused_when_not_allowed() {
     for (url, expected) in [
         (format!("{}/jwks", server.base), "only https"),
         (
-            format!("https://127.0.0.1:{}/jwks", server.base.rsplit(':').next().unwrap()),
+            format!(
+                "https://127.0.0.1:{}/jwks",
+                server.base.rsplit(':').next().unwrap()
+            ),
             "internal address",
         ),
         ("https://10.1.2.3/jwks".to_string(), "internal address"),

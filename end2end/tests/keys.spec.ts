@@ -1,0 +1,97 @@
+import { test, expect, Page } from '@playwright/test';
+import * as path from 'path';
+
+const ADMIN = { user: 'admin', password: 'admin-password-e2e' };
+const FIXTURES = path.join(__dirname, '..', '..', 'credentials', 'tests', 'fixtures', 'keys');
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
+}
+
+async function signIn(page: Page) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Username').fill(ADMIN.user);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/console\/master\/clients$/);
+  await hydrated(page);
+}
+
+async function importFile(page: Page, file: string, format = '', password = '', alias = '') {
+  await page.getByRole('button', { name: 'Import key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Import key' });
+  await expect(dialog).toBeVisible();
+  await dialog.getByLabel('Format').selectOption(format);
+  await dialog.getByLabel(/^File/).setInputFiles(path.join(FIXTURES, file));
+  if (password) await dialog.getByLabel(/Store password/).fill(password);
+  if (alias) await dialog.getByLabel(/Key alias/).fill(alias);
+  await dialog.getByRole('button', { name: 'Import' }).click();
+  return dialog;
+}
+
+test('an operator imports a PEM certificate, a JWKS and a PKCS12; a bad file shows its error and changes nothing', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', e => pageErrors.push(e.message));
+  await signIn(page);
+  await page.getByRole('button', { name: 'Create client' }).click();
+  const create = page.getByRole('dialog', { name: 'Create client' });
+  await create.getByLabel('Client ID').fill('signer');
+  await create.getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await page.getByRole('link', { name: 'Keys' }).click();
+  await expect(page).toHaveURL(/\/keys$/);
+  await hydrated(page);
+  await expect(page.getByText('No key registered')).toBeVisible();
+  const rows = page.getByTestId('keys').locator('tbody tr');
+
+  // A certificate PEM, recognised from the file.
+  let dialog = await importFile(page, 'rsa2048-cert.pem');
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('import-result')).toHaveText('Imported 1 key.');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('RSA 2048 bits');
+  await expect(rows.first()).toContainText("Keycloak's kid");
+  await expect(rows.first()).toContainText('CN=');
+
+  // A JSON Web Key Set: its five keys with their kids.
+  dialog = await importFile(page, 'all.jwks', 'jwks');
+  await expect(dialog).toBeHidden();
+  await expect(rows).toHaveCount(6);
+  await expect(page.locator('tr[data-kid="p256-kid"]')).toContainText('EC P-256');
+
+  // A PKCS12 (made by keytool) with its store password and alias.
+  dialog = await importFile(page, 'keytool.p12', 'pkcs12', 'storepass1', 'billing');
+  await expect(dialog).toBeHidden();
+  await expect(rows).toHaveCount(7);
+
+  // Bad files: the error shows inline in the dialog; the key list is unchanged.
+  dialog = await importFile(page, 'p256-private-pkcs8.pem');
+  await expect(dialog.getByRole('alert')).toHaveText('this is a private key: upload the public key');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  dialog = await importFile(page, 'keytool.p12', 'pkcs12', 'not-the-password');
+  await expect(dialog.getByRole('alert')).toHaveText('wrong keystore password');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  dialog = await importFile(page, 'rsa1024-cert.pem', 'cert');
+  await expect(dialog.getByRole('alert')).toContainText('at least 2048');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await page.reload();
+  await hydrated(page);
+  await expect(rows).toHaveCount(7);
+
+  // Deactivate a key, then delete it after confirming.
+  const p256 = page.locator('tr[data-kid="p256-kid"]');
+  await p256.getByRole('button', { name: 'Deactivate' }).click();
+  await expect(p256).toContainText('inactive');
+  await p256.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog', { name: 'Delete key' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(rows).toHaveCount(6);
+  await expect(p256).toHaveCount(0);
+
+  // The public key downloads as a PEM file.
+  const download = page.waitForEvent('download');
+  await page.locator('tr[data-kid="ed25519-kid"]').getByRole('link', { name: 'PEM' }).click();
+  expect((await download).suggestedFilename()).toBe('ed25519-kid.pem');
+
+  expect(pageErrors).toEqual([]);
+});
