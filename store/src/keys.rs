@@ -300,26 +300,26 @@ pub struct FetchRecord<'a> {
 /// Records a fetch. Returns `false` (nothing written) when the client's URL is no longer
 /// `record.jwks_url`.
 pub async fn record_fetch(db: &Db, client_row_id: &str, record: &FetchRecord<'_>) -> Result<bool> {
-    let done = match record.good {
-        Some((body, key_count, next_refresh_at)) => {
-            sqlx::query(
-                "UPDATE client_jwks SET body = $3, fetched_at = $4, key_count = $5, \
+    let done =
+        match record.good {
+            Some((body, key_count, next_refresh_at)) => {
+                sqlx::query(
+                    "UPDATE client_jwks SET body = $3, fetched_at = $4, key_count = $5, \
                  next_refresh_at = $6, last_attempt_at = $4, last_status = $7, last_error = $8 \
                  WHERE client_row_id = $1 AND jwks_url = $2",
-            )
-            .bind(client_row_id)
-            .bind(record.jwks_url)
-            .bind(body)
-            .bind(record.attempt_at)
-            .bind(key_count)
-            .bind(next_refresh_at)
-            .bind(record.status)
-            .bind(record.error)
-            .execute(db.pool())
-            .await?
-        }
-        None => {
-            sqlx::query(
+                )
+                .bind(client_row_id)
+                .bind(record.jwks_url)
+                .bind(body)
+                .bind(record.attempt_at)
+                .bind(key_count)
+                .bind(next_refresh_at)
+                .bind(record.status)
+                .bind(record.error)
+                .execute(db.pool())
+                .await?
+            }
+            None => sqlx::query(
                 "UPDATE client_jwks SET last_attempt_at = $3, last_status = $4, last_error = $5 \
                  WHERE client_row_id = $1 AND jwks_url = $2",
             )
@@ -329,9 +329,8 @@ pub async fn record_fetch(db: &Db, client_row_id: &str, record: &FetchRecord<'_>
             .bind(record.status)
             .bind(record.error)
             .execute(db.pool())
-            .await?
-        }
-    };
+            .await?,
+        };
     Ok(done.rows_affected() > 0)
 }
 

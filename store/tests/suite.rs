@@ -932,7 +932,12 @@ async fn authentication_rules(db: &Db) {
         .unwrap();
 }
 
-fn key<'a>(kid: Option<&'a str>, alg: Option<&'a str>, spki: &'a [u8], thumb: &'a str) -> NewKey<'a> {
+fn key<'a>(
+    kid: Option<&'a str>,
+    alg: Option<&'a str>,
+    spki: &'a [u8],
+    thumb: &'a str,
+) -> NewKey<'a> {
     NewKey {
         kid,
         kty: "EC",
@@ -990,25 +995,41 @@ async fn key_rules(db: &Db) {
         "{err:?}"
     );
     // A second key under a kid already taken for that alg: a conflict.
-    let err = keys::insert_many(db, id, &[key(Some("k1"), Some("ES256"), b"x", "t4")], "a", NOW)
-        .await
-        .unwrap_err();
+    let err = keys::insert_many(
+        db,
+        id,
+        &[key(Some("k1"), Some("ES256"), b"x", "t4")],
+        "a",
+        NOW,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, StoreError::Conflict(m) if m.contains("kid")),
         "{err:?}"
     );
     // The same kid with another alg is allowed (lookup is by kid and alg).
-    keys::insert_many(db, id, &[key(Some("k1"), Some("ES384"), b"y", "t5")], "a", NOW + 2)
-        .await
-        .unwrap();
+    keys::insert_many(
+        db,
+        id,
+        &[key(Some("k1"), Some("ES384"), b"y", "t5")],
+        "a",
+        NOW + 2,
+    )
+    .await
+    .unwrap();
     let all = keys::list(db, id).await.unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all[0].thumbprint_s256, "t5", "newest first");
 
-    let off = keys::set_active(db, id, &added[0].key_id, false).await.unwrap();
+    let off = keys::set_active(db, id, &added[0].key_id, false)
+        .await
+        .unwrap();
     assert!(!off.active);
     assert!(!keys::get(db, id, &added[0].key_id).await.unwrap().active);
-    let on = keys::set_active(db, id, &added[0].key_id, true).await.unwrap();
+    let on = keys::set_active(db, id, &added[0].key_id, true)
+        .await
+        .unwrap();
     assert!(on.active);
 
     // Another client's key ids are not reachable through this client.
@@ -1040,14 +1061,18 @@ async fn jwks_rules(db: &Db) {
     let id = &c.client_row_id;
     assert_eq!(keys::jwks(db, id).await.unwrap(), None);
     let url = "https://keys.example.com/jwks";
-    let set = keys::set_jwks_url(db, id, true, url, "alice", NOW).await.unwrap();
+    let set = keys::set_jwks_url(db, id, true, url, "alice", NOW)
+        .await
+        .unwrap();
     assert!(set.use_jwks_url);
     assert_eq!(set.body, None);
 
     // The first claim wins; a second one within the interval is refused.
     assert!(keys::claim_refetch(db, id, url, 10, NOW).await.unwrap());
     assert!(!keys::claim_refetch(db, id, url, 10, NOW + 9).await.unwrap());
-    assert!(keys::claim_refetch(db, id, url, 10, NOW + 10).await.unwrap());
+    assert!(keys::claim_refetch(db, id, url, 10, NOW + 10)
+        .await
+        .unwrap());
 
     let good = FetchRecord {
         jwks_url: url,
@@ -1076,7 +1101,9 @@ async fn jwks_rules(db: &Db) {
 
     // Switching off with the same URL keeps the cache; a new URL forgets it, and a record for the
     // old URL is dropped.
-    let off = keys::set_jwks_url(db, id, false, url, "bob", NOW + 30).await.unwrap();
+    let off = keys::set_jwks_url(db, id, false, url, "bob", NOW + 30)
+        .await
+        .unwrap();
     assert!(!off.use_jwks_url);
     assert!(off.body.is_some());
     assert_eq!(off.updated_by, "bob");
