@@ -257,16 +257,6 @@ pub async fn delete_realm(csrf: String, realm: String) -> Result<(), AppError> {
 
 // ---- clients ------------------------------------------------------------------------------
 
-#[cfg(feature = "ssr")]
-async fn realm_of(
-    ctx: &crate::ssr::AppContext,
-    realm: &str,
-) -> Result<keyward_store::realms::Realm, AppError> {
-    keyward_store::realms::get_by_name(&ctx.db, realm)
-        .await
-        .map_err(crate::ssr::not_found(format!("Realm {realm:?}")))
-}
-
 #[server(endpoint = "list_clients")]
 pub async fn list_clients(
     realm: String,

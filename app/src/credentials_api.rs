@@ -82,7 +82,6 @@ pub(crate) mod server {
     };
     use keyward_credentials::client_secret::SecretState;
     use keyward_store::clients::Client;
-    use keyward_store::realms::Realm;
     use keyward_store::secrets::ClientSecret;
 
     pub fn secret_view(s: &ClientSecret, now: i64) -> SecretView {
@@ -112,20 +111,6 @@ pub(crate) mod server {
                 needs_plaintext_secret: a.needs_plaintext_secret(),
             })
             .collect()
-    }
-
-    pub async fn realm_and_client(
-        ctx: &AppContext,
-        realm: &str,
-        id: &str,
-    ) -> Result<(Realm, Client), AppError> {
-        let r = keyward_store::realms::get_by_name(&ctx.db, realm)
-            .await
-            .map_err(not_found(format!("Realm {realm:?}")))?;
-        let c = keyward_store::clients::get(&ctx.db, &r.realm_id, id)
-            .await
-            .map_err(not_found("Client"))?;
-        Ok((r, c))
     }
 
     pub fn method(id: &str) -> Result<&'static dyn Authenticator, AppError> {
@@ -442,7 +427,6 @@ pub async fn reveal_secret(
     id: String,
     secret_id: String,
 ) -> Result<String, AppError> {
-    use self::server::*;
     use crate::ssr::*;
     use keyward_credentials::seal::{context, Sealed};
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;

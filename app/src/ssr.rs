@@ -176,3 +176,23 @@ pub async fn audit(
     .await?;
     Ok(())
 }
+
+/// The realm named in a console URL, or a 404 naming it.
+pub async fn realm_of(ctx: &AppContext, realm: &str) -> Result<keyward_store::realms::Realm, AppError> {
+    keyward_store::realms::get_by_name(&ctx.db, realm)
+        .await
+        .map_err(not_found(format!("Realm {realm:?}")))
+}
+
+/// The realm and one of its clients (by row id), or a 404.
+pub async fn realm_and_client(
+    ctx: &AppContext,
+    realm: &str,
+    id: &str,
+) -> Result<(keyward_store::realms::Realm, keyward_store::clients::Client), AppError> {
+    let r = realm_of(ctx, realm).await?;
+    let c = keyward_store::clients::get(&ctx.db, &r.realm_id, id)
+        .await
+        .map_err(not_found("Client"))?;
+    Ok((r, c))
+}

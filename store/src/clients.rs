@@ -4,6 +4,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::db::FirstRow;
 use crate::{Db, Result, StoreError};
 
 /// An OAuth client of a realm.
@@ -138,9 +139,7 @@ pub async fn create(db: &Db, realm_id: &str, new: &NewClient<'_>, now: i64) -> R
     .bind(now)
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(sqlx::Error::RowNotFound)?;
+    .first_row()?;
     Ok(from_row(&row)?)
 }
 
@@ -153,9 +152,7 @@ pub async fn get(db: &Db, realm_id: &str, client_row_id: &str) -> Result<Client>
     .bind(realm_id)
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(StoreError::NotFound)?;
+    .first_row()?;
     Ok(from_row(&row)?)
 }
 
@@ -240,9 +237,7 @@ async fn index_is_selective(db: &Db, phrase: &str) -> Result<bool> {
     .bind(INDEX_CANDIDATES)
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(sqlx::Error::RowNotFound)?;
+    .first_row()?;
     Ok(n < INDEX_CANDIDATES)
 }
 
@@ -297,9 +292,7 @@ pub async fn update(
     .bind(realm_id)
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(StoreError::NotFound)?;
+    .first_row()?;
     let client_id: String = current.try_get("client_id")?;
     let version: i64 = current.try_get("version")?;
     if version != expected_version {

@@ -265,3 +265,15 @@ mod tests {
         ));
     }
 }
+
+/// The first row of a `fetch_all` (the store never uses `fetch_one`: see the crate docs).
+pub(crate) trait FirstRow<T> {
+    /// The first row, or [`StoreError::NotFound`](crate::StoreError::NotFound).
+    fn first_row(self) -> crate::Result<T>;
+}
+
+impl<T> FirstRow<T> for Vec<T> {
+    fn first_row(self) -> crate::Result<T> {
+        self.into_iter().next().ok_or(crate::StoreError::NotFound)
+    }
+}

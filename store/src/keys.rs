@@ -4,7 +4,8 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{Db, Result, StoreError};
+use crate::db::FirstRow;
+use crate::{Db, Result};
 
 /// A registered public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,8 +79,7 @@ fn from_row(row: &AnyRow) -> std::result::Result<ClientKey, sqlx::Error> {
 }
 
 fn first(rows: Vec<AnyRow>) -> Result<ClientKey> {
-    let row = rows.into_iter().next().ok_or(StoreError::NotFound)?;
-    Ok(from_row(&row)?)
+    Ok(from_row(&rows.first_row()?)?)
 }
 
 /// A client's keys, newest first.
@@ -97,7 +97,7 @@ pub async fn list(db: &Db, client_row_id: &str) -> Result<Vec<ClientKey>> {
         .collect::<std::result::Result<_, _>>()?)
 }
 
-/// One key of a client, or [`StoreError::NotFound`].
+/// One key of a client, or [`crate::StoreError::NotFound`].
 pub async fn get(db: &Db, client_row_id: &str, key_id: &str) -> Result<ClientKey> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM client_key WHERE client_row_id = $1 AND key_id = $2"
@@ -110,7 +110,7 @@ pub async fn get(db: &Db, client_row_id: &str, key_id: &str) -> Result<ClientKey
 }
 
 /// Registers keys, all or none (one upload may hold several), active.
-/// [`StoreError::Conflict`] when a key or a (kid, alg) is already registered for the client.
+/// [`crate::StoreError::Conflict`] when a key or a (kid, alg) is already registered for the client.
 pub async fn insert_many(
     db: &Db,
     client_row_id: &str,
@@ -278,8 +278,7 @@ pub async fn set_jwks_url(
     .bind(updated_by)
     .fetch_all(db.pool())
     .await?;
-    let row = rows.first().ok_or(StoreError::NotFound)?;
-    Ok(jwks_from_row(row)?)
+    Ok(jwks_from_row(&rows.first_row()?)?)
 }
 
 /// The outcome of one fetch of a client's JWKS URL.

@@ -4,6 +4,7 @@ use keyward_credentials::operator::Role;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::db::FirstRow;
 use crate::{Backend, Db, Result, StoreError};
 
 /// A console operator. `Debug` never shows the password hash.
@@ -72,9 +73,7 @@ pub async fn count(db: &Db) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM operator")
         .fetch_all(db.pool())
         .await?
-        .into_iter()
-        .next()
-        .ok_or(sqlx::Error::RowNotFound)?)
+        .first_row()?)
 }
 
 /// Creates an operator; [`StoreError::Conflict`] when the username is taken.
@@ -96,9 +95,7 @@ pub async fn create(
     .bind(now)
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(sqlx::Error::RowNotFound)?;
+    .first_row()?;
     Ok(from_row(&row)?)
 }
 
@@ -256,8 +253,6 @@ pub async fn count_active_admins(db: &Db) -> Result<i64> {
             .bind(Role::Admin.as_str())
             .fetch_all(db.pool())
             .await?
-            .into_iter()
-            .next()
-            .ok_or(sqlx::Error::RowNotFound)?,
+            .first_row()?,
     )
 }

@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::db::FirstRow;
 use crate::{Db, Result, StoreError};
 
 /// A realm: an isolated namespace of clients.
@@ -86,9 +87,7 @@ pub async fn get_by_name(db: &Db, name: &str) -> Result<Realm> {
         .bind(name)
         .fetch_all(db.pool())
         .await?
-        .into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?;
+        .first_row()?;
     Ok(from_row(&row)?)
 }
 
@@ -104,9 +103,7 @@ pub async fn create(db: &Db, name: &str, display_name: &str, now: i64) -> Result
     .bind(now)
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(sqlx::Error::RowNotFound)?;
+    .first_row()?;
     Ok(from_row(&row)?)
 }
 
@@ -119,9 +116,7 @@ pub async fn update_display_name(db: &Db, name: &str, display_name: &str) -> Res
     .bind(display_name)
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(StoreError::NotFound)?;
+    .first_row()?;
     Ok(from_row(&row)?)
 }
 
@@ -137,9 +132,7 @@ pub async fn update_secret_policy(db: &Db, name: &str, policy: &SecretPolicy) ->
     .bind(i64::from(policy.allow_reveal))
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(StoreError::NotFound)?;
+    .first_row()?;
     Ok(from_row(&row)?)
 }
 

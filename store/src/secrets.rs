@@ -5,6 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::db::FirstRow;
 use crate::{Db, Result, StoreError};
 
 /// A stored client secret (no clear value).
@@ -113,9 +114,7 @@ pub async fn get(db: &Db, client_row_id: &str, secret_id: &str) -> Result<Client
     .bind(secret_id)
     .fetch_all(db.pool())
     .await?
-    .into_iter()
-    .next()
-    .ok_or(StoreError::NotFound)?;
+    .first_row()?;
     Ok(from_row(&row)?)
 }
 
@@ -196,9 +195,7 @@ async fn insert(
     .bind(new.created_by)
     .fetch_all(&mut *conn)
     .await?
-    .into_iter()
-    .next()
-    .ok_or(sqlx::Error::RowNotFound)?;
+    .first_row()?;
     Ok(from_row(&row)?)
 }
 
