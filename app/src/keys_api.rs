@@ -223,7 +223,6 @@ pub(crate) mod server {
 #[server(endpoint = "get_keys")]
 pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
     use self::server::*;
-    use crate::credentials_api::server::realm_and_client;
     use crate::ssr::*;
     let (ctx, _op) = authorize(Role::Viewer, None).await?;
     let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
@@ -265,7 +264,6 @@ pub async fn import_keys(
     alias: String,
 ) -> Result<Vec<KeyView>, AppError> {
     use self::server::*;
-    use crate::credentials_api::server::realm_and_client;
     use crate::ssr::*;
     use base64::Engine;
     use keyward_credentials::keys::{self, ImportRequest, KeyFormat};
@@ -358,7 +356,6 @@ pub async fn set_key_active(
     active: bool,
 ) -> Result<(), AppError> {
     use self::server::*;
-    use crate::credentials_api::server::realm_and_client;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
@@ -386,7 +383,6 @@ pub async fn delete_key(
     key_id: String,
 ) -> Result<(), AppError> {
     use self::server::*;
-    use crate::credentials_api::server::realm_and_client;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
@@ -415,7 +411,6 @@ pub async fn set_jwks_url(
     use_jwks_url: bool,
     url: String,
 ) -> Result<(), AppError> {
-    use crate::credentials_api::server::realm_and_client;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
@@ -464,7 +459,6 @@ pub async fn set_jwks_url(
 #[server(endpoint = "fetch_jwks_now")]
 pub async fn fetch_jwks_now(csrf: String, realm: String, id: String) -> Result<JwksView, AppError> {
     use self::server::*;
-    use crate::credentials_api::server::realm_and_client;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
@@ -494,6 +488,248 @@ pub async fn fetch_jwks_now(csrf: String, realm: String, id: String) -> Result<J
     )
     .await?;
     Ok(view)
+}
+
+/// A keystore just generated: the only time its bytes exist (the private key is never stored).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneratedKeystore {
+    pub file_name: String,
+    pub mime: String,
+    /// The keystore file, base64.
+    pub keystore: String,
+    /// The certificate, now registered as one of the client's keys.
+    pub key: KeyView,
+    /// keycloak.json with this keystore's type, alias and file name.
+    pub keycloak_json: String,
+}
+
+impl std::fmt::Debug for GeneratedKeystore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedKeystore")
+            .field("file_name", &self.file_name)
+            .field("keystore", &"<redacted>")
+            .field("key", &self.key.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The generate dialog's choices and defaults.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeystoreChoices {
+    /// (id, label) of each algorithm; the first is the default.
+    pub algorithms: Vec<(String, String)>,
+    pub alias: String,
+    /// Strong generated passwords the operator may change.
+    pub store_password: String,
+    pub key_password: String,
+}
+
+impl std::fmt::Debug for KeystoreChoices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeystoreChoices")
+            .field("alias", &self.alias)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fresh defaults for the generate dialog (new random passwords each time).
+#[server(endpoint = "keystore_defaults")]
+pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoices, AppError> {
+    use crate::ssr::*;
+    use keyward_credentials::keys::generate::{default_password, KeyAlgorithm};
+    let (ctx, _op) = authorize(Role::Manager, None).await?;
+    let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    Ok(KeystoreChoices {
+        algorithms: KeyAlgorithm::ALL
+            .iter()
+            .map(|a| (a.id().to_owned(), a.label().to_owned()))
+            .collect(),
+        alias: c.client_id,
+        store_password: default_password().to_string(),
+        key_password: default_password().to_string(),
+    })
+}
+
+/// Generates a key pair and self-signed certificate (CN = client id), packages it as a PKCS12 or
+/// JKS keystore for download, and registers the certificate as one of the client's keys. The
+/// private key is never stored, logged or audited. `include_passwords` = "true" writes the
+/// passwords into the returned keycloak.json.
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "generate_keystore")]
+pub async fn generate_keystore(
+    csrf: String,
+    realm: String,
+    id: String,
+    format: String,
+    algorithm: String,
+    alias: String,
+    store_password: String,
+    store_password_confirm: String,
+    key_password: String,
+    key_password_confirm: String,
+    validity_years: String,
+    include_passwords: String,
+) -> Result<GeneratedKeystore, AppError> {
+    use self::server::*;
+    use crate::credentials_api::server::auth_config;
+    use crate::ssr::*;
+    use base64::Engine;
+    use keyward_credentials::authenticator::{self, AdapterValues};
+    use keyward_credentials::keys::generate::{
+        self, GenerateRequest, KeyAlgorithm, KeystoreFormat,
+    };
+    use zeroize::Zeroizing;
+    let store_password = Zeroizing::new(store_password);
+    let store_password_confirm = Zeroizing::new(store_password_confirm);
+    let key_password = Zeroizing::new(key_password);
+    let key_password_confirm = Zeroizing::new(key_password_confirm);
+    let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    if c.public_client {
+        return Err(AppError::Invalid(
+            "a public client has no keys; make it confidential in Settings first".into(),
+        ));
+    }
+    let format = KeystoreFormat::parse(format.trim()).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "unsupported keystore format {:?}: choose PKCS12 or JKS",
+            format.trim()
+        ))
+    })?;
+    let algorithm = KeyAlgorithm::parse(algorithm.trim()).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "unsupported key algorithm {:?}: choose one of {}",
+            algorithm.trim(),
+            KeyAlgorithm::ALL.map(|a| a.id()).join(", ")
+        ))
+    })?;
+    // A PKCS12 file has one password (Java and keytool use the store password for the key):
+    // an empty key password there means "the store password".
+    let (key_password, key_password_confirm) = if format == KeystoreFormat::Pkcs12
+        && key_password.is_empty()
+        && key_password_confirm.is_empty()
+    {
+        (store_password.clone(), store_password_confirm.clone())
+    } else {
+        (key_password, key_password_confirm)
+    };
+    if *store_password != *store_password_confirm {
+        return Err(AppError::Invalid(
+            "the store password and its confirmation differ".into(),
+        ));
+    }
+    if *key_password != *key_password_confirm {
+        return Err(AppError::Invalid(
+            "the key password and its confirmation differ".into(),
+        ));
+    }
+    let validity_years: u32 = validity_years
+        .trim()
+        .parse()
+        .map_err(|_| AppError::Invalid("the certificate validity must be 1 to 10 years".into()))?;
+    let alias = alias.trim().to_owned();
+    let now = now();
+    let generated = tokio::task::spawn_blocking({
+        let (alias, client_id) = (alias.clone(), c.client_id.clone());
+        let (store_password, key_password) = (store_password.clone(), key_password.clone());
+        move || {
+            generate::generate(&GenerateRequest {
+                algorithm,
+                format,
+                alias: &alias,
+                store_password: &store_password,
+                key_password: &key_password,
+                validity_years,
+                common_name: &client_id,
+                now,
+            })
+        }
+    })
+    .await
+    .map_err(internal)?
+    .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let facts =
+        keyward_credentials::keys::facts(&generated.spki_der, Some(&generated.certificate_der))
+            .map_err(import_error)?;
+    let cert = facts.certificate.as_ref();
+    let created = keyward_store::keys::insert_many(
+        &ctx.db,
+        &c.client_row_id,
+        &[keyward_store::keys::NewKey {
+            kid: None,
+            kty: &facts.kty,
+            alg: None,
+            spki_der: &generated.spki_der,
+            certificate_der: Some(&generated.certificate_der),
+            thumbprint_s256: &facts.jwk_thumbprint,
+            source: "generated",
+            not_before: cert.map(|c| c.not_before),
+            not_after: cert.map(|c| c.not_after),
+        }],
+        &op.username,
+        now,
+    )
+    .await?;
+    let key = created.into_iter().next().ok_or(AppError::Internal)?;
+    let mut details = key_details(&key);
+    details["generated"] = serde_json::json!({
+        "algorithm": algorithm.id(),
+        "format": format.id(),
+        "alias": alias,
+        "validityYears": validity_years,
+    });
+    audit(
+        &ctx,
+        &op,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "CREATE",
+        &format!("clients/{}/keys/{}", c.client_row_id, key.key_id),
+        details,
+    )
+    .await?;
+    let file_name = format!(
+        "{}.{}",
+        c.client_id
+            .chars()
+            .map(
+                |ch| if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.' {
+                    ch
+                } else {
+                    '_'
+                }
+            )
+            .collect::<String>(),
+        format.file_extension()
+    );
+    let include = include_passwords.trim() == "true";
+    let credentials = authenticator::by_id("client-jwt").map(|a| {
+        a.adapter_credentials(
+            &auth_config(&c),
+            &AdapterValues {
+                secret: None,
+                keystore_file: Some(format!("classpath:{file_name}")),
+                keystore_type: Some(format.id().to_owned()),
+                store_password: include.then(|| store_password.to_string()),
+                key_password: include.then(|| key_password.to_string()),
+                key_alias: Some(alias.clone()),
+            },
+        )
+    });
+    let keycloak_json = keyward_credentials::snippet::keycloak_json(
+        &r.name,
+        &ctx.settings.public_url,
+        &c.client_id,
+        false,
+        credentials,
+    );
+    Ok(GeneratedKeystore {
+        file_name,
+        mime: format.mime().to_owned(),
+        keystore: base64::engine::general_purpose::STANDARD.encode(&*generated.keystore),
+        key: stored_key_view(&key, now).ok_or(AppError::Internal)?,
+        keycloak_json,
+    })
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::*;
 use crate::format_time;
+use crate::installation::data_url;
 use crate::keys_api::*;
 
 /// The largest file the import accepts (the server checks it again).
@@ -14,14 +15,6 @@ const MAX_FILE_BYTES: f64 = 1_048_576.0;
 
 fn can(role: Role) -> bool {
     current_session().me.is_some_and(|m| m.role.allows(role))
-}
-
-fn data_url(mime: &str, text: &str) -> String {
-    use base64::Engine;
-    format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(text)
-    )
 }
 
 /// A file name made from a kid (kids may hold any character).
@@ -51,6 +44,7 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
     let delete = ServerAction::<DeleteKey>::new();
     let set_url = ServerAction::<SetJwksUrl>::new();
     let fetch = ServerAction::<FetchJwksNow>::new();
+    let generate = ServerAction::<GenerateKeystore>::new();
     let realm = StoredValue::new(realm);
     let id = StoredValue::new(id);
     // Loaded after hydration into a plain signal, like the Credentials tab (a resource here would
@@ -62,6 +56,7 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
         delete.version().track();
         set_url.version().track();
         fetch.version().track();
+        generate.version().track();
         let (r, i) = (realm.get_value(), id.get_value());
         leptos::task::spawn_local(async move {
             let loaded = get_keys(r, i).await;
@@ -74,6 +69,14 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
             import_open.set(false);
         }
     });
+    let generate_open = RwSignal::new(false);
+    let generated_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = generate.value().get() {
+            generate_open.set(false);
+            generated_open.set(true);
+        }
+    });
     let actions = KeyActions {
         import,
         set_active,
@@ -81,6 +84,7 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
         set_url,
         fetch,
         import_open,
+        generate_open,
     };
     view! {
         {move || match data.get() {
@@ -90,6 +94,8 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
         }}
         {can(Role::Manager).then(|| view! {
             <ImportDialog realm=realm.get_value() id=id.get_value() import open=import_open/>
+            <GenerateDialog realm=realm.get_value() id=id.get_value() generate open=generate_open/>
+            <GeneratedDialog generate open=generated_open/>
         })}
     }
 }
@@ -102,6 +108,7 @@ struct KeyActions {
     set_url: ServerAction<SetJwksUrl>,
     fetch: ServerAction<FetchJwksNow>,
     import_open: RwSignal<bool>,
+    generate_open: RwSignal<bool>,
 }
 
 #[component]
@@ -130,9 +137,14 @@ fn KeysBody(v: KeysView, realm: String, id: String, actions: KeyActions) -> impl
             <div class="card-header">
                 <h2>"Public keys"</h2>
                 {manager.then(|| view! {
-                    <button type="button" class="btn btn-primary" on:click=move |_| actions.import_open.set(true)>
-                        "Import key"
-                    </button>
+                    <div class="form-actions">
+                        <button type="button" class="btn btn-secondary" on:click=move |_| actions.generate_open.set(true)>
+                            "Generate new keys"
+                        </button>
+                        <button type="button" class="btn btn-primary" on:click=move |_| actions.import_open.set(true)>
+                            "Import key"
+                        </button>
+                    </div>
                 })}
             </div>
             {(!uses_keys).then(|| view! {
@@ -450,6 +462,155 @@ fn ImportDialog(
                     <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>"Cancel"</button>
                 </div>
             </form>
+        </FormDialog>
+    }
+}
+
+/// "Generate new keys": format, algorithm, alias, passwords (strong defaults from the server),
+/// validity. The key pair is made on the server off the async runtime; the page stays usable and
+/// says it is working (RSA 4096 takes seconds).
+#[component]
+fn GenerateDialog(
+    realm: String,
+    id: String,
+    generate: ServerAction<GenerateKeystore>,
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let realm = StoredValue::new(realm);
+    let id = StoredValue::new(id);
+    let defaults = RwSignal::new(None::<Result<KeystoreChoices, crate::error::AppError>>);
+    let jks = RwSignal::new(false);
+    // Fresh passwords every time the dialog opens.
+    Effect::new(move |_| {
+        if open.get() {
+            defaults.set(None);
+            jks.set(false);
+            let (r, i) = (realm.get_value(), id.get_value());
+            leptos::task::spawn_local(async move {
+                let loaded = keystore_defaults(r, i).await;
+                let _ = defaults.try_set(Some(loaded));
+            });
+        }
+    });
+    let include_passwords = RwSignal::new(false);
+    view! {
+        <FormDialog open title="Generate new keys">
+            {move || match defaults.get() {
+                None => view! { <p class="loading" aria-live="polite">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                Some(Ok(d)) => {
+                    let key_password = StoredValue::new(d.key_password.clone());
+                    view! {
+                    <ActionForm action=generate attr:class="form">
+                        <CsrfField/>
+                        <input type="hidden" name="realm" value=realm.get_value()/>
+                        <input type="hidden" name="id" value=id.get_value()/>
+                        <input type="hidden" name="include_passwords" value=move || include_passwords.get().to_string()/>
+                        <p class="help">"Keyward makes a key pair and a self-signed certificate (CN = the client id), sends you the keystore and registers the certificate. The private key is never stored: keep the file."</p>
+                        <label for="gen-format">"Keystore format"</label>
+                        <select id="gen-format" name="format" on:change=move |ev| jks.set(event_target_value(&ev) == "JKS")>
+                            <option value="PKCS12" selected>"PKCS12"</option>
+                            <option value="JKS">"JKS"</option>
+                        </select>
+                        <label for="gen-alg">"Key algorithm"</label>
+                        <select id="gen-alg" name="algorithm">
+                            {d.algorithms.iter().enumerate().map(|(i, (value, label))| view! {
+                                <option value=value.clone() selected=i == 0>{label.clone()}</option>
+                            }).collect_view()}
+                        </select>
+                        <label for="gen-alias">"Key alias"</label>
+                        <input id="gen-alias" name="alias" value=d.alias.clone() autocomplete="off"/>
+                        <label for="gen-store-password">"Store password"</label>
+                        <input id="gen-store-password" name="store_password" value=d.store_password.clone() autocomplete="off"/>
+                        <label for="gen-store-password2">"Confirm store password"</label>
+                        <input id="gen-store-password2" name="store_password_confirm" value=d.store_password.clone() autocomplete="off"/>
+                        <Show when=move || jks.get() fallback=|| view! {
+                            <p class="help">"A PKCS12 file has one password: the key is protected with the store password (choose JKS for a separate key password)."</p>
+                            <input type="hidden" name="key_password" value=""/>
+                            <input type="hidden" name="key_password_confirm" value=""/>
+                        }>
+                            <label for="gen-key-password">"Key password"</label>
+                            <input id="gen-key-password" name="key_password" value=key_password.get_value() autocomplete="off"/>
+                            <label for="gen-key-password2">"Confirm key password"</label>
+                            <input id="gen-key-password2" name="key_password_confirm" value=key_password.get_value() autocomplete="off"/>
+                        </Show>
+                        <label for="gen-validity">"Certificate validity (years)"</label>
+                        <input id="gen-validity" name="validity_years" type="number" min="1" max="10" value="3"/>
+                        <label class="checkbox">
+                            <input type="checkbox" id="gen-include" prop:checked=move || include_passwords.get()
+                                on:change=move |ev| include_passwords.set(event_target_checked(&ev))/>
+                            " Include the passwords in keycloak.json"
+                        </label>
+                        <ActionError value=generate.value()/>
+                        {move || generate.pending().get().then(|| view! {
+                            <p class="help" role="status" aria-live="polite" data-testid="generating">
+                                "Generating the key pair… RSA 4096 can take a few seconds."
+                            </p>
+                        })}
+                        <div class="modal-actions">
+                            <button type="submit" class="btn btn-primary" disabled=move || generate.pending().get()>
+                                {move || if generate.pending().get() { "Generating…" } else { "Generate and download" }}
+                            </button>
+                            <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>"Cancel"</button>
+                        </div>
+                    </ActionForm>
+                }.into_any()},
+            }}
+        </FormDialog>
+    }
+}
+
+/// After generation: the download starts by itself; the dialog offers it again and shows the
+/// matching keycloak.json.
+#[component]
+fn GeneratedDialog(
+    generate: ServerAction<GenerateKeystore>,
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let link = NodeRef::<leptos::html::A>::new();
+    // Start the download once per result (the link is in the dialog opened with the result).
+    Effect::new(move |previous: Option<usize>| {
+        let version = generate.version().get();
+        if previous.is_some_and(|p| p != version)
+            && matches!(generate.value().get_untracked(), Some(Ok(_)))
+        {
+            #[cfg(feature = "hydrate")]
+            {
+                let link = link;
+                leptos::task::spawn_local(async move {
+                    // One tick: the dialog renders its link first.
+                    leptos::task::tick().await;
+                    if let Some(a) = link.get_untracked() {
+                        a.click();
+                    }
+                });
+            }
+        }
+        version
+    });
+    view! {
+        <FormDialog open title="Keystore generated">
+            {move || generate.value().get().and_then(Result::ok).map(|g| {
+                let json = g.keycloak_json.clone();
+                let href = format!("data:{};base64,{}", g.mime, g.keystore);
+                view! {
+                    <div class="alert alert-warning" role="status">
+                        {format!("{} is downloading. Keep it safe: Keyward does not keep the private key, so this file cannot be downloaded again later.", g.file_name)}
+                    </div>
+                    <p>
+                        <a node_ref=link class="btn btn-secondary btn-small" download=g.file_name.clone() href=href data-testid="keystore-download">
+                            {format!("Download {} again", g.file_name)}
+                        </a>
+                    </p>
+                    <p class="help">{format!("Registered as key {}.", g.key.kid)}</p>
+                    <label>"keycloak.json"</label>
+                    <pre class="snippet" data-testid="generated-json">{g.keycloak_json.clone()}</pre>
+                    <CopyButton text=Signal::derive(move || json.clone()) label="Copy keycloak.json"/>
+                }
+            })}
+            <div class="modal-actions">
+                <button type="button" class="btn btn-primary" on:click=move |_| open.set(false)>"Done"</button>
+            </div>
         </FormDialog>
     }
 }

@@ -7,6 +7,7 @@ pub mod components;
 pub mod credentials_api;
 pub mod credentials_page;
 pub mod error;
+pub mod installation;
 #[cfg(feature = "ssr")]
 pub mod jwks;
 pub mod keys_api;

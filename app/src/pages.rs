@@ -579,8 +579,7 @@ pub fn ClientPage() -> impl IntoView {
                             "settings" => view! { <ClientSettings client=c.clone() realm=realm.get_untracked()/> }.into_any(),
                             "credentials" => view! { <crate::credentials_page::CredentialsTab realm=realm.get_untracked() id=c.id.clone()/> }.into_any(),
                             "keys" => view! { <crate::keys_page::KeysTab realm=realm.get_untracked() id=c.id.clone()/> }.into_any(),
-                            "installation" => view! { <EmptyState title="Installation"
-                                help="The keycloak.json adapter configuration of this client will be shown here."/> }.into_any(),
+                            "installation" => view! { <crate::installation::InstallationTab realm=realm.get_untracked() id=c.id.clone()/> }.into_any(),
                             _ => view! { <EmptyState title="No such tab" help="Choose one of the tabs above."/> }.into_any(),
                         }}
                     }.into_any(),

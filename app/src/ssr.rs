@@ -178,7 +178,10 @@ pub async fn audit(
 }
 
 /// The realm named in a console URL, or a 404 naming it.
-pub async fn realm_of(ctx: &AppContext, realm: &str) -> Result<keyward_store::realms::Realm, AppError> {
+pub async fn realm_of(
+    ctx: &AppContext,
+    realm: &str,
+) -> Result<keyward_store::realms::Realm, AppError> {
     keyward_store::realms::get_by_name(&ctx.db, realm)
         .await
         .map_err(not_found(format!("Realm {realm:?}")))

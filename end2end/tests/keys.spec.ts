@@ -95,3 +95,56 @@ test('an operator imports a PEM certificate, a JWKS and a PKCS12; a bad file sho
 
   expect(pageErrors).toEqual([]);
 });
+
+test('an operator generates a PKCS12: it downloads, its certificate is listed, the snippet names its type and alias; the Installation tab shows keycloak.json', async ({ page }) => {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  const pageErrors: string[] = [];
+  page.on('pageerror', e => pageErrors.push(e.message));
+  await signIn(page);
+  await page.getByRole('button', { name: 'Create client' }).click();
+  const create = page.getByRole('dialog', { name: 'Create client' });
+  await create.getByLabel('Client ID').fill('reports');
+  await create.getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await page.getByRole('link', { name: 'Keys' }).click();
+  await hydrated(page);
+
+  await page.getByRole('button', { name: 'Generate new keys' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Generate new keys' });
+  await expect(dialog.getByLabel('Key alias')).toHaveValue('reports');
+  const storePassword = await dialog.getByLabel('Store password', { exact: true }).inputValue();
+  expect(storePassword.length).toBeGreaterThanOrEqual(20);
+  await dialog.getByLabel('Keystore format').selectOption('PKCS12');
+  await dialog.getByLabel('Key algorithm').selectOption('RSA-2048');
+  await dialog.getByLabel('Key alias').fill('reports-key');
+  const download = page.waitForEvent('download');
+  await dialog.getByRole('button', { name: 'Generate and download' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('reports.p12');
+  const saved = await file.path();
+  expect(saved).toBeTruthy();
+
+  const shown = page.getByRole('dialog', { name: 'Keystore generated' });
+  await expect(shown).toBeVisible();
+  const snippet = shown.getByTestId('generated-json');
+  await expect(snippet).toContainText('"client-keystore-type": "PKCS12"');
+  await expect(snippet).toContainText('"client-key-alias": "reports-key"');
+  await expect(snippet).toContainText('"client-keystore-file": "classpath:reports.p12"');
+  await expect(snippet).not.toContainText(storePassword);
+  await shown.getByRole('button', { name: 'Copy keycloak.json' }).click();
+  await expect(shown.getByRole('button', { name: 'Copied' })).toBeVisible();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toContain('"client-key-alias": "reports-key"');
+  await shown.getByRole('button', { name: 'Done' }).click();
+
+  const rows = page.getByTestId('keys').locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('generated');
+  await expect(rows.first()).toContainText('CN=reports');
+
+  await page.getByRole('link', { name: 'Installation' }).click();
+  await expect(page).toHaveURL(/\/installation$/);
+  await expect(page.getByTestId('snippet-keycloak.json')).toContainText('"resource": "reports"');
+  await expect(page.getByTestId('snippet-application.yml')).toContainText('authorization-grant-type: client_credentials');
+  expect(pageErrors).toEqual([]);
+});

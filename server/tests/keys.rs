@@ -578,3 +578,307 @@ async fn jwks_url_refused_when_not_allowed() {
     );
     assert_eq!(server.hits.load(Ordering::SeqCst), 0);
 }
+
+async fn generate(
+    a: &mut Client,
+    id: &str,
+    format: &str,
+    algorithm: &str,
+    passwords: (&str, &str, &str, &str),
+    validity: &str,
+    include: bool,
+) -> Reply {
+    a.change(
+        "generate_keystore",
+        &[
+            ("realm", "master"),
+            ("id", id),
+            ("format", format),
+            ("algorithm", algorithm),
+            ("alias", "billing-key"),
+            ("store_password", passwords.0),
+            ("store_password_confirm", passwords.1),
+            ("key_password", passwords.2),
+            ("key_password_confirm", passwords.3),
+            ("validity_years", validity),
+            ("include_passwords", if include { "true" } else { "false" }),
+        ],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn generate_keystores_register_the_certificate_and_never_keep_the_private_key() {
+    use base64::engine::general_purpose::STANDARD;
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "billing").await;
+
+    let d = a
+        .call("keystore_defaults", &[("realm", "master"), ("id", &id)])
+        .await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    let d = d.json();
+    assert_eq!(d["alias"], "billing");
+    let (sp, kp) = (
+        d["store_password"].as_str().unwrap().to_string(),
+        d["key_password"].as_str().unwrap().to_string(),
+    );
+    assert!(sp.len() >= 20 && sp != kp);
+
+    // PKCS12: one password (an empty key password means the store password).
+    let r = generate(
+        &mut a,
+        &id,
+        "PKCS12",
+        "EC-P256",
+        (&sp, &sp, "", ""),
+        "3",
+        false,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let g = r.json();
+    assert_eq!(g["file_name"], "billing.p12");
+    assert_eq!(g["key"]["source"], "generated");
+    assert_eq!(g["key"]["subject"], "CN=billing");
+    let json: serde_json::Value =
+        serde_json::from_str(g["keycloak_json"].as_str().unwrap()).unwrap();
+    let jwt = &json["credentials"]["jwt"];
+    assert_eq!(jwt["client-keystore-type"], "PKCS12");
+    assert_eq!(jwt["client-key-alias"], "billing-key");
+    assert_eq!(jwt["client-keystore-file"], "classpath:billing.p12");
+    assert_eq!(
+        jwt["client-keystore-password"],
+        "REPLACE WITH THE KEYSTORE PASSWORD"
+    );
+    // The keystore holds the registered certificate under the alias.
+    let keystore = STANDARD.decode(g["keystore"].as_str().unwrap()).unwrap();
+    let back = keyward_credentials::keys::import(&keyward_credentials::keys::ImportRequest {
+        format: None,
+        bytes: &keystore,
+        store_password: Some(&sp),
+        alias: Some("billing-key"),
+    })
+    .unwrap();
+    let listed = keys(&mut a, &id).await;
+    assert_eq!(listed["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        listed["keys"][0]["kid"],
+        keyward_credentials::authenticator::client_jwt::keycloak_kid(&back[0].spki_der)
+    );
+
+    // JKS with the passwords in the snippet.
+    let r = generate(
+        &mut a,
+        &id,
+        "JKS",
+        "RSA-2048",
+        (&sp, &sp, &kp, &kp),
+        "1",
+        true,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let g = r.json();
+    assert_eq!(g["file_name"], "billing.jks");
+    let json: serde_json::Value =
+        serde_json::from_str(g["keycloak_json"].as_str().unwrap()).unwrap();
+    assert_eq!(json["credentials"]["jwt"]["client-keystore-type"], "JKS");
+    assert_eq!(
+        json["credentials"]["jwt"]["client-keystore-password"],
+        sp.as_str()
+    );
+    assert_eq!(
+        json["credentials"]["jwt"]["client-key-password"],
+        kp.as_str()
+    );
+
+    // Bad input: a specific error, nothing stored.
+    for (format, alg, pw, validity, expected) in [
+        (
+            "PKCS12",
+            "RSA-2048",
+            (sp.as_str(), "other", "", ""),
+            "3",
+            "confirmation differ",
+        ),
+        (
+            "JKS",
+            "RSA-2048",
+            (sp.as_str(), sp.as_str(), kp.as_str(), "x"),
+            "3",
+            "confirmation differ",
+        ),
+        (
+            "JKS",
+            "RSA-2048",
+            ("", "", kp.as_str(), kp.as_str()),
+            "3",
+            "must not be empty",
+        ),
+        (
+            "PKCS12",
+            "EC-P256",
+            ("pässwörd", "pässwörd", "", ""),
+            "3",
+            "ASCII",
+        ),
+        (
+            "PKCS12",
+            "EC-P256",
+            (sp.as_str(), sp.as_str(), kp.as_str(), kp.as_str()),
+            "3",
+            "one password",
+        ),
+        (
+            "PKCS12",
+            "RSA-2048",
+            (sp.as_str(), sp.as_str(), "", ""),
+            "11",
+            "1 to 10 years",
+        ),
+        (
+            "JKS",
+            "RSA-2048",
+            (sp.as_str(), sp.as_str(), kp.as_str(), kp.as_str()),
+            "0",
+            "1 to 10 years",
+        ),
+        (
+            "PEM",
+            "RSA-2048",
+            (sp.as_str(), sp.as_str(), kp.as_str(), kp.as_str()),
+            "3",
+            "unsupported keystore format",
+        ),
+        (
+            "JKS",
+            "DSA-1024",
+            (sp.as_str(), sp.as_str(), kp.as_str(), kp.as_str()),
+            "3",
+            "unsupported key algorithm",
+        ),
+    ] {
+        let r = generate(&mut a, &id, format, alg, pw, validity, false).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{expected}: {}", r.body);
+        assert!(error_of(&r).contains(expected), "{expected}: {}", r.body);
+    }
+    assert_eq!(keys(&mut a, &id).await["keys"].as_array().unwrap().len(), 2);
+
+    // A viewer can read the installation but not generate.
+    let mut viewer = operator(&app, "gviewer", "viewer").await;
+    let r = generate(
+        &mut viewer,
+        &id,
+        "PKCS12",
+        "EC-P256",
+        (&sp, &sp, "", ""),
+        "3",
+        false,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = viewer
+        .call("keystore_defaults", &[("realm", "master"), ("id", &id)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // The passwords reach neither the database nor the audit log.
+    let events = keyward_store::events::list(&app.keyward.state.ctx.db, None, 0, 100)
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.details.contains("\"generated\"")));
+    for e in &events {
+        assert!(
+            !e.details.contains(&sp) && !e.details.contains(&kp),
+            "{}",
+            e.details
+        );
+    }
+    app.keyward.state.ctx.db.close().await;
+    let mut db_bytes = Vec::new();
+    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.to_string_lossy().contains("keyward.db") {
+            db_bytes.extend(std::fs::read(&p).unwrap());
+        }
+    }
+    assert!(!db_bytes.is_empty());
+    for secret in [&sp, &kp] {
+        assert!(
+            !db_bytes
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes()),
+            "a keystore password is in the database file"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn installation_snippets_follow_the_method() {
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "billing").await;
+    let mut viewer = operator(&app, "iviewer", "viewer").await;
+    let r = viewer
+        .call("get_installation", &[("realm", "master"), ("id", &id)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["method"], "client_secret_basic");
+    let snippets = v["snippets"].as_array().unwrap();
+    assert_eq!(snippets.len(), 3);
+    let json: serde_json::Value =
+        serde_json::from_str(snippets[0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(json["resource"], "billing");
+    assert_eq!(json["realm"], "master");
+    assert_eq!(
+        json["credentials"]["secret"],
+        "REPLACE WITH THE CLIENT SECRET"
+    );
+    assert!(snippets[1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("client-authentication-method: client_secret_basic"));
+    assert!(snippets[2]["text"]
+        .as_str()
+        .unwrap()
+        .contains("OIDC_CLIENT_ID='billing'"));
+
+    // Signed JWT with a pinned alg.
+    let c = a
+        .call("get_credentials", &[("realm", "master"), ("id", &id)])
+        .await
+        .json();
+    let r = a
+        .change(
+            "set_authenticator",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("version", &c["version"].to_string()),
+                ("authenticator", "client-jwt"),
+                ("signing_alg", "ES256"),
+                ("assertion_max_exp_s", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = a
+        .call("get_installation", &[("realm", "master"), ("id", &id)])
+        .await
+        .json();
+    assert_eq!(v["method"], "private_key_jwt");
+    let json: serde_json::Value =
+        serde_json::from_str(v["snippets"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(json["credentials"]["jwt"]["algorithm"], "ES256");
+    assert_eq!(
+        json["credentials"]["jwt"]["client-keystore-password"],
+        "REPLACE WITH THE KEYSTORE PASSWORD"
+    );
+    let unknown = a
+        .call("get_installation", &[("realm", "master"), ("id", "nope")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+}

@@ -241,6 +241,18 @@ async fn open_session_store(backend: Backend, url: &str) -> Result<(AnySessionSt
     }
 }
 
+/// The first row of a `fetch_all` (the store never uses `fetch_one`: see the crate docs).
+pub(crate) trait FirstRow<T> {
+    /// The first row, or [`StoreError::NotFound`](crate::StoreError::NotFound).
+    fn first_row(self) -> crate::Result<T>;
+}
+
+impl<T> FirstRow<T> for Vec<T> {
+    fn first_row(self) -> crate::Result<T> {
+        self.into_iter().next().ok_or(crate::StoreError::NotFound)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,17 +275,5 @@ mod tests {
             normalise("mysql://x"),
             Err(StoreError::Unavailable(_))
         ));
-    }
-}
-
-/// The first row of a `fetch_all` (the store never uses `fetch_one`: see the crate docs).
-pub(crate) trait FirstRow<T> {
-    /// The first row, or [`StoreError::NotFound`](crate::StoreError::NotFound).
-    fn first_row(self) -> crate::Result<T>;
-}
-
-impl<T> FirstRow<T> for Vec<T> {
-    fn first_row(self) -> crate::Result<T> {
-        self.into_iter().next().ok_or(crate::StoreError::NotFound)
     }
 }

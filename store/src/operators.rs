@@ -70,10 +70,10 @@ fn one(row: Option<AnyRow>) -> Result<Operator> {
 
 /// Number of operators.
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM operator")
+    sqlx::query_scalar("SELECT COUNT(*) FROM operator")
         .fetch_all(db.pool())
         .await?
-        .first_row()?)
+        .first_row()
 }
 
 /// Creates an operator; [`StoreError::Conflict`] when the username is taken.
@@ -248,11 +248,9 @@ pub async fn set_password(db: &Db, operator_id: &str, password_hash: &str) -> Re
 
 /// Number of admins who are not disabled (the app keeps at least one).
 pub async fn count_active_admins(db: &Db) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM operator WHERE role = $1 AND disabled = 0")
-            .bind(Role::Admin.as_str())
-            .fetch_all(db.pool())
-            .await?
-            .first_row()?,
-    )
+    sqlx::query_scalar("SELECT COUNT(*) FROM operator WHERE role = $1 AND disabled = 0")
+        .bind(Role::Admin.as_str())
+        .fetch_all(db.pool())
+        .await?
+        .first_row()
 }

@@ -1,5 +1,6 @@
 //! A small reader of Java's JKS keystore (Sun's `JavaKeyStore`): it takes the certificates and
-//! skips the protected private keys, which it never decrypts.
+//! skips the protected private keys, which it never decrypts. And a writer of one private-key
+//! entry, for generated keys (`generate`).
 //!
 //! Layout (big-endian): magic 0xFEEDFEED, version 1 or 2, entry count, then per entry a tag
 //! (1 = private key: alias, timestamp, protected key bytes, certificate chain; 2 = trusted
@@ -9,7 +10,7 @@
 
 use aws_lc_rs::digest;
 
-use super::{ImportError, StoreEntry};
+use super::{der, ImportError, StoreEntry};
 
 pub(super) const MAGIC: u32 = 0xFEED_FEED;
 pub(super) const JCEKS_MAGIC: u32 = 0xCECE_CECE;
@@ -169,12 +170,114 @@ pub(super) fn read(bytes: &[u8], password: &str) -> Result<Vec<StoreEntry>, Impo
 
 /// SHA-1(UTF-16BE password ‖ "Mighty Aphrodite" ‖ data), as `JavaKeyStore.getPreKeyedHash`.
 fn integrity_digest(password: &str, data: &[u8]) -> digest::Digest {
-    let utf16: Vec<u8> = password.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let utf16 = utf16be(password);
     let mut ctx = digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY);
     ctx.update(&utf16);
     ctx.update(WHITENER);
     ctx.update(data);
     ctx.finish()
+}
+
+/// Sun's key-protection algorithm (`sun.security.provider.KeyProtector`).
+const KEY_PROTECTOR_OID: &[u8] = &[0x2B, 0x06, 0x01, 0x04, 0x01, 0x2A, 0x02, 0x11, 0x01, 0x01];
+const SALT_LEN: usize = 20;
+
+/// A password as `KeyProtector` and `getPreKeyedHash` take it: UTF-16BE, two bytes per unit.
+fn utf16be(password: &str) -> zeroize::Zeroizing<Vec<u8>> {
+    zeroize::Zeroizing::new(password.encode_utf16().flat_map(u16::to_be_bytes).collect())
+}
+
+/// XORs `data` with Sun's SHA-1 keystream: d1 = SHA1(pw ‖ salt), d(i) = SHA1(pw ‖ d(i-1)).
+fn keystream_xor(password: &[u8], salt: &[u8], data: &mut [u8]) {
+    let mut digest = salt.to_vec();
+    for chunk in data.chunks_mut(DIGEST_LEN) {
+        let mut ctx = digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY);
+        ctx.update(password);
+        ctx.update(&digest);
+        digest = ctx.finish().as_ref().to_vec();
+        chunk.iter_mut().zip(&digest).for_each(|(b, k)| *b ^= k);
+    }
+}
+
+fn sha1_of(password: &[u8], data: &[u8]) -> digest::Digest {
+    let mut ctx = digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY);
+    ctx.update(password);
+    ctx.update(data);
+    ctx.finish()
+}
+
+/// `KeyProtector.protect`: an EncryptedPrivateKeyInfo (OID 1.3.6.1.4.1.42.2.17.1.1, NULL
+/// parameters) holding salt ‖ (PKCS#8 XOR keystream) ‖ SHA1(pw ‖ PKCS#8).
+fn protect(pkcs8: &[u8], key_password: &str, salt: &[u8; SALT_LEN]) -> Vec<u8> {
+    let pw = utf16be(key_password);
+    let mut sealed =
+        zeroize::Zeroizing::new(Vec::with_capacity(SALT_LEN + pkcs8.len() + DIGEST_LEN));
+    sealed.extend_from_slice(salt);
+    sealed.extend_from_slice(pkcs8);
+    keystream_xor(&pw, salt, &mut sealed[SALT_LEN..]);
+    sealed.extend_from_slice(sha1_of(&pw, pkcs8).as_ref());
+    let algorithm = [der::tlv(0x06, KEY_PROTECTOR_OID), vec![0x05, 0x00]].concat();
+    der::tlv(
+        0x30,
+        &[der::tlv(0x30, &algorithm), der::tlv(0x04, &sealed)].concat(),
+    )
+}
+
+/// `DataOutput.writeUTF`: a 16-bit length and modified UTF-8 (NUL as C0 80, supplementary
+/// characters as two 3-byte surrogates). None when longer than 65535 bytes.
+fn write_utf(out: &mut Vec<u8>, s: &str) -> Option<()> {
+    let mut bytes = Vec::with_capacity(s.len());
+    for unit in s.encode_utf16() {
+        match unit {
+            1..=0x7F => bytes.push(unit as u8),
+            0 | 0x80..=0x7FF => {
+                bytes.push(0xC0 | (unit >> 6) as u8);
+                bytes.push(0x80 | (unit & 0x3F) as u8);
+            }
+            _ => {
+                bytes.push(0xE0 | (unit >> 12) as u8);
+                bytes.push(0x80 | ((unit >> 6) & 0x3F) as u8);
+                bytes.push(0x80 | (unit & 0x3F) as u8);
+            }
+        }
+    }
+    out.extend_from_slice(&u16::try_from(bytes.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(&bytes);
+    Some(())
+}
+
+/// A JKS keystore (version 2) with one private-key entry, as `JavaKeyStore.engineStore` writes
+/// it: the key sealed with `key_password` by Sun's `KeyProtector`, the certificate chain, and the
+/// integrity digest keyed with `store_password`. `timestamp_ms` is the entry's creation date.
+/// None only when the alias or a certificate does not fit the format's length fields.
+pub(super) fn write(
+    alias: &str,
+    timestamp_ms: i64,
+    pkcs8: &[u8],
+    chain: &[&[u8]],
+    store_password: &str,
+    key_password: &str,
+    salt: &[u8; SALT_LEN],
+) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let protected = protect(pkcs8, key_password, salt);
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(protected.len() + 2048));
+    out.extend_from_slice(&MAGIC.to_be_bytes());
+    out.extend_from_slice(&2u32.to_be_bytes());
+    out.extend_from_slice(&1u32.to_be_bytes());
+    out.extend_from_slice(&1u32.to_be_bytes()); // tag: private key entry
+    write_utf(&mut out, alias)?;
+    out.extend_from_slice(&timestamp_ms.to_be_bytes());
+    out.extend_from_slice(&u32::try_from(protected.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(&protected);
+    out.extend_from_slice(&u32::try_from(chain.len()).ok()?.to_be_bytes());
+    for cert in chain {
+        write_utf(&mut out, "X.509")?;
+        out.extend_from_slice(&u32::try_from(cert.len()).ok()?.to_be_bytes());
+        out.extend_from_slice(cert);
+    }
+    let digest = integrity_digest(store_password, &out);
+    out.extend_from_slice(digest.as_ref());
+    Some(out)
 }
 
 #[cfg(test)]
@@ -327,5 +430,81 @@ mod tests {
         );
         assert_eq!(modified_utf8(&[0xC3]), None);
         assert_eq!(modified_utf8(&[0xF0, 0x9F, 0x98, 0x80]), None);
+    }
+
+    /// `KeyProtector.recover` of a protected key whose DER lengths take two bytes (keys of 236
+    /// to 65,000 bytes): the PKCS#8 back, or None when the check digest fails.
+    fn recover(protected: &[u8], password: &str) -> Option<Vec<u8>> {
+        // SEQUENCE header (4), AlgorithmIdentifier (16), OCTET STRING header (4).
+        let body = &protected[4 + 16 + 4..];
+        let pw = utf16be(password);
+        let (salt, rest) = body.split_at(SALT_LEN);
+        let (sealed, check) = rest.split_at(rest.len() - DIGEST_LEN);
+        let mut plain = sealed.to_vec();
+        keystream_xor(&pw, salt, &mut plain);
+        (sha1_of(&pw, &plain).as_ref() == check).then_some(plain)
+    }
+
+    #[test]
+    fn writer_round_trip() {
+        let cert = pem_der(fixture!("billing-cert.pem"));
+        let pkcs8: Vec<u8> = (0..=255u8).cycle().take(1217).collect();
+        let salt = [7u8; SALT_LEN];
+        let store = write(
+            "Mixed-Ключ😀",
+            1_767_225_600_000,
+            &pkcs8,
+            &[&cert],
+            "pässwörd€",
+            "ключ",
+            &salt,
+        )
+        .unwrap();
+        let entries = read(&store, "pässwörd€").unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].alias, "Mixed-Ключ😀");
+        assert_eq!(entries[0].certificate.as_deref(), Some(&cert[..]));
+        assert!(matches!(
+            read(&store, "passwörd€"),
+            Err(ImportError::WrongPassword)
+        ));
+        // Header, tag, and the timestamp after the alias.
+        assert_eq!(
+            &store[..16],
+            &[0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1]
+        );
+        // The key protector: the key comes back with the key password only.
+        let protected = protect(&pkcs8, "ключ", &salt);
+        assert!(store.windows(protected.len()).any(|w| w == &protected[..]));
+        assert_eq!(recover(&protected, "ключ").as_deref(), Some(&pkcs8[..]));
+        assert_eq!(recover(&protected, "ключ2"), None);
+        assert_eq!(
+            &protected[18..22],
+            &[0x05, 0x00, 0x04, 0x82],
+            "NULL parameters"
+        );
+        assert_eq!(
+            &protected[..8],
+            &[0x30, 0x82, 0x04, 0xFD, 0x30, 0x0E, 0x06, 0x0A],
+            "SEQUENCE of 1277 bytes, AlgorithmIdentifier, OID"
+        );
+        // Too long an alias for writeUTF (over 65535 bytes).
+        let long = "€".repeat(21_846);
+        assert!(write(&long, 0, &pkcs8, &[&cert], "a", "b", &salt).is_none());
+    }
+
+    #[test]
+    fn write_utf_is_modified_utf8() {
+        for (s, want) in [
+            ("abc", vec![0, 3, b'a', b'b', b'c']),
+            ("\0", vec![0, 2, 0xC0, 0x80]),
+            ("é", vec![0, 2, 0xC3, 0xA9]),
+            ("😀", vec![0, 6, 0xED, 0xA0, 0xBD, 0xED, 0xB8, 0x80]),
+        ] {
+            let mut out = Vec::new();
+            write_utf(&mut out, s).unwrap();
+            assert_eq!(out, want, "{s}");
+            assert_eq!(modified_utf8(&out[2..]).as_deref(), Some(s));
+        }
     }
 }

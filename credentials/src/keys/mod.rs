@@ -6,6 +6,7 @@
 
 mod cert;
 mod der;
+pub mod generate;
 mod jks;
 mod jwk;
 mod pem;
