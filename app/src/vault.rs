@@ -309,6 +309,7 @@ pub async fn reseal_all(db: &Db, ring: &KeyRing) -> Result<RotationReport, Strin
                 let ctx = match item.kind {
                     secrets::SealedKind::Server => context::PEPPER,
                     secrets::SealedKind::ClientSecret => context::CLIENT_SECRET,
+                    secrets::SealedKind::RealmKey => context::REALM_KEY,
                 };
                 let sealed = Sealed {
                     key_id: item.master_key_id.clone(),

@@ -9,12 +9,15 @@
 //! SQLITE_BUSY_SNAPSHOT ("database is locked"). Both showed up here as flaky tests under load.
 #![forbid(unsafe_code)]
 
+pub mod auth_events;
 pub mod clients;
 mod db;
 pub mod error;
 pub mod events;
+pub mod jti;
 pub mod keys;
 pub mod operators;
+pub mod realm_keys;
 pub mod realms;
 pub mod secrets;
 pub mod sessions;

@@ -23,6 +23,20 @@ pub struct Realm {
     pub secret_overlap_max_s: i64,
     /// Whether admins may reveal stored client secrets again (new secrets are then sealed).
     pub allow_secret_reveal: bool,
+    /// A client assertion's `aud` must be exactly the issuer (the token endpoint URL is refused).
+    pub strict_audience: bool,
+    /// Lifetime of the access tokens the realm issues, in seconds.
+    pub access_token_lifetime_s: i64,
+    /// The algorithm new access tokens are signed with (ES256 or RS256).
+    pub token_signing_alg: String,
+}
+
+/// The realm's token-endpoint policy.
+#[derive(Clone, Debug)]
+pub struct TokenPolicy<'a> {
+    pub strict_audience: bool,
+    pub access_token_lifetime_s: i64,
+    pub token_signing_alg: &'a str,
 }
 
 /// The realm's client-secret policy.
@@ -40,7 +54,8 @@ pub struct SecretPolicy {
 pub const MASTER: &str = "master";
 
 const COLUMNS: &str = "realm_id, name, display_name, created_at, secret_overlap_default_s, \
-                       secret_overlap_max_s, allow_secret_reveal";
+                       secret_overlap_max_s, allow_secret_reveal, strict_audience, \
+                       access_token_lifetime_s, token_signing_alg";
 
 fn from_row(row: &AnyRow) -> std::result::Result<Realm, sqlx::Error> {
     Ok(Realm {
@@ -51,6 +66,9 @@ fn from_row(row: &AnyRow) -> std::result::Result<Realm, sqlx::Error> {
         secret_overlap_default_s: row.try_get("secret_overlap_default_s")?,
         secret_overlap_max_s: row.try_get("secret_overlap_max_s")?,
         allow_secret_reveal: row.try_get::<i64, _>("allow_secret_reveal")? != 0,
+        strict_audience: row.try_get::<i64, _>("strict_audience")? != 0,
+        access_token_lifetime_s: row.try_get("access_token_lifetime_s")?,
+        token_signing_alg: row.try_get("token_signing_alg")?,
     })
 }
 
@@ -114,6 +132,22 @@ pub async fn update_display_name(db: &Db, name: &str, display_name: &str) -> Res
     ))
     .bind(name)
     .bind(display_name)
+    .fetch_all(db.pool())
+    .await?
+    .first_row()?;
+    Ok(from_row(&row)?)
+}
+
+/// Replaces a realm's token-endpoint policy; [`StoreError::NotFound`] when there is no such realm.
+pub async fn update_token_policy(db: &Db, name: &str, policy: &TokenPolicy<'_>) -> Result<Realm> {
+    let row = sqlx::query(&format!(
+        "UPDATE realm SET strict_audience = $2, access_token_lifetime_s = $3, \
+         token_signing_alg = $4 WHERE name = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(name)
+    .bind(i64::from(policy.strict_audience))
+    .bind(policy.access_token_lifetime_s)
+    .bind(policy.token_signing_alg)
     .fetch_all(db.pool())
     .await?
     .first_row()?;

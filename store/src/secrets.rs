@@ -274,6 +274,7 @@ pub async fn server_secret(db: &Db, name: &str) -> Result<Option<ServerSecret>> 
 pub async fn sealing_key_ids(db: &Db) -> Result<Vec<String>> {
     let rows = sqlx::query(
         "SELECT master_key_id FROM server_secret UNION \
+         SELECT master_key_id FROM realm_key UNION \
          SELECT master_key_id FROM client_secret WHERE master_key_id IS NOT NULL",
     )
     .fetch_all(db.pool())
@@ -291,6 +292,8 @@ pub enum SealedKind {
     Server,
     /// `client_secret`; `id` is the secret id.
     ClientSecret,
+    /// `realm_key` (a realm's token-signing private key); `id` is the realm key id.
+    RealmKey,
 }
 
 /// A sealed value not yet under the new master key.
@@ -329,6 +332,24 @@ pub async fn sealed_not_under(
         for r in rows {
             items.push(SealedItem {
                 kind: SealedKind::Server,
+                id: r.try_get("id")?,
+                sealed_value: r.try_get("sealed_value")?,
+                master_key_id: r.try_get("master_key_id")?,
+            });
+        }
+    }
+    if include_server && (items.len() as i64) < limit {
+        let rows = sqlx::query(
+            "SELECT realm_key_id AS id, sealed_private_key AS sealed_value, master_key_id \
+             FROM realm_key WHERE master_key_id <> $1 ORDER BY realm_key_id LIMIT $2",
+        )
+        .bind(primary)
+        .bind(limit - items.len() as i64)
+        .fetch_all(db.pool())
+        .await?;
+        for r in rows {
+            items.push(SealedItem {
+                kind: SealedKind::RealmKey,
                 id: r.try_get("id")?,
                 sealed_value: r.try_get("sealed_value")?,
                 master_key_id: r.try_get("master_key_id")?,
@@ -375,6 +396,10 @@ pub async fn reseal(db: &Db, new: &[(SealedItem, Vec<u8>)], new_key_id: &str) ->
             SealedKind::ClientSecret => {
                 "UPDATE client_secret SET sealed_value = $1, master_key_id = $2 \
                  WHERE secret_id = $3 AND master_key_id = $4 AND sealed_value = $5"
+            }
+            SealedKind::RealmKey => {
+                "UPDATE realm_key SET sealed_private_key = $1, master_key_id = $2 \
+                 WHERE realm_key_id = $3 AND master_key_id = $4 AND sealed_private_key = $5"
             }
         };
         replaced += sqlx::query(sql)

@@ -67,6 +67,7 @@ async fn suite(db: &Db, url: &str) {
     authentication_rules(db).await;
     key_rules(db).await;
     jwks_rules(db).await;
+    token_endpoint_rules(db, url).await;
 }
 
 async fn reconnect_is_idempotent(url: &str) {
@@ -1115,4 +1116,177 @@ async fn jwks_rules(db: &Db) {
     assert_eq!(moved.last_attempt_at, None);
     assert!(!keys::record_fetch(db, id, &good).await.unwrap());
     assert_eq!(keys::jwks(db, id).await.unwrap().unwrap().body, None);
+}
+
+async fn token_endpoint_rules(db: &Db, url: &str) {
+    use keyward_store::realm_keys::{self, NewRealmKey};
+    use keyward_store::{auth_events, jti};
+    let demo = realms::get_by_name(db, "demo").await.unwrap();
+    assert_eq!(demo.token_signing_alg, "ES256");
+    assert_eq!(demo.access_token_lifetime_s, 300);
+    assert!(!demo.strict_audience);
+    let changed = realms::update_token_policy(
+        db,
+        "demo",
+        &realms::TokenPolicy {
+            strict_audience: true,
+            access_token_lifetime_s: 120,
+            token_signing_alg: "RS256",
+        },
+    )
+    .await
+    .unwrap();
+    assert!(changed.strict_audience);
+    assert_eq!(changed.access_token_lifetime_s, 120);
+    assert_eq!(changed.token_signing_alg, "RS256");
+
+    // Realm keys: the newest is active, the previous one passive until retired.
+    assert_eq!(realm_keys::active(db, &demo.realm_id).await.unwrap(), None);
+    let new = |kid: &'static str| NewRealmKey {
+        kid,
+        alg: "ES256",
+        sealed_private_key: b"sealed",
+        master_key_id: "mk-test",
+        public_jwk: "{}",
+    };
+    let k1 = realm_keys::rotate_in(db, &demo.realm_id, &new("kid-1"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(k1.status, "active");
+    let k2 = realm_keys::rotate_in(db, &demo.realm_id, &new("kid-2"), NOW + 1)
+        .await
+        .unwrap();
+    let active = realm_keys::active(db, &demo.realm_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(active.kid, "kid-2");
+    let all = realm_keys::list(db, &demo.realm_id).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|k| (k.kid.as_str(), k.status.as_str()))
+            .collect::<Vec<_>>(),
+        [("kid-2", "active"), ("kid-1", "passive")]
+    );
+    // The active key cannot be retired; the passive one can.
+    assert!(matches!(
+        realm_keys::retire(db, &demo.realm_id, &k2.realm_key_id, NOW + 2).await,
+        Err(StoreError::NotFound)
+    ));
+    let retired = realm_keys::retire(db, &demo.realm_id, &k1.realm_key_id, NOW + 2)
+        .await
+        .unwrap();
+    assert_eq!(retired.status, "retired");
+    assert_eq!(retired.retired_at, Some(NOW + 2));
+    // Realm keys are part of the master-key bookkeeping and of the re-sealing walk.
+    assert!(secrets::sealing_key_ids(db)
+        .await
+        .unwrap()
+        .contains(&"mk-test".to_string()));
+    let walk = secrets::sealed_not_under(db, "mk-other", true, "", 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        walk.iter()
+            .filter(|i| i.kind == SealedKind::RealmKey)
+            .count(),
+        2
+    );
+
+    // jti: accepted once, across connections (replicas), and again only after it expired.
+    let c = clients::create(db, &demo.realm_id, &new_client("jti-client"), NOW)
+        .await
+        .unwrap();
+    let id = &c.client_row_id;
+    assert!(
+        jti::accept_once(db, &demo.realm_id, id, "j1", NOW + 60, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !jti::accept_once(db, &demo.realm_id, id, "j1", NOW + 70, NOW + 5)
+            .await
+            .unwrap()
+    );
+    let replica = Db::connect(url).await.unwrap();
+    assert!(
+        !jti::accept_once(&replica, &demo.realm_id, id, "j1", NOW + 70, NOW + 5)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jti::accept_once(&replica, &demo.realm_id, id, "j2", NOW + 60, NOW)
+            .await
+            .unwrap()
+    );
+    // Another client may use the same jti.
+    assert!(
+        jti::accept_once(db, &demo.realm_id, "other-client", "j1", NOW + 60, NOW)
+            .await
+            .unwrap()
+    );
+    // Many concurrent attempts at one jti from two pools: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let d = if i % 2 == 0 {
+            db.clone()
+        } else {
+            replica.clone()
+        };
+        let (realm_id, id) = (demo.realm_id.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            jti::accept_once(&d, &realm_id, &id, "race", NOW + 60, NOW)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    replica.close().await;
+    // After expiry the id may be accepted again (the row is taken over), and purging removes
+    // expired rows only.
+    assert!(
+        jti::accept_once(db, &demo.realm_id, id, "j1", NOW + 200, NOW + 60)
+            .await
+            .unwrap()
+    );
+    let purged = jti::purge_expired(db, NOW + 100, 1000).await.unwrap();
+    assert!(purged >= 3, "{purged}");
+    assert!(
+        !jti::accept_once(db, &demo.realm_id, id, "j1", NOW + 200, NOW + 100)
+            .await
+            .unwrap()
+    );
+
+    // Authentication events: newest first, per client.
+    for (i, ok) in [true, false, true].iter().enumerate() {
+        auth_events::record(
+            db,
+            &auth_events::NewAuthEvent {
+                realm_id: &demo.realm_id,
+                client_row_id: Some(id),
+                client_id: "jti-client",
+                at: NOW + i as i64,
+                method: "private_key_jwt",
+                success: *ok,
+                reason: (!ok).then_some("the client assertion has expired"),
+                ip: Some("127.0.0.1"),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let recent = auth_events::recent(db, id, 2).await.unwrap();
+    assert_eq!(recent.len(), 2);
+    assert!(recent[0].success);
+    assert!(!recent[1].success);
+    assert_eq!(
+        recent[1].reason.as_deref(),
+        Some("the client assertion has expired")
+    );
+    assert_eq!(auth_events::purge_before(db, NOW + 1).await.unwrap(), 1);
+    assert_eq!(auth_events::recent(db, id, 10).await.unwrap().len(), 2);
 }
