@@ -49,7 +49,20 @@ pub struct CredentialsView {
     pub overlap_max_s: i64,
     /// The realm allows reveal and the caller is an admin.
     pub can_reveal: bool,
+    /// The client's latest authentications at the token endpoint, newest first.
+    pub recent: Vec<AuthEventView>,
     pub now: i64,
+}
+
+/// One authentication at the token endpoint, as the Credentials tab lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthEventView {
+    pub at: i64,
+    pub method: String,
+    pub success: bool,
+    /// Why it failed (the precise reason; the client itself only got invalid_client).
+    pub reason: String,
+    pub ip: String,
 }
 
 /// A secret just created: the only time its value is shown (unless the realm allows reveal).
@@ -175,6 +188,7 @@ pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsVie
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
     let now = now();
     let secrets = keyward_store::secrets::list(&ctx.db, &c.client_row_id).await?;
+    let recent = keyward_store::auth_events::recent(&ctx.db, &c.client_row_id, 20).await?;
     Ok(CredentialsView {
         client_id: c.client_id,
         public_client: c.public_client,
@@ -187,6 +201,16 @@ pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsVie
         overlap_default_s: r.secret_overlap_default_s,
         overlap_max_s: r.secret_overlap_max_s,
         can_reveal: r.allow_secret_reveal && op.role.allows(Role::Admin),
+        recent: recent
+            .into_iter()
+            .map(|e| AuthEventView {
+                at: e.at,
+                method: e.method,
+                success: e.success,
+                reason: e.reason.unwrap_or_default(),
+                ip: e.ip.unwrap_or_default(),
+            })
+            .collect(),
         now,
     })
 }

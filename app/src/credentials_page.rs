@@ -126,6 +126,7 @@ fn CredentialsBody(
     let overlap_default_h = v.overlap_default_s / 3600;
     let secrets = v.secrets.clone();
     let can_reveal = v.can_reveal;
+    let recent = v.recent.clone();
     view! {
         <section class="card">
             <h2>"Client authentication"</h2>
@@ -246,6 +247,32 @@ fn CredentialsBody(
                 }}
             </section>
         })}
+        <section class="card">
+            <h2>"Recent authentications"</h2>
+            {if recent.is_empty() {
+                view! { <EmptyState title="No authentication yet"
+                    help="Token requests of this client show here, with the exact reason of each failure (the client itself only gets invalid_client)."/> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="recent-auth">
+                        <thead><tr><th>"Time"</th><th>"Method"</th><th>"Outcome"</th><th>"Reason"</th><th>"From"</th></tr></thead>
+                        <tbody>
+                            {recent.iter().map(|e| view! {
+                                <tr>
+                                    <td>{format_time(e.at)}</td>
+                                    <td>{e.method.clone()}</td>
+                                    <td><span class=if e.success { "badge badge-active" } else { "badge badge-revoked" }>
+                                        {if e.success { "success" } else { "failure" }}
+                                    </span></td>
+                                    <td>{e.reason.clone()}</td>
+                                    <td>{e.ip.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
         {manager.then(|| view! {
             <FormDialog open=regenerate_open title="Regenerate secret">
                 <ActionForm action=regenerate attr:class="form">

@@ -20,6 +20,9 @@ pub const MAX_JTI_LEN: usize = 255;
 /// Longest `kid` accepted, in characters.
 pub const MAX_KID_LEN: usize = 255;
 
+/// Why [`parse`] refuses `alg: none` (other modules recognise the refusal by this text).
+pub(crate) const ALG_NONE_REFUSED: &str = "alg none is never accepted";
+
 /// The JOSE header fields Keyward reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
@@ -94,7 +97,7 @@ pub fn parse(assertion: &str) -> Result<Jws<'_>, AuthError> {
         None => return Err(bad("the header has no alg")),
     };
     if alg.eq_ignore_ascii_case("none") {
-        return Err(bad("alg none is never accepted"));
+        return Err(bad(ALG_NONE_REFUSED));
     }
     let kid = match header.get("kid") {
         None => None,

@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "crypto")]
+pub mod access_token;
+#[cfg(feature = "crypto")]
 pub mod assertion;
 #[cfg(feature = "crypto")]
 pub mod authenticator;

@@ -7,6 +7,8 @@ pub mod config;
 pub mod guard;
 pub mod health;
 pub mod limiter;
+pub mod metrics;
+pub mod oidc;
 pub mod rotate;
 
 use std::net::SocketAddr;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub ctx: AppContext,
     pub limiter: Arc<limiter::FailureLimiter>,
     pub https: bool,
+    /// The token endpoint's limiters, key cache and metrics.
+    pub oidc: Arc<oidc::OidcState>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -161,6 +165,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             Duration::from_secs(limiter::IP_WINDOW_SECS),
         )),
         https,
+        oidc: Arc::new(oidc::OidcState::default()),
     };
     let router = router(state.clone()).layer(session_layer);
     let router = router
@@ -234,6 +239,8 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/setup", post(auth::setup))
+        .route("/metrics", get(metrics))
+        .merge(oidc::router())
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/console/master/clients") }),
@@ -256,6 +263,17 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(server_fn_status))
         .with_state(state)
+}
+
+/// Prometheus text metrics of the token endpoint.
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    axum::response::IntoResponse::into_response((
+        [(
+            http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.oidc.metrics.render(),
+    ))
 }
 
 /// The largest request body: 1 MiB, except key uploads (a 1 MiB file, base64url-encoded, plus

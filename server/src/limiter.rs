@@ -1,4 +1,4 @@
-//! Per-IP limit of failed sign-ins over a sliding window.
+//! Limits of failures per key (an address, a client) over a window: sign-ins and token requests.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 pub const IP_MAX_FAILURES: u32 = 20;
 pub const IP_WINDOW_SECS: u64 = 300;
 
-/// Counts failures per address in fixed windows; `None` (unknown address) shares one bucket.
-pub struct FailureLimiter {
+/// Counts failures per key in fixed windows; for addresses, `None` (unknown) shares one bucket.
+pub struct FailureLimiter<K = Option<IpAddr>> {
     max: u32,
     window: Duration,
-    buckets: Mutex<HashMap<Option<IpAddr>, (u32, Instant)>>,
+    buckets: Mutex<HashMap<K, (u32, Instant)>>,
 }
 
-impl FailureLimiter {
+impl<K: std::hash::Hash + Eq> FailureLimiter<K> {
     pub fn new(max: u32, window: Duration) -> Self {
         FailureLimiter {
             max,
@@ -25,10 +25,10 @@ impl FailureLimiter {
         }
     }
 
-    /// `Some(retry_after)` when `ip` has used up its failures for the current window.
-    pub fn blocked(&self, ip: Option<IpAddr>, now: Instant) -> Option<Duration> {
+    /// `Some(retry_after)` when `key` has used up its failures for the current window.
+    pub fn blocked(&self, key: K, now: Instant) -> Option<Duration> {
         let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        match buckets.get(&ip) {
+        match buckets.get(&key) {
             Some((count, start)) if *count >= self.max && now < *start + self.window => {
                 Some(*start + self.window - now)
             }
@@ -36,13 +36,13 @@ impl FailureLimiter {
         }
     }
 
-    pub fn record_failure(&self, ip: Option<IpAddr>, now: Instant) {
+    pub fn record_failure(&self, key: K, now: Instant) {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > 100_000 {
             let window = self.window;
             buckets.retain(|_, (_, start)| now < *start + window);
         }
-        let entry = buckets.entry(ip).or_insert((0, now));
+        let entry = buckets.entry(key).or_insert((0, now));
         if now >= entry.1 + self.window {
             *entry = (0, now);
         }

@@ -156,6 +156,19 @@ pub async fn get(db: &Db, realm_id: &str, client_row_id: &str) -> Result<Client>
     Ok(from_row(&row)?)
 }
 
+/// The client with this client id in this realm, or [`StoreError::NotFound`].
+pub async fn get_by_client_id(db: &Db, realm_id: &str, client_id: &str) -> Result<Client> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM client WHERE realm_id = $1 AND client_id = $2"
+    ))
+    .bind(realm_id)
+    .bind(client_id)
+    .fetch_all(db.pool())
+    .await?
+    .first_row()?;
+    Ok(from_row(&row)?)
+}
+
 /// A page of a realm's clients ordered by client id, skipping `first` and returning at most
 /// `max`. `search` is a case-insensitive substring match on client id or name (`%` and `_`
 /// are literal). No COUNT: one extra row tells whether more follow.

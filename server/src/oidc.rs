@@ -1,0 +1,782 @@
+//! Keycloak's OIDC endpoints for services: discovery, the token endpoint (client credentials,
+//! every client authentication method of the registry), the realm's public keys and token
+//! introspection. Errors are RFC 6749 §5.2 JSON with no internal detail; the real reason goes to
+//! the log and to the client's authentication events.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use keyward_credentials::access_token::{self, RealmPrivateKey, SigningAlg};
+use keyward_credentials::authenticator::{
+    self, AuthContext, AuthError, ClientAuthConfig, ClientMaterial, StoredSecret,
+};
+use keyward_credentials::client_auth::{self, Presented};
+use keyward_credentials::seal::{context, Sealed};
+use keyward_store::clients::Client;
+use keyward_store::realms::Realm;
+use keyward_store::{auth_events, jti, realm_keys, StoreError};
+use serde_json::json;
+
+use crate::auth::ClientIp;
+use crate::limiter::FailureLimiter;
+use crate::AppState;
+
+/// Largest token-request body (a form with an assertion).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Failed token requests one address may make per minute, and one client.
+pub const TOKEN_IP_MAX_FAILURES: u32 = 60;
+pub const TOKEN_CLIENT_MAX_FAILURES: u32 = 30;
+pub const TOKEN_WINDOW_SECS: u64 = 60;
+/// Skew allowed on a client assertion's exp (DESIGN.md §3): its jti is kept this long after exp.
+const JTI_SKEW_S: i64 = 15;
+
+/// What the token endpoint keeps between requests.
+pub struct OidcState {
+    pub ip_limiter: FailureLimiter<Option<IpAddr>>,
+    pub client_limiter: FailureLimiter<(String, String)>,
+    /// Unsealed realm signing keys by realm key id.
+    keys: Mutex<HashMap<String, Arc<RealmPrivateKey>>>,
+    pub metrics: crate::metrics::Metrics,
+}
+
+impl Default for OidcState {
+    fn default() -> Self {
+        OidcState {
+            ip_limiter: FailureLimiter::new(
+                TOKEN_IP_MAX_FAILURES,
+                Duration::from_secs(TOKEN_WINDOW_SECS),
+            ),
+            client_limiter: FailureLimiter::new(
+                TOKEN_CLIENT_MAX_FAILURES,
+                Duration::from_secs(TOKEN_WINDOW_SECS),
+            ),
+            keys: Mutex::new(HashMap::new()),
+            metrics: crate::metrics::Metrics::default(),
+        }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/realms/{realm}/.well-known/openid-configuration",
+            get(discovery),
+        )
+        .route("/realms/{realm}/protocol/openid-connect/certs", get(certs))
+        .route("/realms/{realm}/protocol/openid-connect/token", post(token))
+        .route(
+            "/realms/{realm}/protocol/openid-connect/token/introspect",
+            post(introspect),
+        )
+}
+
+/// An RFC 6749 §5.2 error answer.
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    /// `WWW-Authenticate: Basic` (the client used Basic).
+    basic: bool,
+    retry_after: Option<Duration>,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            status,
+            error,
+            description: description.into(),
+            basic: false,
+            retry_after: None,
+        }
+    }
+
+    /// The one answer for every client-authentication failure (unknown client, wrong secret,
+    /// bad assertion...): 401 invalid_client, as Keycloak does.
+    fn invalid_client(basic: bool) -> Self {
+        OAuthError {
+            basic,
+            ..OAuthError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Invalid client or Invalid client credentials",
+            )
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut res = (
+            self.status,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(json!({ "error": self.error, "error_description": self.description })),
+        )
+            .into_response();
+        if self.basic {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"keyward\""),
+            );
+        }
+        if let Some(wait) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+fn issuer(state: &AppState, realm: &str) -> String {
+    format!("{}/realms/{realm}", state.ctx.settings.public_url)
+}
+
+async fn realm(state: &AppState, name: &str) -> Result<Realm, OAuthError> {
+    keyward_store::realms::get_by_name(&state.ctx.db, name)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => OAuthError::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request",
+                "Realm does not exist",
+            ),
+            other => internal(other),
+        })
+}
+
+fn internal(e: impl std::fmt::Display) -> OAuthError {
+    tracing::error!(error = %e, "token endpoint failure");
+    OAuthError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "internal error",
+    )
+}
+
+async fn discovery(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, OAuthError> {
+    let r = realm(&state, &name).await?;
+    let iss = issuer(&state, &r.name);
+    let methods = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "client_secret_jwt",
+    ];
+    let mut algs: Vec<&str> = authenticator::CLIENT_JWT_ALGS.to_vec();
+    algs.extend_from_slice(authenticator::CLIENT_SECRET_JWT_ALGS);
+    Ok(axum::Json(json!({
+        "issuer": iss,
+        "token_endpoint": format!("{iss}/protocol/openid-connect/token"),
+        "jwks_uri": format!("{iss}/protocol/openid-connect/certs"),
+        "introspection_endpoint": format!("{iss}/protocol/openid-connect/token/introspect"),
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+        "token_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": algs,
+        "introspection_endpoint_auth_methods_supported": methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": algs,
+        "scopes_supported": ["openid"],
+    }))
+    .into_response())
+}
+
+/// The realm's signing key, created (or replaced, when the realm's algorithm changed) on first
+/// use: the new key signs, the previous one stays in `certs` as passive.
+async fn signing_key(state: &AppState, r: &Realm) -> Result<Arc<RealmPrivateKey>, OAuthError> {
+    let wanted = SigningAlg::parse(&r.token_signing_alg).unwrap_or(SigningAlg::Es256);
+    let active = realm_keys::active(&state.ctx.db, &r.realm_id)
+        .await
+        .map_err(internal)?;
+    let row = match active {
+        Some(k) if k.alg == wanted.as_str() => k,
+        _ => {
+            let key = tokio::task::spawn_blocking(move || RealmPrivateKey::generate(wanted))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
+            let sealed = state.ctx.vault.seal(context::REALM_KEY, key.pkcs8_der());
+            let jwk = key.public_jwk().to_string();
+            let row = realm_keys::rotate_in(
+                &state.ctx.db,
+                &r.realm_id,
+                &realm_keys::NewRealmKey {
+                    kid: key.kid(),
+                    alg: wanted.as_str(),
+                    sealed_private_key: &sealed.bytes,
+                    master_key_id: &sealed.key_id,
+                    public_jwk: &jwk,
+                },
+                crate::now(),
+            )
+            .await
+            .map_err(internal)?;
+            tracing::info!(realm = %r.name, kid = key.kid(), alg = wanted.as_str(), "realm signing key created");
+            let key = Arc::new(key);
+            state
+                .oidc
+                .keys
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(row.realm_key_id.clone(), key.clone());
+            return Ok(key);
+        }
+    };
+    if let Some(k) = state
+        .oidc
+        .keys
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&row.realm_key_id)
+    {
+        return Ok(k.clone());
+    }
+    let sealed = Sealed {
+        key_id: row.master_key_id.clone(),
+        bytes: row.sealed_private_key.clone(),
+    };
+    let pkcs8 = state
+        .ctx
+        .vault
+        .open(context::REALM_KEY, &sealed)
+        .map_err(internal)?;
+    let key = Arc::new(RealmPrivateKey::from_pkcs8(wanted, &row.kid, &pkcs8).map_err(internal)?);
+    state
+        .oidc
+        .keys
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(row.realm_key_id.clone(), key.clone());
+    Ok(key)
+}
+
+/// The public JWKs of the realm's active and passive keys.
+async fn public_jwks(state: &AppState, r: &Realm) -> Result<Vec<serde_json::Value>, OAuthError> {
+    signing_key(state, r).await?;
+    let keys = realm_keys::list(&state.ctx.db, &r.realm_id)
+        .await
+        .map_err(internal)?;
+    Ok(keys
+        .iter()
+        .filter(|k| k.status != "retired")
+        .filter_map(|k| serde_json::from_str(&k.public_jwk).ok())
+        .collect())
+}
+
+async fn certs(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, OAuthError> {
+    let r = realm(&state, &name).await?;
+    let jwks = public_jwks(&state, &r).await?;
+    Ok((
+        [(header::CACHE_CONTROL, "max-age=60")],
+        axum::Json(access_token::jwks(&jwks)),
+    )
+        .into_response())
+}
+
+/// The form fields of a request body, each decoded.
+fn form_fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the request must be application/x-www-form-urlencoded",
+        ));
+    }
+    if body.len() > MAX_FORM_BYTES {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the request is too large",
+        ));
+    }
+    Ok(url::form_urlencoded::parse(body).into_owned().collect())
+}
+
+/// A client that authenticated.
+struct Caller {
+    client: Client,
+    authenticated: authenticator::Authenticated,
+}
+
+/// Authenticates the calling client exactly as configured (token and introspection endpoints).
+/// Every failure is recorded with its real reason, and answered with the same invalid_client.
+async fn authenticate_client(
+    state: &AppState,
+    r: &Realm,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+    ip: Option<IpAddr>,
+) -> Result<Caller, OAuthError> {
+    let now = crate::now();
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let basic =
+        authorization.is_some_and(|a| a.len() >= 6 && a[..6].eq_ignore_ascii_case("basic "));
+    if let Some(wait) = state.oidc.ip_limiter.blocked(ip, Instant::now()) {
+        return Err(OAuthError {
+            retry_after: Some(wait),
+            ..OAuthError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "invalid_request",
+                "too many failed requests; try again later",
+            )
+        });
+    }
+    let fail = |client: Option<&Client>, client_id: &str, method: &str, reason: String| {
+        let state = state.clone();
+        let realm_id = r.realm_id.clone();
+        let client_row_id = client.map(|c| c.client_row_id.clone());
+        let (client_id, method) = (client_id.to_owned(), method.to_owned());
+        async move {
+            tracing::info!(
+                realm_id,
+                client_id,
+                method,
+                reason,
+                "client authentication failed"
+            );
+            state.oidc.ip_limiter.record_failure(ip, Instant::now());
+            state
+                .oidc
+                .client_limiter
+                .record_failure((realm_id.clone(), client_id.clone()), Instant::now());
+            let ip_text = ip.map(|i| i.to_string());
+            if let Err(e) = auth_events::record(
+                &state.ctx.db,
+                &auth_events::NewAuthEvent {
+                    realm_id: &realm_id,
+                    client_row_id: client_row_id.as_deref(),
+                    client_id: &client_id,
+                    at: crate::now(),
+                    method: &method,
+                    success: false,
+                    reason: Some(&reason),
+                    ip: ip_text.as_deref(),
+                },
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "cannot record an authentication event");
+            }
+        }
+    };
+    let presented = match client_auth::presented(authorization, form) {
+        Ok(p) => p,
+        Err(e) => {
+            fail(None, "", "unknown", e.to_string()).await;
+            return Err(match e {
+                AuthError::InvalidRequest(_) => OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "malformed client authentication",
+                ),
+                _ => OAuthError::invalid_client(basic),
+            });
+        }
+    };
+    let method_name = match &presented {
+        Presented::Assertion { .. } => "jwt",
+        p => p.method_name(),
+    };
+    let client_id = match presented.lookup_client_id() {
+        Ok(id) => id,
+        Err(e) => {
+            fail(None, "", method_name, e.to_string()).await;
+            return Err(OAuthError::invalid_client(basic));
+        }
+    };
+    if let Some(wait) = state
+        .oidc
+        .client_limiter
+        .blocked((r.realm_id.clone(), client_id.clone()), Instant::now())
+    {
+        return Err(OAuthError {
+            retry_after: Some(wait),
+            ..OAuthError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "invalid_request",
+                "too many failed requests for this client; try again later",
+            )
+        });
+    }
+    let client = match keyward_store::clients::get_by_client_id(
+        &state.ctx.db,
+        &r.realm_id,
+        &client_id,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => {
+            fail(None, &client_id, method_name, "no such client".into()).await;
+            return Err(OAuthError::invalid_client(basic));
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let config = ClientAuthConfig {
+        client_id: client.client_id.clone(),
+        enabled: client.enabled,
+        public_client: client.public_client,
+        authenticator: client.authenticator.clone(),
+        signing_alg: client.signing_alg.clone(),
+        assertion_max_exp_s: client.assertion_max_exp_s,
+    };
+    let Some(method) = authenticator::by_id(&client.authenticator) else {
+        return Err(internal(format!(
+            "unknown authenticator {}",
+            client.authenticator
+        )));
+    };
+    let ctx = AuthContext {
+        issuer: issuer(state, &r.name),
+        token_endpoint: format!("{}/protocol/openid-connect/token", issuer(state, &r.name)),
+        strict_audience: r.strict_audience,
+    };
+    let secrets = if method.uses_secrets() {
+        load_secrets(state, &client, method.needs_plaintext_secret()).await?
+    } else {
+        Vec::new()
+    };
+    let mut unknown_kid = false;
+    let result = loop {
+        let keys = if method.uses_keys() {
+            match keyward_app::jwks::client_keys(
+                &state.ctx.db,
+                &state.ctx.jwks,
+                &client.client_row_id,
+                unknown_kid,
+                now,
+            )
+            .await
+            {
+                Ok(k) => k,
+                Err(keyward_app::jwks::KeySourceError::Store(e)) => return Err(internal(e)),
+                Err(e) => {
+                    fail(Some(&client), &client_id, method_name, e.to_string()).await;
+                    return Err(OAuthError::invalid_client(basic));
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let material = ClientMaterial {
+            secrets: &secrets,
+            pepper: Some(state.ctx.vault.pepper()),
+            keys: &keys,
+        };
+        match method.authenticate(&presented, &config, &material, &ctx, now) {
+            Err(AuthError::UnknownKid(_)) if !unknown_kid && method.uses_keys() => {
+                // One refetch of a JWKS URL (at most every 10 s per client), then one retry.
+                unknown_kid = true;
+            }
+            other => break other,
+        }
+    };
+    let authenticated = match result {
+        Ok(a) => a,
+        Err(e) => {
+            fail(Some(&client), &client_id, method_name, e.to_string()).await;
+            return Err(match e {
+                AuthError::InvalidRequest(_) => OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "malformed client authentication",
+                ),
+                _ => OAuthError::invalid_client(basic),
+            });
+        }
+    };
+    if let Some((jti_value, remember_until)) = &authenticated.jti {
+        let fresh = jti::accept_once(
+            &state.ctx.db,
+            &r.realm_id,
+            &client.client_row_id,
+            jti_value,
+            (*remember_until).max(now + JTI_SKEW_S),
+            now,
+        )
+        .await
+        .map_err(internal)?;
+        if !fresh {
+            fail(
+                Some(&client),
+                &client_id,
+                method_name,
+                "the client assertion's jti was already used (replay)".into(),
+            )
+            .await;
+            return Err(OAuthError::invalid_client(basic));
+        }
+    }
+    let ip_text = ip.map(|i| i.to_string());
+    auth_events::record(
+        &state.ctx.db,
+        &auth_events::NewAuthEvent {
+            realm_id: &r.realm_id,
+            client_row_id: Some(&client.client_row_id),
+            client_id: &client.client_id,
+            at: now,
+            method: authenticated.presented,
+            success: true,
+            reason: None,
+            ip: ip_text.as_deref(),
+        },
+    )
+    .await
+    .map_err(internal)?;
+    Ok(Caller {
+        client,
+        authenticated,
+    })
+}
+
+/// The client's secrets as the authenticators need them (values unsealed only for
+/// client-secret-jwt).
+async fn load_secrets(
+    state: &AppState,
+    client: &Client,
+    plaintext: bool,
+) -> Result<Vec<StoredSecret>, OAuthError> {
+    let rows = keyward_store::secrets::list(&state.ctx.db, &client.client_row_id)
+        .await
+        .map_err(internal)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for s in rows {
+        let value = match (&s.sealed, plaintext) {
+            (Some((bytes, key_id)), true) => {
+                let sealed = Sealed {
+                    key_id: key_id.clone(),
+                    bytes: bytes.clone(),
+                };
+                match state.ctx.vault.open(context::CLIENT_SECRET, &sealed) {
+                    Ok(v) => String::from_utf8(v.to_vec())
+                        .ok()
+                        .map(keyward_credentials::secret::SecretString::new),
+                    Err(e) => {
+                        tracing::error!(secret_id = %s.secret_id, error = %e, "cannot unseal a client secret");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        out.push(StoredSecret {
+            id: s.secret_id.clone(),
+            verifier: match keyward_credentials::seal::Verifier::from_slice(&s.verifier) {
+                Some(v) => v,
+                None => {
+                    tracing::error!(secret_id = %s.secret_id, "a stored verifier has the wrong length");
+                    continue;
+                }
+            },
+            plaintext: value,
+            expires_at: s.expires_at,
+            revoked_at: s.revoked_at,
+        });
+    }
+    Ok(out)
+}
+
+async fn token(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let started = Instant::now();
+    let (realm_label, outcome, method, res) =
+        match token_inner(&state, &name, ip, &headers, &body).await {
+            Ok((method, res)) => (name.clone(), "success", method, res),
+            Err((method, e)) => {
+                let outcome = if e.status == StatusCode::TOO_MANY_REQUESTS {
+                    "rate_limited"
+                } else if e.status.is_server_error() {
+                    "error"
+                } else {
+                    "failure"
+                };
+                (name.clone(), outcome, method, e.into_response())
+            }
+        };
+    state
+        .oidc
+        .metrics
+        .observe_token(&realm_label, &method, outcome, started.elapsed());
+    res
+}
+
+async fn token_inner(
+    state: &AppState,
+    name: &str,
+    ip: Option<IpAddr>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, Response), (String, OAuthError)> {
+    let unknown = || "unknown".to_string();
+    let r = realm(state, name).await.map_err(|e| (unknown(), e))?;
+    let form = form_fields(headers, body).map_err(|e| (unknown(), e))?;
+    let grant_type: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "grant_type")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let caller = authenticate_client(state, &r, headers, &form, ip)
+        .await
+        .map_err(|e| (unknown(), e))?;
+    let method = caller.authenticated.presented.to_string();
+    match grant_type.as_slice() {
+        ["client_credentials"] => {}
+        [] => {
+            return Err((
+                method,
+                OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Missing form parameter: grant_type",
+                ),
+            ))
+        }
+        [_] => {
+            return Err((
+                method,
+                OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unsupported_grant_type",
+                    "Unsupported grant_type",
+                ),
+            ))
+        }
+        _ => {
+            return Err((
+                method,
+                OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "repeated parameter grant_type",
+                ),
+            ))
+        }
+    }
+    // Scopes: "openid" (which Keycloak libraries always send) and none are accepted; Keyward
+    // grants exactly the scopes asked for (no scope model yet beyond that).
+    let scope: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let scope = match scope.as_slice() {
+        [] => String::new(),
+        [s] => s.split_ascii_whitespace().collect::<Vec<_>>().join(" "),
+        _ => {
+            return Err((
+                method,
+                OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "repeated parameter scope",
+                ),
+            ))
+        }
+    };
+    let key = signing_key(state, &r)
+        .await
+        .map_err(|e| (method.clone(), e))?;
+    let iss = issuer(state, &r.name);
+    let claims = access_token::claims_for_client(
+        &iss,
+        &caller.client.client_id,
+        &format!("service-account-{}", caller.client.client_id),
+        &iss,
+        &scope,
+        r.access_token_lifetime_s,
+        crate::now(),
+    );
+    let token = access_token::mint(&key, &claims).map_err(|e| (method.clone(), internal(e)))?;
+    let mut body = json!({
+        "access_token": token,
+        "expires_in": r.access_token_lifetime_s,
+        "refresh_expires_in": 0,
+        "token_type": "Bearer",
+        "not-before-policy": 0,
+    });
+    if !scope.is_empty() {
+        body["scope"] = json!(scope);
+    }
+    Ok((
+        method,
+        (
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::PRAGMA, "no-cache"),
+            ],
+            axum::Json(body),
+        )
+            .into_response(),
+    ))
+}
+
+async fn introspect(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, OAuthError> {
+    let r = realm(&state, &name).await?;
+    let form = form_fields(&headers, &body)?;
+    authenticate_client(&state, &r, &headers, &form, ip).await?;
+    let tokens: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "token")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let [token] = tokens.as_slice() else {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "exactly one token parameter is required",
+        ));
+    };
+    let jwks = public_jwks(&state, &r).await?;
+    let answer = match access_token::verify(token, &jwks, &issuer(&state, &r.name), crate::now()) {
+        Ok(c) => json!({
+            "active": true,
+            "iss": c.iss,
+            "sub": c.sub,
+            "aud": c.aud,
+            "azp": c.azp,
+            "client_id": c.client_id,
+            "exp": c.exp,
+            "iat": c.iat,
+            "jti": c.jti,
+            "scope": c.scope,
+            "token_type": "Bearer",
+        }),
+        Err(_) => json!({ "active": false }),
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(answer)).into_response())
+}

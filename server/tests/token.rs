@@ -1,0 +1,518 @@
+//! The token endpoint against the real server on a port: every client authentication method,
+//! the failures of DESIGN.md §3 answered as RFC 6749 errors (the same answer for an unknown
+//! client and a wrong secret), replayed assertions, discovery, certs, introspection, metrics and
+//! the authentication events the console shows.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::*;
+use serde_json::{json, Value};
+
+struct Live {
+    app: TestApp,
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn live() -> Live {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://127.0.0.1:{}", addr.port());
+    let public = base.clone();
+    let app = app_with(move |c| c.public_url = Some(public)).await;
+    let router = app.keyward.router.clone();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    Live {
+        app,
+        base,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Live {
+    fn token_url(&self) -> String {
+        format!("{}/realms/master/protocol/openid-connect/token", self.base)
+    }
+
+    async fn token(
+        &self,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut req = self.http.post(self.token_url()).form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.json().await.unwrap_or(Value::Null);
+        (status, body, headers)
+    }
+}
+
+async fn new_client(a: &mut Client, client_id: &str) -> String {
+    let r = a
+        .change(
+            "create_client",
+            &[
+                ("realm", "master"),
+                ("client_id", client_id),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn set_method(a: &mut Client, id: &str, method: &str, alg: &str) {
+    let c = a
+        .call("get_credentials", &[("realm", "master"), ("id", id)])
+        .await
+        .json();
+    let r = a
+        .change(
+            "set_authenticator",
+            &[
+                ("realm", "master"),
+                ("id", id),
+                ("version", &c["version"].to_string()),
+                ("authenticator", method),
+                ("signing_alg", alg),
+                ("assertion_max_exp_s", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+async fn new_secret(a: &mut Client, id: &str, overlap_hours: &str) -> String {
+    let r = a
+        .change(
+            "regenerate_secret",
+            &[
+                ("realm", "master"),
+                ("id", id),
+                ("label", "s"),
+                ("overlap_hours", overlap_hours),
+                ("expires_in_days", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["value"].as_str().unwrap().to_string()
+}
+
+fn now() -> i64 {
+    keyward_server::now()
+}
+
+/// An ES256 key pair whose public JWK the console can import.
+struct EcKey {
+    pair: EcdsaKeyPair,
+}
+
+impl EcKey {
+    fn new() -> EcKey {
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .unwrap();
+        EcKey {
+            pair: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+                .unwrap(),
+        }
+    }
+
+    fn jwk(&self, kid: &str) -> String {
+        let point = self.pair.public_key().as_ref();
+        json!({
+            "kty": "EC", "crv": "P-256", "kid": kid,
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+        })
+        .to_string()
+    }
+
+    fn sign(&self, header: Value, claims: Value) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = self
+            .pair
+            .sign(&SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+    }
+}
+
+fn assertion_claims(client_id: &str, aud: &str, jti: &str) -> Value {
+    let t = now();
+    json!({ "iss": client_id, "sub": client_id, "aud": aud, "jti": jti, "iat": t, "exp": t + 30 })
+}
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_secret_basic_and_post() {
+    let l = live().await;
+    let mut a = admin(&l.app).await;
+    let id = new_client(&mut a, "billing").await;
+    let secret = new_secret(&mut a, &id, "0").await;
+
+    // Basic: a token, signed by the realm key that certs publishes; introspection says active.
+    let (status, body, headers) = l
+        .token(
+            Some(("billing", &secret)),
+            &[("grant_type", "client_credentials"), ("scope", "openid")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 300);
+    assert_eq!(body["scope"], "openid");
+    assert_eq!(headers["cache-control"], "no-store");
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["typ"], "at+jwt");
+    let certs: Value = l
+        .http
+        .get(format!(
+            "{}/realms/master/protocol/openid-connect/certs",
+            l.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys = certs["keys"].as_array().unwrap().clone();
+    assert!(keys.iter().any(|k| k["kid"] == header["kid"]));
+    assert!(keys.iter().all(|k| k.get("d").is_none()));
+    let issuer = format!("{}/realms/master", l.base);
+    let claims = keyward_credentials::access_token::verify(&token, &keys, &issuer, now()).unwrap();
+    assert_eq!(claims.azp, "billing");
+    assert_eq!(claims.sub, "service-account-billing");
+
+    let introspected: Value = l
+        .http
+        .post(format!(
+            "{}/realms/master/protocol/openid-connect/token/introspect",
+            l.base
+        ))
+        .basic_auth("billing", Some(&secret))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected["active"], true);
+    assert_eq!(introspected["client_id"], "billing");
+    let inactive: Value = l
+        .http
+        .post(format!(
+            "{}/realms/master/protocol/openid-connect/token/introspect",
+            l.base
+        ))
+        .basic_auth("billing", Some(&secret))
+        .form(&[("token", format!("{token}x").as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inactive, json!({ "active": false }));
+
+    // Post.
+    let (status, body, _) = l
+        .token(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "billing"),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // A wrong secret and an unknown client get the same answer; Basic adds WWW-Authenticate.
+    let (s1, b1, h1) = l
+        .token(
+            Some(("billing", "wrong")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    let (s2, b2, _) = l
+        .token(
+            Some(("nobody", "wrong")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(b1, b2);
+    assert_eq!(b1["error"], "invalid_client");
+    assert!(h1["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic"));
+    // Both methods at once, and a bad grant type.
+    let (s, b, _) = l
+        .token(
+            Some(("billing", &secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{b}"
+    );
+    let (s, b, _) = l
+        .token(Some(("billing", &secret)), &[("grant_type", "password")])
+        .await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("unsupported_grant_type")),
+        "{b}"
+    );
+    let (s, b, _) = l.token(Some(("billing", &secret)), &[]).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{b}"
+    );
+
+    // Rotation with overlap: the previous secret keeps working.
+    let newer = new_secret(&mut a, &id, "1").await;
+    for s in [&secret, &newer] {
+        let (status, body, _) = l
+            .token(
+                Some(("billing", s)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // The console's authentication events hold the real reasons; metrics count the outcomes.
+    let events = keyward_store::auth_events::recent(
+        &l.app.keyward.state.ctx.db,
+        &keyward_store::clients::get_by_client_id(
+            &l.app.keyward.state.ctx.db,
+            &keyward_store::realms::get_by_name(&l.app.keyward.state.ctx.db, "master")
+                .await
+                .unwrap()
+                .realm_id,
+            "billing",
+        )
+        .await
+        .unwrap()
+        .client_row_id,
+        50,
+    )
+    .await
+    .unwrap();
+    assert!(events.iter().any(|e| !e.success
+        && e.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("does not match")));
+    assert!(events
+        .iter()
+        .any(|e| e.success && e.method == "client_secret_post"));
+    for e in &events {
+        assert!(!e.reason.clone().unwrap_or_default().contains(&secret));
+    }
+    let metrics = l
+        .http
+        .get(format!("{}/metrics", l.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("keyward_token_requests_total{realm=\"master\",method=\"client_secret_basic\",outcome=\"success\"}"), "{metrics}");
+    assert!(metrics.contains("outcome=\"failure\""), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn private_key_jwt_rules_and_replay() {
+    let l = live().await;
+    let mut a = admin(&l.app).await;
+    let id = new_client(&mut a, "signer").await;
+    set_method(&mut a, &id, "client-jwt", "").await;
+    let key = EcKey::new();
+    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
+    let r = a
+        .change(
+            "import_keys",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("format", "jwk"),
+                ("file", &file),
+                ("store_password", ""),
+                ("alias", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let issuer = format!("{}/realms/master", l.base);
+    let send = |assertion: String| {
+        let l = &l;
+        async move {
+            l.token(
+                None,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", JWT_BEARER),
+                    ("client_assertion", &assertion),
+                ],
+            )
+            .await
+        }
+    };
+    let header = json!({ "alg": "ES256", "kid": "k1" });
+    let ok = key.sign(header.clone(), assertion_claims("signer", &issuer, "jti-1"));
+    let (status, body, _) = send(ok.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    // Replay: refused.
+    let (status, body, _) = send(ok).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    // The token endpoint URL is accepted as aud (realm not strict).
+    let (status, body, _) = send(key.sign(
+        header.clone(),
+        assertion_claims("signer", &l.token_url(), "jti-2"),
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Failures, each invalid_client (the reason only in the log and events).
+    let t = now();
+    let other = EcKey::new();
+    let cases: Vec<(&str, String)> = vec![
+        ("expired", key.sign(header.clone(), json!({"iss":"signer","sub":"signer","aud":issuer,"jti":"e1","exp":t-60}))),
+        ("nbf in the future", key.sign(header.clone(), json!({"iss":"signer","sub":"signer","aud":issuer,"jti":"e2","exp":t+30,"nbf":t+120}))),
+        ("too long without iat", key.sign(header.clone(), json!({"iss":"signer","sub":"signer","aud":issuer,"jti":"e3","exp":t+600}))),
+        ("wrong audience", key.sign(header.clone(), assertion_claims("signer", "https://elsewhere.example.com", "e4"))),
+        ("several audiences", key.sign(header.clone(), json!({"iss":"signer","sub":"signer","aud":[issuer, l.token_url()],"jti":"e5","exp":t+30}))),
+        ("another key", other.sign(header.clone(), assertion_claims("signer", &issuer, "e6"))),
+        ("unknown kid", key.sign(json!({"alg":"ES256","kid":"nope"}), assertion_claims("signer", &issuer, "e7"))),
+        ("no jti", key.sign(header.clone(), json!({"iss":"signer","sub":"signer","aud":issuer,"exp":t+30}))),
+        ("alg none", format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(assertion_claims("signer", &issuer, "e8").to_string()))),
+        ("iss differs from sub", key.sign(header.clone(), json!({"iss":"x","sub":"signer","aud":issuer,"jti":"e9","exp":t+30}))),
+    ];
+    for (what, assertion) in cases {
+        let (status, body, _) = send(assertion).await;
+        assert_eq!(status, 401, "{what}: {body}");
+        assert_eq!(body["error"], "invalid_client", "{what}: {body}");
+        assert_eq!(
+            body["error_description"], "Invalid client or Invalid client credentials",
+            "{what}"
+        );
+    }
+    // A client_id field that differs from sub, and a wrong assertion type.
+    let (status, _, _) = l
+        .token(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "billing"),
+                ("client_assertion_type", JWT_BEARER),
+                (
+                    "client_assertion",
+                    &key.sign(header.clone(), assertion_claims("signer", &issuer, "e10")),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, 401);
+    let (status, body, _) = l
+        .token(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", "urn:other"),
+                (
+                    "client_assertion",
+                    &key.sign(header.clone(), assertion_claims("signer", &issuer, "e11")),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    // The wrong method: a secret for a client-jwt client.
+    let (status, _, _) = l
+        .token(
+            Some(("signer", "some-secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 401);
+
+    // Discovery names the endpoints and methods.
+    let d: Value = l
+        .http
+        .get(format!(
+            "{}/realms/master/.well-known/openid-configuration",
+            l.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["issuer"], issuer);
+    assert_eq!(d["token_endpoint"], l.token_url());
+    assert!(d["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("private_key_jwt")));
+    let missing = l
+        .http
+        .get(format!(
+            "{}/realms/nope/.well-known/openid-configuration",
+            l.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
