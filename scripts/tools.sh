@@ -22,7 +22,14 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
   say "installing wasm-bindgen-cli 0.2.130 (takes ~4 minutes, once)"
   cargo install wasm-bindgen-cli --version 0.2.130 --force
 fi
-if [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/playwright" ]; then
-  say "installing npm packages (binaryen, Playwright) in end2end/"
+if [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/playwright" ] \
+  || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/openid-client/package.json" ]; then
+  say "installing npm packages (binaryen, Playwright, openid-client) in end2end/"
   (cd "$KEYWARD_ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+# Authlib (PyPI) for the token-endpoint interop test, in a venv of its own.
+if ! "$KEYWARD_ROOT/end2end/.venv/bin/python" -c 'import authlib, requests' >/dev/null 2>&1; then
+  say "installing Authlib in end2end/.venv (interop test)"
+  python3 -m venv "$KEYWARD_ROOT/end2end/.venv"
+  "$KEYWARD_ROOT/end2end/.venv/bin/pip" install -q -r "$KEYWARD_ROOT/end2end/interop/requirements.txt"
 fi

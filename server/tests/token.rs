@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use axum::http::StatusCode;
@@ -14,55 +12,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
 use serde_json::{json, Value};
-
-struct Live {
-    app: TestApp,
-    base: String,
-    http: reqwest::Client,
-}
-
-async fn live() -> Live {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let base = format!("http://127.0.0.1:{}", addr.port());
-    let public = base.clone();
-    let app = app_with(move |c| c.public_url = Some(public)).await;
-    let router = app.keyward.router.clone();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    Live {
-        app,
-        base,
-        http: reqwest::Client::new(),
-    }
-}
-
-impl Live {
-    fn token_url(&self) -> String {
-        format!("{}/realms/master/protocol/openid-connect/token", self.base)
-    }
-
-    async fn token(
-        &self,
-        basic: Option<(&str, &str)>,
-        form: &[(&str, &str)],
-    ) -> (u16, Value, reqwest::header::HeaderMap) {
-        let mut req = self.http.post(self.token_url()).form(form);
-        if let Some((id, secret)) = basic {
-            req = req.basic_auth(id, Some(secret));
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let body = res.json().await.unwrap_or(Value::Null);
-        (status, body, headers)
-    }
-}
 
 async fn new_client(a: &mut Client, client_id: &str) -> String {
     let r = a

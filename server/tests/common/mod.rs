@@ -194,3 +194,62 @@ pub async fn operator(app: &TestApp, username: &str, role: &str) -> Client {
     assert_eq!(r.location(), "/console/master/clients", "{}", r.body);
     c
 }
+
+/// Keyward served on a real port (with connect info), its public URL that port.
+pub struct Live {
+    pub app: TestApp,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+pub async fn live() -> Live {
+    live_with(|_| {}).await
+}
+
+/// [`live`] with a configuration change (e.g. a shared PostgreSQL database).
+pub async fn live_with(edit: impl FnOnce(&mut Config) + Send + 'static) -> Live {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://127.0.0.1:{}", addr.port());
+    let public = base.clone();
+    let app = app_with(move |c| {
+        c.public_url = Some(public);
+        edit(c);
+    })
+    .await;
+    let router = app.keyward.router.clone();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    Live {
+        app,
+        base,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Live {
+    pub fn token_url(&self) -> String {
+        format!("{}/realms/master/protocol/openid-connect/token", self.base)
+    }
+
+    pub async fn token(
+        &self,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+        let mut req = self.http.post(self.token_url()).form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body, headers)
+    }
+}
