@@ -15,6 +15,7 @@ pub mod keys_page;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod token_settings;
 #[cfg(feature = "ssr")]
 pub mod vault;
 

@@ -378,6 +378,7 @@ pub fn RealmSettingsPage() -> impl IntoView {
                                 <div class="alert alert-success" role="status">"Secret policy saved."</div>
                             })}
                         </section>
+                        <crate::token_settings::TokenSettings realm=r.name.clone()/>
                     }.into_any() }
                     Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
                 }

@@ -340,6 +340,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         (None, Some(user)) => println!("Sign in as {user:?} with the bootstrap admin password."),
         (None, None) => println!("Sign in with your operator account."),
     }
+    let housekeeping = tokio::spawn(housekeeping(keyward.state.ctx.db.clone()));
     axum::serve(
         listener,
         keyward
@@ -349,8 +350,32 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| StartError::Listen(config.bind, e))?;
+    housekeeping.abort();
     keyward.state.ctx.db.close().await;
     Ok(())
+}
+
+/// How long client authentication events are kept.
+pub const AUTH_EVENT_RETENTION_S: i64 = 30 * 86_400;
+
+/// Every minute: forgets assertion ids that can no longer be replayed, and authentication
+/// events past their retention. Every replica does it; the deletes are idempotent.
+async fn housekeeping(db: keyward_store::Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = now();
+        match keyward_store::jti::purge_expired(&db, now, 10_000).await {
+            Ok(n) if n > 0 => tracing::debug!(purged = n, "expired assertion ids purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot purge expired assertion ids"),
+        }
+        if let Err(e) =
+            keyward_store::auth_events::purge_before(&db, now - AUTH_EVENT_RETENTION_S).await
+        {
+            tracing::warn!(error = %e, "cannot purge old authentication events");
+        }
+    }
 }
 
 async fn shutdown_signal() {

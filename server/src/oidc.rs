@@ -203,22 +203,10 @@ async fn signing_key(state: &AppState, r: &Realm) -> Result<Arc<RealmPrivateKey>
     let row = match active {
         Some(k) if k.alg == wanted.as_str() => k,
         _ => {
-            let key = tokio::task::spawn_blocking(move || RealmPrivateKey::generate(wanted))
-                .await
-                .map_err(internal)?
-                .map_err(internal)?;
-            let sealed = state.ctx.vault.seal(context::REALM_KEY, key.pkcs8_der());
-            let jwk = key.public_jwk().to_string();
-            let row = realm_keys::rotate_in(
-                &state.ctx.db,
+            let (row, key) = keyward_app::token_settings::server::create_realm_key(
+                &state.ctx,
                 &r.realm_id,
-                &realm_keys::NewRealmKey {
-                    kid: key.kid(),
-                    alg: wanted.as_str(),
-                    sealed_private_key: &sealed.bytes,
-                    master_key_id: &sealed.key_id,
-                    public_jwk: &jwk,
-                },
+                wanted,
                 crate::now(),
             )
             .await

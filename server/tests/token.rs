@@ -465,3 +465,165 @@ async fn private_key_jwt_rules_and_replay() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn realm_token_policy_key_rotation_and_rate_limits() {
+    let l = live().await;
+    let mut a = admin(&l.app).await;
+    let id = new_client(&mut a, "rotating").await;
+    let secret = new_secret(&mut a, &id, "0").await;
+    let introspect = |token: String| {
+        let (http, base, secret) = (l.http.clone(), l.base.clone(), secret.clone());
+        async move {
+            http.post(format!(
+                "{base}/realms/master/protocol/openid-connect/token/introspect"
+            ))
+            .basic_auth("rotating", Some(&secret))
+            .form(&[("token", token.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["active"]
+                .clone()
+        }
+    };
+    let certs = || async {
+        l.http
+            .get(format!(
+                "{}/realms/master/protocol/openid-connect/certs",
+                l.base
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["keys"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let (_, first, _) = l
+        .token(
+            Some(("rotating", &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    let first = first["access_token"].as_str().unwrap().to_string();
+
+    // RS256 and a shorter lifetime: the next token is RS256 from a new key; the ES256 key stays
+    // in certs (passive) and its token still verifies.
+    let r = a
+        .change(
+            "update_token_policy",
+            &[
+                ("realm", "master"),
+                ("token_signing_alg", "RS256"),
+                ("access_token_lifetime_s", "120"),
+                ("strict_audience", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (status, body, _) = l
+        .token(
+            Some(("rotating", &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["expires_in"], 120);
+    let second = body["access_token"].as_str().unwrap().to_string();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(second.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(certs().await, 2);
+    assert_eq!(introspect(first.clone()).await, true);
+    assert_eq!(introspect(second.clone()).await, true);
+
+    // Rotate from the console, then retire the passive keys: their tokens stop verifying.
+    let r = a.change("rotate_realm_key", &[("realm", "master")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let settings = a
+        .call("get_token_settings", &[("realm", "master")])
+        .await
+        .json();
+    let keys = settings["keys"].as_array().unwrap();
+    assert_eq!(keys.iter().filter(|k| k["status"] == "active").count(), 1);
+    for k in keys.iter().filter(|k| k["status"] == "passive") {
+        let r = a
+            .change(
+                "retire_realm_key",
+                &[("realm", "master"), ("key_id", k["id"].as_str().unwrap())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    assert_eq!(certs().await, 1);
+    assert_eq!(introspect(first).await, false);
+    assert_eq!(introspect(second).await, false);
+    let (status, _, _) = l
+        .token(
+            Some(("rotating", &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Bad input changes nothing; a viewer cannot rotate.
+    let r = a
+        .change(
+            "update_token_policy",
+            &[
+                ("realm", "master"),
+                ("token_signing_alg", "HS256"),
+                ("access_token_lifetime_s", "120"),
+                ("strict_audience", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let mut viewer = operator(&l.app, "tviewer", "viewer").await;
+    let r = viewer
+        .change("rotate_realm_key", &[("realm", "master")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // Repeated failures for one client: 429 with Retry-After, and the right secret waits too.
+    let mut limited = None;
+    for _ in 0..40 {
+        let (status, body, headers) = l
+            .token(
+                Some(("rotating", "wrong")),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        if status == 429 {
+            limited = Some((body, headers));
+            break;
+        }
+        assert_eq!(status, 401);
+    }
+    let (body, headers) = limited.expect("rate limited within 40 failures");
+    assert!(
+        headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1,
+        "{body}"
+    );
+    let (status, _, _) = l
+        .token(
+            Some(("rotating", &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 429);
+}
