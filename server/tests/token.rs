@@ -627,3 +627,83 @@ async fn realm_token_policy_key_rotation_and_rate_limits() {
         .await;
     assert_eq!(status, 429);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revoked_secrets_disabled_clients_pinned_algs_and_lifetimes() {
+    let l = live().await;
+    let mut a = admin(&l.app).await;
+    let id = new_client(&mut a, "lifecycle").await;
+    let secret = new_secret(&mut a, &id, "0").await;
+    let cc = [("grant_type", "client_credentials")];
+    assert_eq!(l.token(Some(("lifecycle", &secret)), &cc).await.0, 200);
+    // Revoked: refused.
+    let creds = a.call("get_credentials", &[("realm", "master"), ("id", &id)]).await.json();
+    let secret_id = creds["secrets"][0]["id"].as_str().unwrap().to_string();
+    let r = a
+        .change("revoke_secret", &[("realm", "master"), ("id", &id), ("secret_id", &secret_id)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(l.token(Some(("lifecycle", &secret)), &cc).await.0, 401);
+    // Regenerated without overlap: only the new one works.
+    let fresh = new_secret(&mut a, &id, "0").await;
+    assert_eq!(l.token(Some(("lifecycle", &fresh)), &cc).await.0, 200);
+    // Disabled: refused with the same answer.
+    let c = a.call("get_client", &[("realm", "master"), ("id", &id)]).await.json();
+    let r = a
+        .change(
+            "update_client",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("version", &c["version"].to_string()),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (status, body, _) = l.token(Some(("lifecycle", &fresh)), &cc).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+
+    // A pinned algorithm refuses another one; a lifetime over max-exp is refused with iat too.
+    let id = new_client(&mut a, "pinned").await;
+    set_method(&mut a, &id, "client-jwt", "ES384").await;
+    let key = EcKey::new();
+    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
+    let r = a
+        .change(
+            "import_keys",
+            &[("realm", "master"), ("id", &id), ("format", "jwk"), ("file", &file), ("store_password", ""), ("alias", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let issuer = format!("{}/realms/master", l.base);
+    let send = |assertion: String| {
+        let l = &l;
+        async move {
+            l.token(None, &[("grant_type", "client_credentials"), ("client_assertion_type", JWT_BEARER), ("client_assertion", &assertion)])
+                .await
+                .0
+        }
+    };
+    let header = json!({ "alg": "ES256", "kid": "k1" });
+    assert_eq!(send(key.sign(header.clone(), assertion_claims("pinned", &issuer, "p1"))).await, 401, "ES256 while ES384 is pinned");
+    set_method(&mut a, &id, "client-jwt", "").await;
+    assert_eq!(send(key.sign(header.clone(), assertion_claims("pinned", &issuer, "p2"))).await, 200);
+    let t = now();
+    let stale_iat = json!({"iss":"pinned","sub":"pinned","aud":issuer,"jti":"p3","iat":t-120,"exp":t+30});
+    assert_eq!(send(key.sign(header.clone(), stale_iat)).await, 401, "iat older than max-exp");
+    let future_iat = json!({"iss":"pinned","sub":"pinned","aud":issuer,"jti":"p4","iat":t+120,"exp":t+150});
+    assert_eq!(send(key.sign(header.clone(), future_iat)).await, 401, "iat in the future");
+    // Strict audience: the token endpoint URL is no longer accepted, the issuer is.
+    let r = a
+        .change(
+            "update_token_policy",
+            &[("realm", "master"), ("token_signing_alg", "ES256"), ("access_token_lifetime_s", "300"), ("strict_audience", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(send(key.sign(header.clone(), assertion_claims("pinned", &l.token_url(), "p5"))).await, 401);
+    assert_eq!(send(key.sign(header.clone(), assertion_claims("pinned", &issuer, "p6"))).await, 200);
+}
