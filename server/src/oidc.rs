@@ -34,6 +34,8 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 pub const TOKEN_IP_MAX_FAILURES: u32 = 60;
 pub const TOKEN_CLIENT_MAX_FAILURES: u32 = 30;
 pub const TOKEN_WINDOW_SECS: u64 = 60;
+/// A client's successful authentications are recorded at most this often.
+pub const SUCCESS_EVENT_INTERVAL_S: i64 = 10;
 /// Skew allowed on a client assertion's exp (DESIGN.md §3): its jti is kept this long after exp.
 const JTI_SKEW_S: i64 = 15;
 
@@ -43,6 +45,10 @@ pub struct OidcState {
     pub client_limiter: FailureLimiter<(String, String)>,
     /// Unsealed realm signing keys by realm key id.
     keys: Mutex<HashMap<String, Arc<RealmPrivateKey>>>,
+    /// When each client's last success was recorded: successes are recorded at most every
+    /// [`SUCCESS_EVENT_INTERVAL_S`] per client (failures always), so a busy client does not cost
+    /// a database write per token.
+    last_success: Mutex<HashMap<String, i64>>,
     pub metrics: crate::metrics::Metrics,
 }
 
@@ -58,6 +64,7 @@ impl Default for OidcState {
                 Duration::from_secs(TOKEN_WINDOW_SECS),
             ),
             keys: Mutex::new(HashMap::new()),
+            last_success: Mutex::new(HashMap::new()),
             metrics: crate::metrics::Metrics::default(),
         }
     }
@@ -519,22 +526,41 @@ async fn authenticate_client(
             return Err(OAuthError::invalid_client(basic));
         }
     }
-    let ip_text = ip.map(|i| i.to_string());
-    auth_events::record(
-        &state.ctx.db,
-        &auth_events::NewAuthEvent {
-            realm_id: &r.realm_id,
-            client_row_id: Some(&client.client_row_id),
-            client_id: &client.client_id,
-            at: now,
-            method: authenticated.presented,
-            success: true,
-            reason: None,
-            ip: ip_text.as_deref(),
-        },
-    )
-    .await
-    .map_err(internal)?;
+    let due = {
+        let mut last = state
+            .oidc
+            .last_success
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if last.len() > 100_000 {
+            last.clear();
+        }
+        match last.get(&client.client_row_id) {
+            Some(at) if now - at < SUCCESS_EVENT_INTERVAL_S => false,
+            _ => {
+                last.insert(client.client_row_id.clone(), now);
+                true
+            }
+        }
+    };
+    if due {
+        let ip_text = ip.map(|i| i.to_string());
+        auth_events::record(
+            &state.ctx.db,
+            &auth_events::NewAuthEvent {
+                realm_id: &r.realm_id,
+                client_row_id: Some(&client.client_row_id),
+                client_id: &client.client_id,
+                at: now,
+                method: authenticated.presented,
+                success: true,
+                reason: None,
+                ip: ip_text.as_deref(),
+            },
+        )
+        .await
+        .map_err(internal)?;
+    }
     Ok(Caller {
         client,
         authenticated,
