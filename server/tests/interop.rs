@@ -37,56 +37,9 @@ fn run(program: &str, args: &[&str]) -> serde_json::Value {
 }
 
 async fn client(a: &mut Client, client_id: &str, method: &str, alg: &str) -> String {
-    let r = a
-        .change(
-            "create_client",
-            &[
-                ("realm", "master"),
-                ("client_id", client_id),
-                ("name", ""),
-                ("description", ""),
-                ("access_type", "confidential"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    let c = a
-        .call("get_credentials", &[("realm", "master"), ("id", &id)])
-        .await
-        .json();
-    let r = a
-        .change(
-            "set_authenticator",
-            &[
-                ("realm", "master"),
-                ("id", &id),
-                ("version", &c["version"].to_string()),
-                ("authenticator", method),
-                ("signing_alg", alg),
-                ("assertion_max_exp_s", "60"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = new_client(a, client_id).await;
+    set_method(a, &id, method, alg).await;
     id
-}
-
-async fn secret(a: &mut Client, id: &str) -> String {
-    let r = a
-        .change(
-            "regenerate_secret",
-            &[
-                ("realm", "master"),
-                ("id", id),
-                ("label", "interop"),
-                ("overlap_hours", "0"),
-                ("expires_in_days", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.json()["value"].as_str().unwrap().to_string()
 }
 
 /// Generates an RSA-2048 PKCS12 for the client in the console and returns its private key as
@@ -144,9 +97,9 @@ async fn openid_client_and_authlib_get_tokens() {
     let mut a = admin(&l.app).await;
     let dir = tempfile::tempdir().unwrap();
     let basic = client(&mut a, "oc-basic", "client-secret", "").await;
-    let basic_secret = secret(&mut a, &basic).await;
+    let basic_secret = new_secret(&mut a, &basic, "0").await;
     let sjwt = client(&mut a, "oc-secret-jwt", "client-secret-jwt", "HS256").await;
-    let sjwt_secret = secret(&mut a, &sjwt).await;
+    let sjwt_secret = new_secret(&mut a, &sjwt, "0").await;
     let pk = client(&mut a, "oc-private-key-jwt", "client-jwt", "RS256").await;
     let key = keystore_private_key(&mut a, &pk, dir.path()).await;
     let key = key.to_str().unwrap();

@@ -24,23 +24,6 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-async fn new_client(a: &mut Client, client_id: &str) -> String {
-    let r = a
-        .change(
-            "create_client",
-            &[
-                ("realm", "master"),
-                ("client_id", client_id),
-                ("name", ""),
-                ("description", ""),
-                ("access_type", "confidential"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.json()["id"].as_str().unwrap().to_string()
-}
-
 async fn import(
     a: &mut Client,
     id: &str,
@@ -847,24 +830,7 @@ async fn installation_snippets_follow_the_method() {
         .contains("OIDC_CLIENT_ID='billing'"));
 
     // Signed JWT with a pinned alg.
-    let c = a
-        .call("get_credentials", &[("realm", "master"), ("id", &id)])
-        .await
-        .json();
-    let r = a
-        .change(
-            "set_authenticator",
-            &[
-                ("realm", "master"),
-                ("id", &id),
-                ("version", &c["version"].to_string()),
-                ("authenticator", "client-jwt"),
-                ("signing_alg", "ES256"),
-                ("assertion_max_exp_s", "60"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    set_method(&mut a, &id, "client-jwt", "ES256").await;
     let v = a
         .call("get_installation", &[("realm", "master"), ("id", &id)])
         .await

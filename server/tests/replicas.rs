@@ -3,8 +3,6 @@
 
 mod common;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use axum::http::StatusCode;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -28,46 +26,10 @@ async fn an_assertion_accepted_by_one_replica_is_refused_by_the_other() {
 
     // A client-jwt client with an EC key, made through replica one's console.
     let mut a = admin(&one.app).await;
-    let r = a
-        .change(
-            "create_client",
-            &[
-                ("realm", "master"),
-                ("client_id", "shared"),
-                ("name", ""),
-                ("description", ""),
-                ("access_type", "confidential"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let id = r.json()["id"].as_str().unwrap().to_string();
-    let c = a
-        .call("get_credentials", &[("realm", "master"), ("id", &id)])
-        .await
-        .json();
-    let r = a
-        .change(
-            "set_authenticator",
-            &[
-                ("realm", "master"),
-                ("id", &id),
-                ("version", &c["version"].to_string()),
-                ("authenticator", "client-jwt"),
-                ("signing_alg", ""),
-                ("assertion_max_exp_s", "60"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let pkcs8 =
-        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-            .unwrap();
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
-    let point = pair.public_key().as_ref();
-    let jwk = json!({"kty":"EC","crv":"P-256","kid":"k1",
-        "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..65])});
-    let file = URL_SAFE_NO_PAD.encode(jwk.to_string());
+    let id = new_client(&mut a, "shared").await;
+    set_method(&mut a, &id, "client-jwt", "").await;
+    let key = EcKey::new();
+    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
     let r = a
         .change(
             "import_keys",
@@ -87,16 +49,10 @@ async fn an_assertion_accepted_by_one_replica_is_refused_by_the_other() {
     // sign one assertion per audience with the same jti.
     let now = keyward_server::now();
     let sign = |aud: &str| {
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(json!({"alg":"ES256","kid":"k1"}).to_string()),
-            URL_SAFE_NO_PAD.encode(
-                json!({"iss":"shared","sub":"shared","aud":aud,"jti":"once","iat":now,"exp":now+30})
-                    .to_string()
-            )
-        );
-        let sig = pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+        key.sign(
+            json!({"alg":"ES256","kid":"k1"}),
+            json!({"iss":"shared","sub":"shared","aud":aud,"jti":"once","iat":now,"exp":now+30}),
+        )
     };
     let form = |assertion: &str| {
         vec![

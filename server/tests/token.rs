@@ -5,111 +5,14 @@
 
 mod common;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
 use serde_json::{json, Value};
 
-async fn new_client(a: &mut Client, client_id: &str) -> String {
-    let r = a
-        .change(
-            "create_client",
-            &[
-                ("realm", "master"),
-                ("client_id", client_id),
-                ("name", ""),
-                ("description", ""),
-                ("access_type", "confidential"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.json()["id"].as_str().unwrap().to_string()
-}
-
-async fn set_method(a: &mut Client, id: &str, method: &str, alg: &str) {
-    let c = a
-        .call("get_credentials", &[("realm", "master"), ("id", id)])
-        .await
-        .json();
-    let r = a
-        .change(
-            "set_authenticator",
-            &[
-                ("realm", "master"),
-                ("id", id),
-                ("version", &c["version"].to_string()),
-                ("authenticator", method),
-                ("signing_alg", alg),
-                ("assertion_max_exp_s", "60"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-}
-
-async fn new_secret(a: &mut Client, id: &str, overlap_hours: &str) -> String {
-    let r = a
-        .change(
-            "regenerate_secret",
-            &[
-                ("realm", "master"),
-                ("id", id),
-                ("label", "s"),
-                ("overlap_hours", overlap_hours),
-                ("expires_in_days", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.json()["value"].as_str().unwrap().to_string()
-}
-
 fn now() -> i64 {
     keyward_server::now()
-}
-
-/// An ES256 key pair whose public JWK the console can import.
-struct EcKey {
-    pair: EcdsaKeyPair,
-}
-
-impl EcKey {
-    fn new() -> EcKey {
-        let pkcs8 =
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-                .unwrap();
-        EcKey {
-            pair: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-                .unwrap(),
-        }
-    }
-
-    fn jwk(&self, kid: &str) -> String {
-        let point = self.pair.public_key().as_ref();
-        json!({
-            "kty": "EC", "crv": "P-256", "kid": kid,
-            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
-            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
-        })
-        .to_string()
-    }
-
-    fn sign(&self, header: Value, claims: Value) -> String {
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let sig = self
-            .pair
-            .sign(&SystemRandom::new(), input.as_bytes())
-            .unwrap();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
-    }
 }
 
 fn assertion_claims(client_id: &str, aud: &str, jti: &str) -> Value {

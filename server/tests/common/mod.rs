@@ -2,11 +2,15 @@
 //! that drives its router with `oneshot`.
 #![allow(dead_code)]
 
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use http_body_util::BodyExt;
 use keyward_server::{build, Config, Keyward};
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
 pub const ADMIN: &str = "admin";
@@ -251,5 +255,111 @@ impl Live {
         let headers = res.headers().clone();
         let body = res.json().await.unwrap_or(serde_json::Value::Null);
         (status, body, headers)
+    }
+}
+
+/// A confidential client in realm master, made through the console; its row id.
+pub async fn new_client(a: &mut Client, client_id: &str) -> String {
+    let r = a
+        .change(
+            "create_client",
+            &[
+                ("realm", "master"),
+                ("client_id", client_id),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+/// Sets a client's authentication method (and pinned alg, "" for any).
+pub async fn set_method(a: &mut Client, id: &str, method: &str, alg: &str) {
+    let c = a
+        .call("get_credentials", &[("realm", "master"), ("id", id)])
+        .await
+        .json();
+    let r = a
+        .change(
+            "set_authenticator",
+            &[
+                ("realm", "master"),
+                ("id", id),
+                ("version", &c["version"].to_string()),
+                ("authenticator", method),
+                ("signing_alg", alg),
+                ("assertion_max_exp_s", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+/// Regenerates a client's secret with this overlap; the value shown once.
+pub async fn new_secret(a: &mut Client, id: &str, overlap_hours: &str) -> String {
+    let r = a
+        .change(
+            "regenerate_secret",
+            &[
+                ("realm", "master"),
+                ("id", id),
+                ("label", "s"),
+                ("overlap_hours", overlap_hours),
+                ("expires_in_days", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["value"].as_str().unwrap().to_string()
+}
+
+/// An ES256 key pair whose public JWK the console can import.
+pub struct EcKey {
+    pair: EcdsaKeyPair,
+}
+
+impl Default for EcKey {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EcKey {
+    pub fn new() -> EcKey {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        EcKey {
+            pair: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+                .unwrap(),
+        }
+    }
+
+    pub fn jwk(&self, kid: &str) -> String {
+        let point = self.pair.public_key().as_ref();
+        json!({
+            "kty": "EC", "crv": "P-256", "kid": kid,
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+        })
+        .to_string()
+    }
+
+    pub fn sign(&self, header: Value, claims: Value) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = self
+            .pair
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), input.as_bytes())
+            .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
     }
 }
