@@ -105,6 +105,11 @@ impl OAuthError {
         }
     }
 
+    /// 400 invalid_request.
+    fn invalid_request(description: impl Into<String>) -> Self {
+        OAuthError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
     /// The one answer for every client-authentication failure (unknown client, wrong secret,
     /// bad assertion...): 401 invalid_client, as Keycloak does.
     fn invalid_client(basic: bool) -> Self {
@@ -207,8 +212,24 @@ async fn signing_key(state: &AppState, r: &Realm) -> Result<Arc<RealmPrivateKey>
     let active = realm_keys::active(&state.ctx.db, &r.realm_id)
         .await
         .map_err(internal)?;
-    let row = match active {
-        Some(k) if k.alg == wanted.as_str() => k,
+    let cache = || state.oidc.keys.lock().unwrap_or_else(|p| p.into_inner());
+    let (row_id, key) = match active {
+        Some(row) if row.alg == wanted.as_str() => {
+            if let Some(k) = cache().get(&row.realm_key_id) {
+                return Ok(k.clone());
+            }
+            let sealed = Sealed {
+                key_id: row.master_key_id.clone(),
+                bytes: row.sealed_private_key.clone(),
+            };
+            let pkcs8 = state
+                .ctx
+                .vault
+                .open(context::REALM_KEY, &sealed)
+                .map_err(internal)?;
+            let key = RealmPrivateKey::from_pkcs8(wanted, &row.kid, &pkcs8).map_err(internal)?;
+            (row.realm_key_id, key)
+        }
         _ => {
             let (row, key) = keyward_app::token_settings::server::create_realm_key(
                 &state.ctx,
@@ -219,41 +240,11 @@ async fn signing_key(state: &AppState, r: &Realm) -> Result<Arc<RealmPrivateKey>
             .await
             .map_err(internal)?;
             tracing::info!(realm = %r.name, kid = key.kid(), alg = wanted.as_str(), "realm signing key created");
-            let key = Arc::new(key);
-            state
-                .oidc
-                .keys
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(row.realm_key_id.clone(), key.clone());
-            return Ok(key);
+            (row.realm_key_id, key)
         }
     };
-    if let Some(k) = state
-        .oidc
-        .keys
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&row.realm_key_id)
-    {
-        return Ok(k.clone());
-    }
-    let sealed = Sealed {
-        key_id: row.master_key_id.clone(),
-        bytes: row.sealed_private_key.clone(),
-    };
-    let pkcs8 = state
-        .ctx
-        .vault
-        .open(context::REALM_KEY, &sealed)
-        .map_err(internal)?;
-    let key = Arc::new(RealmPrivateKey::from_pkcs8(wanted, &row.kid, &pkcs8).map_err(internal)?);
-    state
-        .oidc
-        .keys
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(row.realm_key_id.clone(), key.clone());
+    let key = Arc::new(key);
+    cache().insert(row_id, key.clone());
     Ok(key)
 }
 
@@ -293,18 +284,12 @@ fn form_fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>
         .to_ascii_lowercase()
         .starts_with("application/x-www-form-urlencoded")
     {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
+        return Err(OAuthError::invalid_request(
             "the request must be application/x-www-form-urlencoded",
         ));
     }
     if body.len() > MAX_FORM_BYTES {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "the request is too large",
-        ));
+        return Err(OAuthError::invalid_request("the request is too large"));
     }
     Ok(url::form_urlencoded::parse(body).into_owned().collect())
 }
@@ -383,11 +368,9 @@ async fn authenticate_client(
         Err(e) => {
             fail(None, "", "unknown", e.to_string()).await;
             return Err(match e {
-                AuthError::InvalidRequest(_) => OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "malformed client authentication",
-                ),
+                AuthError::InvalidRequest(_) => {
+                    OAuthError::invalid_request("malformed client authentication")
+                }
                 _ => OAuthError::invalid_client(basic),
             });
         }
@@ -495,11 +478,9 @@ async fn authenticate_client(
         Err(e) => {
             fail(Some(&client), &client_id, method_name, e.to_string()).await;
             return Err(match e {
-                AuthError::InvalidRequest(_) => OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "malformed client authentication",
-                ),
+                AuthError::InvalidRequest(_) => {
+                    OAuthError::invalid_request("malformed client authentication")
+                }
                 _ => OAuthError::invalid_client(basic),
             });
         }
@@ -667,11 +648,7 @@ async fn token_inner(
         [] => {
             return Err((
                 method,
-                OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "Missing form parameter: grant_type",
-                ),
+                OAuthError::invalid_request("Missing form parameter: grant_type"),
             ))
         }
         [_] => {
@@ -687,11 +664,7 @@ async fn token_inner(
         _ => {
             return Err((
                 method,
-                OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "repeated parameter grant_type",
-                ),
+                OAuthError::invalid_request("repeated parameter grant_type"),
             ))
         }
     }
@@ -708,11 +681,7 @@ async fn token_inner(
         _ => {
             return Err((
                 method,
-                OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "repeated parameter scope",
-                ),
+                OAuthError::invalid_request("repeated parameter scope"),
             ))
         }
     };
@@ -769,9 +738,7 @@ async fn introspect(
         .map(|(_, v)| v.as_str())
         .collect();
     let [token] = tokens.as_slice() else {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
+        return Err(OAuthError::invalid_request(
             "exactly one token parameter is required",
         ));
     };
