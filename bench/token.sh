@@ -8,7 +8,7 @@
 # Prints one JSON line per measurement. Env: DURATION, CONN, N, PEER (path to the peer folder).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-D=${DURATION:-20}; CONN=${CONN:-32}; N=${N:-60000}
+D=${DURATION:-20}; CONN=${CONN:-32}; N=${N:-120000}
 PEER=${PEER:-$ROOT/../shared/peers/oidc-provider}
 cd "$ROOT/bench"
 [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error >/dev/null

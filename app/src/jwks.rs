@@ -406,6 +406,18 @@ pub enum KeySourceError {
     Store(#[from] keyward_store::StoreError),
 }
 
+/// A registered key as the authenticators see it.
+pub fn registered_key(
+    k: keyward_store::keys::ClientKey,
+) -> keyward_credentials::authenticator::ClientPublicKey {
+    keyward_credentials::authenticator::ClientPublicKey {
+        kid: k.kid,
+        alg: k.alg,
+        spki_der: k.spki_der,
+        active: k.active,
+    }
+}
+
 /// The keys that verify a client's assertions: the registered ones, or, when the client uses a
 /// JWKS URL, the cached key set: fetched when missing or stale (Cache-Control), and fetched again
 /// when `unknown_kid` (the assertion named a kid the cached set lacks) at most once per
@@ -425,12 +437,7 @@ pub async fn client_keys(
         return Ok(keys::list(db, client_row_id)
             .await?
             .into_iter()
-            .map(|k| ClientPublicKey {
-                kid: k.kid,
-                alg: k.alg,
-                spki_der: k.spki_der,
-                active: k.active,
-            })
+            .map(registered_key)
             .collect());
     };
     if j.jwks_url.is_empty() {

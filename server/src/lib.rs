@@ -9,6 +9,7 @@ pub mod health;
 pub mod limiter;
 pub mod metrics;
 pub mod oidc;
+pub mod oidc_cache;
 pub mod rotate;
 
 use std::net::SocketAddr;
@@ -38,10 +39,14 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub use config::Config;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Everything the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    /// Shared: the state is cloned for every request (middleware, extractors).
+    pub leptos_options: Arc<LeptosOptions>,
     pub ctx: AppContext,
     pub limiter: Arc<limiter::FailureLimiter>,
     pub https: bool,
@@ -51,7 +56,7 @@ pub struct AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        LeptosOptions::clone(&state.leptos_options)
     }
 }
 
@@ -149,7 +154,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         .site_addr(config.bind)
         .build();
     let state = AppState {
-        leptos_options,
+        leptos_options: Arc::new(leptos_options),
         ctx: AppContext {
             db,
             settings: Arc::new(ConsoleSettings {
@@ -167,12 +172,17 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         https,
         oidc: Arc::new(oidc::OidcState::default()),
     };
-    let router = router(state.clone()).layer(session_layer);
-    let router = router
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            guard::origin_check,
-        ))
+    let console =
+        router(state.clone())
+            .layer(session_layer)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                guard::origin_check,
+            ));
+    // The OIDC endpoints serve services, not operators: no session, no console guard.
+    let router = oidc::router()
+        .with_state(state.clone())
+        .merge(console)
         .layer(axum::middleware::from_fn(body_limit))
         .layer(CompressionLayer::new());
     Ok(Keyward {
@@ -227,12 +237,13 @@ async fn bootstrap_admin(db: &Db, config: &Config) -> Result<Option<SecretString
     }
 }
 
-/// The application's routes, without the session, origin and body-limit layers `build` adds.
+/// The console's routes, without the session, origin and body-limit layers `build` adds (and
+/// without the OIDC endpoints, which `build` serves beside them).
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let ctx = state.ctx.clone();
     let ctx_fallback = state.ctx.clone();
-    let options = state.leptos_options.clone();
+    let options = LeptosOptions::clone(&state.leptos_options);
     Router::new()
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
@@ -240,7 +251,6 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/setup", post(auth::setup))
         .route("/metrics", get(metrics))
-        .merge(oidc::router())
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/console/master/clients") }),

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use keyward_credentials::access_token::{self, RealmPrivateKey, SigningAlg};
 use keyward_credentials::authenticator::{
-    self, AuthContext, AuthError, ClientAuthConfig, ClientMaterial, StoredSecret,
+    self, AuthContext, AuthError, ClientAuthConfig, ClientMaterial, ClientPublicKey, StoredSecret,
 };
 use keyward_credentials::client_auth::{self, Presented};
 use keyward_credentials::seal::{context, Sealed};
@@ -26,6 +26,7 @@ use serde_json::json;
 
 use crate::auth::ClientIp;
 use crate::limiter::FailureLimiter;
+use crate::oidc_cache::{ClientEntry, CredentialCache};
 use crate::AppState;
 
 /// Largest token-request body (a form with an assertion).
@@ -49,6 +50,8 @@ pub struct OidcState {
     /// [`SUCCESS_EVENT_INTERVAL_S`] per client (failures always), so a busy client does not cost
     /// a database write per token.
     last_success: Mutex<HashMap<String, i64>>,
+    /// Realms, clients with their material and signing keys between requests.
+    cache: CredentialCache,
     pub metrics: crate::metrics::Metrics,
 }
 
@@ -65,6 +68,7 @@ impl Default for OidcState {
             ),
             keys: Mutex::new(HashMap::new()),
             last_success: Mutex::new(HashMap::new()),
+            cache: CredentialCache::default(),
             metrics: crate::metrics::Metrics::default(),
         }
     }
@@ -151,8 +155,12 @@ fn issuer(state: &AppState, realm: &str) -> String {
     format!("{}/realms/{realm}", state.ctx.settings.public_url)
 }
 
-async fn realm(state: &AppState, name: &str) -> Result<Realm, OAuthError> {
-    keyward_store::realms::get_by_name(&state.ctx.db, name)
+async fn realm(state: &AppState, name: &str) -> Result<Arc<Realm>, OAuthError> {
+    let db = &state.ctx.db;
+    state
+        .oidc
+        .cache
+        .realm(db, name, keyward_store::realms::get_by_name(db, name))
         .await
         .map_err(|e| match e {
             StoreError::NotFound => OAuthError::new(
@@ -208,6 +216,14 @@ async fn discovery(
 /// The realm's signing key, created (or replaced, when the realm's algorithm changed) on first
 /// use: the new key signs, the previous one stays in `certs` as passive.
 async fn signing_key(state: &AppState, r: &Realm) -> Result<Arc<RealmPrivateKey>, OAuthError> {
+    state
+        .oidc
+        .cache
+        .signing_key(&state.ctx.db, &r.realm_id, load_signing_key(state, r))
+        .await
+}
+
+async fn load_signing_key(state: &AppState, r: &Realm) -> Result<Arc<RealmPrivateKey>, OAuthError> {
     let wanted = SigningAlg::parse(&r.token_signing_alg).unwrap_or(SigningAlg::Es256);
     let active = realm_keys::active(&state.ctx.db, &r.realm_id)
         .await
@@ -400,12 +416,17 @@ async fn authenticate_client(
             )
         });
     }
-    let client = match keyward_store::clients::get_by_client_id(
-        &state.ctx.db,
-        &r.realm_id,
-        &client_id,
-    )
-    .await
+    let db = &state.ctx.db;
+    let entry = match state
+        .oidc
+        .cache
+        .client(
+            db,
+            &r.realm_id,
+            &client_id,
+            load_client(state, &r.realm_id, &client_id),
+        )
+        .await
     {
         Ok(c) => c,
         Err(StoreError::NotFound) => {
@@ -414,6 +435,7 @@ async fn authenticate_client(
         }
         Err(e) => return Err(internal(e)),
     };
+    let client = &entry.client;
     let config = ClientAuthConfig {
         client_id: client.client_id.clone(),
         enabled: client.enabled,
@@ -433,16 +455,14 @@ async fn authenticate_client(
         token_endpoint: format!("{}/protocol/openid-connect/token", issuer(state, &r.name)),
         strict_audience: r.strict_audience,
     };
-    let secrets = if method.uses_secrets() {
-        load_secrets(state, &client, method.needs_plaintext_secret()).await?
-    } else {
-        Vec::new()
-    };
     let mut unknown_kid = false;
     let result = loop {
-        let keys = if method.uses_keys() {
-            match keyward_app::jwks::client_keys(
-                &state.ctx.db,
+        let fetched;
+        let keys: &[ClientPublicKey] = match &entry.registered_keys {
+            _ if !method.uses_keys() => &[],
+            Some(registered) => registered,
+            None => match keyward_app::jwks::client_keys(
+                db,
                 &state.ctx.jwks,
                 &client.client_row_id,
                 unknown_kid,
@@ -450,23 +470,26 @@ async fn authenticate_client(
             )
             .await
             {
-                Ok(k) => k,
+                Ok(k) => {
+                    fetched = k;
+                    &fetched
+                }
                 Err(keyward_app::jwks::KeySourceError::Store(e)) => return Err(internal(e)),
                 Err(e) => {
-                    fail(Some(&client), &client_id, method_name, e.to_string()).await;
+                    fail(Some(client), &client_id, method_name, e.to_string()).await;
                     return Err(OAuthError::invalid_client(basic));
                 }
-            }
-        } else {
-            Vec::new()
+            },
         };
         let material = ClientMaterial {
-            secrets: &secrets,
+            secrets: &entry.secrets,
             pepper: Some(state.ctx.vault.pepper()),
-            keys: &keys,
+            keys,
         };
         match method.authenticate(&presented, &config, &material, &ctx, now) {
-            Err(AuthError::UnknownKid(_)) if !unknown_kid && method.uses_keys() => {
+            Err(AuthError::UnknownKid(_))
+                if !unknown_kid && entry.registered_keys.is_none() && method.uses_keys() =>
+            {
                 // One refetch of a JWKS URL (at most every 10 s per client), then one retry.
                 unknown_kid = true;
             }
@@ -476,7 +499,7 @@ async fn authenticate_client(
     let authenticated = match result {
         Ok(a) => a,
         Err(e) => {
-            fail(Some(&client), &client_id, method_name, e.to_string()).await;
+            fail(Some(client), &client_id, method_name, e.to_string()).await;
             return Err(match e {
                 AuthError::InvalidRequest(_) => {
                     OAuthError::invalid_request("malformed client authentication")
@@ -498,7 +521,7 @@ async fn authenticate_client(
         .map_err(internal)?;
         if !fresh {
             fail(
-                Some(&client),
+                Some(client),
                 &client_id,
                 method_name,
                 "the client assertion's jti was already used (replay)".into(),
@@ -543,8 +566,46 @@ async fn authenticate_client(
         .map_err(internal)?;
     }
     Ok(Caller {
-        client,
+        client: client.clone(),
         authenticated,
+    })
+}
+
+/// A client with what its method verifies: its secrets (values unsealed only for
+/// client-secret-jwt) or its registered keys (none read when it uses a JWKS URL).
+async fn load_client(
+    state: &AppState,
+    realm_id: &str,
+    client_id: &str,
+) -> Result<ClientEntry, StoreError> {
+    let db = &state.ctx.db;
+    let client = keyward_store::clients::get_by_client_id(db, realm_id, client_id).await?;
+    let method = authenticator::by_id(&client.authenticator);
+    let secrets = match method {
+        Some(m) if m.uses_secrets() => {
+            load_secrets(state, &client, m.needs_plaintext_secret()).await?
+        }
+        _ => Vec::new(),
+    };
+    let registered_keys = match method {
+        Some(m) if m.uses_keys() => {
+            match keyward_store::keys::jwks(db, &client.client_row_id).await? {
+                Some(j) if j.use_jwks_url => None,
+                _ => Some(
+                    keyward_store::keys::list(db, &client.client_row_id)
+                        .await?
+                        .into_iter()
+                        .map(keyward_app::jwks::registered_key)
+                        .collect(),
+                ),
+            }
+        }
+        _ => Some(Vec::new()),
+    };
+    Ok(ClientEntry {
+        client,
+        secrets,
+        registered_keys,
     })
 }
 
@@ -554,10 +615,8 @@ async fn load_secrets(
     state: &AppState,
     client: &Client,
     plaintext: bool,
-) -> Result<Vec<StoredSecret>, OAuthError> {
-    let rows = keyward_store::secrets::list(&state.ctx.db, &client.client_row_id)
-        .await
-        .map_err(internal)?;
+) -> Result<Vec<StoredSecret>, StoreError> {
+    let rows = keyward_store::secrets::list(&state.ctx.db, &client.client_row_id).await?;
     let mut out = Vec::with_capacity(rows.len());
     for s in rows {
         let value = match (&s.sealed, plaintext) {

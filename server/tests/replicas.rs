@@ -1,5 +1,6 @@
 //! Two Keyward replicas on one PostgreSQL database: a client assertion accepted by one is
-//! refused by the other (the jti store is the database), and both sign with the same realm key.
+//! refused by the other (the jti store is the database), both sign with the same realm key, and a
+//! revocation made through one is seen by the other's cache.
 
 mod common;
 
@@ -95,6 +96,41 @@ async fn an_assertion_accepted_by_one_replica_is_refused_by_the_other() {
         .unwrap()
     };
     assert_eq!(certs(one.base.clone()).await, certs(two.base.clone()).await);
+
+    // A secret revoked through replica one is refused by replica two, which had it cached: the
+    // change reaches it through NOTIFY well before its cache entries expire on their own.
+    let id = new_client(&mut a, "revoked-elsewhere").await;
+    let secret = new_secret(&mut a, &id, "0").await;
+    let cc = [("grant_type", "client_credentials")];
+    for _ in 0..3 {
+        let (status, body, _) = two.token(Some(("revoked-elsewhere", &secret)), &cc).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let creds = a
+        .call("get_credentials", &[("realm", "master"), ("id", &id)])
+        .await
+        .json();
+    let secret_id = creds["secrets"][0]["id"].as_str().unwrap().to_string();
+    let r = a
+        .change(
+            "revoke_secret",
+            &[("realm", "master"), ("id", &id), ("secret_id", &secret_id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let revoked = std::time::Instant::now();
+    loop {
+        let (status, _, _) = two.token(Some(("revoked-elsewhere", &secret)), &cc).await;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            revoked.elapsed() < keyward_server::oidc_cache::TTL / 5,
+            "replica two still accepts a secret revoked on replica one"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     one.app.keyward.state.ctx.db.close().await;
     two.app.keyward.state.ctx.db.close().await;
 }

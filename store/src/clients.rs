@@ -140,6 +140,7 @@ pub async fn create(db: &Db, realm_id: &str, new: &NewClient<'_>, now: i64) -> R
     .fetch_all(db.pool())
     .await?
     .first_row()?;
+    db.changed().await;
     Ok(from_row(&row)?)
 }
 
@@ -329,6 +330,7 @@ pub async fn update(
     .await?
     .into_iter()
     .next();
+    db.changed().await;
     match row {
         Some(row) => Ok(from_row(&row)?),
         // Changed (or deleted) between the read and the update.
@@ -373,6 +375,7 @@ pub async fn set_authentication(
     .await?
     .into_iter()
     .next();
+    db.changed().await;
     match row {
         Some(row) => Ok(from_row(&row)?),
         None => {
@@ -392,6 +395,7 @@ pub async fn delete(db: &Db, realm_id: &str, client_row_id: &str) -> Result<()> 
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    db.changed().await;
     Ok(())
 }
 
@@ -460,6 +464,7 @@ pub async fn seed(db: &Db, realm_id: &str, prefix: &str, count: u32, now: i64) -
             .execute(db.pool())
             .await?;
     }
+    db.changed().await;
     Ok(())
 }
 

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
@@ -53,7 +54,43 @@ struct Inner {
     /// The normalised URL (for the typed session pool); may hold a password: never printed.
     url: String,
     sessions: OnceCell<(AnySessionStore, SessionPool)>,
+    /// See [`Db::generation`].
+    generation: Arc<Generation>,
+    /// The replay store's writer (see [`crate::jti::accept_once`]), started on first use.
+    jti_writer: std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::jti::Pending>>,
+    /// The PostgreSQL listener task (see [`Db::generation`]), stopped with the handle.
+    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
+
+/// The change counter and whether it sees every replica's changes.
+struct Generation {
+    n: AtomicU64,
+    /// False while a PostgreSQL listener is not connected: changes made by other replicas could
+    /// go unseen, so nothing read may be cached.
+    complete: AtomicBool,
+}
+
+impl Generation {
+    fn bump(&self) {
+        self.n.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = self
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// The PostgreSQL channel on which every replica announces a change of credential data.
+const CHANGED_CHANNEL: &str = "keyward_changed";
 
 /// The typed pool behind the session store (tower-sessions-sqlx-store needs one), kept so
 /// [`Db::close`] can close it.
@@ -114,14 +151,57 @@ impl Db {
             pool.close().await;
             return Err(StoreError::Migrate(one_line(&e.to_string())));
         }
+        let generation = Arc::new(Generation {
+            n: AtomicU64::new(0),
+            complete: AtomicBool::new(backend == Backend::Sqlite),
+        });
+        let listener = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(tokio::spawn(listen_for_changes(
+                url.clone(),
+                generation.clone(),
+            ))),
+        };
         Ok(Db {
             inner: Arc::new(Inner {
                 pool,
                 backend,
                 url,
                 sessions: OnceCell::new(),
+                generation,
+                jti_writer: std::sync::OnceLock::new(),
+                listener: Mutex::new(listener),
             }),
         })
+    }
+
+    /// A counter that moves after every committed change of realms, clients, secrets, keys and
+    /// realm keys, made through this handle or (on PostgreSQL, through `LISTEN`) by any other
+    /// Keyward process on the same database. `None` when changes elsewhere could go unseen (the
+    /// listener is not connected): nothing may be cached then.
+    ///
+    /// A cache reads the generation *before* it reads the data and keeps the entry only while
+    /// the generation is unchanged, so a revocation is seen by the next request.
+    pub fn generation(&self) -> Option<u64> {
+        let g = &self.inner.generation;
+        g.complete
+            .load(Ordering::SeqCst)
+            .then(|| g.n.load(Ordering::SeqCst))
+    }
+
+    /// Announces a committed change: moves this process's generation and, on PostgreSQL,
+    /// notifies every other replica.
+    pub(crate) async fn changed(&self) {
+        self.inner.generation.bump();
+        if self.inner.backend == Backend::Postgres {
+            if let Err(e) = sqlx::query(&format!("NOTIFY {CHANGED_CHANNEL}"))
+                .execute(&self.inner.pool)
+                .await
+            {
+                // The other replicas' caches expire on their own (a few seconds).
+                tracing::warn!(error = %one_line(&e.to_string()), "cannot notify other replicas of a change");
+            }
+        }
     }
 
     /// The engine behind this handle.
@@ -155,11 +235,65 @@ impl Db {
             Some((_, SessionPool::Postgres(pool))) => pool.close().await,
             None => {}
         }
+        if let Some(task) = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            task.abort();
+        }
         self.inner.pool.close().await;
+    }
+
+    pub(crate) fn jti_writer(&self) -> &tokio::sync::mpsc::Sender<crate::jti::Pending> {
+        self.inner
+            .jti_writer
+            .get_or_init(|| crate::jti::spawn_writer(self.inner.pool.clone()))
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.inner.pool
+    }
+}
+
+/// Follows the other replicas' changes: one `LISTEN` connection, re-opened after any error. While
+/// it is down the generation is marked incomplete, and each (re)connection moves it, so nothing
+/// read before a missed notification stays cached.
+async fn listen_for_changes(url: String, generation: Arc<Generation>) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let listener = async {
+            let mut l = sqlx::postgres::PgListener::connect(&url).await?;
+            l.listen(CHANGED_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(l)
+        }
+        .await;
+        match listener {
+            Ok(mut l) => {
+                generation.bump();
+                generation.complete.store(true, Ordering::SeqCst);
+                backoff = Duration::from_millis(200);
+                loop {
+                    match l.try_recv().await {
+                        Ok(Some(_)) => generation.bump(),
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %one_line(&e.to_string()), "change listener lost");
+                            break;
+                        }
+                    }
+                }
+                generation.complete.store(false, Ordering::SeqCst);
+                generation.bump();
+            }
+            Err(e) => {
+                tracing::warn!(error = %one_line(&e.to_string()), "cannot listen for changes of other replicas");
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
 

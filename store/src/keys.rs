@@ -145,6 +145,7 @@ pub async fn insert_many(
         created.push(first(rows)?);
     }
     tx.commit().await?;
+    db.changed().await;
     Ok(created)
 }
 
@@ -164,6 +165,7 @@ pub async fn set_active(
     .bind(if active { "active" } else { "inactive" })
     .fetch_all(db.pool())
     .await?;
+    db.changed().await;
     first(rows)
 }
 
@@ -176,6 +178,7 @@ pub async fn delete(db: &Db, client_row_id: &str, key_id: &str) -> Result<Client
     .bind(key_id)
     .fetch_all(db.pool())
     .await?;
+    db.changed().await;
     first(rows)
 }
 
@@ -278,6 +281,7 @@ pub async fn set_jwks_url(
     .bind(updated_by)
     .fetch_all(db.pool())
     .await?;
+    db.changed().await;
     Ok(jwks_from_row(&rows.first_row()?)?)
 }
 
@@ -330,6 +334,7 @@ pub async fn record_fetch(db: &Db, client_row_id: &str, record: &FetchRecord<'_>
             .execute(db.pool())
             .await?,
         };
+    db.changed().await;
     Ok(done.rows_affected() > 0)
 }
 

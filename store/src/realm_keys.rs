@@ -129,6 +129,7 @@ pub async fn rotate_in(
     .await?
     .first_row()?;
     tx.commit().await?;
+    db.changed().await;
     Ok(from_row(&row)?)
 }
 
@@ -145,5 +146,6 @@ pub async fn retire(db: &Db, realm_id: &str, realm_key_id: &str, now: i64) -> Re
     .fetch_all(db.pool())
     .await?
     .first_row()?;
+    db.changed().await;
     Ok(from_row(&row)?)
 }

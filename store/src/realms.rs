@@ -122,6 +122,7 @@ pub async fn create(db: &Db, name: &str, display_name: &str, now: i64) -> Result
     .fetch_all(db.pool())
     .await?
     .first_row()?;
+    db.changed().await;
     Ok(from_row(&row)?)
 }
 
@@ -135,6 +136,7 @@ pub async fn update_display_name(db: &Db, name: &str, display_name: &str) -> Res
     .fetch_all(db.pool())
     .await?
     .first_row()?;
+    db.changed().await;
     Ok(from_row(&row)?)
 }
 
@@ -151,6 +153,7 @@ pub async fn update_token_policy(db: &Db, name: &str, policy: &TokenPolicy<'_>) 
     .fetch_all(db.pool())
     .await?
     .first_row()?;
+    db.changed().await;
     Ok(from_row(&row)?)
 }
 
@@ -167,6 +170,7 @@ pub async fn update_secret_policy(db: &Db, name: &str, policy: &SecretPolicy) ->
     .fetch_all(db.pool())
     .await?
     .first_row()?;
+    db.changed().await;
     Ok(from_row(&row)?)
 }
 
@@ -180,5 +184,6 @@ pub async fn delete(db: &Db, name: &str) -> Result<()> {
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    db.changed().await;
     Ok(())
 }

@@ -169,6 +169,7 @@ pub async fn rotate(
     }
     let created = insert(&mut tx, client_row_id, new, now).await?;
     tx.commit().await?;
+    db.changed().await;
     Ok(Rotation { created, previous })
 }
 
@@ -215,6 +216,7 @@ pub async fn revoke(
     .bind(now)
     .execute(db.pool())
     .await?;
+    db.changed().await;
     get(db, client_row_id, secret_id).await
 }
 
@@ -413,6 +415,7 @@ pub async fn reseal(db: &Db, new: &[(SealedItem, Vec<u8>)], new_key_id: &str) ->
             .rows_affected();
     }
     tx.commit().await?;
+    db.changed().await;
     Ok(replaced)
 }
 
@@ -429,5 +432,6 @@ pub async fn insert_many(
         insert(&mut tx, client_row_id, new, now).await?;
     }
     tx.commit().await?;
+    db.changed().await;
     Ok(())
 }

@@ -68,6 +68,110 @@ async fn suite(db: &Db, url: &str) {
     key_rules(db).await;
     jwks_rules(db).await;
     token_endpoint_rules(db, url).await;
+    generation_follows_changes(db, url).await;
+}
+
+/// Terminates every backend whose last statement was a LISTEN; answers how many.
+async fn kill_listeners(url: &str) -> usize {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let rows: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    rows.iter().filter(|(ok,)| *ok).count()
+}
+
+/// Polls `f` every 20 ms for up to 10 s.
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// The change generation moves on every credential change, here and (PostgreSQL) in every other
+/// process on the database; a lost listener makes it incomplete until it reconnects.
+async fn generation_follows_changes(db: &Db, url: &str) {
+    let g0 = db.generation();
+    if db.backend() == Backend::Postgres {
+        eventually("the listener connects", || db.generation().is_some()).await;
+    }
+    let g0 = db.generation().or(g0).expect("complete generation");
+    realms::create(db, "gen-a", "A", NOW).await.unwrap();
+    let g1 = db.generation().unwrap();
+    assert!(g1 > g0, "a change made here moves the generation at once");
+    // A read changes nothing (on PostgreSQL, once this process has heard its own NOTIFY).
+    if db.backend() == Backend::Postgres {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let g1 = db.generation().unwrap();
+    realms::get_by_name(db, "gen-a").await.unwrap();
+    assert_eq!(db.generation(), Some(g1));
+    // A failed change (conflict) need not move it, a revocation must.
+    let realm = realms::get_by_name(db, "gen-a").await.unwrap();
+    let client = clients::create(
+        db,
+        &realm.realm_id,
+        &NewClient {
+            client_id: "gen-client",
+            name: "",
+            description: "",
+            enabled: true,
+            public_client: false,
+        },
+        NOW,
+    )
+    .await
+    .unwrap();
+    let g2 = db.generation().unwrap();
+    assert!(g2 > g1);
+    clients::delete(db, &realm.realm_id, &client.client_row_id)
+        .await
+        .unwrap();
+    assert!(db.generation().unwrap() > g2);
+
+    if db.backend() != Backend::Postgres {
+        return;
+    }
+    // Another replica's change reaches this process through LISTEN/NOTIFY.
+    let other = Db::connect(url).await.unwrap();
+    let before = db.generation().unwrap();
+    realms::update_display_name(&other, "gen-a", "Renamed")
+        .await
+        .unwrap();
+    eventually("another replica's change is seen", || {
+        db.generation().is_some_and(|g| g > before)
+    })
+    .await;
+    // The listener's connection is killed: the generation moves (and is incomplete until the
+    // listener is back), so nothing cached before can be trusted afterwards.
+    let before = db.generation().unwrap();
+    let killed = kill_listeners(url).await;
+    assert!(killed >= 1, "a LISTEN connection was found and killed");
+    eventually("the listener reconnects with a new generation", || {
+        db.generation().is_some_and(|g| g > before)
+    })
+    .await;
+    realms::update_display_name(&other, "gen-a", "Again")
+        .await
+        .unwrap();
+    let before = db.generation().unwrap();
+    realms::update_display_name(&other, "gen-a", "Once more")
+        .await
+        .unwrap();
+    eventually("changes are seen after the reconnection", || {
+        db.generation().is_some_and(|g| g > before)
+    })
+    .await;
+    other.close().await;
 }
 
 async fn reconnect_is_idempotent(url: &str) {
@@ -1245,6 +1349,31 @@ async fn token_endpoint_rules(db: &Db, url: &str) {
         wins += usize::from(t.await.unwrap());
     }
     assert_eq!(wins, 1);
+    // A burst written in batches: 600 attempts at 200 distinct ids (each id three times, some
+    // within one batch, some across batches and pools): exactly 200 accepted, one per id.
+    let mut tasks = Vec::new();
+    for i in 0..600 {
+        let d = if i % 3 == 0 {
+            replica.clone()
+        } else {
+            db.clone()
+        };
+        let (realm_id, id) = (demo.realm_id.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            let jti = format!("burst-{}", i % 200);
+            let fresh = jti::accept_once(&d, &realm_id, &id, &jti, NOW + 60, NOW)
+                .await
+                .unwrap();
+            (jti, fresh)
+        }));
+    }
+    let mut accepted = HashMap::<String, usize>::new();
+    for t in tasks {
+        let (jti, fresh) = t.await.unwrap();
+        *accepted.entry(jti).or_default() += usize::from(fresh);
+    }
+    assert_eq!(accepted.len(), 200);
+    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
     replica.close().await;
     // After expiry the id may be accepted again (the row is taken over), and purging removes
     // expired rows only.

@@ -1,0 +1,135 @@
+//! The token endpoint's in-process cache of what authenticating a client reads (the realm, the
+//! client with its secrets and registered keys, the realm's signing key), each entry valid only
+//! while the store's change generation is the one it was read under.
+//!
+//! Every store write to realms, clients, secrets, keys and realm keys moves the generation, in
+//! this process at once and in every other replica through PostgreSQL's `LISTEN/NOTIFY`; while a
+//! replica's listener is down nothing is cached. A revoked secret or a deleted key is therefore
+//! refused by the next request. Entries also expire after [`TTL`], a bound for writes made
+//! outside Keyward (by hand in SQL). Secret expiry needs no invalidation: the authenticators
+//! compare `expires_at` with the request's time.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use keyward_credentials::access_token::RealmPrivateKey;
+use keyward_credentials::authenticator::{ClientPublicKey, StoredSecret};
+use keyward_store::clients::Client;
+use keyward_store::realms::Realm;
+use keyward_store::Db;
+
+/// Longest life of an entry whatever the generation says.
+pub const TTL: Duration = Duration::from_secs(5);
+/// Entries per map before it is emptied (a bound on memory, not a working-set limit).
+const MAX_ENTRIES: usize = 100_000;
+
+/// What the token endpoint needs of one client, read together.
+pub struct ClientEntry {
+    pub client: Client,
+    /// Verifiers (and, for client-secret-jwt only, the unsealed values) of its secrets.
+    pub secrets: Vec<StoredSecret>,
+    /// Its registered public keys; `None` when the client's keys come from its JWKS URL (read
+    /// through the fetcher on every request, which keeps its own freshness rules).
+    pub registered_keys: Option<Vec<ClientPublicKey>>,
+}
+
+/// A map of cache entries.
+type Map<K, V> = Mutex<HashMap<K, Entry<V>>>;
+
+struct Entry<V> {
+    value: V,
+    generation: u64,
+    at: Instant,
+}
+
+/// Generation-checked maps: realms by name, clients by (realm id, client id), signing keys by
+/// realm id.
+#[derive(Default)]
+pub struct CredentialCache {
+    realms: Map<String, Arc<Realm>>,
+    clients: Map<(String, String), Arc<ClientEntry>>,
+    signing_keys: Map<String, Arc<RealmPrivateKey>>,
+}
+
+impl CredentialCache {
+    /// The realm named `name`, from the cache or `load`.
+    pub async fn realm<E>(
+        &self,
+        db: &Db,
+        name: &str,
+        load: impl Future<Output = Result<Realm, E>>,
+    ) -> Result<Arc<Realm>, E> {
+        cached(&self.realms, db, name.to_owned(), async {
+            load.await.map(Arc::new)
+        })
+        .await
+    }
+
+    /// A client with its material, from the cache or `load`.
+    pub async fn client<E>(
+        &self,
+        db: &Db,
+        realm_id: &str,
+        client_id: &str,
+        load: impl Future<Output = Result<ClientEntry, E>>,
+    ) -> Result<Arc<ClientEntry>, E> {
+        cached(
+            &self.clients,
+            db,
+            (realm_id.to_owned(), client_id.to_owned()),
+            async { load.await.map(Arc::new) },
+        )
+        .await
+    }
+
+    /// The realm's signing key, from the cache or `load`.
+    pub async fn signing_key<E>(
+        &self,
+        db: &Db,
+        realm_id: &str,
+        load: impl Future<Output = Result<Arc<RealmPrivateKey>, E>>,
+    ) -> Result<Arc<RealmPrivateKey>, E> {
+        cached(&self.signing_keys, db, realm_id.to_owned(), load).await
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The generation is read before the data: a change committed during `load` moves it, so what
+/// `load` read is never kept past that change.
+async fn cached<K: Hash + Eq, V: Clone, E>(
+    map: &Map<K, V>,
+    db: &Db,
+    key: K,
+    load: impl Future<Output = Result<V, E>>,
+) -> Result<V, E> {
+    let generation = db.generation();
+    if let Some(g) = generation {
+        if let Some(e) = lock(map).get(&key) {
+            if e.generation == g && e.at.elapsed() < TTL {
+                return Ok(e.value.clone());
+            }
+        }
+    }
+    let value = load.await?;
+    if let Some(g) = generation {
+        let mut m = lock(map);
+        if m.len() >= MAX_ENTRIES {
+            m.clear();
+        }
+        m.insert(
+            key,
+            Entry {
+                value: value.clone(),
+                generation: g,
+                at: Instant::now(),
+            },
+        );
+    }
+    Ok(value)
+}
