@@ -48,6 +48,8 @@ pub struct ClientView {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Admin REST API role (master realm): `view`, `manage`, `admin`, or none.
+    pub api_role: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +99,7 @@ mod convert {
                 version: c.version,
                 created_at: c.created_at,
                 updated_at: c.updated_at,
+                api_role: c.api_role,
             }
         }
     }
@@ -412,6 +415,52 @@ pub async fn delete_client(csrf: String, realm: String, id: String) -> Result<()
     )
     .await?;
     Ok(())
+}
+
+/// Gives a master-realm client an Admin REST API role (`view`, `manage`, `admin`; empty takes it
+/// away). Admins only: an API role is as strong as an operator's.
+#[server(endpoint = "set_api_role")]
+pub async fn set_api_role(
+    csrf: String,
+    realm: String,
+    id: String,
+    api_role: String,
+) -> Result<ClientView, AppError> {
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    if r.name != keyward_store::realms::MASTER {
+        return Err(AppError::Invalid(
+            "only clients of the master realm can call the Admin REST API".into(),
+        ));
+    }
+    let role = match api_role.trim() {
+        "" => None,
+        r @ ("view" | "manage" | "admin") => Some(r),
+        other => {
+            return Err(AppError::Invalid(format!(
+                "unknown API role {other:?}: choose view, manage or admin (or none)"
+            )))
+        }
+    };
+    if role.is_some() && c.public_client {
+        return Err(AppError::Invalid(
+            "a public client cannot authenticate, so it cannot call the API".into(),
+        ));
+    }
+    let updated =
+        keyward_store::clients::set_api_role(&ctx.db, &r.realm_id, &c.client_row_id, role).await?;
+    audit(
+        &ctx,
+        &op,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "UPDATE",
+        &format!("clients/{}", c.client_row_id),
+        serde_json::json!({ "apiRole": role }),
+    )
+    .await?;
+    Ok(updated.into())
 }
 
 // ---- operators ----------------------------------------------------------------------------

@@ -87,7 +87,7 @@ impl std::fmt::Debug for NewSecretView {
 pub const MAX_ASSERTION_LIFETIME_S: i64 = 3600;
 
 #[cfg(feature = "ssr")]
-pub(crate) mod server {
+pub mod server {
     use super::*;
     use crate::ssr::*;
     use keyward_credentials::authenticator::{
@@ -177,6 +177,68 @@ pub(crate) mod server {
             c.public_client,
             credentials,
         )
+    }
+
+    /// Generates a new secret for a confidential client, as the client's method needs it
+    /// (sealed for client-secret-jwt or when the realm allows reveal), keeps earlier ones valid
+    /// for `overlap` seconds, and audits it without the value. Returns the new row and value.
+    pub async fn regenerate(
+        ctx: &AppContext,
+        actor: &Actor,
+        r: &keyward_store::realms::Realm,
+        c: &Client,
+        label: &str,
+        overlap: i64,
+        expires_at: Option<i64>,
+    ) -> Result<(ClientSecret, keyward_credentials::secret::SecretString), AppError> {
+        use keyward_credentials::client_secret;
+        use keyward_credentials::seal::context;
+        let now = now();
+        let m = method(&c.authenticator)?;
+        // A client-secret-jwt secret is long enough for every HMAC algorithm (HS512: 64 bytes), so
+        // pinning or changing the algorithm later never makes it unusable.
+        let hmac_alg = m.needs_plaintext_secret().then_some("HS512");
+        let value = client_secret::generate(&mut rand::rngs::OsRng, hmac_alg);
+        let verifier = ctx.vault.verifier(value.expose());
+        let sealed = (m.needs_plaintext_secret() || r.allow_secret_reveal).then(|| {
+            ctx.vault
+                .seal(context::CLIENT_SECRET, value.expose().as_bytes())
+        });
+        let rotation = keyward_store::secrets::rotate(
+            &ctx.db,
+            &c.client_row_id,
+            &keyward_store::secrets::NewSecret {
+                label: &label,
+                verifier: &verifier.0,
+                sealed: sealed
+                    .as_ref()
+                    .map(|s| (s.bytes.as_slice(), s.key_id.as_str())),
+                expires_at,
+                created_by: &actor.name,
+            },
+            now + overlap,
+            now,
+        )
+        .await?;
+        audit_as(
+            ctx,
+            actor,
+            Some(&r.realm_id),
+            Some(&c.client_row_id),
+            "ACTION",
+            &format!("clients/{}/client-secret", c.client_row_id),
+            serde_json::json!({
+                "action": "regenerate",
+                "secretId": rotation.created.secret_id,
+                "label": label,
+                "expiresAt": expires_at,
+                "overlapSeconds": overlap,
+                "previousSecretIds": rotation.previous,
+                "sealed": sealed.is_some(),
+            }),
+        )
+        .await?;
+        Ok((rotation.created, value))
     }
 }
 
@@ -341,7 +403,6 @@ pub async fn regenerate_secret(
     use self::server::*;
     use crate::ssr::*;
     use keyward_credentials::client_secret;
-    use keyward_credentials::seal::context;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
     if c.public_client {
@@ -356,53 +417,11 @@ pub async fn regenerate_secret(
     let expires_at = parse_expiry_days(&expires_in_days, now)?;
     client_secret::check_expiry(now, expires_at).map_err(AppError::Invalid)?;
 
-    let m = method(&c.authenticator)?;
-    // A client-secret-jwt secret is long enough for every HMAC algorithm (HS512: 64 bytes), so
-    // pinning or changing the algorithm later never makes it unusable.
-    let hmac_alg = m.needs_plaintext_secret().then_some("HS512");
-    let value = client_secret::generate(&mut rand::rngs::OsRng, hmac_alg);
-    let verifier = ctx.vault.verifier(value.expose());
-    let sealed = (m.needs_plaintext_secret() || r.allow_secret_reveal).then(|| {
-        ctx.vault
-            .seal(context::CLIENT_SECRET, value.expose().as_bytes())
-    });
-    let rotation = keyward_store::secrets::rotate(
-        &ctx.db,
-        &c.client_row_id,
-        &keyward_store::secrets::NewSecret {
-            label: &label,
-            verifier: &verifier.0,
-            sealed: sealed
-                .as_ref()
-                .map(|s| (s.bytes.as_slice(), s.key_id.as_str())),
-            expires_at,
-            created_by: &op.username,
-        },
-        now + overlap,
-        now,
-    )
-    .await?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "ACTION",
-        &format!("clients/{}/client-secret", c.client_row_id),
-        serde_json::json!({
-            "action": "regenerate",
-            "secretId": rotation.created.secret_id,
-            "label": label,
-            "expiresAt": expires_at,
-            "overlapSeconds": overlap,
-            "previousSecretIds": rotation.previous,
-            "sealed": sealed.is_some(),
-        }),
-    )
-    .await?;
+    let actor = console_actor(&op).await;
+    let (created, value) = regenerate(&ctx, &actor, &r, &c, &label, overlap, expires_at).await?;
     let keycloak_json = keycloak_json(&ctx, &realm, &c, Some(value.expose()));
     Ok(NewSecretView {
-        secret: secret_view(&rotation.created, now),
+        secret: secret_view(&created, now),
         value: value.expose().to_string(),
         keycloak_json,
     })

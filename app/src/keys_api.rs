@@ -79,8 +79,9 @@ pub struct KeysView {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod server {
+pub mod server {
     use super::*;
+    use crate::ssr::{audit_as, internal, now, Actor, AppContext};
     use keyward_credentials::keys::{self, ImportError, ImportedKey};
     use keyward_store::keys::{ClientJwks, ClientKey};
 
@@ -218,6 +219,164 @@ pub(crate) mod server {
     pub fn facts_of(k: &ImportedKey) -> Result<keys::KeyFacts, AppError> {
         keys::facts(&k.spki_der, k.certificate_der.as_deref()).map_err(import_error)
     }
+
+    /// Parses an uploaded file (off the async runtime: keystores cost PBKDF work), registers
+    /// the public keys it holds and audits each. Nothing is stored when the file is refused.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import(
+        ctx: &AppContext,
+        actor: &Actor,
+        r: &keyward_store::realms::Realm,
+        c: &keyward_store::clients::Client,
+        format: Option<keys::KeyFormat>,
+        bytes: Vec<u8>,
+        store_password: Option<&str>,
+        alias: Option<&str>,
+    ) -> Result<Vec<ClientKey>, AppError> {
+        use keys::ImportRequest;
+        // Keystores are decrypted off the async runtime (PBKDF work); the request owns the bytes.
+        let imported = tokio::task::spawn_blocking({
+            let store_password = store_password.map(|p| zeroize::Zeroizing::new(p.to_owned()));
+            let alias = alias.map(str::to_owned);
+            move || {
+                keys::import(&ImportRequest {
+                    format,
+                    bytes: &bytes,
+                    store_password: store_password.as_ref().map(|p| p.as_str()),
+                    alias: alias.as_deref(),
+                })
+            }
+        })
+        .await
+        .map_err(internal)?
+        .map_err(import_error)?;
+        let now = now();
+        let mut rows = Vec::with_capacity(imported.len());
+        let mut facts = Vec::with_capacity(imported.len());
+        for k in &imported {
+            facts.push(facts_of(k)?);
+        }
+        for (k, f) in imported.iter().zip(&facts) {
+            let cert = f.certificate.as_ref();
+            rows.push(keyward_store::keys::NewKey {
+                kid: k.kid.as_deref(),
+                kty: &f.kty,
+                alg: k.alg.as_deref(),
+                spki_der: &k.spki_der,
+                certificate_der: k.certificate_der.as_deref(),
+                thumbprint_s256: &f.jwk_thumbprint,
+                source: k.format.id(),
+                not_before: cert.map(|c| c.not_before),
+                not_after: cert.map(|c| c.not_after),
+            });
+        }
+        let created =
+            keyward_store::keys::insert_many(&ctx.db, &c.client_row_id, &rows, &actor.name, now)
+                .await?;
+        for k in &created {
+            audit_as(
+                ctx,
+                actor,
+                Some(&r.realm_id),
+                Some(&c.client_row_id),
+                "CREATE",
+                &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
+                key_details(k),
+            )
+            .await?;
+        }
+        Ok(created)
+    }
+
+    /// What a generated keystore is made of.
+    pub struct KeystoreSpec<'a> {
+        pub algorithm: keyward_credentials::keys::generate::KeyAlgorithm,
+        pub format: keyward_credentials::keys::generate::KeystoreFormat,
+        pub alias: &'a str,
+        pub store_password: &'a str,
+        pub key_password: &'a str,
+        pub validity_years: u32,
+    }
+
+    /// Generates a key pair and self-signed certificate (off the async runtime), registers the
+    /// certificate for the client and audits it; the keystore is returned to the caller and the
+    /// private key is never stored.
+    pub async fn generate_and_register(
+        ctx: &AppContext,
+        actor: &Actor,
+        r: &keyward_store::realms::Realm,
+        c: &keyward_store::clients::Client,
+        spec: &KeystoreSpec<'_>,
+    ) -> Result<(ClientKey, keyward_credentials::keys::generate::Generated), AppError> {
+        use keyward_credentials::keys::generate::{self, GenerateRequest};
+        use zeroize::Zeroizing;
+        let now = now();
+        let generated = tokio::task::spawn_blocking({
+            let (alias, client_id) = (spec.alias.to_owned(), c.client_id.clone());
+            let (store_password, key_password) = (
+                Zeroizing::new(spec.store_password.to_owned()),
+                Zeroizing::new(spec.key_password.to_owned()),
+            );
+            let (algorithm, format, validity_years) =
+                (spec.algorithm, spec.format, spec.validity_years);
+            move || {
+                generate::generate(&GenerateRequest {
+                    algorithm,
+                    format,
+                    alias: &alias,
+                    store_password: &store_password,
+                    key_password: &key_password,
+                    validity_years,
+                    common_name: &client_id,
+                    now,
+                })
+            }
+        })
+        .await
+        .map_err(internal)?
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let facts =
+            keyward_credentials::keys::facts(&generated.spki_der, Some(&generated.certificate_der))
+                .map_err(import_error)?;
+        let cert = facts.certificate.as_ref();
+        let created = keyward_store::keys::insert_many(
+            &ctx.db,
+            &c.client_row_id,
+            &[keyward_store::keys::NewKey {
+                kid: None,
+                kty: &facts.kty,
+                alg: None,
+                spki_der: &generated.spki_der,
+                certificate_der: Some(&generated.certificate_der),
+                thumbprint_s256: &facts.jwk_thumbprint,
+                source: "generated",
+                not_before: cert.map(|c| c.not_before),
+                not_after: cert.map(|c| c.not_after),
+            }],
+            &actor.name,
+            now,
+        )
+        .await?;
+        let key = created.into_iter().next().ok_or(AppError::Internal)?;
+        let mut details = key_details(&key);
+        details["generated"] = serde_json::json!({
+            "algorithm": spec.algorithm.id(),
+            "format": spec.format.id(),
+            "alias": spec.alias,
+            "validityYears": spec.validity_years,
+        });
+        audit_as(
+            ctx,
+            actor,
+            Some(&r.realm_id),
+            Some(&c.client_row_id),
+            "CREATE",
+            &format!("clients/{}/keys/{}", c.client_row_id, key.key_id),
+            details,
+        )
+        .await?;
+        Ok((key, generated))
+    }
 }
 
 #[server(endpoint = "get_keys")]
@@ -266,7 +425,7 @@ pub async fn import_keys(
     use self::server::*;
     use crate::ssr::*;
     use base64::Engine;
-    use keyward_credentials::keys::{self, ImportRequest, KeyFormat};
+    use keyward_credentials::keys::{self, KeyFormat};
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
     let format = match format.trim() {
@@ -289,57 +448,9 @@ pub async fn import_keys(
     }
     let store_password = Some(store_password.as_str()).filter(|p| !p.is_empty());
     let alias = Some(alias.trim()).filter(|a| !a.is_empty());
-    // Keystores are decrypted off the async runtime (PBKDF work); the request owns the bytes.
-    let imported = tokio::task::spawn_blocking({
-        let store_password = store_password.map(|p| zeroize::Zeroizing::new(p.to_owned()));
-        let alias = alias.map(str::to_owned);
-        move || {
-            keys::import(&ImportRequest {
-                format,
-                bytes: &bytes,
-                store_password: store_password.as_ref().map(|p| p.as_str()),
-                alias: alias.as_deref(),
-            })
-        }
-    })
-    .await
-    .map_err(internal)?
-    .map_err(import_error)?;
+    let actor = console_actor(&op).await;
+    let created = import(&ctx, &actor, &r, &c, format, bytes, store_password, alias).await?;
     let now = now();
-    let mut rows = Vec::with_capacity(imported.len());
-    let mut facts = Vec::with_capacity(imported.len());
-    for k in &imported {
-        facts.push(facts_of(k)?);
-    }
-    for (k, f) in imported.iter().zip(&facts) {
-        let cert = f.certificate.as_ref();
-        rows.push(keyward_store::keys::NewKey {
-            kid: k.kid.as_deref(),
-            kty: &f.kty,
-            alg: k.alg.as_deref(),
-            spki_der: &k.spki_der,
-            certificate_der: k.certificate_der.as_deref(),
-            thumbprint_s256: &f.jwk_thumbprint,
-            source: k.format.id(),
-            not_before: cert.map(|c| c.not_before),
-            not_after: cert.map(|c| c.not_after),
-        });
-    }
-    let created =
-        keyward_store::keys::insert_many(&ctx.db, &c.client_row_id, &rows, &op.username, now)
-            .await?;
-    for k in &created {
-        audit(
-            &ctx,
-            &op,
-            Some(&r.realm_id),
-            Some(&c.client_row_id),
-            "CREATE",
-            &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
-            key_details(k),
-        )
-        .await?;
-    }
     Ok(created
         .iter()
         .filter_map(|k| stored_key_view(k, now))
@@ -575,9 +686,7 @@ pub async fn generate_keystore(
     use crate::ssr::*;
     use base64::Engine;
     use keyward_credentials::authenticator::{self, AdapterValues};
-    use keyward_credentials::keys::generate::{
-        self, GenerateRequest, KeyAlgorithm, KeystoreFormat,
-    };
+    use keyward_credentials::keys::generate::{KeyAlgorithm, KeystoreFormat};
     use zeroize::Zeroizing;
     let store_password = Zeroizing::new(store_password);
     let store_password_confirm = Zeroizing::new(store_password_confirm);
@@ -629,63 +738,20 @@ pub async fn generate_keystore(
         .map_err(|_| AppError::Invalid("the certificate validity must be 1 to 10 years".into()))?;
     let alias = alias.trim().to_owned();
     let now = now();
-    let generated = tokio::task::spawn_blocking({
-        let (alias, client_id) = (alias.clone(), c.client_id.clone());
-        let (store_password, key_password) = (store_password.clone(), key_password.clone());
-        move || {
-            generate::generate(&GenerateRequest {
-                algorithm,
-                format,
-                alias: &alias,
-                store_password: &store_password,
-                key_password: &key_password,
-                validity_years,
-                common_name: &client_id,
-                now,
-            })
-        }
-    })
-    .await
-    .map_err(internal)?
-    .map_err(|e| AppError::Invalid(e.to_string()))?;
-    let facts =
-        keyward_credentials::keys::facts(&generated.spki_der, Some(&generated.certificate_der))
-            .map_err(import_error)?;
-    let cert = facts.certificate.as_ref();
-    let created = keyward_store::keys::insert_many(
-        &ctx.db,
-        &c.client_row_id,
-        &[keyward_store::keys::NewKey {
-            kid: None,
-            kty: &facts.kty,
-            alg: None,
-            spki_der: &generated.spki_der,
-            certificate_der: Some(&generated.certificate_der),
-            thumbprint_s256: &facts.jwk_thumbprint,
-            source: "generated",
-            not_before: cert.map(|c| c.not_before),
-            not_after: cert.map(|c| c.not_after),
-        }],
-        &op.username,
-        now,
-    )
-    .await?;
-    let key = created.into_iter().next().ok_or(AppError::Internal)?;
-    let mut details = key_details(&key);
-    details["generated"] = serde_json::json!({
-        "algorithm": algorithm.id(),
-        "format": format.id(),
-        "alias": alias,
-        "validityYears": validity_years,
-    });
-    audit(
+    let actor = console_actor(&op).await;
+    let (key, generated) = generate_and_register(
         &ctx,
-        &op,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "CREATE",
-        &format!("clients/{}/keys/{}", c.client_row_id, key.key_id),
-        details,
+        &actor,
+        &r,
+        &c,
+        &KeystoreSpec {
+            algorithm,
+            format,
+            alias: &alias,
+            store_password: &store_password,
+            key_password: &key_password,
+            validity_years,
+        },
     )
     .await?;
     let file_name = format!(

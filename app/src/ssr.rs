@@ -145,7 +145,29 @@ pub async fn authorize(
     Ok((ctx, op))
 }
 
-/// Records an admin event. `details` must never hold a secret value.
+/// Who made a change, for the audit log: an operator in the console, or an API client.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// The operator's username, or `client:{client_id}` for an Admin REST API client.
+    pub name: String,
+    /// The caller's address, when known.
+    pub ip: Option<String>,
+}
+
+/// The operator of the current console request, with its address.
+pub async fn console_actor(op: &Operator) -> Actor {
+    let ip = leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+        .await
+        .ok()
+        .map(|c| c.0.ip().to_string());
+    Actor {
+        name: op.username.clone(),
+        ip,
+    }
+}
+
+/// Records an admin event made by an operator in the console. `details` must never hold a
+/// secret value.
 pub async fn audit(
     ctx: &AppContext,
     actor: &Operator,
@@ -155,22 +177,41 @@ pub async fn audit(
     resource_path: &str,
     details: serde_json::Value,
 ) -> Result<(), AppError> {
-    let ip = leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
-        .await
-        .ok()
-        .map(|c| c.0.ip().to_string());
+    let actor = console_actor(actor).await;
+    audit_as(
+        ctx,
+        &actor,
+        realm_id,
+        client_row_id,
+        operation,
+        resource_path,
+        details,
+    )
+    .await
+}
+
+/// Records an admin event. `details` must never hold a secret value.
+pub async fn audit_as(
+    ctx: &AppContext,
+    actor: &Actor,
+    realm_id: Option<&str>,
+    client_row_id: Option<&str>,
+    operation: &str,
+    resource_path: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
     let details = details.to_string();
     events::record(
         &ctx.db,
         &events::NewEvent {
             at: now(),
-            actor: &actor.username,
+            actor: &actor.name,
             realm_id,
             client_row_id,
             operation,
             resource_path,
             details: &details,
-            ip: ip.as_deref(),
+            ip: actor.ip.as_deref(),
         },
     )
     .await?;

@@ -33,6 +33,17 @@ pub struct Config {
     /// Password of the first admin (at least 12 characters).
     #[arg(long, env = "KEYWARD_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
     pub bootstrap_admin_password: Option<String>,
+    /// Client id of the first Admin REST API client (master realm, role admin), created at
+    /// start when no client has it, like Keycloak's bootstrap admin client.
+    #[arg(long, env = "KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID")]
+    pub bootstrap_admin_client_id: Option<String>,
+    /// Its secret (at least 16 characters); only its verifier is stored.
+    #[arg(
+        long,
+        env = "KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub bootstrap_admin_client_secret: Option<String>,
     /// Directory with the console's compiled assets (cargo-leptos' site root).
     #[arg(long, env = "KEYWARD_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -84,6 +95,14 @@ impl std::fmt::Debug for Config {
                 "bootstrap_admin_password",
                 &self.bootstrap_admin_password.as_ref().map(|_| "<redacted>"),
             )
+            .field("bootstrap_admin_client_id", &self.bootstrap_admin_client_id)
+            .field(
+                "bootstrap_admin_client_secret",
+                &self
+                    .bootstrap_admin_client_secret
+                    .as_ref()
+                    .map(|_| "<redacted>"),
+            )
             .field("site_root", &self.site_root)
             .field("session_idle_secs", &self.session_idle_secs)
             .field("session_absolute_secs", &self.session_absolute_secs)
@@ -103,6 +122,8 @@ impl Config {
         c.master_key = None;
         c.bootstrap_admin_username = None;
         c.bootstrap_admin_password = None;
+        c.bootstrap_admin_client_id = None;
+        c.bootstrap_admin_client_secret = None;
         c
     }
 

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod guard;
@@ -172,6 +173,9 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         https,
         oidc: Arc::new(oidc::OidcState::default()),
     };
+    admin::bootstrap_client(&state.ctx, config)
+        .await
+        .map_err(StartError::Config)?;
     let console =
         router(state.clone())
             .layer(session_layer)
@@ -181,6 +185,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             ));
     // The OIDC endpoints serve services, not operators: no session, no console guard.
     let router = oidc::router()
+        .merge(admin::router())
         .with_state(state.clone())
         .merge(console)
         .layer(axum::middleware::from_fn(body_limit))

@@ -277,6 +277,23 @@ async fn public_jwks(state: &AppState, r: &Realm) -> Result<Vec<serde_json::Valu
         .collect())
 }
 
+/// Verifies an access token the realm issued (signature by one of its keys, issuer, expiry);
+/// the error is a reason for the log.
+pub async fn verify_access_token(
+    state: &AppState,
+    realm_name: &str,
+    token: &str,
+) -> Result<access_token::AccessTokenClaims, String> {
+    let r = realm(state, realm_name)
+        .await
+        .map_err(|e| e.description.clone())?;
+    let jwks = public_jwks(state, &r)
+        .await
+        .map_err(|e| e.description.clone())?;
+    access_token::verify(token, &jwks, &issuer(state, &r.name), crate::now())
+        .map_err(|e| e.to_string())
+}
+
 async fn certs(
     State(state): State<AppState>,
     Path(name): Path<String>,

@@ -36,6 +36,8 @@ pub struct Client {
     pub created_at: i64,
     /// Epoch seconds.
     pub updated_at: i64,
+    /// Admin REST API role of a master-realm client (`view`, `manage`, `admin`); `None`: none.
+    pub api_role: Option<String>,
 }
 
 /// Fields of a new client.
@@ -77,7 +79,7 @@ pub struct ClientPage {
 
 const COLUMNS: &str = "client_row_id, realm_id, client_id, name, description, enabled, \
                        public_client, authenticator, signing_alg, assertion_max_exp_s, version, \
-                       created_at, updated_at";
+                       created_at, updated_at, api_role";
 
 fn from_row(row: &AnyRow) -> std::result::Result<Client, sqlx::Error> {
     Ok(Client {
@@ -94,7 +96,30 @@ fn from_row(row: &AnyRow) -> std::result::Result<Client, sqlx::Error> {
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        api_role: row.try_get("api_role")?,
     })
+}
+
+/// Gives a client an Admin REST API role (`None` takes it away); [`StoreError::NotFound`] when
+/// there is no such client in the realm.
+pub async fn set_api_role(
+    db: &Db,
+    realm_id: &str,
+    client_row_id: &str,
+    role: Option<&str>,
+) -> Result<Client> {
+    let row = sqlx::query(&format!(
+        "UPDATE client SET api_role = $3, version = version + 1 \
+         WHERE realm_id = $1 AND client_row_id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(realm_id)
+    .bind(client_row_id)
+    .bind(role)
+    .fetch_all(db.pool())
+    .await?
+    .first_row()?;
+    db.changed().await;
+    Ok(from_row(&row)?)
 }
 
 /// The text the list search matches: lower-cased client id and name.

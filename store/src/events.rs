@@ -120,3 +120,95 @@ pub async fn list(
         .map(from_row)
         .collect::<std::result::Result<_, _>>()?)
 }
+
+/// Which events [`search`] returns (every set field must match).
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    pub realm_id: Option<String>,
+    pub client_row_id: Option<String>,
+    pub actor: Option<String>,
+    /// Any of these operations (`CREATE`, `UPDATE`, `DELETE`, `ACTION`); empty: all.
+    pub operations: Vec<String>,
+    /// Keycloak's `resourcePath`: exact, or with `*` matching any run of characters.
+    pub resource_path: Option<String>,
+    /// Epoch seconds, inclusive.
+    pub from: Option<i64>,
+    /// Epoch seconds, inclusive.
+    pub to: Option<i64>,
+}
+
+/// Events matching `filter`, newest first, `max` from offset `first`.
+pub async fn search(
+    db: &Db,
+    filter: &EventFilter,
+    first: i64,
+    max: i64,
+) -> Result<Vec<AdminEvent>> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut n = 0;
+    let mut text = |clauses: &mut Vec<String>, sql: &str, value: String| {
+        n += 1;
+        clauses.push(sql.replace('?', &format!("${n}")));
+        texts.push(value);
+    };
+    if let Some(v) = &filter.realm_id {
+        text(&mut clauses, "realm_id = ?", v.clone());
+    }
+    if let Some(v) = &filter.client_row_id {
+        text(&mut clauses, "client_row_id = ?", v.clone());
+    }
+    if let Some(v) = &filter.actor {
+        text(&mut clauses, "actor = ?", v.clone());
+    }
+    if let Some(v) = &filter.resource_path {
+        // LIKE with `\` as the escape character: `*` is the only wildcard the caller has.
+        let pattern = v
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+            .replace('*', "%");
+        text(&mut clauses, "resource_path LIKE ? ESCAPE '\\'", pattern);
+    }
+    if !filter.operations.is_empty() {
+        let mut alternatives = Vec::new();
+        for op in &filter.operations {
+            text(&mut alternatives, "operation = ?", op.clone());
+        }
+        clauses.push(format!("({})", alternatives.join(" OR ")));
+    }
+    let mut numbers: Vec<i64> = Vec::new();
+    for (sql, value) in [("at >= ", filter.from), ("at <= ", filter.to)] {
+        if let Some(v) = value {
+            clauses.push(format!("{sql}${}", n + numbers.len() + 1));
+            numbers.push(v);
+        }
+    }
+    let next = n + numbers.len();
+    let filter_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM admin_event {filter_sql} ORDER BY event_id DESC LIMIT ${} OFFSET ${}",
+        next + 1,
+        next + 2
+    );
+    let mut query = sqlx::query(&sql);
+    for t in &texts {
+        query = query.bind(t.as_str());
+    }
+    for v in &numbers {
+        query = query.bind(*v);
+    }
+    let rows = query
+        .bind(max.clamp(0, 1000))
+        .bind(first.max(0))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(from_row)
+        .collect::<std::result::Result<_, _>>()?)
+}

@@ -684,6 +684,60 @@ async fn event_log(db: &Db) {
     assert_eq!(all[2].ip.as_deref(), Some("127.0.0.1"));
     assert_eq!(all[2].at, NOW + 1);
     assert_eq!(all[1].realm_id, None);
+    // Filtered search (the Admin REST API's admin-events and the console's events page).
+    let search = |f: events::EventFilter| async move {
+        events::search(db, &f, 0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.resource_path)
+            .collect::<Vec<_>>()
+    };
+    let in_demo = events::EventFilter {
+        realm_id: Some(demo.realm_id.clone()),
+        ..Default::default()
+    };
+    assert_eq!(search(in_demo.clone()).await, ["clients/3", "clients/1"]);
+    assert_eq!(
+        search(events::EventFilter {
+            from: Some(NOW + 2),
+            to: Some(NOW + 3),
+            ..in_demo.clone()
+        })
+        .await,
+        ["clients/3"]
+    );
+    assert_eq!(
+        search(events::EventFilter {
+            resource_path: Some("clients/*".into()),
+            operations: vec!["UPDATE".into(), "CREATE".into()],
+            actor: Some("alice".into()),
+            ..Default::default()
+        })
+        .await,
+        ["clients/3", "clients/2", "clients/1"]
+    );
+    assert!(search(events::EventFilter {
+        operations: vec!["DELETE".into()],
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    // `_` and `%` are not wildcards: only `*` is.
+    assert!(search(events::EventFilter {
+        resource_path: Some("clients_1".into()),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    assert_eq!(
+        search(events::EventFilter {
+            client_row_id: Some("row-1".into()),
+            ..Default::default()
+        })
+        .await,
+        ["clients/3"]
+    );
     assert_eq!(all[0].details, r#"{"clientId":"x"}"#);
     let realm_only = events::list(db, Some(&demo.realm_id), 0, 10).await.unwrap();
     let paths: Vec<&str> = realm_only

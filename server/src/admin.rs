@@ -1,0 +1,1371 @@
+//! Keycloak's Admin REST API, the subset of DESIGN.md §3, for automation that already speaks it
+//! (python-keycloak, scripts, CI): realms, clients as ClientRepresentation, the client secret and
+//! its rotated predecessor, `certificates/jwt.credential`, the keycloak.json installation and
+//! admin events. Callers are master-realm clients holding an API role, with a bearer token from
+//! the master realm's token endpoint. Errors are Keycloak's JSON (`error`, `errorMessage`); the
+//! real cause of a 500 goes only to the log.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use keyward_app::credentials_api::server::{keycloak_json, method, regenerate};
+use keyward_app::error::AppError;
+use keyward_app::keys_api::server::{generate_and_register, import, KeystoreSpec};
+use keyward_app::ssr::{audit_as, Actor};
+use keyward_credentials::keys::generate::{KeyAlgorithm, KeystoreFormat};
+use keyward_credentials::keys::KeyFormat;
+use keyward_credentials::operator::Role;
+use keyward_credentials::secret::SecretString;
+use keyward_store::clients::{self, Client, ClientUpdate, NewClient};
+use keyward_store::realms::{self, Realm, MASTER};
+use keyward_store::{events, keys, secrets, StoreError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::ClientIp;
+use crate::AppState;
+
+/// Largest Admin REST body (JSON or multipart upload).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    let client = "/admin/realms/{realm}/clients/{id}";
+    let cert = "/admin/realms/{realm}/clients/{id}/certificates/{attr}";
+    Router::new()
+        .route("/admin/realms", get(list_realms).post(create_realm))
+        .route(
+            "/admin/realms/{realm}",
+            get(get_realm).put(update_realm).delete(delete_realm),
+        )
+        .route(
+            "/admin/realms/{realm}/clients",
+            get(list_clients).post(create_client),
+        )
+        .route(
+            client,
+            get(get_client).put(update_client).delete(delete_client),
+        )
+        .route(
+            &format!("{client}/client-secret"),
+            get(get_secret).post(regenerate_secret),
+        )
+        .route(
+            &format!("{client}/client-secret/rotated"),
+            get(get_rotated).delete(invalidate_rotated),
+        )
+        .route(cert, get(get_certificate))
+        .route(&format!("{cert}/generate"), post(generate_certificate))
+        .route(
+            &format!("{cert}/generate-and-download"),
+            post(generate_and_download),
+        )
+        .route(&format!("{cert}/download"), post(download))
+        .route(&format!("{cert}/upload"), post(upload))
+        .route(&format!("{cert}/upload-certificate"), post(upload))
+        .route(
+            &format!("{client}/installation/providers/{{provider}}"),
+            get(installation),
+        )
+        .route("/admin/realms/{realm}/admin-events", get(admin_events))
+}
+
+/// An Admin REST error: Keycloak's JSON body.
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+    fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "HTTP 401 Unauthorized")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let error = match self.status {
+            StatusCode::UNAUTHORIZED => "HTTP 401 Unauthorized",
+            StatusCode::FORBIDDEN => "HTTP 403 Forbidden",
+            StatusCode::NOT_FOUND => "HTTP 404 Not Found",
+            StatusCode::CONFLICT => "HTTP 409 Conflict",
+            StatusCode::NOT_ACCEPTABLE => "HTTP 406 Not Acceptable",
+            StatusCode::PAYLOAD_TOO_LARGE => "HTTP 413 Payload Too Large",
+            s if s.is_server_error() => "unknown_error",
+            _ => "HTTP 400 Bad Request",
+        };
+        let mut res = (
+            self.status,
+            Json(json!({ "error": error, "errorMessage": self.message })),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("Resource"),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            StoreError::Stale => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            other => internal(other),
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "admin API failure");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on the server. It has been logged.",
+    )
+}
+
+type ApiResult<T = Response> = Result<T, ApiError>;
+
+/// A JSON body parsed with a clear 400 for malformed JSON or a wrong field type.
+struct Body<T>(T);
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> ApiResult<Self> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"))?;
+        serde_json::from_slice(&bytes)
+            .map(Body)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
+    }
+}
+
+/// The caller of the API: a master-realm client with an API role, authenticated by a bearer
+/// access token the master realm issued to it. Its role is read on every request, so taking
+/// the role away (or disabling the client) takes effect at once.
+pub struct Caller {
+    role: Role,
+    actor: Actor,
+}
+
+impl Caller {
+    fn require(&self, role: Role) -> ApiResult<()> {
+        if self.role.allows(role) {
+            Ok(())
+        } else {
+            tracing::warn!(caller = %self.actor.name, required = role.as_str(), "admin API: role too low");
+            Err(ApiError::new(StatusCode::FORBIDDEN, "HTTP 403 Forbidden"))
+        }
+    }
+}
+
+/// The Admin REST role names (as given in the console) and the console role each equals.
+pub fn api_role(name: &str) -> Option<Role> {
+    match name {
+        "view" => Some(Role::Viewer),
+        "manage" => Some(Role::Manager),
+        "admin" => Some(Role::Admin),
+        _ => None,
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or(ClientIp(None));
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            })
+            .ok_or_else(ApiError::unauthorized)?;
+        let claims = crate::oidc::verify_access_token(state, MASTER, token)
+            .await
+            .map_err(|reason| {
+                tracing::info!(reason, "admin API: bearer token refused");
+                ApiError::unauthorized()
+            })?;
+        let master = realms::get_by_name(&state.ctx.db, MASTER).await?;
+        let client =
+            match clients::get_by_client_id(&state.ctx.db, &master.realm_id, &claims.azp).await {
+                Ok(c) => c,
+                Err(StoreError::NotFound) => return Err(ApiError::unauthorized()),
+                Err(e) => return Err(e.into()),
+            };
+        if !client.enabled {
+            return Err(ApiError::unauthorized());
+        }
+        let role = client.api_role.as_deref().and_then(api_role).ok_or_else(|| {
+            tracing::warn!(client_id = %client.client_id, "admin API: the client has no API role");
+            ApiError::new(StatusCode::FORBIDDEN, "HTTP 403 Forbidden")
+        })?;
+        Ok(Caller {
+            role,
+            actor: Actor {
+                name: format!("client:{}", client.client_id),
+                ip: ip.map(|i| i.to_string()),
+            },
+        })
+    }
+}
+
+async fn realm_named(state: &AppState, name: &str) -> ApiResult<Realm> {
+    realms::get_by_name(&state.ctx.db, name)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("Realm"),
+            other => other.into(),
+        })
+}
+
+async fn realm_and_client(state: &AppState, realm: &str, id: &str) -> ApiResult<(Realm, Client)> {
+    let r = realm_named(state, realm).await?;
+    let c = clients::get(&state.ctx.db, &r.realm_id, id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("Could not find client"),
+            other => other.into(),
+        })?;
+    Ok((r, c))
+}
+
+fn created(location: String) -> Response {
+    let mut res = StatusCode::CREATED.into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+fn base(state: &AppState) -> &str {
+    &state.ctx.settings.public_url
+}
+
+// ---------------------------------------------------------------------------------------------
+// Realms
+
+fn realm_rep(r: &Realm) -> Value {
+    json!({
+        "id": r.realm_id,
+        "realm": r.name,
+        "displayName": r.display_name,
+        "enabled": true,
+        "accessTokenLifespan": r.access_token_lifetime_s,
+    })
+}
+
+async fn list_realms(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let all = realms::list(&state.ctx.db).await?;
+    Ok(Json(all.iter().map(realm_rep).collect::<Vec<_>>()).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RealmRep {
+    id: Option<String>,
+    realm: Option<String>,
+    display_name: Option<String>,
+    enabled: Option<bool>,
+}
+
+async fn create_realm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(rep): Body<RealmRep>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let name = keyward_credentials::names::realm_name(rep.realm.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if rep.enabled == Some(false) {
+        return Err(ApiError::bad_request(
+            "Keyward realms are always enabled: leave enabled out or true",
+        ));
+    }
+    let display = rep.display_name.unwrap_or_default();
+    let display = keyward_credentials::names::text("displayName", &display, 255, false)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let r = realms::create(&state.ctx.db, &name, &display, crate::now()).await?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        None,
+        "CREATE",
+        &format!("realms/{}", r.name),
+        json!({ "realm": r.name, "displayName": r.display_name }),
+    )
+    .await?;
+    Ok(created(format!("{}/admin/realms/{}", base(&state), r.name)))
+}
+
+async fn get_realm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(realm): Path<String>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    Ok(Json(realm_rep(&realm_named(&state, &realm).await?)).into_response())
+}
+
+async fn update_realm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(realm): Path<String>,
+    Body(rep): Body<RealmRep>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let r = realm_named(&state, &realm).await?;
+    if rep.realm.as_deref().is_some_and(|n| n != r.name)
+        || rep.id.as_deref().is_some_and(|i| i != r.realm_id)
+    {
+        return Err(ApiError::bad_request(
+            "a realm's name and id cannot be changed",
+        ));
+    }
+    if rep.enabled == Some(false) {
+        return Err(ApiError::bad_request("Keyward realms cannot be disabled"));
+    }
+    if let Some(display) = rep.display_name {
+        let display = keyward_credentials::names::text("displayName", &display, 255, false)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        realms::update_display_name(&state.ctx.db, &r.name, &display).await?;
+        audit_as(
+            &state.ctx,
+            &caller.actor,
+            Some(&r.realm_id),
+            None,
+            "UPDATE",
+            &format!("realms/{}", r.name),
+            json!({ "displayName": display }),
+        )
+        .await?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delete_realm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(realm): Path<String>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let r = realm_named(&state, &realm).await?;
+    if r.name == MASTER {
+        return Err(ApiError::bad_request("the master realm cannot be deleted"));
+    }
+    realms::delete(&state.ctx.db, &r.name).await?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        None,
+        None,
+        "DELETE",
+        &format!("realms/{}", r.name),
+        json!({ "realm": r.name }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+/// The current secret of a client: the newest valid one (within one second, the one valid
+/// longest: a rotation cuts the previous secret's life to the overlap).
+fn current_secret(all: &[secrets::ClientSecret], now: i64) -> Option<&secrets::ClientSecret> {
+    all.iter()
+        .filter(|s| s.revoked_at.is_none() && s.expires_at.is_none_or(|t| t > now))
+        .max_by_key(|s| (s.created_at, s.expires_at.unwrap_or(i64::MAX)))
+}
+
+async fn client_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
+    let db = &state.ctx.db;
+    let now = crate::now();
+    let mut attributes = BTreeMap::<&str, String>::new();
+    if let Some(alg) = &c.signing_alg {
+        attributes.insert("token.endpoint.auth.signing.alg", alg.clone());
+    }
+    attributes.insert(
+        "token.endpoint.auth.signing.max.exp",
+        c.assertion_max_exp_s.to_string(),
+    );
+    let jwks = keys::jwks(db, &c.client_row_id).await?;
+    let use_url = jwks.as_ref().is_some_and(|j| j.use_jwks_url);
+    attributes.insert("use.jwks.url", use_url.to_string());
+    if let Some(url) = jwks
+        .as_ref()
+        .map(|j| j.jwks_url.clone())
+        .filter(|u| !u.is_empty())
+    {
+        attributes.insert("jwks.url", url);
+    }
+    if let Some(cert) = active_certificate(&keys::list(db, &c.client_row_id).await?) {
+        attributes.insert("jwt.credential.certificate", STANDARD.encode(cert));
+    }
+    let all = secrets::list(db, &c.client_row_id).await?;
+    if let Some(s) = current_secret(&all, now) {
+        attributes.insert("client.secret.creation.time", s.created_at.to_string());
+        if let Some(t) = s.expires_at {
+            attributes.insert("client.secret.expiration.time", t.to_string());
+        }
+    }
+    Ok(json!({
+        "id": c.client_row_id,
+        "clientId": c.client_id,
+        "name": c.name,
+        "description": c.description,
+        "enabled": c.enabled,
+        "publicClient": c.public_client,
+        "clientAuthenticatorType": c.authenticator,
+        "serviceAccountsEnabled": !c.public_client,
+        "standardFlowEnabled": false,
+        "directAccessGrantsEnabled": false,
+        "protocol": "openid-connect",
+        "attributes": attributes,
+    }))
+}
+
+/// The newest active certificate among a client's registered keys (DER).
+fn active_certificate(all: &[keys::ClientKey]) -> Option<&[u8]> {
+    all.iter()
+        .filter(|k| k.active)
+        .filter_map(|k| k.certificate_der.as_deref().map(|d| (k.created_at, d)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, d)| d)
+}
+
+#[derive(Deserialize)]
+struct ClientQuery {
+    #[serde(rename = "clientId")]
+    client_id: Option<String>,
+    first: Option<i64>,
+    max: Option<i64>,
+    search: Option<bool>,
+}
+
+async fn list_clients(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(realm): Path<String>,
+    Query(q): Query<ClientQuery>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let r = realm_named(&state, &realm).await?;
+    let (first, max) = (q.first.unwrap_or(0), q.max.unwrap_or(100).clamp(0, 1000));
+    let found: Vec<Client> = match (&q.client_id, q.search.unwrap_or(false)) {
+        (Some(id), false) => {
+            match clients::get_by_client_id(&state.ctx.db, &r.realm_id, id).await {
+                Ok(c) if first == 0 && max > 0 => vec![c],
+                Ok(_) | Err(StoreError::NotFound) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        (term, _) => {
+            clients::list(&state.ctx.db, &r.realm_id, term.as_deref(), first, max)
+                .await?
+                .items
+        }
+    };
+    let mut out = Vec::with_capacity(found.len());
+    for c in &found {
+        out.push(client_rep(&state, c).await?);
+    }
+    Ok(Json(out).into_response())
+}
+
+/// ClientRepresentation as Keyward reads it: fields absent stay unchanged (PUT) or take their
+/// defaults (POST); fields Keyward does not model are ignored, wrong types are refused.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientRep {
+    id: Option<String>,
+    client_id: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    enabled: Option<bool>,
+    public_client: Option<bool>,
+    client_authenticator_type: Option<String>,
+    secret: Option<String>,
+    attributes: Option<BTreeMap<String, String>>,
+}
+
+impl ClientRep {
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.as_ref()?.get(name).map(String::as_str)
+    }
+}
+
+async fn create_client(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(realm): Path<String>,
+    Body(rep): Body<ClientRep>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let r = realm_named(&state, &realm).await?;
+    let client_id = keyward_credentials::names::client_id(rep.client_id.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let name = text("name", rep.name.as_deref().unwrap_or(""), 255)?;
+    let description = text(
+        "description",
+        rep.description.as_deref().unwrap_or(""),
+        1000,
+    )?;
+    if rep.secret.is_some() {
+        return Err(ApiError::bad_request(
+            "Keyward generates client secrets: leave secret out and POST .../client-secret",
+        ));
+    }
+    let c = clients::create(
+        &state.ctx.db,
+        &r.realm_id,
+        &NewClient {
+            client_id: &client_id,
+            name: &name,
+            description: &description,
+            enabled: rep.enabled.unwrap_or(true),
+            public_client: rep.public_client.unwrap_or(false),
+        },
+        crate::now(),
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            format!("Client {client_id} already exists"),
+        ),
+        other => other.into(),
+    })?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "CREATE",
+        &format!("clients/{}", c.client_row_id),
+        json!({ "clientId": c.client_id, "publicClient": c.public_client }),
+    )
+    .await?;
+    let c = apply_authentication(&state, &caller, &r, c, &rep).await?;
+    Ok(created(format!(
+        "{}/admin/realms/{}/clients/{}",
+        base(&state),
+        r.name,
+        c.client_row_id
+    )))
+}
+
+fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    keyward_credentials::names::text(field, value, max, false)
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// Applies `clientAuthenticatorType` and the signing attributes of a representation.
+async fn apply_authentication(
+    state: &AppState,
+    caller: &Caller,
+    r: &Realm,
+    c: Client,
+    rep: &ClientRep,
+) -> ApiResult<Client> {
+    let alg = rep.attribute("token.endpoint.auth.signing.alg");
+    let max_exp = rep.attribute("token.endpoint.auth.signing.max.exp");
+    if rep.client_authenticator_type.is_none() && alg.is_none() && max_exp.is_none() {
+        return Ok(c);
+    }
+    let authenticator = rep
+        .client_authenticator_type
+        .clone()
+        .unwrap_or_else(|| c.authenticator.clone());
+    let m = method(&authenticator)?;
+    let signing_alg = match alg {
+        None => c.signing_alg.clone(),
+        Some("") => None,
+        Some(a) if m.algorithms().contains(&a) => Some(a.to_owned()),
+        Some(a) => {
+            return Err(ApiError::bad_request(format!(
+                "{a} is not an algorithm of {authenticator}; choose one of {}",
+                m.algorithms().join(", ")
+            )))
+        }
+    };
+    let assertion_max_exp_s = match max_exp {
+        None => c.assertion_max_exp_s,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|s| (1..=keyward_app::credentials_api::MAX_ASSERTION_LIFETIME_S).contains(s))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "token.endpoint.auth.signing.max.exp must be 1 to {} seconds",
+                    keyward_app::credentials_api::MAX_ASSERTION_LIFETIME_S
+                ))
+            })?,
+    };
+    let updated = clients::set_authentication(
+        &state.ctx.db,
+        &r.realm_id,
+        &c.client_row_id,
+        c.version,
+        &clients::AuthenticationUpdate {
+            authenticator: &authenticator,
+            signing_alg: signing_alg.as_deref(),
+            assertion_max_exp_s,
+        },
+        crate::now(),
+    )
+    .await?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "UPDATE",
+        &format!("clients/{}", c.client_row_id),
+        json!({
+            "clientAuthenticatorType": authenticator,
+            "signingAlg": signing_alg,
+            "assertionMaxExpSeconds": assertion_max_exp_s,
+        }),
+    )
+    .await?;
+    Ok(updated)
+}
+
+async fn get_client(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let (_, c) = realm_and_client(&state, &realm, &id).await?;
+    Ok(Json(client_rep(&state, &c).await?).into_response())
+}
+
+async fn update_client(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+    Body(rep): Body<ClientRep>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    if rep.id.as_deref().is_some_and(|i| i != c.client_row_id) {
+        return Err(ApiError::bad_request("a client's id cannot be changed"));
+    }
+    if rep.client_id.as_deref().is_some_and(|i| i != c.client_id) {
+        return Err(ApiError::bad_request(
+            "Keyward does not rename clients: clientId must stay the same",
+        ));
+    }
+    if rep.secret.is_some() {
+        return Err(ApiError::bad_request(
+            "Keyward generates client secrets: POST .../client-secret",
+        ));
+    }
+    let name = match &rep.name {
+        Some(n) => text("name", n, 255)?,
+        None => c.name.clone(),
+    };
+    let description = match &rep.description {
+        Some(d) => text("description", d, 1000)?,
+        None => c.description.clone(),
+    };
+    let update = ClientUpdate {
+        name: &name,
+        description: &description,
+        enabled: rep.enabled.unwrap_or(c.enabled),
+        public_client: rep.public_client.unwrap_or(c.public_client),
+    };
+    let changed = update.name != c.name
+        || update.description != c.description
+        || update.enabled != c.enabled
+        || update.public_client != c.public_client;
+    let c = if changed {
+        let updated = clients::update(
+            &state.ctx.db,
+            &r.realm_id,
+            &c.client_row_id,
+            c.version,
+            &update,
+            crate::now(),
+        )
+        .await?;
+        audit_as(
+            &state.ctx,
+            &caller.actor,
+            Some(&r.realm_id),
+            Some(&c.client_row_id),
+            "UPDATE",
+            &format!("clients/{}", c.client_row_id),
+            json!({
+                "name": update.name,
+                "description": update.description,
+                "enabled": update.enabled,
+                "publicClient": update.public_client,
+            }),
+        )
+        .await?;
+        updated
+    } else {
+        c
+    };
+    apply_authentication(&state, &caller, &r, c, &rep).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delete_client(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    clients::delete(&state.ctx.db, &r.realm_id, &c.client_row_id).await?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "DELETE",
+        &format!("clients/{}", c.client_row_id),
+        json!({ "clientId": c.client_id }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client secret
+
+/// `{"type":"secret","value":…}`; the value only when it may be shown (see [`revealable`]).
+fn secret_rep(value: Option<SecretString>) -> Response {
+    let mut body = json!({ "type": "secret" });
+    if let Some(v) = value {
+        body["value"] = json!(v.expose());
+    }
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// A stored secret's value, when the caller is an admin, the realm allows reveal and the value
+/// was sealed; every reveal is audited.
+async fn revealable(
+    state: &AppState,
+    caller: &Caller,
+    r: &Realm,
+    c: &Client,
+    s: &secrets::ClientSecret,
+) -> ApiResult<Option<SecretString>> {
+    if !caller.role.allows(Role::Admin) || !r.allow_secret_reveal {
+        return Ok(None);
+    }
+    let Some((bytes, key_id)) = &s.sealed else {
+        return Ok(None);
+    };
+    let sealed = keyward_credentials::seal::Sealed {
+        key_id: key_id.clone(),
+        bytes: bytes.clone(),
+    };
+    let plain = state
+        .ctx
+        .vault
+        .open(keyward_credentials::seal::context::CLIENT_SECRET, &sealed)
+        .map_err(internal)?;
+    let value = String::from_utf8(plain.to_vec()).map_err(internal)?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "ACTION",
+        &format!("clients/{}/client-secret", c.client_row_id),
+        json!({ "action": "reveal", "secretId": s.secret_id, "label": s.label }),
+    )
+    .await?;
+    Ok(Some(SecretString::new(value)))
+}
+
+async fn get_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
+    let value = match current_secret(&all, crate::now()) {
+        Some(s) => revealable(&state, &caller, &r, &c, s).await?,
+        None => None,
+    };
+    Ok(secret_rep(value))
+}
+
+async fn regenerate_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    if c.public_client {
+        return Err(ApiError::bad_request("a public client has no secret"));
+    }
+    // As Keycloak's regenerate: the new secret replaces the current one; the realm's default
+    // overlap keeps the previous one valid (Keycloak's "rotated secret") meanwhile.
+    let (_, value) = regenerate(
+        &state.ctx,
+        &caller.actor,
+        &r,
+        &c,
+        "api",
+        r.secret_overlap_default_s,
+        None,
+    )
+    .await?;
+    Ok(secret_rep(Some(value)))
+}
+
+/// The previous secret still valid in its overlap (Keycloak's rotated secret).
+fn rotated_secret(all: &[secrets::ClientSecret], now: i64) -> Option<&secrets::ClientSecret> {
+    let current = current_secret(all, now)?;
+    all.iter()
+        .filter(|s| s.secret_id != current.secret_id)
+        .filter(|s| s.revoked_at.is_none() && s.expires_at.is_some_and(|t| t > now))
+        .max_by_key(|s| s.created_at)
+}
+
+async fn get_rotated(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
+    let Some(s) = rotated_secret(&all, crate::now()) else {
+        return Err(ApiError::not_found("Rotated secret"));
+    };
+    Ok(secret_rep(revealable(&state, &caller, &r, &c, s).await?))
+}
+
+async fn invalidate_rotated(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let now = crate::now();
+    let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
+    let current = current_secret(&all, now).map(|s| s.secret_id.clone());
+    for s in all.iter().filter(|s| {
+        Some(&s.secret_id) != current.as_ref()
+            && s.revoked_at.is_none()
+            && s.expires_at.is_some_and(|t| t > now)
+    }) {
+        secrets::revoke(&state.ctx.db, &c.client_row_id, &s.secret_id, now).await?;
+        audit_as(
+            &state.ctx,
+            &caller.actor,
+            Some(&r.realm_id),
+            Some(&c.client_row_id),
+            "DELETE",
+            &format!("clients/{}/client-secret/rotated", c.client_row_id),
+            json!({ "secretId": s.secret_id, "label": s.label }),
+        )
+        .await?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// certificates/jwt.credential
+
+fn check_attr(attr: &str) -> ApiResult<()> {
+    if attr == "jwt.credential" {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("Certificate attribute"))
+    }
+}
+
+/// CertificateRepresentation of the client's newest active key.
+async fn certificate_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
+    let all = keys::list(&state.ctx.db, &c.client_row_id).await?;
+    let newest = all
+        .iter()
+        .filter(|k| k.active)
+        .max_by_key(|k| (k.certificate_der.is_some(), k.created_at));
+    Ok(match newest {
+        Some(k) => json!({
+            "certificate": k.certificate_der.as_deref().map(|d| STANDARD.encode(d)),
+            "publicKey": STANDARD.encode(&k.spki_der),
+            "kid": k.kid,
+        }),
+        None => json!({}),
+    })
+}
+
+async fn get_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, attr)): Path<(String, String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    check_attr(&attr)?;
+    let (_, c) = realm_and_client(&state, &realm, &id).await?;
+    Ok(Json(certificate_rep(&state, &c).await?).into_response())
+}
+
+/// Keycloak's KeyStoreConfig.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct KeyStoreConfig {
+    format: Option<String>,
+    key_alias: Option<String>,
+    key_password: Option<String>,
+    store_password: Option<String>,
+    key_size: Option<u32>,
+    validity: Option<u32>,
+}
+
+impl Drop for KeyStoreConfig {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.key_password.zeroize();
+        self.store_password.zeroize();
+    }
+}
+
+async fn generate_keystore_for(
+    state: &AppState,
+    caller: &Caller,
+    realm: &str,
+    id: &str,
+    config: &KeyStoreConfig,
+) -> ApiResult<(
+    Client,
+    keyward_credentials::keys::generate::Generated,
+    KeystoreFormat,
+)> {
+    let (r, c) = realm_and_client(state, realm, id).await?;
+    if c.public_client {
+        return Err(ApiError::bad_request("a public client has no keys"));
+    }
+    let format = KeystoreFormat::parse(config.format.as_deref().unwrap_or("PKCS12"))
+        .ok_or_else(|| ApiError::bad_request("format must be JKS or PKCS12"))?;
+    let algorithm = match config.key_size.unwrap_or(2048) {
+        2048 => KeyAlgorithm::Rsa2048,
+        3072 => KeyAlgorithm::Rsa3072,
+        4096 => KeyAlgorithm::Rsa4096,
+        n => {
+            return Err(ApiError::bad_request(format!(
+                "keySize {n} is not supported: choose 2048, 3072 or 4096"
+            )))
+        }
+    };
+    let store_password = config.store_password.as_deref().unwrap_or("");
+    if store_password.is_empty() {
+        return Err(ApiError::bad_request("storePassword is required"));
+    }
+    let key_password = match (format, config.key_password.as_deref()) {
+        (_, Some(p)) if !p.is_empty() => p,
+        _ => store_password,
+    };
+    let alias = config
+        .key_alias
+        .clone()
+        .unwrap_or_else(|| c.client_id.clone());
+    let (_, generated) = generate_and_register(
+        &state.ctx,
+        &caller.actor,
+        &r,
+        &c,
+        &KeystoreSpec {
+            algorithm,
+            format,
+            alias: &alias,
+            store_password,
+            key_password,
+            validity_years: config.validity.unwrap_or(3),
+        },
+    )
+    .await?;
+    Ok((c, generated, format))
+}
+
+/// Keyward never returns a private key from `generate`: the certificate is registered and the
+/// key pair is discarded (use generate-and-download to get the key in a keystore).
+async fn generate_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, attr)): Path<(String, String, String)>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    check_attr(&attr)?;
+    let mut config = KeyStoreConfig::default();
+    config.store_password =
+        Some(keyward_credentials::keys::generate::default_password().to_string());
+    let (c, _, _) = generate_keystore_for(&state, &caller, &realm, &id, &config).await?;
+    Ok(Json(certificate_rep(&state, &c).await?).into_response())
+}
+
+async fn generate_and_download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, attr)): Path<(String, String, String)>,
+    Body(config): Body<KeyStoreConfig>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    check_attr(&attr)?;
+    let (_, generated, format) =
+        generate_keystore_for(&state, &caller, &realm, &id, &config).await?;
+    let extension = match format {
+        KeystoreFormat::Pkcs12 => "p12",
+        KeystoreFormat::Jks => "jks",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"keystore.{extension}\""),
+            ),
+        ],
+        generated.keystore.to_vec(),
+    )
+        .into_response())
+}
+
+async fn download(caller: Caller, Path((_, _, attr)): Path<(String, String, String)>) -> ApiResult {
+    caller.require(Role::Manager)?;
+    check_attr(&attr)?;
+    Err(ApiError::bad_request(
+        "Keyward never keeps a client's private key, so there is nothing to download: \
+         use generate-and-download",
+    ))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, attr)): Path<(String, String, String)>,
+    mut form: Multipart,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    check_attr(&attr)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let mut fields = BTreeMap::<String, Vec<u8>>::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
+        fields.insert(name, bytes.to_vec());
+    }
+    let field = |name: &str| {
+        fields
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v).trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let format_name = field("keystoreFormat").unwrap_or_default();
+    let format = KeyFormat::parse(&format_name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            format!(
+                "keystoreFormat {format_name:?} is not supported: choose one of {}",
+                KeyFormat::ALL.map(|f| f.keycloak_name()).join(", ")
+            ),
+        )
+    })?;
+    let Some(bytes) = fields.get("file").filter(|b| !b.is_empty()).cloned() else {
+        return Err(ApiError::bad_request("the multipart field file is missing"));
+    };
+    let store_password = field("storePassword").map(zeroize::Zeroizing::new);
+    let alias = field("keyAlias");
+    import(
+        &state.ctx,
+        &caller.actor,
+        &r,
+        &c,
+        Some(format),
+        bytes,
+        store_password.as_ref().map(|p| p.as_str()),
+        alias.as_deref(),
+    )
+    .await?;
+    Ok(Json(certificate_rep(&state, &c).await?).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Installation and events
+
+async fn installation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, provider)): Path<(String, String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    if provider != "keycloak-oidc-keycloak-json" {
+        return Err(ApiError::not_found("Installation provider"));
+    }
+    let text = keycloak_json(&state.ctx, &r.name, &c, None);
+    let value: Value = serde_json::from_str(&text).map_err(internal)?;
+    Ok(Json(value).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventQuery {
+    operation_types: Option<String>,
+    resource_path: Option<String>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+    first: Option<i64>,
+    max: Option<i64>,
+    auth_client: Option<String>,
+}
+
+/// `yyyy-MM-dd` (Keycloak's format) or epoch milliseconds, as epoch seconds; `end` takes the
+/// last second of a day.
+fn parse_date(value: &str, end: bool) -> ApiResult<i64> {
+    if let Ok(ms) = value.parse::<i64>() {
+        return Ok(ms / 1000);
+    }
+    let bad = || ApiError::bad_request(format!("{value:?} is not a date (yyyy-MM-dd)"));
+    let mut parts = value.splitn(3, '-').map(str::parse::<i64>);
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(days * 86_400 + if end { 86_399 } else { 0 })
+}
+
+async fn admin_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(realm): Path<String>,
+    Query(q): Query<EventQuery>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let r = realm_named(&state, &realm).await?;
+    let operations = q
+        .operation_types
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>();
+    if let Some(bad) = operations
+        .iter()
+        .find(|o| !["CREATE", "UPDATE", "DELETE", "ACTION"].contains(&o.as_str()))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown operation type {bad}: use CREATE, UPDATE, DELETE or ACTION"
+        )));
+    }
+    let filter = events::EventFilter {
+        realm_id: Some(r.realm_id.clone()),
+        client_row_id: None,
+        actor: q.auth_client.as_ref().map(|c| format!("client:{c}")),
+        operations,
+        resource_path: q.resource_path.clone(),
+        from: q
+            .date_from
+            .as_deref()
+            .map(|d| parse_date(d, false))
+            .transpose()?,
+        to: q
+            .date_to
+            .as_deref()
+            .map(|d| parse_date(d, true))
+            .transpose()?,
+    };
+    let found = events::search(
+        &state.ctx.db,
+        &filter,
+        q.first.unwrap_or(0),
+        q.max.unwrap_or(100),
+    )
+    .await?;
+    let out: Vec<Value> = found
+        .iter()
+        .map(|e| {
+            let (client, user) = match e.actor.strip_prefix("client:") {
+                Some(c) => (Some(c), None),
+                None => (None, Some(e.actor.as_str())),
+            };
+            json!({
+                "id": e.event_id.to_string(),
+                "time": e.at * 1000,
+                "realmId": e.realm_id,
+                "authDetails": {
+                    "realmId": e.realm_id,
+                    "clientId": client,
+                    "userId": user,
+                    "ipAddress": e.ip,
+                },
+                "operationType": e.operation,
+                "resourceType": resource_type(&e.resource_path),
+                "resourcePath": e.resource_path,
+                "representation": e.details,
+            })
+        })
+        .collect();
+    Ok(Json(out).into_response())
+}
+
+/// Keycloak's resourceType for a Keyward resource path.
+fn resource_type(path: &str) -> &'static str {
+    if path.starts_with("realms/") {
+        "REALM"
+    } else if path.contains("/client-secret") {
+        "CLIENT_SECRET"
+    } else if path.contains("/keys") || path.contains("/certificates") {
+        "CLIENT_KEY"
+    } else if path.starts_with("clients/") {
+        "CLIENT"
+    } else {
+        "OTHER"
+    }
+}
+
+/// Creates the bootstrap Admin REST client from the configuration when no master-realm client
+/// has its id (like Keycloak's bootstrap admin client): confidential, client-secret, role admin;
+/// only the secret's verifier is stored.
+pub async fn bootstrap_client(
+    ctx: &keyward_app::ssr::AppContext,
+    config: &crate::Config,
+) -> Result<(), String> {
+    let (id, secret) = match (
+        &config.bootstrap_admin_client_id,
+        &config.bootstrap_admin_client_secret,
+    ) {
+        (None, None) => return Ok(()),
+        (Some(id), Some(secret)) => (id, SecretString::new(secret.clone())),
+        _ => {
+            return Err("set both KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID and \
+                        KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET, or neither"
+                .into())
+        }
+    };
+    let id = keyward_credentials::names::client_id(id)
+        .map_err(|e| format!("KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID: {e}"))?;
+    if secret.expose().chars().count() < 16 {
+        return Err("KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET must be at least 16 characters".into());
+    }
+    let db = &ctx.db;
+    let master = realms::get_by_name(db, MASTER)
+        .await
+        .map_err(|e| e.to_string())?;
+    match clients::get_by_client_id(db, &master.realm_id, &id).await {
+        Ok(_) => return Ok(()),
+        Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let now = crate::now();
+    let c = clients::create(
+        db,
+        &master.realm_id,
+        &NewClient {
+            client_id: &id,
+            name: "Admin REST API (bootstrap)",
+            description: "Created from KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID",
+            enabled: true,
+            public_client: false,
+        },
+        now,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let verifier = ctx.vault.verifier(secret.expose());
+    secrets::rotate(
+        db,
+        &c.client_row_id,
+        &secrets::NewSecret {
+            label: "bootstrap",
+            verifier: &verifier.0,
+            sealed: None,
+            expires_at: None,
+            created_by: "bootstrap",
+        },
+        now,
+        now,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    clients::set_api_role(db, &master.realm_id, &c.client_row_id, Some("admin"))
+        .await
+        .map_err(|e| e.to_string())?;
+    audit_as(
+        ctx,
+        &Actor {
+            name: "bootstrap".into(),
+            ip: None,
+        },
+        Some(&master.realm_id),
+        Some(&c.client_row_id),
+        "CREATE",
+        &format!("clients/{}", c.client_row_id),
+        json!({ "clientId": id, "apiRole": "admin" }),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    tracing::info!(client_id = %id, "created the bootstrap Admin REST API client");
+    Ok(())
+}

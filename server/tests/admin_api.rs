@@ -1,0 +1,486 @@
+//! The Admin REST API against the real server: the bootstrap admin client, bearer tokens from
+//! the master realm only, role boundaries, Keycloak's representations and error shapes, bad
+//! input that changes nothing, and python-keycloak (PyPI) driving it unchanged.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::{json, Value};
+
+const ADMIN_ID: &str = "ci-admin";
+const ADMIN_SECRET: &str = "ci-admin-secret-0123456789";
+
+async fn live_admin() -> Live {
+    live_with(|c| {
+        c.bootstrap_admin_client_id = Some(ADMIN_ID.into());
+        c.bootstrap_admin_client_secret = Some(ADMIN_SECRET.into());
+    })
+    .await
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../credentials/tests/fixtures/keys")
+        .join(name)
+}
+
+/// A master-realm access token for a client, by client_secret_basic.
+async fn bearer(l: &Live, id: &str, secret: &str) -> String {
+    let (status, body, _) = l
+        .token(Some((id, secret)), &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+struct Api<'a> {
+    l: &'a Live,
+    token: String,
+}
+
+impl Api<'_> {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self
+            .l
+            .http
+            .request(method, format!("{}{path}", self.l.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+    async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoints_roles_and_bad_input() {
+    let l = live_admin().await;
+    let api = Api {
+        l: &l,
+        token: bearer(&l, ADMIN_ID, ADMIN_SECRET).await,
+    };
+
+    // No token, a garbage token: 401 with Keycloak's shape and WWW-Authenticate.
+    let res = l
+        .http
+        .get(format!("{}/admin/realms", l.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "HTTP 401 Unauthorized");
+    let garbage = Api {
+        l: &l,
+        token: "not.a.token".into(),
+    };
+    assert_eq!(garbage.get("/admin/realms").await.0, 401);
+
+    // Realms.
+    let (status, _) = api
+        .post(
+            "/admin/realms",
+            json!({"realm": "ops", "displayName": "Ops"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = api.post("/admin/realms", json!({"realm": "ops"})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["errorMessage"].as_str().is_some(), "{body}");
+    let (status, body) = api.get("/admin/realms/ops").await;
+    assert_eq!((status, body["displayName"].as_str()), (200, Some("Ops")));
+    let (status, _) = api
+        .put("/admin/realms/ops", json!({"displayName": "Operations"}))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        api.get("/admin/realms/ops").await.1["displayName"],
+        "Operations"
+    );
+    let (status, _) = api
+        .put("/admin/realms/ops", json!({"realm": "renamed"}))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(api.get("/admin/realms/nowhere").await.0, 404);
+    assert_eq!(api.delete("/admin/realms/master").await.0, 400);
+    let (_, realms) = api.get("/admin/realms").await;
+    let names: Vec<&str> = realms
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["realm"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"master") && names.contains(&"ops"),
+        "{names:?}"
+    );
+
+    // Clients: create (201 + Location), a duplicate (409), read, PUT keeps absent fields.
+    let res = l
+        .http
+        .post(format!("{}/admin/realms/ops/clients", l.base))
+        .bearer_auth(&api.token)
+        .json(
+            &json!({"clientId": "svc", "name": "Service", "redirectUris": ["ignored"],
+                      "clientAuthenticatorType": "client-jwt",
+                      "attributes": {"token.endpoint.auth.signing.alg": "ES256"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let id = location.rsplit('/').next().unwrap().to_string();
+    assert_eq!(
+        location,
+        format!("{}/admin/realms/ops/clients/{id}", l.base)
+    );
+    let (status, body) = api
+        .post("/admin/realms/ops/clients", json!({"clientId": "svc"}))
+        .await;
+    assert_eq!(
+        (status, body["errorMessage"].as_str()),
+        (409, Some("Client svc already exists"))
+    );
+    let path = format!("/admin/realms/ops/clients/{id}");
+    let (status, c) = api.get(&path).await;
+    assert_eq!(status, 200);
+    assert_eq!(c["clientId"], "svc");
+    assert_eq!(c["clientAuthenticatorType"], "client-jwt");
+    assert_eq!(c["attributes"]["token.endpoint.auth.signing.alg"], "ES256");
+    assert_eq!(c["publicClient"], false);
+    let (status, _) = api.put(&path, json!({"description": "billing"})).await;
+    assert_eq!(status, 204);
+    let (_, c) = api.get(&path).await;
+    assert_eq!(
+        (c["name"].as_str(), c["description"].as_str()),
+        (Some("Service"), Some("billing"))
+    );
+    // Bad input: id change, wrong type, malformed JSON, an alg of another method; nothing changes.
+    assert_eq!(api.put(&path, json!({"id": "other"})).await.0, 400);
+    assert_eq!(api.put(&path, json!({"enabled": "yes"})).await.0, 400);
+    let res = l
+        .http
+        .put(format!("{}{path}", l.base))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON"),
+        "{body}"
+    );
+    let (status, body) = api
+        .put(
+            &path,
+            json!({"attributes": {"token.endpoint.auth.signing.alg": "HS256"}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        api.get(&path).await.1,
+        c,
+        "refused changes left the client as it was"
+    );
+    assert_eq!(api.get("/admin/realms/ops/clients/nope").await.0, 404);
+    // Lookup by clientId, as Keycloak tooling does.
+    let (_, found) = api.get("/admin/realms/ops/clients?clientId=svc").await;
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["id"], id.as_str());
+    assert_eq!(
+        api.get("/admin/realms/ops/clients?clientId=none").await.1,
+        json!([])
+    );
+
+    // Secrets: a client-secret client; regenerate shows the value once; GET hides it (the
+    // realm does not allow reveal); rotated is the previous one while it overlaps.
+    let (_, _) = api
+        .put(&path, json!({"clientAuthenticatorType": "client-secret"}))
+        .await;
+    let (status, first) = api.post(&format!("{path}/client-secret"), json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["type"], "secret");
+    let first = first["value"].as_str().unwrap().to_string();
+    let (status, shown) = api.get(&format!("{path}/client-secret")).await;
+    assert_eq!((status, shown.get("value")), (200, None), "{shown}");
+    let (_, second) = api.post(&format!("{path}/client-secret"), json!({})).await;
+    let second = second["value"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    let token_url = format!("{}/realms/ops/protocol/openid-connect/token", l.base);
+    let token_with = |secret: String| {
+        let (http, url) = (l.http.clone(), token_url.clone());
+        async move {
+            http.post(url)
+                .basic_auth("svc", Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(token_with(second.clone()).await, 200);
+    assert_eq!(
+        token_with(first.clone()).await,
+        200,
+        "the rotated secret overlaps"
+    );
+    assert_eq!(
+        api.get(&format!("{path}/client-secret/rotated")).await.0,
+        200
+    );
+    assert_eq!(
+        api.delete(&format!("{path}/client-secret/rotated")).await.0,
+        204
+    );
+    assert_eq!(
+        token_with(first.clone()).await,
+        401,
+        "the rotated secret is gone"
+    );
+    assert_eq!(token_with(second.clone()).await, 200);
+    assert_eq!(
+        api.get(&format!("{path}/client-secret/rotated")).await.0,
+        404
+    );
+
+    // Certificates: upload-certificate (multipart, Keycloak's field names), a wrong format
+    // (406), a file that is not what it claims (400) — nothing registered by the refusals.
+    let cert_pem = std::fs::read(fixture("p256-cert.pem")).unwrap();
+    let upload = |format: &str, file: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("keystoreFormat", format.to_string())
+            .part("file", reqwest::multipart::Part::bytes(file).file_name("f"));
+        l.http
+            .post(format!(
+                "{}{path}/certificates/jwt.credential/upload-certificate",
+                l.base
+            ))
+            .bearer_auth(&api.token)
+            .multipart(form)
+            .send()
+    };
+    let res = upload("Certificate PEM", cert_pem.clone()).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let cert: Value = res.json().await.unwrap();
+    assert!(cert["certificate"].as_str().unwrap().len() > 100, "{cert}");
+    let res = upload("X.509 DER", cert_pem.clone()).await.unwrap();
+    assert_eq!(res.status(), 406);
+    let res = upload("JSON Web Key Set", b"-----BEGIN nothing".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let (_, again) = api
+        .get(&format!("{path}/certificates/jwt.credential"))
+        .await;
+    assert_eq!(again, cert);
+    let (_, c) = api.get(&path).await;
+    assert_eq!(
+        c["attributes"]["jwt.credential.certificate"],
+        cert["certificate"]
+    );
+    assert_eq!(
+        api.post(
+            &format!("{path}/certificates/jwt.credential/download"),
+            json!({})
+        )
+        .await
+        .0,
+        400
+    );
+
+    // A token from another realm, and a master client without an API role, are refused.
+    let (status, _) = api
+        .post(
+            "/admin/realms/ops/clients",
+            json!({"clientId": "other-realm"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let mut a = admin(&l.app).await;
+    let plain = new_client(&mut a, "no-role").await;
+    let plain_secret = new_secret(&mut a, &plain, "0").await;
+    let no_role = Api {
+        l: &l,
+        token: bearer(&l, "no-role", &plain_secret).await,
+    };
+    let (status, body) = no_role.get("/admin/realms").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("HTTP 403 Forbidden"))
+    );
+
+    // A view client reads but cannot change; the role is read on every request.
+    let viewer_id = new_client(&mut a, "viewer").await;
+    let viewer_secret = new_secret(&mut a, &viewer_id, "0").await;
+    set_api_role(&mut a, &viewer_id, "view").await;
+    let viewer = Api {
+        l: &l,
+        token: bearer(&l, "viewer", &viewer_secret).await,
+    };
+    assert_eq!(viewer.get("/admin/realms/ops").await.0, 200);
+    assert_eq!(viewer.get(&path).await.0, 200);
+    assert_eq!(
+        viewer
+            .post(&format!("{path}/client-secret"), json!({}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(viewer.delete(&path).await.0, 403);
+    assert_eq!(
+        viewer.post("/admin/realms", json!({"realm": "v"})).await.0,
+        403
+    );
+    set_api_role(&mut a, &viewer_id, "").await;
+    assert_eq!(viewer.get("/admin/realms/ops").await.0, 403);
+
+    // Admin events of the realm, filtered as Keycloak's query parameters; no secret in them.
+    let (status, events) = api
+        .get("/admin/realms/ops/admin-events?operationTypes=ACTION&max=50")
+        .await;
+    assert_eq!(status, 200);
+    let events = events.as_array().unwrap();
+    assert!(events.len() >= 2, "{events:?}");
+    assert!(events.iter().all(|e| e["operationType"] == "ACTION"));
+    assert_eq!(events[0]["authDetails"]["clientId"], ADMIN_ID);
+    let text = serde_json::to_string(events).unwrap();
+    assert!(!text.contains(&first) && !text.contains(&second));
+    let (_, deleted) = api
+        .get("/admin/realms/ops/admin-events?operationTypes=DELETE&resourcePath=clients/*")
+        .await;
+    assert!(!deleted.as_array().unwrap().is_empty());
+    let (status, _) = api
+        .get("/admin/realms/ops/admin-events?operationTypes=EXPLODE")
+        .await;
+    assert_eq!(status, 400);
+    let (_, none) = api
+        .get("/admin/realms/ops/admin-events?dateFrom=2001-01-01&dateTo=2001-01-02")
+        .await;
+    assert_eq!(none, json!([]));
+
+    // Delete.
+    assert_eq!(api.delete(&path).await.0, 204);
+    assert_eq!(api.get(&path).await.0, 404);
+    assert_eq!(api.delete("/admin/realms/ops").await.0, 204);
+    assert_eq!(api.get("/admin/realms/ops").await.0, 404);
+}
+
+/// Gives a master client an API role through the console ("" takes it away).
+async fn set_api_role(a: &mut Client, id: &str, role: &str) {
+    let r = a
+        .change(
+            "set_api_role",
+            &[("realm", "master"), ("id", id), ("api_role", role)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_keycloak_admin_runs_unchanged() {
+    let l = live_admin().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    std::fs::copy(fixture("billing-cert.pem"), &cert).unwrap();
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/.venv/bin/python");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../end2end/interop/python_keycloak_admin.py");
+    let base = format!("{}/", l.base);
+    let out = tokio::task::spawn_blocking({
+        let cert = cert.clone();
+        move || {
+            Command::new(&python)
+                .arg(&script)
+                .args([&base, ADMIN_ID, ADMIN_SECRET])
+                .arg(&cert)
+                .output()
+                .unwrap_or_else(|e| {
+                    panic!("cannot run {python:?} ({e}); run `source scripts/tools.sh`")
+                })
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "python-keycloak failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(o["realm"]["realm"], "pk-realm");
+    assert_eq!(o["client_id_lookup"], o["client_uuid"]);
+    assert_eq!(o["client"]["clientId"], "pk-client");
+    let secret = o["regenerated"]["value"].as_str().unwrap();
+    assert!(secret.len() >= 32, "{o}");
+    assert_eq!(o["secret_after"]["type"], "secret");
+    assert!(o["uploaded"]["certificate"].as_str().unwrap().len() > 100);
+    assert_eq!(o["keystore_status"], 200);
+    // A PKCS12 file (DER SEQUENCE) that openssl opens with the password python-keycloak sent.
+    assert_eq!(o["keystore_head"], "3082");
+    let p12 = format!("{}.p12", cert.display());
+    let check = Command::new("openssl")
+        .args([
+            "pkcs12",
+            "-in",
+            &p12,
+            "-passin",
+            "pass:changeit-pk",
+            "-nokeys",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("BEGIN CERTIFICATE"));
+    assert_eq!(o["installation"]["resource"], "pk-client");
+    assert_eq!(o["installation"]["realm"], "pk-realm");
+    assert!(!o["events"].as_array().unwrap().is_empty());
+    assert_eq!(o["after_delete"], 404);
+    // The regenerated secret works at the token endpoint of the new realm.
+    let res = l
+        .http
+        .post(format!(
+            "{}/realms/pk-realm/protocol/openid-connect/token",
+            l.base
+        ))
+        .basic_auth("pk-client", Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    // The client was deleted at the end of the script: its secret no longer works.
+    assert_eq!(res.status(), 401);
+}
