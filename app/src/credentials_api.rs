@@ -208,7 +208,7 @@ pub mod server {
             &ctx.db,
             &c.client_row_id,
             &keyward_store::secrets::NewSecret {
-                label: &label,
+                label,
                 verifier: &verifier.0,
                 sealed: sealed
                     .as_ref()

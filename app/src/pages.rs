@@ -616,6 +616,9 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
     });
     let id = client.id.clone();
     let realm_for_delete = realm.clone();
+    let api_role_form = (realm == "master" && can(Role::Admin)).then(|| {
+        view! { <ApiRoleForm client=client.clone() realm=realm.clone()/> }
+    });
     view! {
         <section class="card">
             {(!manager).then(|| view! {
@@ -655,6 +658,7 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
                 <div class="alert alert-success" role="status">"Saved."</div>
             })}
         </section>
+        {api_role_form}
         <ConfirmDialog
             open=confirm_open
             title="Delete client?"
@@ -664,6 +668,42 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
                 delete.dispatch(DeleteClient { csrf: csrf.clone(), realm: realm_for_delete.clone(), id: id.clone() });
             })
         />
+    }
+}
+
+/// The Admin REST API role of a master-realm client (admins only).
+#[component]
+fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
+    let set_role = ServerAction::<SetApiRole>::new();
+    let current = client.api_role.clone().unwrap_or_default();
+    view! {
+        <section class="card">
+            <h2>"Admin REST API"</h2>
+            <p class="help">
+                "A role lets this client call " <code>"/admin/realms/…"</code>
+                " (Keycloak's Admin REST API) with a bearer token from this realm's token endpoint: "
+                "view reads, manage changes clients and credentials, admin also manages realms."
+            </p>
+            <ActionForm action=set_role attr:class="form">
+                <CsrfField/>
+                <input type="hidden" name="realm" value=realm/>
+                <input type="hidden" name="id" value=client.id.clone()/>
+                <label for="client-api-role">"API role"</label>
+                <select id="client-api-role" name="api_role">
+                    {[("", "None"), ("view", "view"), ("manage", "manage"), ("admin", "admin")]
+                        .into_iter()
+                        .map(|(v, l)| view! { <option value=v selected=current == v>{l}</option> })
+                        .collect_view()}
+                </select>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary">"Save API role"</button>
+                </div>
+            </ActionForm>
+            <ActionError value=set_role.value()/>
+            {move || set_role.value().get().and_then(|r| r.ok()).map(|_| view! {
+                <div class="alert alert-success" role="status">"API role saved."</div>
+            })}
+        </section>
     }
 }
 
