@@ -12,6 +12,7 @@ pub mod installation;
 pub mod jwks;
 pub mod keys_api;
 pub mod keys_page;
+pub mod oversight;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -61,6 +62,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!(":realm/clients") view=ClientsPage/>
                     <Route path=path!(":realm/clients/:id/:tab") view=ClientPage/>
                     <Route path=path!(":realm/settings") view=RealmSettingsPage/>
+                    <Route path=path!(":realm/events") view=crate::oversight::EventsPage/>
+                    <Route path=path!(":realm/expiry") view=crate::oversight::ExpiryPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -215,6 +215,8 @@ fn Console(info: SessionView) -> impl IntoView {
                     {move || current_realm().map(|realm| view! {
                         <ul class="nav-list">
                             <li><A href=format!("/console/{realm}/clients")>"Clients"</A></li>
+                            <li><A href=format!("/console/{realm}/expiry")>"Expiring credentials"</A></li>
+                            <li><A href=format!("/console/{realm}/events")>"Admin events"</A></li>
                             <li><A href=format!("/console/{realm}/settings")>"Realm settings"</A></li>
                         </ul>
                     })}
@@ -569,6 +571,7 @@ pub fn ClientPage() -> impl IntoView {
                         <h1>{c.client_id.clone()}
                             {(!c.enabled).then(|| view! { <span class="badge badge-muted">"disabled"</span> })}
                         </h1>
+                        <crate::oversight::ExpiryBanner realm=realm.get_untracked() id=c.id.clone()/>
                         <nav class="tabs" aria-label="Client">
                             {TABS.iter().map(|(slug, label)| {
                                 let href = format!("/console/{}/clients/{}/{}", realm.get_untracked(), c.id, slug);

@@ -10,6 +10,7 @@ pub mod authenticator;
 #[cfg(feature = "crypto")]
 pub mod client_auth;
 pub mod client_secret;
+pub mod dates;
 #[cfg(feature = "crypto")]
 pub mod keys;
 pub mod names;

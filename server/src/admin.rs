@@ -1176,23 +1176,8 @@ fn parse_date(value: &str, end: bool) -> ApiResult<i64> {
     if let Ok(ms) = value.parse::<i64>() {
         return Ok(ms / 1000);
     }
-    let bad = || ApiError::bad_request(format!("{value:?} is not a date (yyyy-MM-dd)"));
-    let mut parts = value.splitn(3, '-').map(str::parse::<i64>);
-    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(bad());
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Ok(days * 86_400 + if end { 86_399 } else { 0 })
+    keyward_credentials::dates::day(value, end)
+        .ok_or_else(|| ApiError::bad_request(format!("{value:?} is not a date (yyyy-MM-dd)")))
 }
 
 async fn admin_events(

@@ -280,14 +280,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Prometheus text metrics of the token endpoint.
+/// Prometheus text metrics: the token endpoint's counters and histograms, and the seconds left
+/// before each expiring secret and certificate (negative once expired).
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let mut text = state.oidc.metrics.render();
+    match keyward_store::expiry::list(&state.ctx.db, None, None, i64::MAX, 100_000).await {
+        Ok(expiring) => text.push_str(&metrics::render_expiry(&expiring, now())),
+        Err(e) => tracing::error!(error = %e, "cannot read credential expiry for /metrics"),
+    }
     axum::response::IntoResponse::into_response((
         [(
             http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.oidc.metrics.render(),
+        text,
     ))
 }
 

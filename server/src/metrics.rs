@@ -102,6 +102,26 @@ impl Metrics {
     }
 }
 
+/// The gauge `keyward_credential_expiry_seconds{realm,client,kind,id}`: seconds until each
+/// expiring secret or certificate stops working (negative once it has).
+pub fn render_expiry(expiring: &[keyward_store::expiry::Expiring], now: i64) -> String {
+    let mut out = String::from(
+        "# HELP keyward_credential_expiry_seconds Seconds until a client secret or certificate expires (negative: expired).\n\
+         # TYPE keyward_credential_expiry_seconds gauge\n",
+    );
+    for e in expiring {
+        out.push_str(&format!(
+            "keyward_credential_expiry_seconds{{realm=\"{}\",client=\"{}\",kind=\"{}\",id=\"{}\"}} {}\n",
+            escape(&e.realm),
+            escape(&e.client_id),
+            escape(&e.kind),
+            escape(&e.id),
+            e.expires_at - now
+        ));
+    }
+    out
+}
+
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")

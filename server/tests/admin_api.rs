@@ -484,3 +484,107 @@ async fn python_keycloak_admin_runs_unchanged() {
     // The client was deleted at the end of the script: its secret no longer works.
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expiry_gauge_dashboard_and_event_filters() {
+    let l = live().await;
+    let mut a = admin(&l.app).await;
+    let id = new_client(&mut a, "expiring").await;
+    let r = a
+        .change(
+            "regenerate_secret",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("label", "daily"),
+                ("overlap_hours", "0"),
+                ("expires_in_days", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let value = r.json()["value"].as_str().unwrap().to_string();
+
+    // The Prometheus gauge: about one day left for that secret.
+    let text = l
+        .http
+        .get(format!("{}/metrics", l.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("# TYPE keyward_credential_expiry_seconds gauge"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("keyward_credential_expiry_seconds{realm=\"master\",client=\"expiring\",kind=\"secret\""))
+        .unwrap_or_else(|| panic!("no gauge line in:\n{text}"));
+    let left: i64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((86_000..=86_400).contains(&left), "{line}");
+    assert!(!text.contains(&value));
+
+    // The dashboard's server function, for the realm and for the client; bad windows refused.
+    let list = a
+        .call(
+            "list_expiring",
+            &[("realm", "master"), ("id", ""), ("days", "30")],
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let items = list.json();
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert_eq!(items[0]["client_id"], "expiring");
+    assert_eq!(items[0]["label"], "daily");
+    assert_eq!(items[0]["state"], "expiring");
+    let none = a
+        .call(
+            "list_expiring",
+            &[("realm", "master"), ("id", &id), ("days", "0")],
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::BAD_REQUEST);
+
+    // The events page's server function: filtered by client and operation; a viewer reads it.
+    let viewer = {
+        let mut v = operator(&l.app, "watcher", "viewer").await;
+        let r = v
+            .call(
+                "list_events",
+                &[
+                    ("realm", "master"),
+                    ("client", "expiring"),
+                    ("actor", ""),
+                    ("operation", "action"),
+                    ("from", ""),
+                    ("to", ""),
+                    ("first", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.json()
+    };
+    let events = viewer.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{viewer}");
+    assert!(events[0]["details"].as_str().unwrap().contains("daily"));
+    assert!(!viewer.to_string().contains(&value));
+    for (field, bad, status) in [
+        ("operation", "EXPLODE", StatusCode::BAD_REQUEST),
+        ("from", "30/11/2026", StatusCode::BAD_REQUEST),
+        ("client", "nobody", StatusCode::NOT_FOUND),
+    ] {
+        let mut args = vec![
+            ("realm", "master"),
+            ("client", ""),
+            ("actor", ""),
+            ("operation", ""),
+            ("from", ""),
+            ("to", ""),
+            ("first", "0"),
+        ];
+        args.iter_mut().find(|(k, _)| *k == field).unwrap().1 = bad;
+        let r = a.call("list_events", &args).await;
+        assert_eq!(r.status, status, "{field}={bad}: {}", r.body);
+    }
+}

@@ -14,6 +14,7 @@ pub mod clients;
 mod db;
 pub mod error;
 pub mod events;
+pub mod expiry;
 pub mod jti;
 pub mod keys;
 pub mod operators;

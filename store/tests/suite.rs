@@ -8,7 +8,7 @@ use keyward_store::events::{self, NewEvent};
 use keyward_store::keys::{self, FetchRecord, NewKey};
 use keyward_store::secrets::{self, NewSecret, SealedKind, ServerSecret};
 use keyward_store::testing::PgCluster;
-use keyward_store::{operators, realms, Backend, Db, StoreError};
+use keyward_store::{expiry, operators, realms, Backend, Db, StoreError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 
@@ -69,6 +69,91 @@ async fn suite(db: &Db, url: &str) {
     jwks_rules(db).await;
     token_endpoint_rules(db, url).await;
     generation_follows_changes(db, url).await;
+    expiry_rules(db).await;
+}
+
+/// Expiring secrets and certificates: soonest first, revoked and inactive ones left out.
+async fn expiry_rules(db: &Db) {
+    let realm = realms::create(db, "exp", "", NOW).await.unwrap();
+    let new = |client_id: &'static str| NewClient {
+        client_id,
+        name: "",
+        description: "",
+        enabled: true,
+        public_client: false,
+    };
+    let a = clients::create(db, &realm.realm_id, &new("exp-a"), NOW)
+        .await
+        .unwrap();
+    let b = clients::create(db, &realm.realm_id, &new("exp-b"), NOW)
+        .await
+        .unwrap();
+    let secret = |label: &'static str, expires_at: Option<i64>| NewSecret {
+        label,
+        verifier: &[7u8; 32],
+        sealed: None,
+        expires_at,
+        created_by: "t",
+    };
+    secrets::insert_many(
+        db,
+        &a.client_row_id,
+        &[
+            secret("soon", Some(NOW + 100)),
+            secret("never", None),
+            secret("later", Some(NOW + 10_000)),
+        ],
+        NOW,
+    )
+    .await
+    .unwrap();
+    let key = |thumb: &'static str, not_after: i64| NewKey {
+        kid: Some(thumb),
+        kty: "EC",
+        alg: None,
+        spki_der: thumb.as_bytes(),
+        certificate_der: None,
+        thumbprint_s256: thumb,
+        source: "cert",
+        not_before: Some(NOW),
+        not_after: Some(not_after),
+    };
+    let created = keys::insert_many(
+        db,
+        &b.client_row_id,
+        &[key("k-first", NOW + 50), key("k-off", NOW + 10)],
+        "t",
+        NOW,
+    )
+    .await
+    .unwrap();
+    keys::set_active(db, &b.client_row_id, &created[1].key_id, false)
+        .await
+        .unwrap();
+    let found = expiry::list(db, Some("exp"), None, NOW + 1000, 100)
+        .await
+        .unwrap();
+    let seen: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|e| (e.client_id.as_str(), e.kind.as_str(), e.label.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("exp-b", "certificate", "k-first"),
+            ("exp-a", "secret", "soon")
+        ]
+    );
+    assert_eq!(found[0].expires_at, NOW + 50);
+    assert_eq!(found[0].realm, "exp");
+    let only_a = expiry::list(db, None, Some(&a.client_row_id), NOW + 100_000, 100)
+        .await
+        .unwrap();
+    assert_eq!(only_a.len(), 2, "{only_a:?}");
+    assert!(expiry::list(db, Some("nowhere"), None, NOW + 100_000, 100)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// Terminates every backend whose last statement was a LISTEN; answers how many.

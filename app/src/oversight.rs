@@ -1,0 +1,341 @@
+//! What operators watch: the admin-events log of a realm (filtered by client, operator,
+//! operation and day) and credential expiry (the realm's dashboard and the client page's
+//! banner). Events never hold a secret or a private key: `ssr::audit` only ever records ids,
+//! labels and facts.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::format_time;
+
+/// Days ahead the expiry dashboard and banner look by default.
+pub const DEFAULT_WINDOW_DAYS: i64 = 30;
+/// Events per page.
+const EVENTS_PAGE: i64 = 50;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub client_row_id: Option<String>,
+    pub operation: String,
+    pub resource_path: String,
+    pub details: String,
+    pub ip: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringView {
+    pub client_row_id: String,
+    pub client_id: String,
+    /// `secret` or `certificate`.
+    pub kind: String,
+    pub id: String,
+    pub label: String,
+    pub expires_at: i64,
+    /// `expired` or `expiring`.
+    pub state: String,
+}
+
+/// A realm's admin events, newest first. `client` is a client id, `from`/`to` are
+/// `yyyy-MM-dd` (UTC, inclusive); empty means any.
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "list_events")]
+pub async fn list_events(
+    realm: String,
+    client: String,
+    actor: String,
+    operation: String,
+    from: String,
+    to: String,
+    first: i64,
+) -> Result<Vec<EventView>, AppError> {
+    use crate::ssr::*;
+    use keyward_store::events::{self, EventFilter};
+    let (ctx, _) = authorize(keyward_credentials::operator::Role::Viewer, None).await?;
+    let r = realm_of(&ctx, &realm).await?;
+    let client_row_id = match client.trim() {
+        "" => None,
+        id => Some(
+            keyward_store::clients::get_by_client_id(&ctx.db, &r.realm_id, id)
+                .await
+                .map_err(not_found(format!("Client {id:?}")))?
+                .client_row_id,
+        ),
+    };
+    let operation = operation.trim().to_ascii_uppercase();
+    if !["", "CREATE", "UPDATE", "DELETE", "ACTION"].contains(&operation.as_str()) {
+        return Err(AppError::Invalid(format!(
+            "unknown operation {operation:?}: choose CREATE, UPDATE, DELETE or ACTION"
+        )));
+    }
+    let day = |v: &str, end: bool| match v.trim() {
+        "" => Ok(None),
+        d => keyward_credentials::dates::day(d, end)
+            .map(Some)
+            .ok_or_else(|| AppError::Invalid(format!("{d:?} is not a date (yyyy-mm-dd)"))),
+    };
+    let filter = EventFilter {
+        realm_id: Some(r.realm_id),
+        client_row_id,
+        actor: Some(actor.trim().to_owned()).filter(|a| !a.is_empty()),
+        operations: if operation.is_empty() {
+            Vec::new()
+        } else {
+            vec![operation]
+        },
+        resource_path: None,
+        from: day(&from, false)?,
+        to: day(&to, true)?,
+    };
+    let found = events::search(&ctx.db, &filter, first, EVENTS_PAGE).await?;
+    Ok(found
+        .into_iter()
+        .map(|e| EventView {
+            id: e.event_id,
+            at: e.at,
+            actor: e.actor,
+            client_row_id: e.client_row_id,
+            operation: e.operation,
+            resource_path: e.resource_path,
+            details: e.details,
+            ip: e.ip,
+        })
+        .collect())
+}
+
+/// Secrets and certificates of the realm (or of one client, `id` non-empty) that have expired
+/// or expire within `days`, soonest first.
+#[server(endpoint = "list_expiring")]
+pub async fn list_expiring(
+    realm: String,
+    id: String,
+    days: i64,
+) -> Result<Vec<ExpiringView>, AppError> {
+    use crate::ssr::*;
+    let (ctx, _) = authorize(keyward_credentials::operator::Role::Viewer, None).await?;
+    let r = realm_of(&ctx, &realm).await?;
+    if !(1..=3650).contains(&days) {
+        return Err(AppError::Invalid(
+            "the window must be 1 to 3650 days".into(),
+        ));
+    }
+    let now = now();
+    let client = Some(id.as_str()).filter(|i| !i.is_empty());
+    let found =
+        keyward_store::expiry::list(&ctx.db, Some(&r.name), client, now + days * 86_400, 1000)
+            .await?;
+    Ok(found
+        .into_iter()
+        .map(|e| ExpiringView {
+            state: if e.expires_at <= now {
+                "expired"
+            } else {
+                "expiring"
+            }
+            .into(),
+            client_row_id: e.client_row_id,
+            client_id: e.client_id,
+            kind: e.kind,
+            id: e.id,
+            label: e.label,
+            expires_at: e.expires_at,
+        })
+        .collect())
+}
+
+fn loading() -> impl IntoView {
+    view! { <p class="loading" aria-live="polite">"Loading…"</p> }
+}
+
+fn query(name: &'static str) -> impl Fn() -> String + Copy {
+    let q = use_query_map();
+    move || q.read().get(name).unwrap_or_default()
+}
+
+#[component]
+pub fn EventsPage() -> impl IntoView {
+    let params = use_params_map();
+    let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
+    let (client, actor, operation, from, to) = (
+        query("client"),
+        query("actor"),
+        query("operation"),
+        query("from"),
+        query("to"),
+    );
+    let first = move || query("first")().parse::<i64>().unwrap_or(0).max(0);
+    let events = Resource::new(
+        move || {
+            (
+                realm.get(),
+                client(),
+                actor(),
+                operation(),
+                from(),
+                to(),
+                first(),
+            )
+        },
+        |(r, c, a, o, f, t, first)| list_events(r, c, a, o, f, t, first),
+    );
+    view! {
+        <h1>"Admin events"</h1>
+        <p class="lead">"Every change made in this realm, by operators in the console and by Admin REST API clients. Secret values and private keys are never recorded."</p>
+        <form method="get" class="filters" role="search" aria-label="Filter events">
+            <label for="ev-client">"Client ID"</label>
+            <input id="ev-client" name="client" value=client/>
+            <label for="ev-actor">"Operator or API client"</label>
+            <input id="ev-actor" name="actor" value=actor placeholder="alice or client:ci-bot"/>
+            <label for="ev-operation">"Operation"</label>
+            <select id="ev-operation" name="operation">
+                {["", "CREATE", "UPDATE", "DELETE", "ACTION"].into_iter().map(|o| view! {
+                    <option value=o selected=move || operation() == o>{if o.is_empty() { "Any" } else { o }}</option>
+                }).collect_view()}
+            </select>
+            <label for="ev-from">"From"</label>
+            <input id="ev-from" type="date" name="from" value=from/>
+            <label for="ev-to">"To"</label>
+            <input id="ev-to" type="date" name="to" value=to/>
+            <button type="submit" class="btn btn-secondary">"Filter"</button>
+        </form>
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <crate::components::EmptyState title="No events" help="No change matches these filters."/>
+                    }.into_any(),
+                    Ok(list) => {
+                        let realm_name = realm.get_untracked();
+                        let more = list.len() as i64 == EVENTS_PAGE;
+                        view! {
+                            <table class="table" aria-label="Admin events">
+                                <thead><tr><th>"Time (UTC)"</th><th>"Who"</th><th>"Operation"</th><th>"Resource"</th><th>"Details"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|e| {
+                                        let resource = match &e.client_row_id {
+                                            Some(id) => view! { <A href=format!("/console/{realm_name}/clients/{id}/settings")>{e.resource_path.clone()}</A> }.into_any(),
+                                            None => view! { <span>{e.resource_path.clone()}</span> }.into_any(),
+                                        };
+                                        view! {
+                                            <tr data-testid="event-row">
+                                                <td>{format_time(e.at)}</td>
+                                                <td>{e.actor.clone()}{e.ip.clone().map(|ip| view! { <span class="help">" · " {ip}</span> })}</td>
+                                                <td>{e.operation.clone()}</td>
+                                                <td>{resource}</td>
+                                                <td><code class="details">{e.details.clone()}</code></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            {more.then(|| view! {
+                                <p class="help">"Showing " {EVENTS_PAGE} " events; narrow the filters to see older ones."</p>
+                            })}
+                        }.into_any()
+                    }
+                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn expiry_text(e: &ExpiringView) -> String {
+    let what = if e.kind == "secret" {
+        format!("Secret {:?}", e.label)
+    } else if e.label.is_empty() {
+        "A certificate".to_string()
+    } else {
+        format!("Certificate {}", e.label)
+    };
+    if e.state == "expired" {
+        format!("{what} expired on {}", format_time(e.expires_at))
+    } else {
+        format!("{what} expires on {}", format_time(e.expires_at))
+    }
+}
+
+#[component]
+pub fn ExpiryPage() -> impl IntoView {
+    let params = use_params_map();
+    let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
+    let days_text = query("days");
+    let days = move || {
+        days_text()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .unwrap_or(DEFAULT_WINDOW_DAYS)
+    };
+    let list = Resource::new(
+        move || (realm.get(), days()),
+        |(r, d)| list_expiring(r, String::new(), d),
+    );
+    view! {
+        <h1>"Expiring credentials"</h1>
+        <p class="lead">"Secrets and certificates of this realm that have expired or expire soon. Alerting can use the Prometheus gauge keyward_credential_expiry_seconds at /metrics."</p>
+        <form method="get" class="filters" aria-label="Window">
+            <label for="expiry-days">"Within (days)"</label>
+            <input id="expiry-days" type="number" min="1" max="3650" name="days" value=move || days().to_string()/>
+            <button type="submit" class="btn btn-secondary">"Show"</button>
+        </form>
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(items) if items.is_empty() => view! {
+                        <crate::components::EmptyState title="Nothing expires soon" help="No secret or certificate of this realm expires within this window."/>
+                    }.into_any(),
+                    Ok(items) => {
+                        let realm_name = realm.get_untracked();
+                        view! {
+                            <table class="table" aria-label="Expiring credentials">
+                                <thead><tr><th>"Client"</th><th>"Credential"</th><th>"Expires (UTC)"</th><th>"State"</th></tr></thead>
+                                <tbody>
+                                    {items.into_iter().map(|e| {
+                                        let tab = if e.kind == "secret" { "credentials" } else { "keys" };
+                                        view! {
+                                            <tr data-testid="expiring-row">
+                                                <td><A href=format!("/console/{realm_name}/clients/{}/{tab}", e.client_row_id)>{e.client_id.clone()}</A></td>
+                                                <td>{e.kind.clone()} " " <span class="help">{e.label.clone()}</span></td>
+                                                <td>{format_time(e.expires_at)}</td>
+                                                <td><span class=if e.state == "expired" { "badge badge-danger" } else { "badge badge-warning" }>{e.state.clone()}</span></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The banner on a client's page when one of its credentials has expired or expires within
+/// [`DEFAULT_WINDOW_DAYS`].
+#[component]
+pub fn ExpiryBanner(realm: String, id: String) -> impl IntoView {
+    let list = Resource::new(
+        move || (realm.clone(), id.clone()),
+        |(r, i)| list_expiring(r, i, DEFAULT_WINDOW_DAYS),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let items = list.await.unwrap_or_default();
+                (!items.is_empty()).then(|| view! {
+                    <div class="alert alert-warning" role="status" data-testid="expiry-banner">
+                        <ul>{items.iter().map(|e| view! { <li>{expiry_text(e)}</li> }).collect_view()}</ul>
+                    </div>
+                })
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,82 @@
+import { test, expect, Page } from '@playwright/test';
+
+const ADMIN = { user: 'admin', password: 'admin-password-e2e' };
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
+}
+
+async function signIn(page: Page) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Username').fill(ADMIN.user);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/console\/master\/clients$/);
+  await hydrated(page);
+}
+
+async function regenerate(page: Page, label: string, expiresDays: string): Promise<string> {
+  await page.getByRole('button', { name: 'Regenerate secret' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Regenerate secret' });
+  await dialog.getByLabel('Label').fill(label);
+  await dialog.getByLabel(/Overlap for the current secrets/).fill('1');
+  await dialog.getByLabel(/New secret expires in/).fill(expiresDays);
+  await dialog.getByRole('button', { name: 'Regenerate' }).click();
+  const shown = page.getByRole('dialog', { name: 'New client secret' });
+  await expect(shown).toBeVisible();
+  const value = await shown.getByTestId('new-secret-value').inputValue();
+  await shown.getByRole('button', { name: 'Done' }).click();
+  await expect(shown).toBeHidden();
+  return value;
+}
+
+test('admin events show a rotation without its secrets; the expiry dashboard and banner show a 1-day secret', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', e => pageErrors.push(e.message));
+  await signIn(page);
+  await page.getByRole('button', { name: 'Create client' }).click();
+  const create = page.getByRole('dialog', { name: 'Create client' });
+  await create.getByLabel('Client ID').fill('rotating');
+  await create.getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await page.getByRole('link', { name: 'Credentials' }).click();
+  await expect(page).toHaveURL(/\/credentials$/);
+  await hydrated(page);
+
+  // A rotation: a first secret, then a second one expiring in one day.
+  const first = await regenerate(page, 'before', '');
+  const second = await regenerate(page, 'daily', '1');
+
+  // Admin events, filtered to this client and ACTION: both regenerations, no secret value.
+  await page.getByRole('link', { name: 'Admin events' }).click();
+  await expect(page).toHaveURL(/\/console\/master\/events$/);
+  await hydrated(page);
+  await page.getByLabel('Client ID').fill('rotating');
+  await page.getByLabel('Operation').selectOption('ACTION');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/client=rotating/);
+  const rows = page.getByTestId('event-row');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toContainText('regenerate');
+  await expect(rows.first()).toContainText('daily');
+  await expect(rows.first()).toContainText('admin');
+  const text = await page.locator('main').innerText();
+  expect(text).not.toContain(first);
+  expect(text).not.toContain(second);
+  // Another operation shows none of them.
+  await page.getByLabel('Operation').selectOption('DELETE');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByText('No events')).toBeVisible();
+
+  // Expiry dashboard (default window 30 days): the 1-day secret, linked to its client.
+  await page.getByRole('link', { name: 'Expiring credentials' }).click();
+  await expect(page).toHaveURL(/\/console\/master\/expiry$/);
+  const expiring = page.getByTestId('expiring-row').filter({ hasText: 'rotating' });
+  await expect(expiring).toHaveCount(2); // "daily", and "before" within its 1-hour overlap
+  await expect(expiring.filter({ hasText: 'daily' })).toContainText('expiring');
+  await expiring.filter({ hasText: 'daily' }).getByRole('link', { name: 'rotating' }).click();
+  await expect(page).toHaveURL(/\/credentials$/);
+  await expect(page.getByTestId('expiry-banner')).toContainText('Secret "daily" expires on');
+  expect(pageErrors).toEqual([]);
+});
