@@ -2,7 +2,8 @@
 //! (python-keycloak, scripts, CI): realms, clients as ClientRepresentation, the client secret and
 //! its rotated predecessor, `certificates/jwt.credential`, the keycloak.json installation and
 //! admin events. Callers are master-realm clients holding an API role, with a bearer token from
-//! the master realm's token endpoint. Errors are Keycloak's JSON (`error`, `errorMessage`); the
+//! the master realm's token endpoint, or operators signed in to the console (their session
+//! cookie, and the session's CSRF token in `X-CSRF-Token` for changes). Errors are Keycloak's JSON (`error`, `errorMessage`); the
 //! real cause of a 500 goes only to the log.
 
 use std::collections::BTreeMap;
@@ -74,6 +75,20 @@ pub fn router() -> Router<AppState> {
             get(installation),
         )
         .route("/admin/realms/{realm}/admin-events", get(admin_events))
+        .route(
+            &format!("{client}/secrets"),
+            get(list_secrets).post(add_secret),
+        )
+        .route(
+            &format!("{client}/secrets/{{secret_id}}"),
+            axum::routing::delete(revoke_secret),
+        )
+        .route(&format!("{client}/keys"), get(list_keys))
+        .route(
+            &format!("{client}/keys/{{key_id}}"),
+            axum::routing::put(set_key_active).delete(delete_key),
+        )
+        .route("/admin/openapi.json", get(openapi))
 }
 
 /// An Admin REST error: Keycloak's JSON body.
@@ -143,6 +158,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The answer to a body over 1 MiB (declared by Content-Length, or found while reading).
+pub fn too_large() -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the request body is larger than 1 MiB",
+    )
+    .into_response()
+}
+
 fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "admin API failure");
     ApiError::new(
@@ -162,7 +186,12 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Bo
     async fn from_request(req: axum::extract::Request, state: &AppState) -> ApiResult<Self> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"))?;
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is larger than 1 MiB",
+                )
+            })?;
         serde_json::from_slice(&bytes)
             .map(Body)
             .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
@@ -198,6 +227,9 @@ pub fn api_role(name: &str) -> Option<Role> {
     }
 }
 
+/// The header a console session sends its CSRF token in for state-changing API calls.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -205,14 +237,18 @@ impl FromRequestParts<AppState> for Caller {
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
             .await
             .unwrap_or(ClientIp(None));
-        let token = parts
+        let ip = ip.map(|i| i.to_string());
+        let authorization = parts
             .headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            })
+            .and_then(|v| v.to_str().ok());
+        let Some(authorization) = authorization else {
+            return session_caller(parts, state, ip).await;
+        };
+        let token = authorization
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, rest)| rest.trim())
             .ok_or_else(ApiError::unauthorized)?;
         let claims = crate::oidc::verify_access_token(state, MASTER, token)
             .await
@@ -238,10 +274,44 @@ impl FromRequestParts<AppState> for Caller {
             role,
             actor: Actor {
                 name: format!("client:{}", client.client_id),
-                ip: ip.map(|i| i.to_string()),
+                ip,
             },
         })
     }
+}
+
+/// An operator's console session (no Authorization header): the operator's role; a
+/// state-changing call must also carry the session's CSRF token in [`CSRF_HEADER`].
+async fn session_caller(
+    parts: &mut Parts,
+    state: &AppState,
+    ip: Option<String>,
+) -> ApiResult<Caller> {
+    let session = tower_sessions::Session::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::unauthorized())?;
+    let op = keyward_app::ssr::signed_in(&state.ctx, &session)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if !safe {
+        let token = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        keyward_app::ssr::check_csrf(&session, token).await?;
+    }
+    Ok(Caller {
+        role: op.role,
+        actor: Actor {
+            name: op.username,
+            ip,
+        },
+    })
 }
 
 async fn realm_named(state: &AppState, name: &str) -> ApiResult<Realm> {
@@ -1353,4 +1423,194 @@ pub async fn bootstrap_client(
     .map_err(|e| e.to_string())?;
     tracing::info!(client_id = %id, "created the bootstrap Admin REST API client");
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyward's own model: several secrets and several keys per client
+
+fn secret_item(s: &secrets::ClientSecret, now: i64) -> Value {
+    json!({
+        "id": s.secret_id,
+        "label": s.label,
+        "state": keyward_credentials::client_secret::SecretState::at(now, s.expires_at, s.revoked_at).as_str(),
+        "createdAt": s.created_at,
+        "createdBy": s.created_by,
+        "expiresAt": s.expires_at,
+        "revokedAt": s.revoked_at,
+    })
+}
+
+async fn list_secrets(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let (_, c) = realm_and_client(&state, &realm, &id).await?;
+    let now = crate::now();
+    let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
+    Ok(Json(all.iter().map(|s| secret_item(s, now)).collect::<Vec<_>>()).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewSecretRep {
+    label: Option<String>,
+    /// Seconds the current secrets stay valid; default: the realm's overlap.
+    overlap_seconds: Option<i64>,
+    /// Epoch seconds; default: never.
+    expires_at: Option<i64>,
+}
+
+async fn add_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+    Body(rep): Body<NewSecretRep>,
+) -> ApiResult {
+    use keyward_credentials::client_secret;
+    caller.require(Role::Manager)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    if c.public_client {
+        return Err(ApiError::bad_request("a public client has no secret"));
+    }
+    let now = crate::now();
+    let label =
+        client_secret::label(rep.label.as_deref().unwrap_or("")).map_err(ApiError::bad_request)?;
+    let overlap = rep.overlap_seconds.unwrap_or(r.secret_overlap_default_s);
+    client_secret::check_overlap(overlap, r.secret_overlap_max_s).map_err(ApiError::bad_request)?;
+    client_secret::check_expiry(now, rep.expires_at).map_err(ApiError::bad_request)?;
+    let (created, value) = regenerate(
+        &state.ctx,
+        &caller.actor,
+        &r,
+        &c,
+        &label,
+        overlap,
+        rep.expires_at,
+    )
+    .await?;
+    let mut body = secret_item(&created, now);
+    body["value"] = json!(value.expose());
+    Ok((
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+        .into_response())
+}
+
+async fn revoke_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, secret_id)): Path<(String, String, String)>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let s = secrets::get(&state.ctx.db, &c.client_row_id, &secret_id)
+        .await
+        .map_err(|_| ApiError::not_found("Secret"))?;
+    secrets::revoke(&state.ctx.db, &c.client_row_id, &s.secret_id, crate::now()).await?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "ACTION",
+        &format!("clients/{}/secrets/{}", c.client_row_id, s.secret_id),
+        json!({ "action": "revoke", "secretId": s.secret_id, "label": s.label }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn key_item(k: &keys::ClientKey) -> Value {
+    json!({
+        "id": k.key_id,
+        "kid": k.kid,
+        "kty": k.kty,
+        "alg": k.alg,
+        "thumbprintS256": k.thumbprint_s256,
+        "source": k.source,
+        "notBefore": k.not_before,
+        "notAfter": k.not_after,
+        "active": k.active,
+        "createdAt": k.created_at,
+        "createdBy": k.created_by,
+        "publicKey": STANDARD.encode(&k.spki_der),
+        "certificate": k.certificate_der.as_deref().map(|d| STANDARD.encode(d)),
+    })
+}
+
+async fn list_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let (_, c) = realm_and_client(&state, &realm, &id).await?;
+    let all = keys::list(&state.ctx.db, &c.client_row_id).await?;
+    Ok(Json(all.iter().map(key_item).collect::<Vec<_>>()).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyChange {
+    active: bool,
+}
+
+async fn set_key_active(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, key_id)): Path<(String, String, String)>,
+    Body(change): Body<KeyChange>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let k = keys::set_active(&state.ctx.db, &c.client_row_id, &key_id, change.active)
+        .await
+        .map_err(|_| ApiError::not_found("Key"))?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "UPDATE",
+        &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
+        json!({ "active": change.active, "kid": k.kid, "thumbprint": k.thumbprint_s256 }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delete_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, key_id)): Path<(String, String, String)>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let k = keys::delete(&state.ctx.db, &c.client_row_id, &key_id)
+        .await
+        .map_err(|_| ApiError::not_found("Key"))?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "DELETE",
+        &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
+        json!({ "kid": k.kid, "thumbprint": k.thumbprint_s256 }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The OpenAPI 3.1 description of this API (`/admin/openapi.json`, no authentication).
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("admin_openapi.json"),
+    )
+        .into_response()
 }

@@ -185,7 +185,6 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             ));
     // The OIDC endpoints serve services, not operators: no session, no console guard.
     let router = oidc::router()
-        .merge(admin::router())
         .with_state(state.clone())
         .merge(console)
         .layer(axum::middleware::from_fn(body_limit))
@@ -256,6 +255,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/setup", post(auth::setup))
         .route("/metrics", get(metrics))
+        .merge(admin::router())
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/console/master/clients") }),
@@ -315,6 +315,9 @@ async fn body_limit(req: Request<Body>, next: axum::middleware::Next) -> Respons
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        if req.uri().path().starts_with("/admin/") {
+            return admin::too_large();
+        }
         return axum::response::IntoResponse::into_response((
             StatusCode::PAYLOAD_TOO_LARGE,
             "request body too large",

@@ -588,3 +588,139 @@ async fn expiry_gauge_dashboard_and_event_filters() {
         assert_eq!(r.status, status, "{field}={bad}: {}", r.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_secrets_keys_openapi_and_limits() {
+    let l = live_admin().await;
+    let mut a = admin(&l.app).await;
+    let id = new_client(&mut a, "rich").await;
+    let base = format!("/admin/realms/master/clients/{id}");
+
+    // A console session reads without more; a change needs the session's CSRF token.
+    let r = a.get(&format!("{base}/secrets")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json(), json!([]));
+    let post = |csrf: Option<&str>, body: &str| {
+        let mut req = axum::http::Request::post(format!("{base}/secrets"))
+            .header("content-type", "application/json");
+        if let Some(t) = csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        req.body(axum::body::Body::from(body.to_string())).unwrap()
+    };
+    let r = a.send(post(None, "{}")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let csrf = a.csrf.clone();
+    let r = a
+        .send(post(Some(&csrf), r#"{"label":"ci","overlapSeconds":0}"#))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let created = r.json();
+    let value = created["value"].as_str().unwrap().to_string();
+    assert_eq!(created["label"], "ci");
+    // Unknown fields and a past expiry are refused.
+    let r = a.send(post(Some(&csrf), r#"{"lable":"typo"}"#)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = a.send(post(Some(&csrf), r#"{"expiresAt":1}"#)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    // Without a session or token: 401.
+    let anonymous = l
+        .http
+        .get(format!("{}{base}/secrets", l.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    // The bearer API: list (no values), revoke one, keys.
+    let api = Api {
+        l: &l,
+        token: bearer(&l, ADMIN_ID, ADMIN_SECRET).await,
+    };
+    let (status, list) = api.get(&format!("{base}/secrets")).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(!list.to_string().contains(&value));
+    assert_eq!(list[0]["state"], "active");
+    let secret_id = list[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        l.token(
+            Some(("rich", &value)),
+            &[("grant_type", "client_credentials")]
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        api.delete(&format!("{base}/secrets/{secret_id}")).await.0,
+        204
+    );
+    assert_eq!(
+        l.token(
+            Some(("rich", &value)),
+            &[("grant_type", "client_credentials")]
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(api.delete(&format!("{base}/secrets/nope")).await.0, 404);
+
+    let (status, _) = api
+        .post(
+            &format!("{base}/certificates/jwt.credential/generate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, keys) = api.get(&format!("{base}/keys")).await;
+    assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
+    assert_eq!(keys[0]["source"], "generated");
+    assert!(!keys.to_string().contains("PRIVATE"));
+    let key_id = keys[0]["id"].as_str().unwrap().to_string();
+    let (status, _) = api
+        .put(&format!("{base}/keys/{key_id}"), json!({"active": false}))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(api.get(&format!("{base}/keys")).await.1[0]["active"], false);
+    assert_eq!(
+        api.put(&format!("{base}/keys/{key_id}"), json!({"active": "no"}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(api.delete(&format!("{base}/keys/{key_id}")).await.0, 204);
+    assert_eq!(api.get(&format!("{base}/keys")).await.1, json!([]));
+
+    // Bodies over 1 MiB: 413 with the JSON error shape; nothing created.
+    let big = json!({"clientId": "big", "description": "x".repeat(1024 * 1024 + 10)});
+    let (status, body) = api.post("/admin/realms/master/clients", big).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body["errorMessage"].as_str().unwrap().contains("1 MiB"));
+    assert_eq!(
+        api.get("/admin/realms/master/clients?clientId=big").await.1,
+        json!([])
+    );
+
+    // The OpenAPI document names every path.
+    let doc: Value = l
+        .http
+        .get(format!("{}/admin/openapi.json", l.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/admin/realms",
+        "/admin/realms/{realm}/clients/{id}/client-secret/rotated",
+        "/admin/realms/{realm}/clients/{id}/secrets",
+        "/admin/realms/{realm}/clients/{id}/keys/{key_id}",
+        "/admin/realms/{realm}/admin-events",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+}
