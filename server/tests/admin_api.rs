@@ -724,3 +724,119 @@ async fn sessions_secrets_keys_openapi_and_limits() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
 }
+
+/// Runs every credential operation of the API, then searches the admin events, the database
+/// file and the server log for each secret value, keystore password and private key it produced:
+/// none is there in clear.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_or_private_key_in_events_database_or_log() {
+    use base64::Engine;
+    log();
+    let l = live_admin().await;
+    let api = Api {
+        l: &l,
+        token: bearer(&l, ADMIN_ID, ADMIN_SECRET).await,
+    };
+    let (status, _) = api
+        .post(
+            "/admin/realms/master/clients",
+            json!({"clientId": "scanned"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, found) = api
+        .get("/admin/realms/master/clients?clientId=scanned")
+        .await;
+    let base = format!(
+        "/admin/realms/master/clients/{}",
+        found[0]["id"].as_str().unwrap()
+    );
+    let mut secrets = vec![ADMIN_SECRET.to_string()];
+    for _ in 0..2 {
+        let (_, s) = api.post(&format!("{base}/client-secret"), json!({})).await;
+        secrets.push(s["value"].as_str().unwrap().to_string());
+    }
+    let (_, s) = api
+        .post(&format!("{base}/secrets"), json!({"label": "extra"}))
+        .await;
+    secrets.push(s["value"].as_str().unwrap().to_string());
+    assert_eq!(
+        api.delete(&format!("{base}/client-secret/rotated")).await.0,
+        204
+    );
+    let password = "scan-store-password-7Q";
+    secrets.push(password.to_string());
+    let keystore = l
+        .http
+        .post(format!(
+            "{}{base}/certificates/jwt.credential/generate-and-download",
+            l.base
+        ))
+        .bearer_auth(&api.token)
+        .json(&json!({"format": "PKCS12", "storePassword": password, "keySize": 2048}))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.post(
+            &format!("{base}/certificates/jwt.credential/generate"),
+            json!({})
+        )
+        .await
+        .0,
+        200
+    );
+    // The private key of the downloaded keystore, as openssl reads it (PKCS#8 DER).
+    let dir = tempfile::tempdir().unwrap();
+    let p12 = dir.path().join("k.p12");
+    std::fs::write(&p12, &keystore).unwrap();
+    let out = Command::new("openssl")
+        .args(["pkcs12", "-in"])
+        .arg(&p12)
+        .args(["-passin", &format!("pass:{password}"), "-nocerts", "-nodes"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pem = String::from_utf8(out.stdout).unwrap();
+    let body: String = pem
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN PRIVATE KEY"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    let private_der = base64::engine::general_purpose::STANDARD
+        .decode(&body)
+        .unwrap();
+    assert!(private_der.len() > 1000);
+
+    let (_, events) = api.get("/admin/realms/master/admin-events?max=1000").await;
+    let events = serde_json::to_vec(&events).unwrap();
+    assert!(events.len() > 500, "events were recorded");
+    let db = db_bytes(&l.app);
+    let logged = log().lock().unwrap().clone();
+    assert!(!logged.is_empty(), "the log was captured");
+    for (place, hay) in [
+        ("admin events", &events),
+        ("database", &db),
+        ("log", &logged),
+    ] {
+        for s in &secrets {
+            assert!(!contains(hay, s), "a secret or password is in the {place}");
+        }
+        assert!(
+            !contains_bytes(hay, &private_der),
+            "the private key is in the {place}"
+        );
+        assert!(
+            !contains(hay, &body[..64]),
+            "the private key (base64) is in the {place}"
+        );
+    }
+}

@@ -4,37 +4,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use axum::http::StatusCode;
 use common::*;
 use keyward_server::rotate::rotate_master_key;
-
-/// Everything the server logs in this test binary (every level), to search for secret values.
-fn log() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let writer = buf.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || LogWriter(writer.clone()))
-            .init();
-        buf
-    })
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-impl Write for LogWriter {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 async fn new_client(a: &mut Client, client_id: &str, access: &str) -> String {
     let r = a
@@ -93,21 +65,6 @@ fn states(v: &serde_json::Value) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-fn db_bytes(app: &TestApp) -> Vec<u8> {
-    let mut all = Vec::new();
-    for name in ["keyward.db", "keyward.db-wal"] {
-        if let Ok(b) = std::fs::read(app.dir.path().join(name)) {
-            all.extend(b);
-        }
-    }
-    assert!(all.len() > 4096, "found the database file");
-    all
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -363,3 +363,52 @@ impl EcKey {
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
     }
 }
+
+/// Everything the server logs in this test binary (every level), to search for secret values.
+/// The first call installs the subscriber.
+pub fn log() -> &'static std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOG: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+        std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = buf.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || LogWriter(writer.clone()))
+            .init();
+        buf
+    })
+}
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+impl std::io::Write for LogWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The SQLite database file and its WAL, as bytes.
+pub fn db_bytes(app: &TestApp) -> Vec<u8> {
+    let mut all = Vec::new();
+    for name in ["keyward.db", "keyward.db-wal"] {
+        if let Ok(b) = std::fs::read(app.dir.path().join(name)) {
+            all.extend(b);
+        }
+    }
+    assert!(all.len() > 4096, "found the database file");
+    all
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &str) -> bool {
+    contains_bytes(hay, needle.as_bytes())
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
