@@ -377,6 +377,57 @@ pub mod server {
         .await?;
         Ok((key, generated))
     }
+
+    /// Sets whether the client's keys come from a JWKS URL, and the URL (checked against the
+    /// fetcher's rules: https, not internal unless allowed), and audits the change.
+    pub async fn apply_jwks_url(
+        ctx: &AppContext,
+        actor: &Actor,
+        r: &keyward_store::realms::Realm,
+        c: &keyward_store::clients::Client,
+        use_jwks_url: bool,
+        url: &str,
+    ) -> Result<(), AppError> {
+        let url = url.trim();
+        if url.is_empty() {
+            if use_jwks_url {
+                return Err(AppError::Invalid("enter the JWKS URL to use".into()));
+            }
+        } else {
+            ctx.jwks
+                .check_url(url)
+                .map_err(|e| AppError::Invalid(e.to_string()))?;
+        }
+        if url.len() > 2048 {
+            return Err(AppError::Invalid(
+                "the URL is longer than 2048 characters".into(),
+            ));
+        }
+        let previous = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await?;
+        keyward_store::keys::set_jwks_url(
+            &ctx.db,
+            &c.client_row_id,
+            use_jwks_url,
+            url,
+            &actor.name,
+            now(),
+        )
+        .await?;
+        audit_as(
+            ctx,
+            actor,
+            Some(&r.realm_id),
+            Some(&c.client_row_id),
+            "UPDATE",
+            &format!("clients/{}/jwks-url", c.client_row_id),
+            serde_json::json!({
+                "use.jwks.url": use_jwks_url,
+                "jwks.url": url,
+                "previous.jwks.url": previous.map(|p| p.jwks_url),
+            }),
+        )
+        .await
+    }
 }
 
 #[server(endpoint = "get_keys")]
@@ -525,45 +576,8 @@ pub async fn set_jwks_url(
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    let url = url.trim();
-    if url.is_empty() {
-        if use_jwks_url {
-            return Err(AppError::Invalid("enter the JWKS URL to use".into()));
-        }
-    } else {
-        ctx.jwks
-            .check_url(url)
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
-    }
-    if url.len() > 2048 {
-        return Err(AppError::Invalid(
-            "the URL is longer than 2048 characters".into(),
-        ));
-    }
-    let previous = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await?;
-    keyward_store::keys::set_jwks_url(
-        &ctx.db,
-        &c.client_row_id,
-        use_jwks_url,
-        url,
-        &op.username,
-        now(),
-    )
-    .await?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "UPDATE",
-        &format!("clients/{}/jwks-url", c.client_row_id),
-        serde_json::json!({
-            "use.jwks.url": use_jwks_url,
-            "jwks.url": url,
-            "previous.jwks.url": previous.map(|p| p.jwks_url),
-        }),
-    )
-    .await
+    let actor = console_actor(&op).await;
+    self::server::apply_jwks_url(&ctx, &actor, &r, &c, use_jwks_url, &url).await
 }
 
 /// Fetches the client's JWKS URL now (through the safe fetcher) and records the outcome.

@@ -215,7 +215,7 @@ fn Console(info: SessionView) -> impl IntoView {
                     {move || current_realm().map(|realm| view! {
                         <ul class="nav-list">
                             <li><A href=format!("/console/{realm}/clients")>"Clients"</A></li>
-                            <li><A href=format!("/console/{realm}/expiry")>"Expiring credentials"</A></li>
+                            <li><A href=format!("/console/{realm}/expiry")>"Expiry"</A></li>
                             <li><A href=format!("/console/{realm}/events")>"Admin events"</A></li>
                             <li><A href=format!("/console/{realm}/settings")>"Realm settings"</A></li>
                         </ul>
@@ -699,12 +699,12 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
                         .collect_view()}
                 </select>
                 <div class="form-actions">
-                    <button type="submit" class="btn btn-primary">"Save API role"</button>
+                    <button type="submit" class="btn btn-primary">"Set API role"</button>
                 </div>
             </ActionForm>
             <ActionError value=set_role.value()/>
             {move || set_role.value().get().and_then(|r| r.ok()).map(|_| view! {
-                <div class="alert alert-success" role="status">"API role saved."</div>
+                <div class="alert alert-success" role="status">"API role updated."</div>
             })}
         </section>
     }

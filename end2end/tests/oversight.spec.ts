@@ -40,7 +40,7 @@ test('admin events show a rotation without its secrets; the expiry dashboard and
   await create.getByLabel('Client ID').fill('rotating');
   await create.getByRole('button', { name: 'Create' }).click();
   await expect(page).toHaveURL(/\/settings$/);
-  await page.getByRole('link', { name: 'Credentials' }).click();
+  await page.getByRole('link', { name: 'Credentials', exact: true }).click();
   await expect(page).toHaveURL(/\/credentials$/);
   await hydrated(page);
 
@@ -70,7 +70,7 @@ test('admin events show a rotation without its secrets; the expiry dashboard and
   await expect(page.getByText('No events')).toBeVisible();
 
   // Expiry dashboard (default window 30 days): the 1-day secret, linked to its client.
-  await page.getByRole('link', { name: 'Expiring credentials' }).click();
+  await page.getByRole('link', { name: 'Expiry', exact: true }).click();
   await expect(page).toHaveURL(/\/console\/master\/expiry$/);
   const expiring = page.getByTestId('expiring-row').filter({ hasText: 'rotating' });
   await expect(expiring).toHaveCount(2); // "daily", and "before" within its 1-hour overlap

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyward_app::credentials_api::server::{keycloak_json, method, regenerate};
 use keyward_app::error::AppError;
-use keyward_app::keys_api::server::{generate_and_register, import, KeystoreSpec};
+use keyward_app::keys_api::server::{apply_jwks_url, generate_and_register, import, KeystoreSpec};
 use keyward_app::ssr::{audit_as, Actor};
 use keyward_credentials::keys::generate::{KeyAlgorithm, KeystoreFormat};
 use keyward_credentials::keys::KeyFormat;
@@ -642,6 +642,14 @@ async fn create_client(
         ),
         other => other.into(),
     })?;
+    // The attributes are checked against the new client; a refusal removes it again.
+    let planned = match plan(&state, &c, &rep).await {
+        Ok(p) => p,
+        Err(e) => {
+            clients::delete(&state.ctx.db, &r.realm_id, &c.client_row_id).await?;
+            return Err(e);
+        }
+    };
     audit_as(
         &state.ctx,
         &caller.actor,
@@ -652,7 +660,7 @@ async fn create_client(
         json!({ "clientId": c.client_id, "publicClient": c.public_client }),
     )
     .await?;
-    let c = apply_authentication(&state, &caller, &r, c, &rep).await?;
+    let c = apply(&state, &caller, &r, c, planned).await?;
     Ok(created(format!(
         "{}/admin/realms/{}/clients/{}",
         base(&state),
@@ -666,76 +674,138 @@ fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-/// Applies `clientAuthenticatorType` and the signing attributes of a representation.
-async fn apply_authentication(
+/// What a representation asks to change about a client's authentication and key source,
+/// validated before anything is written.
+struct Plan {
+    /// (authenticator, pinned alg, assertion max lifetime).
+    authentication: Option<(String, Option<String>, i64)>,
+    /// (use the JWKS URL, the URL).
+    jwks: Option<(bool, String)>,
+}
+
+async fn plan(state: &AppState, c: &Client, rep: &ClientRep) -> ApiResult<Plan> {
+    let alg = rep.attribute("token.endpoint.auth.signing.alg");
+    let max_exp = rep.attribute("token.endpoint.auth.signing.max.exp");
+    let authentication =
+        if rep.client_authenticator_type.is_none() && alg.is_none() && max_exp.is_none() {
+            None
+        } else {
+            let authenticator = rep
+                .client_authenticator_type
+                .clone()
+                .unwrap_or_else(|| c.authenticator.clone());
+            let m = method(&authenticator)?;
+            let signing_alg = match alg {
+                None => c
+                    .signing_alg
+                    .clone()
+                    .filter(|a| m.algorithms().contains(&a.as_str())),
+                Some("") => None,
+                Some(a) if m.algorithms().contains(&a) => Some(a.to_owned()),
+                Some(a) => {
+                    return Err(ApiError::bad_request(format!(
+                        "{a} is not an algorithm of {authenticator}; choose one of {}",
+                        m.algorithms().join(", ")
+                    )))
+                }
+            };
+            let max = keyward_app::credentials_api::MAX_ASSERTION_LIFETIME_S;
+            let assertion_max_exp_s = match max_exp {
+                None => c.assertion_max_exp_s,
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|s| (1..=max).contains(s))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "token.endpoint.auth.signing.max.exp must be 1 to {max} seconds"
+                        ))
+                    })?,
+            };
+            Some((authenticator, signing_alg, assertion_max_exp_s))
+        };
+    let use_url = rep.attribute("use.jwks.url");
+    let url = rep.attribute("jwks.url");
+    let jwks = if use_url.is_none() && url.is_none() {
+        None
+    } else {
+        let current = keys::jwks(&state.ctx.db, &c.client_row_id).await?;
+        let use_url = match use_url {
+            None => current.as_ref().is_some_and(|j| j.use_jwks_url),
+            Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "use.jwks.url must be \"true\" or \"false\", not {other:?}"
+                )))
+            }
+        };
+        let url = match url {
+            Some(u) => u.trim().to_owned(),
+            None => current.map(|j| j.jwks_url).unwrap_or_default(),
+        };
+        if url.is_empty() && use_url {
+            return Err(ApiError::bad_request(
+                "use.jwks.url is true but jwks.url is empty",
+            ));
+        }
+        if !url.is_empty() {
+            state
+                .ctx
+                .jwks
+                .check_url(&url)
+                .map_err(|e| ApiError::bad_request(format!("jwks.url: {e}")))?;
+        }
+        Some((use_url, url))
+    };
+    Ok(Plan {
+        authentication,
+        jwks,
+    })
+}
+
+/// Writes a validated [`Plan`] and audits it.
+async fn apply(
     state: &AppState,
     caller: &Caller,
     r: &Realm,
     c: Client,
-    rep: &ClientRep,
+    plan: Plan,
 ) -> ApiResult<Client> {
-    let alg = rep.attribute("token.endpoint.auth.signing.alg");
-    let max_exp = rep.attribute("token.endpoint.auth.signing.max.exp");
-    if rep.client_authenticator_type.is_none() && alg.is_none() && max_exp.is_none() {
-        return Ok(c);
+    let mut c = c;
+    if let Some((authenticator, signing_alg, assertion_max_exp_s)) = plan.authentication {
+        c = clients::set_authentication(
+            &state.ctx.db,
+            &r.realm_id,
+            &c.client_row_id,
+            c.version,
+            &clients::AuthenticationUpdate {
+                authenticator: &authenticator,
+                signing_alg: signing_alg.as_deref(),
+                assertion_max_exp_s,
+            },
+            crate::now(),
+        )
+        .await?;
+        audit_as(
+            &state.ctx,
+            &caller.actor,
+            Some(&r.realm_id),
+            Some(&c.client_row_id),
+            "UPDATE",
+            &format!("clients/{}", c.client_row_id),
+            json!({
+                "clientAuthenticatorType": authenticator,
+                "signingAlg": signing_alg,
+                "assertionMaxExpSeconds": assertion_max_exp_s,
+            }),
+        )
+        .await?;
     }
-    let authenticator = rep
-        .client_authenticator_type
-        .clone()
-        .unwrap_or_else(|| c.authenticator.clone());
-    let m = method(&authenticator)?;
-    let signing_alg = match alg {
-        None => c.signing_alg.clone(),
-        Some("") => None,
-        Some(a) if m.algorithms().contains(&a) => Some(a.to_owned()),
-        Some(a) => {
-            return Err(ApiError::bad_request(format!(
-                "{a} is not an algorithm of {authenticator}; choose one of {}",
-                m.algorithms().join(", ")
-            )))
-        }
-    };
-    let assertion_max_exp_s = match max_exp {
-        None => c.assertion_max_exp_s,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|s| (1..=keyward_app::credentials_api::MAX_ASSERTION_LIFETIME_S).contains(s))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "token.endpoint.auth.signing.max.exp must be 1 to {} seconds",
-                    keyward_app::credentials_api::MAX_ASSERTION_LIFETIME_S
-                ))
-            })?,
-    };
-    let updated = clients::set_authentication(
-        &state.ctx.db,
-        &r.realm_id,
-        &c.client_row_id,
-        c.version,
-        &clients::AuthenticationUpdate {
-            authenticator: &authenticator,
-            signing_alg: signing_alg.as_deref(),
-            assertion_max_exp_s,
-        },
-        crate::now(),
-    )
-    .await?;
-    audit_as(
-        &state.ctx,
-        &caller.actor,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "UPDATE",
-        &format!("clients/{}", c.client_row_id),
-        json!({
-            "clientAuthenticatorType": authenticator,
-            "signingAlg": signing_alg,
-            "assertionMaxExpSeconds": assertion_max_exp_s,
-        }),
-    )
-    .await?;
-    Ok(updated)
+    if let Some((use_url, url)) = plan.jwks {
+        apply_jwks_url(&state.ctx, &caller.actor, r, &c, use_url, &url).await?;
+    }
+    Ok(c)
 }
 
 async fn get_client(
@@ -783,6 +853,7 @@ async fn update_client(
         enabled: rep.enabled.unwrap_or(c.enabled),
         public_client: rep.public_client.unwrap_or(c.public_client),
     };
+    let planned = plan(&state, &c, &rep).await?;
     let changed = update.name != c.name
         || update.description != c.description
         || update.enabled != c.enabled
@@ -816,7 +887,7 @@ async fn update_client(
     } else {
         c
     };
-    apply_authentication(&state, &caller, &r, c, &rep).await?;
+    apply(&state, &caller, &r, c, planned).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

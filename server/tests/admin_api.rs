@@ -219,6 +219,56 @@ async fn endpoints_roles_and_bad_input() {
         json!([])
     );
 
+    // The JWKS URL through attributes: checked by the fetcher's rules before anything changes.
+    let (status, body) = api
+        .put(&path, json!({"name": "Renamed?", "attributes": {"use.jwks.url": "true", "jwks.url": "http://127.0.0.1:1/jwks"}}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        api.put(&path, json!({"attributes": {"use.jwks.url": "maybe"}}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        api.get(&path).await.1,
+        c,
+        "refused attributes changed nothing"
+    );
+    let (status, _) = api
+        .put(&path, json!({"attributes": {"use.jwks.url": "true", "jwks.url": "https://keys.example.com/jwks"}}))
+        .await;
+    assert_eq!(status, 204);
+    let (_, with_url) = api.get(&path).await;
+    assert_eq!(with_url["attributes"]["use.jwks.url"], "true");
+    assert_eq!(
+        with_url["attributes"]["jwks.url"],
+        "https://keys.example.com/jwks"
+    );
+    assert_eq!(
+        api.put(&path, json!({"attributes": {"use.jwks.url": "false"}}))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        api.get(&path).await.1["attributes"]["use.jwks.url"],
+        "false"
+    );
+    // A create whose attributes are refused leaves no client behind.
+    let (status, _) = api
+        .post(
+            "/admin/realms/ops/clients",
+            json!({"clientId": "half", "clientAuthenticatorType": "client-jwt",
+              "attributes": {"token.endpoint.auth.signing.alg": "HS256"}}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        api.get("/admin/realms/ops/clients?clientId=half").await.1,
+        json!([])
+    );
+
     // Secrets: a client-secret client; regenerate shows the value once; GET hides it (the
     // realm does not allow reveal); rotated is the previous one while it overlaps.
     let (_, _) = api
@@ -839,4 +889,81 @@ async fn no_secret_or_private_key_in_events_database_or_log() {
             "the private key (base64) is in the {place}"
         );
     }
+}
+
+/// Only master-realm tokens open the API: a token another realm issued is refused, even to a
+/// client with the same client id, and so is an expired one.
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_of_other_realms_and_expired_tokens_are_refused() {
+    let l = live_admin().await;
+    let api = Api {
+        l: &l,
+        token: bearer(&l, ADMIN_ID, ADMIN_SECRET).await,
+    };
+    // A realm with a client named like the bootstrap admin client, and its token.
+    assert_eq!(
+        api.post("/admin/realms", json!({"realm": "other"})).await.0,
+        201
+    );
+    let (_, _) = api
+        .post("/admin/realms/other/clients", json!({"clientId": ADMIN_ID}))
+        .await;
+    let (_, found) = api
+        .get(&format!("/admin/realms/other/clients?clientId={ADMIN_ID}"))
+        .await;
+    let other_id = found[0]["id"].as_str().unwrap().to_string();
+    let (_, s) = api
+        .post(
+            &format!("/admin/realms/other/clients/{other_id}/client-secret"),
+            json!({}),
+        )
+        .await;
+    let secret = s["value"].as_str().unwrap().to_string();
+    let res = l
+        .http
+        .post(format!(
+            "{}/realms/other/protocol/openid-connect/token",
+            l.base
+        ))
+        .basic_auth(ADMIN_ID, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let other_token = res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = Api {
+        l: &l,
+        token: other_token,
+    };
+    let (status, body) = other.get("/admin/realms").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("HTTP 401 Unauthorized"))
+    );
+
+    // Master tokens that live 10 s: refused once expired.
+    let mut a = admin(&l.app).await;
+    let r = a
+        .change(
+            "update_token_policy",
+            &[
+                ("realm", "master"),
+                ("token_signing_alg", "ES256"),
+                ("access_token_lifetime_s", "10"),
+                ("strict_audience", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let short = Api {
+        l: &l,
+        token: bearer(&l, ADMIN_ID, ADMIN_SECRET).await,
+    };
+    assert_eq!(short.get("/admin/realms").await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    assert_eq!(short.get("/admin/realms").await.0, 401);
 }
