@@ -413,6 +413,86 @@ async fn endpoints_roles_and_bad_input() {
     set_api_role(&mut a, &viewer_id, "").await;
     assert_eq!(viewer.get("/admin/realms/ops").await.0, 403);
 
+    // A manage client changes clients and credentials but not realms; an admin's API role
+    // cannot be given to a client of another realm, and only admins may give one.
+    let manager_id = new_client(&mut a, "manager").await;
+    let manager_secret = new_secret(&mut a, &manager_id, "0").await;
+    set_api_role(&mut a, &manager_id, "manage").await;
+    let manager = Api {
+        l: &l,
+        token: bearer(&l, "manager", &manager_secret).await,
+    };
+    let (status, _) = manager
+        .post(
+            "/admin/realms/ops/clients",
+            json!({"clientId": "by-manager"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        manager
+            .post(&format!("{path}/client-secret"), json!({}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        manager.post("/admin/realms", json!({"realm": "m"})).await.0,
+        403
+    );
+    assert_eq!(
+        manager
+            .put("/admin/realms/ops", json!({"displayName": "x"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(manager.delete("/admin/realms/ops").await.0, 403);
+    let r = a
+        .change(
+            "set_api_role",
+            &[("realm", "ops"), ("id", &id), ("api_role", "admin")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let mut mgr_operator = operator(&l.app, "mona", "manager").await;
+    let r = mgr_operator
+        .change(
+            "set_api_role",
+            &[
+                ("realm", "master"),
+                ("id", &manager_id),
+                ("api_role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // upload (Keycloak's other upload path) with a JWKS file.
+    // (A key already registered would be refused with 409: p256 came as a certificate above.)
+    let p384: Value = serde_json::from_slice(&std::fs::read(fixture("p384.jwk")).unwrap()).unwrap();
+    let jwks = serde_json::to_vec(&json!({ "keys": [p384] })).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("keystoreFormat", "JSON Web Key Set")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(jwks).file_name("keys.jwks"),
+        );
+    let res = l
+        .http
+        .post(format!(
+            "{}{path}/certificates/jwt.credential/upload",
+            l.base
+        ))
+        .bearer_auth(&api.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (_, registered) = api.get(&format!("{path}/keys")).await;
+    assert_eq!(registered.as_array().unwrap().len(), 2, "{registered}");
+
     // Admin events of the realm, filtered as Keycloak's query parameters; no secret in them.
     let (status, events) = api
         .get("/admin/realms/ops/admin-events?operationTypes=ACTION&max=50")
@@ -421,7 +501,10 @@ async fn endpoints_roles_and_bad_input() {
     let events = events.as_array().unwrap();
     assert!(events.len() >= 2, "{events:?}");
     assert!(events.iter().all(|e| e["operationType"] == "ACTION"));
-    assert_eq!(events[0]["authDetails"]["clientId"], ADMIN_ID);
+    assert_eq!(events[0]["authDetails"]["clientId"], "manager");
+    assert!(events
+        .iter()
+        .any(|e| e["authDetails"]["clientId"] == ADMIN_ID));
     let text = serde_json::to_string(events).unwrap();
     assert!(!text.contains(&first) && !text.contains(&second));
     let (_, deleted) = api
