@@ -476,12 +476,11 @@ async fn delete_realm(
 // ---------------------------------------------------------------------------------------------
 // Clients
 
-/// The current secret of a client: the newest valid one (within one second, the one valid
-/// longest: a rotation cuts the previous secret's life to the overlap).
+/// The current secret of a client: the newest valid one. `secrets::list` is newest first, with
+/// the store's per-client creation counter ordering secrets made within the same second.
 fn current_secret(all: &[secrets::ClientSecret], now: i64) -> Option<&secrets::ClientSecret> {
     all.iter()
-        .filter(|s| s.revoked_at.is_none() && s.expires_at.is_none_or(|t| t > now))
-        .max_by_key(|s| (s.created_at, s.expires_at.unwrap_or(i64::MAX)))
+        .find(|s| s.revoked_at.is_none() && s.expires_at.is_none_or(|t| t > now))
 }
 
 async fn client_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
