@@ -103,6 +103,15 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
     let db = Db::connect(&config.database_url())
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;
+    // One Keyward process serves a SQLite file: its caches and its replay set see only its own
+    // writes (PostgreSQL is the backend for several replicas).
+    if let Some(Err(lock)) = db.owns_sqlite_file() {
+        db.close().await;
+        return Err(StartError::Database(format!(
+            "another Keyward process is serving this SQLite database (it holds {}); stop it, or use PostgreSQL for several replicas",
+            lock.display()
+        )));
+    }
     realms::ensure_master(&db, now())
         .await
         .map_err(|e| StartError::Database(e.to_string()))?;

@@ -115,6 +115,31 @@ async fn bad_configuration_is_a_one_line_error() {
     assert!(e.to_string().contains("KEYWARD_MASTER_KEY"), "{e}");
 }
 
+/// One Keyward process serves a SQLite file: a second one (here: the lock taken as another
+/// process would) is refused with the reason, and starts once the file is free.
+#[tokio::test]
+async fn a_sqlite_file_served_by_another_process_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(&dir);
+    let first = build(&c).await.expect("first start");
+    // Another start in the same process shares the claim (tests and restarts do this).
+    drop(build(&c).await.expect("same process"));
+    first.state.ctx.db.close().await;
+    drop(first);
+    let lock = std::fs::File::open(c.data_dir.join("keyward.db.keyward-lock")).expect("lock file");
+    lock.try_lock()
+        .expect("free once the first process's handles are gone");
+    let e = build(&c).await.err().expect("refused");
+    let e = e.to_string();
+    assert!(
+        e.contains("another Keyward process is serving this SQLite database"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "{e}");
+    lock.unlock().unwrap();
+    build(&c).await.expect("starts once the file is free");
+}
+
 #[test]
 fn an_unreachable_database_stops_start_up_with_one_line_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();

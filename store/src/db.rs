@@ -1,9 +1,10 @@
 //! The database handle: URL parsing, pools, per-connection SQLite settings and migrations.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
@@ -26,12 +27,19 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 /// `synchronous = NORMAL` is SQLite's recommendation with WAL: no fsync per commit (the WAL is
 /// synced at checkpoints), still safe against a crash of Keyward; a power loss may lose the last
 /// commits. Token requests write (assertion ids), so FULL would cap them at the disk's fsync rate.
-const SQLITE_PRAGMAS: [&str; 4] = [
+/// `wal_autocheckpoint` is only a backstop: the WAL is checkpointed from a connection of its
+/// own (see [`checkpoint_wal`]), so no request waits behind the copy and the fsyncs of a
+/// checkpoint run inside its commit.
+const SQLITE_PRAGMAS: [&str; 5] = [
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA busy_timeout = 5000",
+    "PRAGMA wal_autocheckpoint = 8000",
 ];
+
+/// How often the SQLite WAL is checkpointed in the background.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +66,13 @@ struct Inner {
     generation: Arc<Generation>,
     /// The replay store's writer (see [`crate::jti::accept_once`]), started on first use.
     jti_writer: std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::jti::Pending>>,
-    /// The PostgreSQL listener task (see [`Db::generation`]), stopped with the handle.
+    /// The background task, stopped with the handle: on PostgreSQL the change listener (see
+    /// [`Db::generation`]), on SQLite the WAL checkpointer.
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// SQLite: how many background checkpoints have copied the whole WAL into the database.
+    checkpoints: Arc<AtomicU64>,
+    /// SQLite file: what this process's handles on the file share.
+    sqlite: Option<Arc<SqliteShared>>,
 }
 
 /// The change counter and whether it sees every replica's changes.
@@ -87,6 +100,60 @@ impl Drop for Inner {
             task.abort();
         }
     }
+}
+
+/// What every handle of this process on one SQLite file shares: the claim on the file and the
+/// replay set of [`crate::jti::accept_once`].
+pub(crate) struct SqliteShared {
+    lock_path: PathBuf,
+    /// An exclusive lock on `<database>.keyward-lock`, held while a handle of this process on
+    /// the file lives; `None` when another process holds it.
+    lock: Option<std::fs::File>,
+    replay: crate::jti::MemoryReplay,
+}
+
+/// The SQLite files this process has open, by canonical path.
+static SQLITE_FILES: Mutex<Option<HashMap<PathBuf, Weak<SqliteShared>>>> = Mutex::new(None);
+
+/// The shared state of the SQLite file at `path` (URL `url`), claiming the file when no other
+/// process has.
+fn sqlite_shared(path: &Path, url: &str) -> Result<Arc<SqliteShared>> {
+    let path = std::fs::canonicalize(path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot resolve {}: {e}", path.display())))?;
+    let mut files = SQLITE_FILES.lock().unwrap_or_else(|p| p.into_inner());
+    let files = files.get_or_insert_with(HashMap::new);
+    files.retain(|_, f| f.strong_count() > 0);
+    if let Some(shared) = files.get(&path).and_then(Weak::upgrade) {
+        return Ok(shared);
+    }
+    let mut lock_path = path.clone().into_os_string();
+    lock_path.push(".keyward-lock");
+    let lock_path = PathBuf::from(lock_path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            StoreError::Unavailable(format!("cannot open {}: {e}", lock_path.display()))
+        })?;
+    let lock = match file.try_lock() {
+        Ok(()) => Some(file),
+        Err(std::fs::TryLockError::WouldBlock) => None,
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(StoreError::Unavailable(format!(
+                "cannot lock {}: {e}",
+                lock_path.display()
+            )))
+        }
+    };
+    let shared = Arc::new(SqliteShared {
+        lock_path,
+        lock,
+        replay: crate::jti::MemoryReplay::new(url.to_owned()),
+    });
+    files.insert(path, Arc::downgrade(&shared));
+    Ok(shared)
 }
 
 /// The PostgreSQL channel on which every replica announces a change of credential data.
@@ -155,8 +222,16 @@ impl Db {
             n: AtomicU64::new(0),
             complete: AtomicBool::new(backend == Backend::Sqlite),
         });
+        let checkpoints = Arc::new(AtomicU64::new(0));
+        let sqlite = match (backend, sqlite_file(&url)) {
+            (Backend::Sqlite, Some(path)) => Some(sqlite_shared(&path, &url)?),
+            _ => None,
+        };
         let listener = match backend {
-            Backend::Sqlite => None,
+            Backend::Sqlite => Some(tokio::spawn(checkpoint_wal(
+                url.clone(),
+                checkpoints.clone(),
+            ))),
             Backend::Postgres => Some(tokio::spawn(listen_for_changes(
                 url.clone(),
                 generation.clone(),
@@ -171,6 +246,8 @@ impl Db {
                 generation,
                 jti_writer: std::sync::OnceLock::new(),
                 listener: Mutex::new(listener),
+                checkpoints,
+                sqlite,
             }),
         })
     }
@@ -228,8 +305,31 @@ impl Db {
             .map(|(store, _)| store.clone())
     }
 
-    /// Closes the pools (waits for connections in use to be returned).
+    /// Whether this process owns the SQLite file (no other process has it open through
+    /// Keyward): then every handle of the process shares one replay set, and Keyward may serve.
+    /// `None` for PostgreSQL and in-memory SQLite; `Some(Err(lock file))` when another process
+    /// holds the file.
+    pub fn owns_sqlite_file(&self) -> Option<std::result::Result<(), PathBuf>> {
+        self.inner.sqlite.as_ref().map(|s| match s.lock {
+            Some(_) => Ok(()),
+            None => Err(s.lock_path.clone()),
+        })
+    }
+
+    pub(crate) fn memory_replay(&self) -> Option<&crate::jti::MemoryReplay> {
+        self.inner
+            .sqlite
+            .as_ref()
+            .filter(|s| s.lock.is_some())
+            .map(|s| &s.replay)
+    }
+
+    /// Writes what is pending (see [`crate::jti::flush`]), then closes the pools (waits for
+    /// connections in use to be returned).
     pub async fn close(&self) {
+        if let Err(e) = crate::jti::flush(self).await {
+            tracing::warn!(error = %e, "assertion ids not written at close");
+        }
         match self.inner.sessions.get() {
             Some((_, SessionPool::Sqlite(pool))) => pool.close().await,
             Some((_, SessionPool::Postgres(pool))) => pool.close().await,
@@ -248,13 +348,78 @@ impl Db {
     }
 
     pub(crate) fn jti_writer(&self) -> &tokio::sync::mpsc::Sender<crate::jti::Pending> {
-        self.inner
-            .jti_writer
-            .get_or_init(|| crate::jti::spawn_writer(self.inner.pool.clone()))
+        self.inner.jti_writer.get_or_init(|| {
+            crate::jti::spawn_writer(match self.inner.backend {
+                Backend::Sqlite => crate::jti::Target::Sqlite(self.inner.url.clone()),
+                Backend::Postgres => crate::jti::Target::Pool(self.inner.pool.clone()),
+            })
+        })
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.inner.pool
+    }
+
+    /// SQLite: how many background checkpoints have found the whole WAL copied into the
+    /// database (always 0 on PostgreSQL).
+    pub fn wal_checkpoints(&self) -> u64 {
+        self.inner.checkpoints.load(Ordering::SeqCst)
+    }
+}
+
+/// A SQLite connection of its own (outside the pool) on the file at `url`, with the pool's
+/// settings.
+pub(crate) async fn open_sqlite(
+    url: &str,
+) -> std::result::Result<sqlx::SqliteConnection, sqlx::Error> {
+    use sqlx::ConnectOptions as _;
+    let mut conn = SqliteConnectOptions::from_str(url)?.connect().await?;
+    for pragma in SQLITE_PRAGMAS {
+        sqlx::query(pragma).fetch_all(&mut conn).await?;
+    }
+    Ok(conn)
+}
+
+/// Checkpoints the SQLite WAL every [`CHECKPOINT_EVERY`] from a connection of its own, off the
+/// request path: `PASSIVE` never blocks the writer, so commits (every token request's assertion
+/// id) no longer stall for a checkpoint's copy and fsyncs once the WAL reaches
+/// `wal_autocheckpoint`. The connection reads no table, so it holds no snapshot.
+async fn checkpoint_wal(url: String, checkpoints: Arc<AtomicU64>) {
+    let mut warned = false;
+    let mut conn = None;
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if conn.is_none() {
+            match open_sqlite(&url).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    if !std::mem::replace(&mut warned, true) {
+                        tracing::warn!(error = %one_line(&e.to_string()), "cannot open the WAL checkpoint connection");
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut *c)
+            .await
+        {
+            Ok((_busy, frames, copied)) => {
+                warned = false;
+                if frames > 0 && copied == frames {
+                    checkpoints.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut warned, true) {
+                    tracing::warn!(error = %one_line(&e.to_string()), "WAL checkpoint failed");
+                }
+                conn = None;
+            }
+        }
     }
 }
 
@@ -299,6 +464,14 @@ async fn listen_for_changes(url: String, generation: Arc<Generation>) {
 
 /// Recognises the backend; for SQLite, creates the file's directory and asks for the file to
 /// be created when missing (`mode=rwc`).
+/// The file behind a normalised SQLite URL (`None` in memory).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    (path != ":memory:" && !query.split('&').any(|kv| kv == "mode=memory"))
+        .then(|| PathBuf::from(path))
+}
+
 fn normalise(url: &str) -> Result<(Backend, String)> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((Backend::Postgres, url.to_owned()));

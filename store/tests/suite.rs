@@ -26,7 +26,78 @@ async fn sqlite_suite() {
     suite(&db, &url).await;
     // WAL mode and foreign keys are set on the store's connections.
     assert!(dir.path().join("sub/keyward.db-wal").exists());
+    // The WAL is checkpointed in the background (not inside a request's commit), wholly.
+    eventually("a background checkpoint", || db.wal_checkpoints() > 0).await;
     db.close().await;
+}
+
+/// SQLite: the process owns the file (a lock beside it), answers assertion ids from one set
+/// shared by all its handles, writes them behind, and finds them again after a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_owner_keeps_assertion_ids_in_memory_and_on_disk() {
+    use keyward_store::jti;
+    use std::fs::TryLockError;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keyward.db");
+    let url = format!("sqlite://{}", file.display());
+    let db = Db::connect(&url).await.unwrap();
+    assert!(matches!(db.owns_sqlite_file(), Some(Ok(()))));
+    // Another open of the lock file (as another process would) cannot take it.
+    let lock = std::fs::File::open(dir.path().join("keyward.db.keyward-lock")).unwrap();
+    assert!(matches!(lock.try_lock(), Err(TryLockError::WouldBlock)));
+    // A second handle of this process shares the claim and the set.
+    let second = Db::connect(&url).await.unwrap();
+    assert!(matches!(second.owns_sqlite_file(), Some(Ok(()))));
+    let accept = |d: &Db, jti: &'static str, until: i64, now: i64| {
+        let d = d.clone();
+        async move {
+            jti::accept_once(&d, "realm", "client", jti, until, now)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(accept(&db, "a", NOW + 60, NOW).await);
+    assert!(!accept(&second, "a", NOW + 60, NOW + 1).await);
+    assert!(accept(&second, "b", NOW + 60, NOW).await);
+    assert!(accept(&db, "short", NOW + 5, NOW).await);
+    // The ids are written behind: flushed at close, found again after a restart.
+    second.close().await;
+    db.close().await;
+    drop((db, second));
+    // The last handle gone, the file is free again.
+    lock.try_lock().expect("released with the last handle");
+    lock.unlock().unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    assert!(!accept(&db, "a", NOW + 60, NOW + 2).await);
+    assert!(!accept(&db, "b", NOW + 60, NOW + 2).await);
+    assert!(accept(&db, "c", NOW + 60, NOW + 2).await);
+    // Loaded at NOW + 10 (the first call after this restart is at NOW + 2, so "short" was
+    // loaded too): after its time it may be used again.
+    assert!(!accept(&db, "short", NOW + 60, NOW + 3).await);
+    assert!(accept(&db, "short", NOW + 60, NOW + 5).await);
+    jti::flush(&db).await.unwrap();
+    // While this process holds the file, a handle that cannot claim it says who does (here:
+    // the test's own lock, held after this process's handles are gone).
+    db.close().await;
+    drop(db);
+    lock.try_lock().unwrap();
+    let other = Db::connect(&url).await.unwrap();
+    assert!(
+        matches!(other.owns_sqlite_file(), Some(Err(p)) if p.ends_with("keyward.db.keyward-lock"))
+    );
+    // Without the claim, ids are decided by the table (written before the answer).
+    assert!(
+        !jti::accept_once(&other, "realm", "client", "c", NOW + 60, NOW + 4)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jti::accept_once(&other, "realm", "client", "d", NOW + 60, NOW + 4)
+            .await
+            .unwrap()
+    );
+    other.close().await;
+    lock.unlock().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1514,6 +1585,7 @@ async fn token_endpoint_rules(db: &Db, url: &str) {
     assert_eq!(accepted.len(), 200);
     assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
     replica.close().await;
+    jti::flush(db).await.unwrap();
     // After expiry the id may be accepted again (the row is taken over), and purging removes
     // expired rows only.
     assert!(
