@@ -43,20 +43,8 @@ pub async fn accept_once(
             .await;
     }
     let stopped = || StoreError::Unavailable("the replay store has stopped".into());
-    let (reply, answer) = oneshot::channel();
-    db.jti_writer()
-        .send(Pending {
-            id: (
-                realm_id.to_owned(),
-                client_row_id.to_owned(),
-                jti.to_owned(),
-            ),
-            expires_at,
-            now,
-            reply,
-        })
-        .await
-        .map_err(|_| stopped())?;
+    let (pending, answer) = Pending::new(realm_id, client_row_id, jti, expires_at, now);
+    db.jti_writer().send(pending).await.map_err(|_| stopped())?;
     answer.await.map_err(|_| stopped())?
 }
 
@@ -69,6 +57,33 @@ pub(crate) struct Pending {
     expires_at: i64,
     now: i64,
     reply: oneshot::Sender<Result<bool>>,
+}
+
+impl Pending {
+    /// An id to write, and where its answer will come.
+    fn new(
+        realm_id: &str,
+        client_row_id: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> (Pending, oneshot::Receiver<Result<bool>>) {
+        let (reply, answer) = oneshot::channel();
+        let id = (
+            realm_id.to_owned(),
+            client_row_id.to_owned(),
+            jti.to_owned(),
+        );
+        (
+            Pending {
+                id,
+                expires_at,
+                now,
+                reply,
+            },
+            answer,
+        )
+    }
 }
 
 /// Where the writer sends its batches.
@@ -135,7 +150,7 @@ pub(crate) fn spawn_writer(target: Target) -> mpsc::Sender<Pending> {
 }
 
 /// Drops ids repeated within a batch (answered "already used": accepted at most once) and
-/// returns the rest with the batch's time: the earliest "now" decides which old rows have
+/// returns the rest, sorted, with the batch's time: the earliest "now" decides which old rows have
 /// expired (never later than any caller's own time).
 fn dedupe(batch: Vec<Pending>) -> (Vec<Pending>, i64) {
     let mut seen = HashSet::with_capacity(batch.len());
@@ -147,6 +162,9 @@ fn dedupe(batch: Vec<Pending>) -> (Vec<Pending>, i64) {
             let _ = p.reply.send(Ok(false));
         }
     }
+    // In key order: two replicas writing overlapping ids then take their row locks in the same
+    // order, so neither waits for the other in a cycle (PostgreSQL saw "deadlock detected").
+    unique.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let now = unique.iter().map(|p| p.now).min().unwrap_or_default();
     (unique, now)
 }
@@ -297,18 +315,9 @@ impl MemoryReplay {
                 }
             }
         }
-        let (reply, _) = oneshot::channel();
+        let (pending, _) = Pending::new(realm_id, client_row_id, jti, expires_at, now);
         self.writer()
-            .send(Persist::Row(Pending {
-                id: (
-                    realm_id.to_owned(),
-                    client_row_id.to_owned(),
-                    jti.to_owned(),
-                ),
-                expires_at,
-                now,
-                reply,
-            }))
+            .send(Persist::Row(pending))
             .await
             .map_err(|_| StoreError::Unavailable("the replay store has stopped".into()))?;
         Ok(true)
