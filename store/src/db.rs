@@ -348,12 +348,9 @@ impl Db {
     }
 
     pub(crate) fn jti_writer(&self) -> &tokio::sync::mpsc::Sender<crate::jti::Pending> {
-        self.inner.jti_writer.get_or_init(|| {
-            crate::jti::spawn_writer(match self.inner.backend {
-                Backend::Sqlite => crate::jti::Target::Sqlite(self.inner.url.clone()),
-                Backend::Postgres => crate::jti::Target::Pool(self.inner.pool.clone()),
-            })
-        })
+        self.inner
+            .jti_writer
+            .get_or_init(|| crate::jti::spawn_writer(self.inner.pool.clone()))
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

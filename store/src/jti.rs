@@ -42,10 +42,13 @@ pub async fn accept_once(
             .accept(db, realm_id, client_row_id, jti, expires_at, now)
             .await;
     }
-    let stopped = || StoreError::Unavailable("the replay store has stopped".into());
     let (pending, answer) = Pending::new(realm_id, client_row_id, jti, expires_at, now);
     db.jti_writer().send(pending).await.map_err(|_| stopped())?;
     answer.await.map_err(|_| stopped())?
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the replay store has stopped".into())
 }
 
 /// Ids written in one statement at most (4 parameters each, far under both engines' limits).
@@ -86,23 +89,11 @@ impl Pending {
     }
 }
 
-/// Where the writer sends its batches.
-pub(crate) enum Target {
-    /// PostgreSQL: any connection of the shared pool.
-    Pool(AnyPool),
-    /// SQLite: a connection of the writer's own (the file's URL), opened on first use and
-    /// re-opened after an error. Through the single-connection pool every batch also paid the
-    /// pool's liveness pings (two more hand-offs to SQLite's worker thread) and waited behind
-    /// every other query. It reads nothing but this table, and an INSERT takes the write lock
-    /// before it reads, so it never writes from an old snapshot.
-    Sqlite(String),
-}
-
-/// Starts the writer task of a database handle; it ends when the handle is dropped.
-pub(crate) fn spawn_writer(target: Target) -> mpsc::Sender<Pending> {
+/// Starts the writer task of a database handle (PostgreSQL, or a SQLite database this process
+/// does not own); it ends when the handle is dropped.
+pub(crate) fn spawn_writer(pool: AnyPool) -> mpsc::Sender<Pending> {
     let (tx, mut rx) = mpsc::channel::<Pending>(4 * MAX_BATCH);
     tokio::spawn(async move {
-        let mut sqlite: Option<SqliteConnection> = None;
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             if batch.len() > 1 {
@@ -119,30 +110,19 @@ pub(crate) fn spawn_writer(target: Target) -> mpsc::Sender<Pending> {
             }
             let (unique, now) = dedupe(std::mem::take(&mut batch));
             let sql = batch_sql(unique.len(), true);
-            let written = match &target {
-                Target::Pool(pool) => {
-                    let mut query = sqlx::query(&sql);
-                    for p in &unique {
-                        query = query
-                            .bind(p.id.0.as_str())
-                            .bind(p.id.1.as_str())
-                            .bind(p.id.2.as_str())
-                            .bind(p.expires_at);
-                    }
-                    query.bind(now).fetch_all(pool).await.and_then(|rows| {
-                        rows.iter()
-                            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-                            .collect()
-                    })
-                }
-                Target::Sqlite(url) => {
-                    let written = write_sqlite(&mut sqlite, url, &sql, &unique, now).await;
-                    if written.is_err() {
-                        sqlite = None;
-                    }
-                    written
-                }
-            };
+            let mut query = sqlx::query(&sql);
+            for p in &unique {
+                query = query
+                    .bind(p.id.0.as_str())
+                    .bind(p.id.1.as_str())
+                    .bind(p.id.2.as_str())
+                    .bind(p.expires_at);
+            }
+            let written = query.bind(now).fetch_all(&pool).await.and_then(|rows| {
+                rows.iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                    .collect()
+            });
             answer(unique, written);
         }
     });
@@ -195,20 +175,24 @@ fn batch_sql(n: usize, returning: bool) -> String {
 
 type Written = std::result::Result<HashSet<(String, String, String)>, sqlx::Error>;
 
+/// Writes a batch on the write-behind's own SQLite connection (opened on first use and after
+/// an error). Through the single-connection pool every batch also paid the pool's liveness
+/// pings and waited behind every other query. It reads nothing but this table, and an INSERT
+/// takes the write lock before it reads, so it never writes from an old snapshot.
 async fn write_sqlite(
     conn: &mut Option<SqliteConnection>,
     url: &str,
-    sql: &str,
     unique: &[Pending],
     now: i64,
-) -> Written {
+) -> std::result::Result<(), sqlx::Error> {
     if conn.is_none() {
         *conn = Some(crate::db::open_sqlite(url).await?);
     }
     let Some(c) = conn.as_mut() else {
         unreachable!("opened above")
     };
-    let mut query = sqlx::query(sql);
+    let sql = batch_sql(unique.len(), false);
+    let mut query = sqlx::query(&sql);
     for p in unique {
         query = query
             .bind(p.id.0.as_str())
@@ -216,10 +200,8 @@ async fn write_sqlite(
             .bind(p.id.2.as_str())
             .bind(p.expires_at);
     }
-    let rows = query.bind(now).fetch_all(&mut *c).await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
+    query.bind(now).execute(&mut *c).await?;
+    Ok(())
 }
 
 /// Tells each caller whether its id was written (fresh) or already there (a replay).
@@ -319,7 +301,7 @@ impl MemoryReplay {
         self.writer()
             .send(Persist::Row(pending))
             .await
-            .map_err(|_| StoreError::Unavailable("the replay store has stopped".into()))?;
+            .map_err(|_| stopped())?;
         Ok(true)
     }
 
@@ -328,7 +310,6 @@ impl MemoryReplay {
             return Ok(());
         };
         let (done, wait) = oneshot::channel();
-        let stopped = || StoreError::Unavailable("the replay store has stopped".into());
         writer
             .send(Persist::Flush(done))
             .await
@@ -401,8 +382,7 @@ fn spawn_write_behind(url: String) -> mpsc::Sender<Persist> {
             let mut result: std::result::Result<(), String> = Ok(());
             if !rows.is_empty() {
                 let (unique, now) = dedupe(rows);
-                let sql = batch_sql(unique.len(), false);
-                if let Err(e) = write_sqlite(&mut conn, &url, &sql, &unique, now).await {
+                if let Err(e) = write_sqlite(&mut conn, &url, &unique, now).await {
                     conn = None;
                     let message = one_line(&e.to_string());
                     // The ids stay in memory: this process still refuses their replays.
