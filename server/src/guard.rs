@@ -47,7 +47,8 @@ pub async fn origin_check(State(state): State<AppState>, req: Request, next: Nex
     next.run(req).await
 }
 
-fn is_page(path: &str) -> bool {
+/// Whether `path` is a console page (rendered by Leptos), as opposed to an API or asset.
+pub fn is_page(path: &str) -> bool {
     path == "/login" || path == "/setup" || path == "/console" || path.starts_with("/console/")
 }
 

@@ -11,6 +11,7 @@ pub mod limiter;
 pub mod metrics;
 pub mod oidc;
 pub mod oidc_cache;
+pub mod render;
 pub mod rotate;
 
 use std::net::SocketAddr;
@@ -280,6 +281,10 @@ pub fn router(state: AppState) -> Router {
             _,
         >(
             move || provide_context(ctx_fallback.clone()), shell
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            render::RENDER_DEADLINE,
+            render::whole_pages,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

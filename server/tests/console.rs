@@ -156,10 +156,14 @@ async fn repeated_failures_from_one_address_are_rate_limited() {
 
 #[tokio::test]
 async fn absolute_session_lifetime_is_enforced() {
-    let app = app_with(|c| c.session_absolute_secs = 1).await;
+    // Long enough that a signed-in call fits even on a loaded machine (sign-in hashes with
+    // argon2, slow in a debug build); then waited out, counted from before the sign-in.
+    let app = app_with(|c| c.session_absolute_secs = 4).await;
+    let started = std::time::Instant::now();
     let mut c = admin(&app).await;
     assert_eq!(c.call("list_realms", &[]).await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5100).saturating_sub(started.elapsed()))
+        .await;
     let r = c.call("list_realms", &[]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
     assert!(r.body.contains("Unauthenticated"));
@@ -167,10 +171,10 @@ async fn absolute_session_lifetime_is_enforced() {
 
 #[tokio::test]
 async fn idle_sessions_expire() {
-    let app = app_with(|c| c.session_idle_secs = 1).await;
+    let app = app_with(|c| c.session_idle_secs = 3).await;
     let mut c = admin(&app).await;
     assert_eq!(c.call("list_realms", &[]).await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
     let r = c.call("list_realms", &[]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
 }

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 pub const ADMIN: &str = "admin";
+/// The longest a test waits for one response (pages give up after two 10 s renders).
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 pub const ADMIN_PASSWORD: &str = "admin-password-1234";
 
 pub struct TestApp {
@@ -85,7 +87,12 @@ impl Client {
         if let Some(c) = &self.cookie {
             req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
         }
-        let res = self.router.clone().oneshot(req).await.unwrap();
+        let what = format!("{} {}", req.method(), req.uri());
+        // No request of a test may hang the suite: a stuck one fails, naming itself.
+        let res = tokio::time::timeout(REQUEST_DEADLINE, self.router.clone().oneshot(req))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: no response within {REQUEST_DEADLINE:?}"))
+            .unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         if let Some(set) = headers.get(header::SET_COOKIE) {
@@ -96,7 +103,11 @@ impl Client {
                 self.cookie = Some(pair);
             }
         }
-        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body = tokio::time::timeout(REQUEST_DEADLINE, res.into_body().collect())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the body did not end within {REQUEST_DEADLINE:?}"))
+            .unwrap()
+            .to_bytes();
         Reply {
             status,
             headers,
