@@ -23,7 +23,7 @@ pub mod vault;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
 use crate::pages::*;
 
@@ -53,21 +53,54 @@ pub fn App() -> impl IntoView {
         <Title text="Keyward"/>
         <Router>
             <Routes fallback=|| view! { <NotFoundPage/> }>
-                <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/setup") view=SetupPage/>
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
+                <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()}/>
                 <ParentRoute path=path!("/console") view=ConsoleLayout>
-                    <Route path=path!("") view=RealmsPage/>
-                    <Route path=path!("realms") view=RealmsPage/>
-                    <Route path=path!("operators") view=OperatorsPage/>
-                    <Route path=path!(":realm/clients") view=ClientsPage/>
-                    <Route path=path!(":realm/clients/:id/:tab") view=ClientPage/>
-                    <Route path=path!(":realm/settings") view=RealmSettingsPage/>
-                    <Route path=path!(":realm/events") view=crate::oversight::EventsPage/>
-                    <Route path=path!(":realm/expiry") view=crate::oversight::ExpiryPage/>
+                    <Route path=path!("") view={Lazy::<RealmsRoute>::new()}/>
+                    <Route path=path!("realms") view={Lazy::<RealmsRoute>::new()}/>
+                    <Route path=path!("operators") view={Lazy::<OperatorsRoute>::new()}/>
+                    <Route path=path!(":realm/clients") view={Lazy::<ClientsRoute>::new()}/>
+                    <Route path=path!(":realm/clients/:id/:tab") view={Lazy::<ClientRoute>::new()}/>
+                    <Route path=path!(":realm/settings") view={Lazy::<RealmSettingsRoute>::new()}/>
+                    <Route path=path!(":realm/events") view={Lazy::<EventsRoute>::new()}/>
+                    <Route path=path!(":realm/expiry") view={Lazy::<ExpiryRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
+}
+
+/// A page whose code the browser loads when it is first shown (`cargo leptos build --split`
+/// puts each in its own wasm chunk), so the first download holds only the console's frame.
+macro_rules! lazy_page {
+    ($($route:ident => $page:path),* $(,)?) => {$(
+        #[derive(Clone, Copy)]
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                $page().into_any()
+            }
+        }
+    )*};
+}
+
+lazy_page! {
+    LoginRoute => LoginPage,
+    SetupRoute => SetupPage,
+    RealmsRoute => RealmsPage,
+    OperatorsRoute => OperatorsPage,
+    ClientsRoute => ClientsPage,
+    ClientRoute => ClientPage,
+    RealmSettingsRoute => RealmSettingsPage,
+    EventsRoute => crate::oversight::EventsPage,
+    ExpiryRoute => crate::oversight::ExpiryPage,
 }
 
 /// Formats epoch seconds as `YYYY-MM-DD HH:MM UTC` without a date library.
