@@ -60,7 +60,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("realms") view={Lazy::<RealmsRoute>::new()}/>
                     <Route path=path!("operators") view={Lazy::<OperatorsRoute>::new()}/>
                     <Route path=path!(":realm/clients") view={Lazy::<ClientsRoute>::new()}/>
-                    <Route path=path!(":realm/clients/:id/:tab") view={Lazy::<ClientRoute>::new()}/>
+                    <ParentRoute path=path!(":realm/clients/:id") view={Lazy::<ClientRoute>::new()}>
+                        <Route path=path!("settings") view={Lazy::<SettingsTabRoute>::new()}/>
+                        <Route path=path!("credentials") view={Lazy::<CredentialsTabRoute>::new()}/>
+                        <Route path=path!("keys") view={Lazy::<KeysTabRoute>::new()}/>
+                        <Route path=path!("installation") view={Lazy::<InstallationTabRoute>::new()}/>
+                        <Route path=path!(":tab") view=unknown_tab/>
+                    </ParentRoute>
                     <Route path=path!(":realm/settings") view={Lazy::<RealmSettingsRoute>::new()}/>
                     <Route path=path!(":realm/events") view={Lazy::<EventsRoute>::new()}/>
                     <Route path=path!(":realm/expiry") view={Lazy::<ExpiryRoute>::new()}/>
@@ -73,7 +79,7 @@ pub fn App() -> impl IntoView {
 /// A page whose code the browser loads when it is first shown (`cargo leptos build --split`
 /// puts each in its own wasm chunk), so the first download holds only the console's frame.
 macro_rules! lazy_page {
-    ($($route:ident => $page:path),* $(,)?) => {$(
+    ($($route:ident => $page:expr),* $(,)?) => {$(
         #[derive(Clone, Copy)]
         pub struct $route;
 
@@ -85,22 +91,26 @@ macro_rules! lazy_page {
 
             fn view(this: Self) -> AnyView {
                 let _ = this;
-                $page().into_any()
+                $page.into_any()
             }
         }
     )*};
 }
 
 lazy_page! {
-    LoginRoute => LoginPage,
-    SetupRoute => SetupPage,
-    RealmsRoute => RealmsPage,
-    OperatorsRoute => OperatorsPage,
-    ClientsRoute => ClientsPage,
-    ClientRoute => ClientPage,
-    RealmSettingsRoute => RealmSettingsPage,
-    EventsRoute => crate::oversight::EventsPage,
-    ExpiryRoute => crate::oversight::ExpiryPage,
+    LoginRoute => LoginPage(),
+    SetupRoute => SetupPage(),
+    RealmsRoute => RealmsPage(),
+    OperatorsRoute => OperatorsPage(),
+    ClientsRoute => ClientsPage(),
+    ClientRoute => ClientPage(),
+    SettingsTabRoute => settings_tab(),
+    CredentialsTabRoute => credentials_tab(),
+    KeysTabRoute => keys_tab(),
+    InstallationTabRoute => installation_tab(),
+    RealmSettingsRoute => RealmSettingsPage(),
+    EventsRoute => crate::oversight::EventsPage(),
+    ExpiryRoute => crate::oversight::ExpiryPage(),
 }
 
 /// Formats epoch seconds as `YYYY-MM-DD HH:MM UTC` without a date library.

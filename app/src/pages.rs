@@ -3,7 +3,7 @@
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
 
 use crate::api::*;
 use crate::components::*;
@@ -542,16 +542,28 @@ const TABS: [(&str, &str); 4] = [
     ("installation", "Installation"),
 ];
 
+/// What the client page hands to its tab (a nested route, loaded lazily): the realm's name
+/// and the client as just read.
+#[derive(Clone)]
+pub struct ClientTabContext {
+    pub realm: String,
+    pub client: ClientView,
+}
+
+/// The client page: its header and tab bar around the current tab, each tab a nested route
+/// whose code the browser loads when the tab is first shown.
 #[component]
 pub fn ClientPage() -> impl IntoView {
     let params = use_params_map();
     let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let path = use_location().pathname;
     let tab = Memo::new(move |_| {
-        params
-            .read()
-            .get("tab")
-            .unwrap_or_else(|| "settings".into())
+        path.read()
+            .rsplit('/')
+            .next()
+            .unwrap_or("settings")
+            .to_string()
     });
     // Re-read on every tab switch: another tab (Credentials) may have changed the client's
     // version, and Settings must save against the current one.
@@ -563,35 +575,75 @@ pub fn ClientPage() -> impl IntoView {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match client.await {
-                    Ok(c) => view! {
-                        <p class="breadcrumb">
-                            <A href=format!("/console/{}/clients", realm.get_untracked())>"Clients"</A>
-                            " › " {c.client_id.clone()}
-                        </p>
-                        <h1>{c.client_id.clone()}
-                            {(!c.enabled).then(|| view! { <span class="badge badge-muted">"disabled"</span> })}
-                        </h1>
-                        <crate::oversight::ExpiryBanner realm=realm.get_untracked() id=c.id.clone()/>
-                        <nav class="tabs" aria-label="Client">
-                            {TABS.iter().map(|(slug, label)| {
-                                let href = format!("/console/{}/clients/{}/{}", realm.get_untracked(), c.id, slug);
-                                let slug = *slug;
-                                view! { <A href=href attr:class=move || if tab.get() == slug { "tab tab-active" } else { "tab" }>{*label}</A> }
-                            }).collect_view()}
-                        </nav>
-                        {move || match tab.get().as_str() {
-                            "settings" => view! { <ClientSettings client=c.clone() realm=realm.get_untracked()/> }.into_any(),
-                            "credentials" => view! { <crate::credentials_page::CredentialsTab realm=realm.get_untracked() id=c.id.clone()/> }.into_any(),
-                            "keys" => view! { <crate::keys_page::KeysTab realm=realm.get_untracked() id=c.id.clone()/> }.into_any(),
-                            "installation" => view! { <crate::installation::InstallationTab realm=realm.get_untracked() id=c.id.clone()/> }.into_any(),
-                            _ => view! { <EmptyState title="No such tab" help="Choose one of the tabs above."/> }.into_any(),
-                        }}
-                    }.into_any(),
+                    Ok(c) => {
+                        provide_context(ClientTabContext { realm: realm.get_untracked(), client: c.clone() });
+                        view! {
+                            <p class="breadcrumb">
+                                <A href=format!("/console/{}/clients", realm.get_untracked())>"Clients"</A>
+                                " › " {c.client_id.clone()}
+                            </p>
+                            <h1>{c.client_id.clone()}
+                                {(!c.enabled).then(|| view! { <span class="badge badge-muted">"disabled"</span> })}
+                            </h1>
+                            <crate::oversight::ExpiryBanner realm=realm.get_untracked() id=c.id.clone()/>
+                            <nav class="tabs" aria-label="Client">
+                                {TABS.iter().map(|(slug, label)| {
+                                    let href = format!("/console/{}/clients/{}/{}", realm.get_untracked(), c.id, slug);
+                                    let slug = *slug;
+                                    view! { <A href=href attr:class=move || if tab.get() == slug { "tab tab-active" } else { "tab" }>{*label}</A> }
+                                }).collect_view()}
+                            </nav>
+                            <Outlet/>
+                        }.into_any()
+                    }
                     Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
                 }
             })}
         </Transition>
     }
+}
+
+// The tabs of the client page (see [`ClientPage`]), one function each so that each tab's
+// code lands in its own wasm chunk. Each reads the client its page provided.
+
+fn tab_context() -> Option<ClientTabContext> {
+    use_context::<ClientTabContext>()
+}
+
+pub fn settings_tab() -> AnyView {
+    tab_context()
+        .map(|ClientTabContext { realm, client }| {
+            view! { <ClientSettings client realm/> }.into_any()
+        })
+        .unwrap_or_else(|| ().into_any())
+}
+
+pub fn credentials_tab() -> AnyView {
+    tab_context()
+        .map(|ClientTabContext { realm, client }| {
+            view! { <crate::credentials_page::CredentialsTab realm id=client.id/> }.into_any()
+        })
+        .unwrap_or_else(|| ().into_any())
+}
+
+pub fn keys_tab() -> AnyView {
+    tab_context()
+        .map(|ClientTabContext { realm, client }| {
+            view! { <crate::keys_page::KeysTab realm id=client.id/> }.into_any()
+        })
+        .unwrap_or_else(|| ().into_any())
+}
+
+pub fn installation_tab() -> AnyView {
+    tab_context()
+        .map(|ClientTabContext { realm, client }| {
+            view! { <crate::installation::InstallationTab realm id=client.id/> }.into_any()
+        })
+        .unwrap_or_else(|| ().into_any())
+}
+
+pub fn unknown_tab() -> AnyView {
+    view! { <EmptyState title="No such tab" help="Choose one of the tabs above."/> }.into_any()
 }
 
 #[component]
