@@ -483,9 +483,42 @@ fn current_secret(all: &[secrets::ClientSecret], now: i64) -> Option<&secrets::C
         .find(|s| s.revoked_at.is_none() && s.expires_at.is_none_or(|t| t > now))
 }
 
-async fn client_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
+/// ClientRepresentations of `found`, in its order, read with three queries whatever their
+/// number (keys, JWKS settings and secrets of all of them at once).
+async fn client_reps(state: &AppState, found: &[Client]) -> ApiResult<Vec<Value>> {
     let db = &state.ctx.db;
+    let ids: Vec<String> = found.iter().map(|c| c.client_row_id.clone()).collect();
+    let mut all_jwks = keys::jwks_for_clients(db, &ids).await?;
+    let mut all_keys = keys::list_for_clients(db, &ids).await?;
+    let mut all_secrets = secrets::list_for_clients(db, &ids).await?;
     let now = crate::now();
+    Ok(found
+        .iter()
+        .map(|c| {
+            client_rep_of(
+                c,
+                all_jwks.remove(&c.client_row_id),
+                &all_keys.remove(&c.client_row_id).unwrap_or_default(),
+                &all_secrets.remove(&c.client_row_id).unwrap_or_default(),
+                now,
+            )
+        })
+        .collect())
+}
+
+async fn client_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
+    let mut reps = client_reps(state, std::slice::from_ref(c)).await?;
+    Ok(reps.pop().unwrap_or_default())
+}
+
+/// A client's ClientRepresentation from what the store holds for it.
+fn client_rep_of(
+    c: &Client,
+    jwks: Option<keys::ClientJwks>,
+    keys: &[keys::ClientKey],
+    secrets: &[secrets::ClientSecret],
+    now: i64,
+) -> Value {
     let mut attributes = BTreeMap::<&str, String>::new();
     if let Some(alg) = &c.signing_alg {
         attributes.insert("token.endpoint.auth.signing.alg", alg.clone());
@@ -494,27 +527,21 @@ async fn client_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
         "token.endpoint.auth.signing.max.exp",
         c.assertion_max_exp_s.to_string(),
     );
-    let jwks = keys::jwks(db, &c.client_row_id).await?;
     let use_url = jwks.as_ref().is_some_and(|j| j.use_jwks_url);
     attributes.insert("use.jwks.url", use_url.to_string());
-    if let Some(url) = jwks
-        .as_ref()
-        .map(|j| j.jwks_url.clone())
-        .filter(|u| !u.is_empty())
-    {
+    if let Some(url) = jwks.map(|j| j.jwks_url).filter(|u| !u.is_empty()) {
         attributes.insert("jwks.url", url);
     }
-    if let Some(cert) = active_certificate(&keys::list(db, &c.client_row_id).await?) {
+    if let Some(cert) = active_certificate(keys) {
         attributes.insert("jwt.credential.certificate", STANDARD.encode(cert));
     }
-    let all = secrets::list(db, &c.client_row_id).await?;
-    if let Some(s) = current_secret(&all, now) {
+    if let Some(s) = current_secret(secrets, now) {
         attributes.insert("client.secret.creation.time", s.created_at.to_string());
         if let Some(t) = s.expires_at {
             attributes.insert("client.secret.expiration.time", t.to_string());
         }
     }
-    Ok(json!({
+    json!({
         "id": c.client_row_id,
         "clientId": c.client_id,
         "name": c.name,
@@ -527,7 +554,7 @@ async fn client_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
         "directAccessGrantsEnabled": false,
         "protocol": "openid-connect",
         "attributes": attributes,
-    }))
+    })
 }
 
 /// The newest active certificate among a client's registered keys (DER).
@@ -571,11 +598,7 @@ async fn list_clients(
                 .items
         }
     };
-    let mut out = Vec::with_capacity(found.len());
-    for c in &found {
-        out.push(client_rep(&state, c).await?);
-    }
-    Ok(Json(out).into_response())
+    Ok(Json(client_reps(&state, &found).await?).into_response())
 }
 
 /// ClientRepresentation as Keyward reads it: fields absent stay unchanged (PUT) or take their

@@ -811,6 +811,28 @@ async fn sessions_secrets_keys_openapi_and_limits() {
     assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
     assert_eq!(keys[0]["source"], "generated");
     assert!(!keys.to_string().contains("PRIVATE"));
+    // The client list reads every client's keys, JWKS settings and secrets at once; each
+    // representation in it is the one the client's own URL gives.
+    let (status, all) = api.get("/admin/realms/master/clients").await;
+    assert_eq!(status, 200);
+    let all = all.as_array().unwrap().clone();
+    assert!(all.len() >= 2, "{all:?}");
+    let has = |attr: &str| {
+        all.iter()
+            .filter(|c| c["attributes"].get(attr).is_some())
+            .count()
+    };
+    assert_eq!(has("jwt.credential.certificate"), 1, "{all:?}");
+    assert!(has("client.secret.creation.time") >= 1, "{all:?}");
+    for c in &all {
+        let (_, one) = api
+            .get(&format!(
+                "/admin/realms/master/clients/{}",
+                c["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(&one, c);
+    }
     let key_id = keys[0]["id"].as_str().unwrap().to_string();
     let (status, _) = api
         .put(&format!("{base}/keys/{key_id}"), json!({"active": false}))

@@ -156,6 +156,41 @@ fn sqlite_shared(path: &Path, url: &str) -> Result<Arc<SqliteShared>> {
     Ok(shared)
 }
 
+/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list of `n` values.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows of several clients, read in one query (`sql` holds `{ids}` where the placeholders of
+/// `client_row_ids` go), grouped by client in the order the query returns them.
+pub(crate) async fn by_client<T>(
+    db: &Db,
+    sql: &str,
+    client_row_ids: &[String],
+    from_row: fn(&sqlx::any::AnyRow) -> std::result::Result<T, sqlx::Error>,
+    client_of: fn(&T) -> &str,
+) -> Result<HashMap<String, Vec<T>>> {
+    let mut out: HashMap<String, Vec<T>> = HashMap::new();
+    // Bounded binds per statement (SQLite allows 32,766, PostgreSQL 65,535).
+    for ids in client_row_ids.chunks(1000) {
+        let sql = sql.replace("{ids}", &placeholders(ids.len()));
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        for row in q.fetch_all(db.pool()).await? {
+            let item = from_row(&row)?;
+            out.entry(client_of(&item).to_owned())
+                .or_default()
+                .push(item);
+        }
+    }
+    Ok(out)
+}
+
 /// The PostgreSQL channel on which every replica announces a change of credential data.
 const CHANGED_CHANNEL: &str = "keyward_changed";
 

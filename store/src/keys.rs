@@ -97,6 +97,25 @@ pub async fn list(db: &Db, client_row_id: &str) -> Result<Vec<ClientKey>> {
         .collect::<std::result::Result<_, _>>()?)
 }
 
+/// The keys of several clients in one query, each client's newest first (as [`list`]);
+/// clients without keys are absent.
+pub async fn list_for_clients(
+    db: &Db,
+    client_row_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<ClientKey>>> {
+    crate::db::by_client(
+        db,
+        &format!(
+            "SELECT {COLUMNS} FROM client_key WHERE client_row_id IN ({{ids}}) \
+             ORDER BY client_row_id, created_at DESC, key_id"
+        ),
+        client_row_ids,
+        from_row,
+        |k| &k.client_row_id,
+    )
+    .await
+}
+
 /// One key of a client, or [`crate::StoreError::NotFound`].
 pub async fn get(db: &Db, client_row_id: &str, key_id: &str) -> Result<ClientKey> {
     let rows = sqlx::query(&format!(
@@ -241,6 +260,25 @@ pub async fn jwks(db: &Db, client_row_id: &str) -> Result<Option<ClientJwks>> {
         .map(jwks_from_row)
         .transpose()
         .map_err(Into::into)
+}
+
+/// The JWKS settings of several clients in one query (as [`jwks`]); clients without are absent.
+pub async fn jwks_for_clients(
+    db: &Db,
+    client_row_ids: &[String],
+) -> Result<std::collections::HashMap<String, ClientJwks>> {
+    let rows = crate::db::by_client(
+        db,
+        &format!("SELECT {JWKS_COLUMNS} FROM client_jwks WHERE client_row_id IN ({{ids}})"),
+        client_row_ids,
+        jwks_from_row,
+        |j| &j.client_row_id,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, mut v)| v.pop().map(|j| (id, j)))
+        .collect())
 }
 
 /// Sets the JWKS URL and whether it is used. A different URL forgets the cached key set and the

@@ -105,6 +105,25 @@ pub async fn list(db: &Db, client_row_id: &str) -> Result<Vec<ClientSecret>> {
         .collect::<std::result::Result<_, _>>()?)
 }
 
+/// The secrets of several clients in one query, each client's in [`list`]'s order; clients
+/// without secrets are absent.
+pub async fn list_for_clients(
+    db: &Db,
+    client_row_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<ClientSecret>>> {
+    crate::db::by_client(
+        db,
+        &format!(
+            "SELECT {COLUMNS} FROM client_secret WHERE client_row_id IN ({{ids}}) \
+             ORDER BY client_row_id, created_at DESC, created_seq DESC, secret_id"
+        ),
+        client_row_ids,
+        from_row,
+        |s| &s.client_row_id,
+    )
+    .await
+}
+
 /// One secret of a client, or [`StoreError::NotFound`].
 pub async fn get(db: &Db, client_row_id: &str, secret_id: &str) -> Result<ClientSecret> {
     let row = sqlx::query(&format!(

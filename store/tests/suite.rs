@@ -1188,6 +1188,13 @@ async fn secret_rules(db: &Db) {
         .await
         .unwrap();
     assert_eq!(two.sealed, Some((vec![8, 8], "mk-b".to_string())));
+    // Several clients in one query: each one's secrets in `list`'s order (newest first).
+    let ids = [c.client_row_id.clone(), "no-such-client".to_string()];
+    let many = secrets::list_for_clients(db, &ids).await.unwrap();
+    assert_eq!(many.len(), 1);
+    let listed = secrets::list(db, &c.client_row_id).await.unwrap();
+    assert!(listed.len() >= 2, "the client has several secrets");
+    assert!(many[&c.client_row_id] == listed, "same secrets, same order");
     // Deleting the client deletes its secrets.
     clients::delete(db, &realm.realm_id, &c.client_row_id)
         .await
@@ -1363,6 +1370,37 @@ async fn key_rules(db: &Db) {
     assert_eq!(gone.kid.as_deref(), Some("k1"));
     assert_eq!(keys::list(db, id).await.unwrap().len(), 2);
 
+    // Several clients in one query: each one's keys as `list` gives them, in its order; a
+    // client without keys is absent, and no ids ask nothing.
+    let keyless = clients::create(db, &demo.realm_id, &new_client("keys-none"), NOW)
+        .await
+        .unwrap();
+    keys::insert_many(
+        db,
+        &other.client_row_id,
+        &[key(Some("o1"), None, b"spki-o", "to")],
+        "bob",
+        NOW,
+    )
+    .await
+    .unwrap();
+    let ids = [
+        id.clone(),
+        other.client_row_id.clone(),
+        keyless.client_row_id.clone(),
+    ];
+    let many = keys::list_for_clients(db, &ids).await.unwrap();
+    assert_eq!(many.len(), 2);
+    assert_eq!(many[id], keys::list(db, id).await.unwrap());
+    assert_eq!(
+        many[&other.client_row_id],
+        keys::list(db, &other.client_row_id).await.unwrap()
+    );
+    assert!(keys::list_for_clients(db, &[]).await.unwrap().is_empty());
+    clients::delete(db, &demo.realm_id, &keyless.client_row_id)
+        .await
+        .unwrap();
+
     // Deleting the client deletes its keys.
     clients::delete(db, &demo.realm_id, id).await.unwrap();
     assert!(keys::list(db, id).await.unwrap().is_empty());
@@ -1430,6 +1468,12 @@ async fn jwks_rules(db: &Db) {
     assert_eq!(moved.last_attempt_at, None);
     assert!(!keys::record_fetch(db, id, &good).await.unwrap());
     assert_eq!(keys::jwks(db, id).await.unwrap().unwrap().body, None);
+    // Several clients in one query; a client without JWKS settings is absent.
+    let many = keys::jwks_for_clients(db, &[id.clone(), "no-such-client".into()])
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 1);
+    assert_eq!(Some(&many[id]), keys::jwks(db, id).await.unwrap().as_ref());
 }
 
 async fn token_endpoint_rules(db: &Db, url: &str) {
