@@ -112,6 +112,39 @@ pub mod server {
         }
     }
 
+    /// A stored secret's value, unsealed for an operator or API caller who asked to see it,
+    /// and audited as a reveal of `resource_path`; `None` when Keyward does not hold the value
+    /// (it was created before reveal was allowed). The caller checks role and realm policy.
+    pub async fn reveal(
+        ctx: &AppContext,
+        actor: &Actor,
+        realm: &keyward_store::realms::Realm,
+        client: &Client,
+        s: &ClientSecret,
+        resource_path: &str,
+    ) -> Result<Option<keyward_credentials::secret::SecretString>, AppError> {
+        use keyward_credentials::seal::{context, Sealed};
+        let Some((bytes, key_id)) = s.sealed.clone() else {
+            return Ok(None);
+        };
+        let plain = ctx
+            .vault
+            .open(context::CLIENT_SECRET, &Sealed { key_id, bytes })
+            .map_err(internal)?;
+        let value = String::from_utf8(plain.to_vec()).map_err(internal)?;
+        audit_as(
+            ctx,
+            actor,
+            Some(&realm.realm_id),
+            Some(&client.client_row_id),
+            "ACTION",
+            resource_path,
+            serde_json::json!({ "action": "reveal", "secretId": s.secret_id, "label": s.label }),
+        )
+        .await?;
+        Ok(Some(keyward_credentials::secret::SecretString::new(value)))
+    }
+
     pub fn methods() -> Vec<MethodView> {
         authenticator::REGISTRY
             .iter()
@@ -471,7 +504,6 @@ pub async fn reveal_secret(
     secret_id: String,
 ) -> Result<String, AppError> {
     use crate::ssr::*;
-    use keyward_credentials::seal::{context, Sealed};
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
     if !r.allow_secret_reveal {
@@ -480,28 +512,14 @@ pub async fn reveal_secret(
     let s = keyward_store::secrets::get(&ctx.db, &c.client_row_id, &secret_id)
         .await
         .map_err(not_found("Secret"))?;
-    let Some((bytes, key_id)) = s.sealed.clone() else {
-        return Err(AppError::Conflict(
+    let path = format!("clients/{}/secrets/{}", c.client_row_id, s.secret_id);
+    match server::reveal(&ctx, &console_actor(&op).await, &r, &c, &s, &path).await? {
+        Some(value) => Ok(value.expose().to_owned()),
+        None => Err(AppError::Conflict(
             "Keyward does not hold this secret's value (it was created before reveal was allowed)"
                 .into(),
-        ));
-    };
-    let plain = ctx
-        .vault
-        .open(context::CLIENT_SECRET, &Sealed { key_id, bytes })
-        .map_err(internal)?;
-    let value = String::from_utf8(plain.to_vec()).map_err(internal)?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "ACTION",
-        &format!("clients/{}/secrets/{}", c.client_row_id, s.secret_id),
-        serde_json::json!({ "action": "reveal", "secretId": s.secret_id, "label": s.label }),
-    )
-    .await?;
-    Ok(value)
+        )),
+    }
 }
 
 /// Changes the realm's secret policy (admin: reveal is a security decision).

@@ -958,30 +958,11 @@ async fn revealable(
     if !caller.role.allows(Role::Admin) || !r.allow_secret_reveal {
         return Ok(None);
     }
-    let Some((bytes, key_id)) = &s.sealed else {
-        return Ok(None);
-    };
-    let sealed = keyward_credentials::seal::Sealed {
-        key_id: key_id.clone(),
-        bytes: bytes.clone(),
-    };
-    let plain = state
-        .ctx
-        .vault
-        .open(keyward_credentials::seal::context::CLIENT_SECRET, &sealed)
-        .map_err(internal)?;
-    let value = String::from_utf8(plain.to_vec()).map_err(internal)?;
-    audit_as(
-        &state.ctx,
-        &caller.actor,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "ACTION",
-        &format!("clients/{}/client-secret", c.client_row_id),
-        json!({ "action": "reveal", "secretId": s.secret_id, "label": s.label }),
+    let path = format!("clients/{}/client-secret", c.client_row_id);
+    Ok(
+        keyward_app::credentials_api::server::reveal(&state.ctx, &caller.actor, r, c, s, &path)
+            .await?,
     )
-    .await?;
-    Ok(Some(SecretString::new(value)))
 }
 
 async fn get_secret(
