@@ -81,7 +81,7 @@ pub struct KeysView {
 #[cfg(feature = "ssr")]
 pub mod server {
     use super::*;
-    use crate::ssr::{audit_as, internal, now, Actor, AppContext};
+    use crate::ssr::{audit_as, internal, not_found, now, Actor, AppContext};
     use keyward_credentials::keys::{self, ImportError, ImportedKey};
     use keyward_store::keys::{ClientJwks, ClientKey};
 
@@ -213,6 +213,45 @@ pub mod server {
             "source": k.source,
             "active": k.active,
         })
+    }
+
+    /// Turns a registered key on or off, audited (console and Admin API).
+    pub async fn set_active(
+        ctx: &AppContext,
+        actor: &Actor,
+        realm: &keyward_store::realms::Realm,
+        client: &keyward_store::clients::Client,
+        key_id: &str,
+        active: bool,
+    ) -> Result<(), AppError> {
+        let k = keyward_store::keys::set_active(&ctx.db, &client.client_row_id, key_id, active)
+            .await
+            .map_err(not_found("Key"))?;
+        let path = format!("clients/{}/keys/{}", client.client_row_id, k.key_id);
+        let (realm, client) = (
+            Some(realm.realm_id.as_str()),
+            Some(client.client_row_id.as_str()),
+        );
+        audit_as(ctx, actor, realm, client, "UPDATE", &path, key_details(&k)).await
+    }
+
+    /// Deletes a registered key, audited (console and Admin API).
+    pub async fn delete(
+        ctx: &AppContext,
+        actor: &Actor,
+        realm: &keyward_store::realms::Realm,
+        client: &keyward_store::clients::Client,
+        key_id: &str,
+    ) -> Result<(), AppError> {
+        let k = keyward_store::keys::delete(&ctx.db, &client.client_row_id, key_id)
+            .await
+            .map_err(not_found("Key"))?;
+        let path = format!("clients/{}/keys/{}", client.client_row_id, k.key_id);
+        let (realm, client) = (
+            Some(realm.realm_id.as_str()),
+            Some(client.client_row_id.as_str()),
+        );
+        audit_as(ctx, actor, realm, client, "DELETE", &path, key_details(&k)).await
     }
 
     /// The store row for an imported key.
@@ -517,23 +556,11 @@ pub async fn set_key_active(
     key_id: String,
     active: bool,
 ) -> Result<(), AppError> {
-    use self::server::*;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    let k = keyward_store::keys::set_active(&ctx.db, &c.client_row_id, &key_id, active)
-        .await
-        .map_err(not_found("Key"))?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "UPDATE",
-        &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
-        key_details(&k),
-    )
-    .await
+    let actor = console_actor(&op).await;
+    self::server::set_active(&ctx, &actor, &r, &c, &key_id, active).await
 }
 
 /// Deletes a key.
@@ -544,23 +571,11 @@ pub async fn delete_key(
     id: String,
     key_id: String,
 ) -> Result<(), AppError> {
-    use self::server::*;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    let k = keyward_store::keys::delete(&ctx.db, &c.client_row_id, &key_id)
-        .await
-        .map_err(not_found("Key"))?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "DELETE",
-        &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
-        key_details(&k),
-    )
-    .await
+    let actor = console_actor(&op).await;
+    self::server::delete(&ctx, &actor, &r, &c, &key_id).await
 }
 
 /// Sets the JWKS URL and whether the client's keys come from it. The URL is checked (https,

@@ -1641,17 +1641,13 @@ async fn set_key_active(
 ) -> ApiResult {
     caller.require(Role::Manager)?;
     let (r, c) = realm_and_client(&state, &realm, &id).await?;
-    let k = keys::set_active(&state.ctx.db, &c.client_row_id, &key_id, change.active)
-        .await
-        .map_err(|_| ApiError::not_found("Key"))?;
-    audit_as(
+    keyward_app::keys_api::server::set_active(
         &state.ctx,
         &caller.actor,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "UPDATE",
-        &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
-        json!({ "active": change.active, "kid": k.kid, "thumbprint": k.thumbprint_s256 }),
+        &r,
+        &c,
+        &key_id,
+        change.active,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -1664,19 +1660,7 @@ async fn delete_key(
 ) -> ApiResult {
     caller.require(Role::Manager)?;
     let (r, c) = realm_and_client(&state, &realm, &id).await?;
-    let k = keys::delete(&state.ctx.db, &c.client_row_id, &key_id)
-        .await
-        .map_err(|_| ApiError::not_found("Key"))?;
-    audit_as(
-        &state.ctx,
-        &caller.actor,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "DELETE",
-        &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
-        json!({ "kid": k.kid, "thumbprint": k.thumbprint_s256 }),
-    )
-    .await?;
+    keyward_app::keys_api::server::delete(&state.ctx, &caller.actor, &r, &c, &key_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
