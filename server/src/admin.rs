@@ -250,13 +250,12 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, rest)| rest.trim())
             .ok_or_else(ApiError::unauthorized)?;
-        let claims = crate::oidc::verify_access_token(state, MASTER, token)
+        let (master, claims) = crate::oidc::verify_access_token(state, MASTER, token)
             .await
             .map_err(|reason| {
                 tracing::info!(reason, "admin API: bearer token refused");
                 ApiError::unauthorized()
             })?;
-        let master = realms::get_by_name(&state.ctx.db, MASTER).await?;
         let client =
             match clients::get_by_client_id(&state.ctx.db, &master.realm_id, &claims.azp).await {
                 Ok(c) => c,

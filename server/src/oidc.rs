@@ -277,21 +277,23 @@ async fn public_jwks(state: &AppState, r: &Realm) -> Result<Vec<serde_json::Valu
         .collect())
 }
 
-/// Verifies an access token the realm issued (signature by one of its keys, issuer, expiry);
+/// Verifies an access token the realm issued (signature by one of its keys, issuer, expiry)
+/// and returns the realm (as the token endpoint caches it) with the claims;
 /// the error is a reason for the log.
 pub async fn verify_access_token(
     state: &AppState,
     realm_name: &str,
     token: &str,
-) -> Result<access_token::AccessTokenClaims, String> {
+) -> Result<(Arc<Realm>, access_token::AccessTokenClaims), String> {
     let r = realm(state, realm_name)
         .await
         .map_err(|e| e.description.clone())?;
     let jwks = public_jwks(state, &r)
         .await
         .map_err(|e| e.description.clone())?;
-    access_token::verify(token, &jwks, &issuer(state, &r.name), crate::now())
-        .map_err(|e| e.to_string())
+    let claims = access_token::verify(token, &jwks, &issuer(state, &r.name), crate::now())
+        .map_err(|e| e.to_string())?;
+    Ok((r, claims))
 }
 
 async fn certs(
