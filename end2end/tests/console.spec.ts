@@ -1,21 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-
-const ADMIN = { user: 'admin', password: 'admin-password-e2e' };
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
-}
-
-async function signIn(page: Page, user: string, password: string) {
-  await page.goto('/login');
-  await hydrated(page);
-  await page.getByLabel('Username').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/console\/master\/clients$/);
-  await hydrated(page);
-  await expect(page.getByTestId('whoami')).toContainText(user);
-}
+import { test, expect } from '@playwright/test';
+import { ADMIN, hydrated, signIn } from './helpers';
 
 test('an admin signs in, manages a realm and a client, and signs out', async ({ page }) => {
   await signIn(page, ADMIN.user, ADMIN.password);

@@ -1,20 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-
-const ADMIN = { user: 'admin', password: 'admin-password-e2e' };
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
-}
-
-async function signIn(page: Page, user: string, password: string) {
-  await page.goto('/login');
-  await hydrated(page);
-  await page.getByLabel('Username').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/console\/master\/clients$/);
-  await hydrated(page);
-}
+import { ADMIN, hydrated, signIn } from './helpers';
 
 async function regenerate(page: Page, label: string, overlapHours: string): Promise<string> {
   await page.getByRole('button', { name: 'Regenerate secret' }).click();

@@ -1,22 +1,8 @@
 import { test, expect, Page } from '@playwright/test';
+import { hydrated, signIn } from './helpers';
 import * as path from 'path';
 
-const ADMIN = { user: 'admin', password: 'admin-password-e2e' };
 const FIXTURES = path.join(__dirname, '..', '..', 'credentials', 'tests', 'fixtures', 'keys');
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached' });
-}
-
-async function signIn(page: Page) {
-  await page.goto('/login');
-  await hydrated(page);
-  await page.getByLabel('Username').fill(ADMIN.user);
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/console\/master\/clients$/);
-  await hydrated(page);
-}
 
 async function importFile(page: Page, file: string, format = '', password = '', alias = '') {
   await page.getByRole('button', { name: 'Import key' }).click();
