@@ -33,9 +33,16 @@ pub async fn whole_pages(State(deadline): State<Duration>, req: Request, next: N
     let path = parts.uri.path().to_owned();
     for attempt in 1..=2 {
         let req = Request::from_parts(parts.clone(), Body::empty());
-        let (head, body) = next.clone().run(req).await.into_parts();
-        match tokio::time::timeout(deadline, axum::body::to_bytes(body, PAGE_LIMIT)).await {
-            Ok(Ok(bytes)) => {
+        // The deadline covers the whole render: Leptos may wait on resources before it even
+        // returns the response head.
+        let render = async {
+            let (head, body) = next.clone().run(req).await.into_parts();
+            axum::body::to_bytes(body, PAGE_LIMIT)
+                .await
+                .map(|bytes| (head, bytes))
+        };
+        match tokio::time::timeout(deadline, render).await {
+            Ok(Ok((head, bytes))) => {
                 let mut head = head;
                 head.headers.remove(header::TRANSFER_ENCODING);
                 head.headers
@@ -77,7 +84,8 @@ mod tests {
 
     use super::*;
 
-    /// A page whose first `stalls` renders send a first chunk and then never finish.
+    /// A page whose first `stalls` renders send a first chunk and then never finish (or, for
+    /// `/console/head`, never even answer).
     fn app(stalls: usize) -> (Router, Arc<AtomicUsize>) {
         let renders = Arc::new(AtomicUsize::new(0));
         let count = renders.clone();
@@ -98,6 +106,10 @@ mod tests {
                         }
                     }
                 }),
+            )
+            .route(
+                "/console/head",
+                get(|| async { std::future::pending::<&'static str>().await }),
             )
             .route(
                 "/health/live",
@@ -156,6 +168,13 @@ mod tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body, "This page did not finish rendering. Reload it.");
         assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_render_that_never_answers_is_bounded_too() {
+        let (router, _) = app(0);
+        let (status, _) = fetch(&router, "/console/head").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[tokio::test]
