@@ -227,12 +227,7 @@ pub mod server {
         let k = keyward_store::keys::set_active(&ctx.db, &client.client_row_id, key_id, active)
             .await
             .map_err(not_found("Key"))?;
-        let path = format!("clients/{}/keys/{}", client.client_row_id, k.key_id);
-        let (realm, client) = (
-            Some(realm.realm_id.as_str()),
-            Some(client.client_row_id.as_str()),
-        );
-        audit_as(ctx, actor, realm, client, "UPDATE", &path, key_details(&k)).await
+        audit_key(ctx, actor, realm, client, "UPDATE", &k).await
     }
 
     /// Deletes a registered key, audited (console and Admin API).
@@ -246,12 +241,24 @@ pub mod server {
         let k = keyward_store::keys::delete(&ctx.db, &client.client_row_id, key_id)
             .await
             .map_err(not_found("Key"))?;
+        audit_key(ctx, actor, realm, client, "DELETE", &k).await
+    }
+
+    /// Audits `operation` on a client's key, with [`key_details`].
+    async fn audit_key(
+        ctx: &AppContext,
+        actor: &Actor,
+        realm: &keyward_store::realms::Realm,
+        client: &keyward_store::clients::Client,
+        operation: &str,
+        k: &ClientKey,
+    ) -> Result<(), AppError> {
         let path = format!("clients/{}/keys/{}", client.client_row_id, k.key_id);
         let (realm, client) = (
             Some(realm.realm_id.as_str()),
             Some(client.client_row_id.as_str()),
         );
-        audit_as(ctx, actor, realm, client, "DELETE", &path, key_details(&k)).await
+        audit_as(ctx, actor, realm, client, operation, &path, key_details(k)).await
     }
 
     /// The store row for an imported key.
