@@ -329,17 +329,34 @@ async fn body_limit(req: Request<Body>, next: axum::middleware::Next) -> Respons
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        if req.uri().path().starts_with("/admin/") {
-            return admin::too_large();
-        }
-        return axum::response::IntoResponse::into_response((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request body too large",
-        ));
+        let res = if req.uri().path().starts_with("/admin/") {
+            admin::too_large()
+        } else {
+            axum::response::IntoResponse::into_response((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            ))
+        };
+        return closing(res);
     }
     let (parts, body) = req.into_parts();
     let body = Body::new(http_body_util::Limited::new(body, limit));
-    next.run(Request::from_parts(parts, body)).await
+    let res = next.run(Request::from_parts(parts, body)).await;
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return closing(res);
+    }
+    res
+}
+
+/// Marks a 413 answer `Connection: close`. The rest of its body was never read, so the server
+/// drops the connection after answering; without the header a client puts the connection back
+/// in its pool and its next request fails on the closed socket (RFC 9112 §9.6).
+fn closing(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    res
 }
 
 /// Gives a failed server function (leptos answers 500 for every error) the status its

@@ -857,6 +857,35 @@ async fn sessions_secrets_keys_openapi_and_limits() {
         api.get("/admin/realms/master/clients?clientId=big").await.1,
         json!([])
     );
+    // A 413 leaves the body unread, so the server closes that connection and says so: a client
+    // must not reuse it for its next request. Declared by Content-Length, and found while
+    // reading a chunked body.
+    let url = format!("{}/admin/realms/master/clients", l.base);
+    let huge = vec![b'x'; 1024 * 1024 + 10];
+    let declared = l
+        .http
+        .post(&url)
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body(huge.clone())
+        .send()
+        .await
+        .unwrap();
+    let chunked = l
+        .http
+        .post(&url)
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter([
+            Ok::<_, std::io::Error>(huge),
+        ])))
+        .send()
+        .await
+        .unwrap();
+    for res in [declared, chunked] {
+        assert_eq!(res.status(), 413);
+        assert_eq!(res.headers()["connection"], "close");
+    }
 
     // The OpenAPI document names every path.
     let doc: Value = l
