@@ -64,6 +64,14 @@ pub async fn console_guard(
     if req.method() != Method::GET || !is_page(&path) {
         return next.run(req).await;
     }
+    // The console's routes have no trailing slash; a typed or pasted `…/keys/` is the same page.
+    if path.len() > 1 && path.ends_with('/') {
+        let mut to = path.trim_end_matches('/').to_string();
+        if let Some(q) = req.uri().query() {
+            to = format!("{to}?{q}");
+        }
+        return Redirect::permanent(&to).into_response();
+    }
     match session.get::<String>(keys::CSRF).await {
         Ok(Some(_)) => {}
         Ok(None) => {

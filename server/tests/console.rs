@@ -749,6 +749,21 @@ async fn console_pages_answer_404_for_unknown_realms_and_clients() {
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("svc"));
+    // A path with a trailing slash is sent, query and all, to the same page without it.
+    for tab in ["settings", "keys"] {
+        let r = a
+            .get(&format!("/console/master/clients/{id}/{tab}/?x=1"))
+            .await;
+        assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT, "{tab}");
+        assert_eq!(
+            r.headers[header::LOCATION],
+            format!("/console/master/clients/{id}/{tab}?x=1").as_str()
+        );
+    }
+    assert_eq!(
+        a.get("/console/master/clients//").await.headers[header::LOCATION],
+        "/console/master/clients"
+    );
     assert_eq!(a.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
 }
 
