@@ -9,7 +9,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, Row as _};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::one_line;
@@ -42,7 +42,11 @@ pub async fn accept_once(
             .accept(db, realm_id, client_row_id, jti, expires_at, now)
             .await;
     }
-    let (pending, answer) = Pending::new(realm_id, client_row_id, jti, expires_at, now);
+    let (reply, answer) = oneshot::channel();
+    let pending = Pending {
+        row: IdRow::new(realm_id, client_row_id, jti, expires_at, now),
+        reply,
+    };
     db.jti_writer().send(pending).await.map_err(|_| stopped())?;
     answer.await.map_err(|_| stopped())?
 }
@@ -54,38 +58,42 @@ fn stopped() -> StoreError {
 /// Ids written in one statement at most (4 parameters each, far under both engines' limits).
 const MAX_BATCH: usize = 256;
 
-/// One id waiting for the writer: (realm id, client row id, jti).
-pub(crate) struct Pending {
+/// One id to write: (realm id, client row id, jti), until when it is kept, and the caller's time.
+pub(crate) struct IdRow {
     id: (String, String, String),
     expires_at: i64,
     now: i64,
+}
+
+impl IdRow {
+    fn new(realm_id: &str, client_row_id: &str, jti: &str, expires_at: i64, now: i64) -> Self {
+        IdRow {
+            id: (
+                realm_id.to_owned(),
+                client_row_id.to_owned(),
+                jti.to_owned(),
+            ),
+            expires_at,
+            now,
+        }
+    }
+}
+
+/// An id waiting for the group-commit writer, and where its caller waits for the answer.
+pub(crate) struct Pending {
+    row: IdRow,
     reply: oneshot::Sender<Result<bool>>,
 }
 
-impl Pending {
-    /// An id to write, and where its answer will come.
-    fn new(
-        realm_id: &str,
-        client_row_id: &str,
-        jti: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> (Pending, oneshot::Receiver<Result<bool>>) {
-        let (reply, answer) = oneshot::channel();
-        let id = (
-            realm_id.to_owned(),
-            client_row_id.to_owned(),
-            jti.to_owned(),
-        );
-        (
-            Pending {
-                id,
-                expires_at,
-                now,
-                reply,
-            },
-            answer,
-        )
+impl AsRef<IdRow> for Pending {
+    fn as_ref(&self) -> &IdRow {
+        &self.row
+    }
+}
+
+impl AsRef<IdRow> for IdRow {
+    fn as_ref(&self) -> &IdRow {
+        self
     }
 }
 
@@ -108,17 +116,12 @@ pub(crate) fn spawn_writer(pool: AnyPool) -> mpsc::Sender<Pending> {
                     }
                 }
             }
-            let (unique, now) = dedupe(std::mem::take(&mut batch));
+            let (unique, now) = dedupe(std::mem::take(&mut batch), |p| {
+                let _ = p.reply.send(Ok(false));
+            });
             let sql = batch_sql(unique.len(), true);
-            let mut query = sqlx::query(&sql);
-            for p in &unique {
-                query = query
-                    .bind(p.id.0.as_str())
-                    .bind(p.id.1.as_str())
-                    .bind(p.id.2.as_str())
-                    .bind(p.expires_at);
-            }
-            let written = query.bind(now).fetch_all(&pool).await.and_then(|rows| {
+            let query = bind_rows(sqlx::query(&sql), &unique, now);
+            let written = query.fetch_all(&pool).await.and_then(|rows| {
                 rows.iter()
                     .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
                     .collect()
@@ -129,24 +132,51 @@ pub(crate) fn spawn_writer(pool: AnyPool) -> mpsc::Sender<Pending> {
     tx
 }
 
-/// Drops ids repeated within a batch (answered "already used": accepted at most once) and
+/// Drops ids repeated within a batch (handed to `repeated`: accepted at most once) and
 /// returns the rest, sorted, with the batch's time: the earliest "now" decides which old rows have
 /// expired (never later than any caller's own time).
-fn dedupe(batch: Vec<Pending>) -> (Vec<Pending>, i64) {
+fn dedupe<T: AsRef<IdRow>>(batch: Vec<T>, mut repeated: impl FnMut(T)) -> (Vec<T>, i64) {
     let mut seen = HashSet::with_capacity(batch.len());
     let mut unique = Vec::with_capacity(batch.len());
     for p in batch {
-        if seen.insert(p.id.clone()) {
+        if seen.insert(p.as_ref().id.clone()) {
             unique.push(p);
         } else {
-            let _ = p.reply.send(Ok(false));
+            repeated(p);
         }
     }
     // In key order: two replicas writing overlapping ids then take their row locks in the same
     // order, so neither waits for the other in a cycle (PostgreSQL saw "deadlock detected").
-    unique.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    let now = unique.iter().map(|p| p.now).min().unwrap_or_default();
+    unique.sort_unstable_by(|a, b| a.as_ref().id.cmp(&b.as_ref().id));
+    let now = unique
+        .iter()
+        .map(|p| p.as_ref().now)
+        .min()
+        .unwrap_or_default();
     (unique, now)
+}
+
+/// Binds the parameters of [`batch_sql`]: four per id, then the batch's time.
+fn bind_rows<'q, DB, T>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    rows: &'q [T],
+    now: i64,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    T: AsRef<IdRow>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for r in rows {
+        let r = r.as_ref();
+        query = query
+            .bind(r.id.0.as_str())
+            .bind(r.id.1.as_str())
+            .bind(r.id.2.as_str())
+            .bind(r.expires_at);
+    }
+    query.bind(now)
 }
 
 /// One atomic statement for `n` ids (insert-if-absent, or take over a row whose time has
@@ -182,7 +212,7 @@ type Written = std::result::Result<HashSet<(String, String, String)>, sqlx::Erro
 async fn write_sqlite(
     conn: &mut Option<SqliteConnection>,
     url: &str,
-    unique: &[Pending],
+    unique: &[IdRow],
     now: i64,
 ) -> std::result::Result<(), sqlx::Error> {
     if conn.is_none() {
@@ -192,15 +222,9 @@ async fn write_sqlite(
         unreachable!("opened above")
     };
     let sql = batch_sql(unique.len(), false);
-    let mut query = sqlx::query(&sql);
-    for p in unique {
-        query = query
-            .bind(p.id.0.as_str())
-            .bind(p.id.1.as_str())
-            .bind(p.id.2.as_str())
-            .bind(p.expires_at);
-    }
-    query.bind(now).execute(&mut *c).await?;
+    bind_rows(sqlx::query(&sql), unique, now)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
@@ -209,7 +233,7 @@ fn answer(unique: Vec<Pending>, written: Written) {
     match written {
         Ok(accepted) => {
             for p in unique {
-                let fresh = accepted.contains(&p.id);
+                let fresh = accepted.contains(&p.row.id);
                 let _ = p.reply.send(Ok(fresh));
             }
         }
@@ -260,7 +284,7 @@ impl Seen {
 
 /// What the write-behind task is asked.
 enum Persist {
-    Row(Pending),
+    Row(IdRow),
     Flush(oneshot::Sender<Result<()>>),
 }
 
@@ -297,9 +321,9 @@ impl MemoryReplay {
                 }
             }
         }
-        let (pending, _) = Pending::new(realm_id, client_row_id, jti, expires_at, now);
+        let row = IdRow::new(realm_id, client_row_id, jti, expires_at, now);
         self.writer()
-            .send(Persist::Row(pending))
+            .send(Persist::Row(row))
             .await
             .map_err(|_| stopped())?;
         Ok(true)
@@ -381,7 +405,8 @@ fn spawn_write_behind(url: String) -> mpsc::Sender<Persist> {
             }
             let mut result: std::result::Result<(), String> = Ok(());
             if !rows.is_empty() {
-                let (unique, now) = dedupe(rows);
+                // Memory has answered every caller already; nobody waits for a repeat.
+                let (unique, now) = dedupe(rows, drop);
                 if let Err(e) = write_sqlite(&mut conn, &url, &unique, now).await {
                     conn = None;
                     let message = one_line(&e.to_string());
