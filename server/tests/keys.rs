@@ -780,14 +780,7 @@ async fn generate_keystores_register_the_certificate_and_never_keep_the_private_
         );
     }
     app.keyward.state.ctx.db.close().await;
-    let mut db_bytes = Vec::new();
-    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
-        let p = entry.unwrap().path();
-        if p.to_string_lossy().contains("keyward.db") {
-            db_bytes.extend(std::fs::read(&p).unwrap());
-        }
-    }
-    assert!(!db_bytes.is_empty());
+    let db_bytes = common::db_bytes(&app);
     for secret in [&sp, &kp] {
         assert!(
             !db_bytes

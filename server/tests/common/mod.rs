@@ -402,10 +402,12 @@ impl std::io::Write for LogWriter {
     }
 }
 
-/// The SQLite database file and its WAL, as bytes.
+/// The SQLite database file and its WAL, as bytes. The WAL is read first: a connection that
+/// closes meanwhile may copy it into the database file and delete it, and the database file,
+/// read after, then holds what it held.
 pub fn db_bytes(app: &TestApp) -> Vec<u8> {
     let mut all = Vec::new();
-    for name in ["keyward.db", "keyward.db-wal"] {
+    for name in ["keyward.db-wal", "keyward.db"] {
         if let Ok(b) = std::fs::read(app.dir.path().join(name)) {
             all.extend(b);
         }
