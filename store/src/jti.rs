@@ -116,9 +116,7 @@ pub(crate) fn spawn_writer(pool: AnyPool) -> mpsc::Sender<Pending> {
                     }
                 }
             }
-            let (unique, now) = dedupe(std::mem::take(&mut batch), |p| {
-                let _ = p.reply.send(Ok(false));
-            });
+            let (unique, now) = dedupe(std::mem::take(&mut batch));
             let sql = batch_sql(unique.len(), true);
             let query = bind_rows(sqlx::query(&sql), &unique, now);
             let written = query.fetch_all(&pool).await.and_then(|rows| {
@@ -132,27 +130,43 @@ pub(crate) fn spawn_writer(pool: AnyPool) -> mpsc::Sender<Pending> {
     tx
 }
 
-/// Drops ids repeated within a batch (handed to `repeated`: accepted at most once) and
-/// returns the rest, sorted, with the batch's time: the earliest "now" decides which old rows have
-/// expired (never later than any caller's own time).
-fn dedupe<T: AsRef<IdRow>>(batch: Vec<T>, mut repeated: impl FnMut(T)) -> (Vec<T>, i64) {
+/// Answers ids repeated within a batch "already used" (accepted at most once) and returns the
+/// rest, sorted, with the batch's time: the earliest "now" decides which old rows have expired
+/// (never later than any caller's own time).
+fn dedupe(batch: Vec<Pending>) -> (Vec<Pending>, i64) {
     let mut seen = HashSet::with_capacity(batch.len());
     let mut unique = Vec::with_capacity(batch.len());
     for p in batch {
-        if seen.insert(p.as_ref().id.clone()) {
+        if seen.insert(p.row.id.clone()) {
             unique.push(p);
         } else {
-            repeated(p);
+            let _ = p.reply.send(Ok(false));
         }
     }
     // In key order: two replicas writing overlapping ids then take their row locks in the same
     // order, so neither waits for the other in a cycle (PostgreSQL saw "deadlock detected").
-    unique.sort_unstable_by(|a, b| a.as_ref().id.cmp(&b.as_ref().id));
-    let now = unique
-        .iter()
-        .map(|p| p.as_ref().now)
-        .min()
-        .unwrap_or_default();
+    unique.sort_unstable_by(|a, b| a.row.id.cmp(&b.row.id));
+    let now = unique.iter().map(|p| p.row.now).min().unwrap_or_default();
+    (unique, now)
+}
+
+/// The write-behind's batch: memory has already accepted every row, so the table must end up
+/// with each id's latest acceptance (an id can come twice when it expired and was accepted
+/// again), and the batch's time is the latest "now", by which every old row of these ids had
+/// expired (memory accepted each only then).
+fn latest_per_id(rows: Vec<IdRow>) -> (Vec<IdRow>, i64) {
+    let now = rows.iter().map(|r| r.now).max().unwrap_or_default();
+    let mut latest: HashMap<(String, String, String), IdRow> = HashMap::with_capacity(rows.len());
+    for r in rows {
+        match latest.get(&r.id) {
+            Some(kept) if kept.expires_at >= r.expires_at => {}
+            _ => {
+                latest.insert(r.id.clone(), r);
+            }
+        }
+    }
+    let mut unique: Vec<IdRow> = latest.into_values().collect();
+    unique.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     (unique, now)
 }
 
@@ -405,8 +419,7 @@ fn spawn_write_behind(url: String) -> mpsc::Sender<Persist> {
             }
             let mut result: std::result::Result<(), String> = Ok(());
             if !rows.is_empty() {
-                // Memory has answered every caller already; nobody waits for a repeat.
-                let (unique, now) = dedupe(rows, drop);
+                let (unique, now) = latest_per_id(rows);
                 if let Err(e) = write_sqlite(&mut conn, &url, &unique, now).await {
                     conn = None;
                     let message = one_line(&e.to_string());
@@ -434,4 +447,25 @@ pub async fn purge_expired(db: &Db, now: i64, limit: i64) -> Result<u64> {
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{latest_per_id, IdRow};
+
+    #[test]
+    fn the_write_behind_keeps_each_ids_latest_acceptance_and_the_latest_time() {
+        let rows = vec![
+            IdRow::new("r", "c", "x", 110, 100),
+            IdRow::new("r", "c", "a", 300, 101),
+            IdRow::new("r", "c", "x", 400, 120),
+        ];
+        let (unique, now) = latest_per_id(rows);
+        let got: Vec<(&str, i64)> = unique
+            .iter()
+            .map(|r| (r.id.2.as_str(), r.expires_at))
+            .collect();
+        assert_eq!(got, [("a", 300), ("x", 400)]);
+        assert_eq!(now, 120);
+    }
 }

@@ -74,6 +74,9 @@ async fn sqlite_owner_keeps_assertion_ids_in_memory_and_on_disk() {
     // Loaded at NOW + 10 (the first call after this restart is at NOW + 2, so "short" was
     // loaded too): after its time it may be used again.
     assert!(!accept(&db, "short", NOW + 60, NOW + 3).await);
+    // Written in one batch with an id accepted earlier ("e" at NOW + 3): the table still takes
+    // the new acceptance of "short" (until NOW + 60), checked by the table-only handle below.
+    assert!(accept(&db, "e", NOW + 60, NOW + 3).await);
     assert!(accept(&db, "short", NOW + 60, NOW + 5).await);
     jti::flush(&db).await.unwrap();
     // While this process holds the file, a handle that cannot claim it says who does (here:
@@ -93,6 +96,11 @@ async fn sqlite_owner_keeps_assertion_ids_in_memory_and_on_disk() {
     );
     assert!(
         jti::accept_once(&other, "realm", "client", "d", NOW + 60, NOW + 4)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !jti::accept_once(&other, "realm", "client", "short", NOW + 60, NOW + 10)
             .await
             .unwrap()
     );
