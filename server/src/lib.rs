@@ -15,6 +15,7 @@ pub mod render;
 pub mod rotate;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -340,17 +341,58 @@ async fn body_limit(req: Request<Body>, next: axum::middleware::Next) -> Respons
         return closing(res);
     }
     let (parts, body) = req.into_parts();
-    let body = Body::new(http_body_util::Limited::new(body, limit));
+    let read = Arc::new(AtomicBool::new(http_body::Body::is_end_stream(&body)));
+    let body = Body::new(ReadToEnd {
+        inner: http_body_util::Limited::new(body, limit),
+        read: read.clone(),
+    });
     let res = next.run(Request::from_parts(parts, body)).await;
-    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    if !read.load(Ordering::Relaxed) {
+        // Refused before its body was read (401, 403, 413, …).
         return closing(res);
     }
     res
 }
 
-/// Marks a 413 answer `Connection: close`. The rest of its body was never read, so the server
-/// drops the connection after answering; without the header a client puts the connection back
-/// in its pool and its next request fails on the closed socket (RFC 9112 §9.6).
+/// A request body that notes when it has been read to its end.
+struct ReadToEnd<B> {
+    inner: B,
+    read: Arc<AtomicBool>,
+}
+
+impl<B: http_body::Body + Unpin> http_body::Body for ReadToEnd<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        let polled = std::pin::Pin::new(&mut this.inner).poll_frame(cx);
+        let ended = match &polled {
+            std::task::Poll::Ready(None) => true,
+            std::task::Poll::Ready(Some(Ok(_))) => this.inner.is_end_stream(),
+            _ => false,
+        };
+        if ended {
+            this.read.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Marks an answer `Connection: close` when its request's body was not read to the end: the
+/// server then drops the connection after answering, and without the header a client puts the
+/// connection back in its pool and its next request fails on the closed socket (RFC 9112 §9.6).
 fn closing(mut res: Response) -> Response {
     res.headers_mut().insert(
         http::header::CONNECTION,

@@ -882,10 +882,42 @@ async fn sessions_secrets_keys_openapi_and_limits() {
         .send()
         .await
         .unwrap();
+    // Refused before its body is read (a token that is not valid): closed the same way.
+    let refused = l
+        .http
+        .post(&url)
+        .bearer_auth("not-a-token")
+        .header("content-type", "application/json")
+        .body(vec![b' '; 900 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["connection"], "close");
     for res in [declared, chunked] {
         assert_eq!(res.status(), 413);
         assert_eq!(res.headers()["connection"], "close");
     }
+    // A body read to its end, and a request without one, keep the connection open.
+    let read = l
+        .http
+        .post(&url)
+        .bearer_auth(&api.token)
+        .json(&json!({"clientId": "read-to-end"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 201);
+    assert!(read.headers().get("connection").is_none());
+    let get = l
+        .http
+        .get(&url)
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    assert!(get.headers().get("connection").is_none());
 
     // The OpenAPI document names every path.
     let doc: Value = l
