@@ -320,16 +320,7 @@ pub mod server {
             keyward_store::keys::insert_many(&ctx.db, &c.client_row_id, &rows, &actor.name, now)
                 .await?;
         for k in &created {
-            audit_as(
-                ctx,
-                actor,
-                Some(&r.realm_id),
-                Some(&c.client_row_id),
-                "CREATE",
-                &format!("clients/{}/keys/{}", c.client_row_id, k.key_id),
-                key_details(k),
-            )
-            .await?;
+            audit_key(ctx, actor, r, c, "CREATE", k).await?;
         }
         Ok(created)
     }
