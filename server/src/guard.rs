@@ -61,7 +61,8 @@ pub async fn console_guard(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    if req.method() != Method::GET || !is_page(&path) {
+    // HEAD is guarded as GET: it answers with the header fields GET would (RFC 9110 §9.3.2).
+    if !matches!(*req.method(), Method::GET | Method::HEAD) || !is_page(&path) {
         return next.run(req).await;
     }
     // The console's routes have no trailing slash; a typed or pasted `…/keys/` is the same page.

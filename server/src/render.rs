@@ -23,13 +23,17 @@ pub const RENDER_DEADLINE: Duration = Duration::from_secs(10);
 /// The largest page collected (the client list's largest page is about 60 KB).
 const PAGE_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Middleware for GET page requests (see [`crate::guard::is_page`]): answers with the whole
-/// page, rendered within `deadline`, trying twice. Other requests pass through.
+/// Middleware for GET and HEAD page requests (see [`crate::guard::is_page`]): answers with the
+/// whole page, rendered within `deadline`, trying twice. A HEAD renders the page as a GET and
+/// answers with its header fields, Content-Length included, and no body. Other requests pass
+/// through.
 pub async fn whole_pages(State(deadline): State<Duration>, req: Request, next: Next) -> Response {
-    if req.method() != Method::GET || !crate::guard::is_page(req.uri().path()) {
+    let head_only = req.method() == Method::HEAD;
+    if !(head_only || req.method() == Method::GET) || !crate::guard::is_page(req.uri().path()) {
         return next.run(req).await;
     }
-    let (parts, _) = req.into_parts();
+    let (mut parts, _) = req.into_parts();
+    parts.method = Method::GET;
     let path = parts.uri.path().to_owned();
     for attempt in 1..=2 {
         let req = Request::from_parts(parts.clone(), Body::empty());
@@ -47,7 +51,12 @@ pub async fn whole_pages(State(deadline): State<Duration>, req: Request, next: N
                 head.headers.remove(header::TRANSFER_ENCODING);
                 head.headers
                     .insert(header::CONTENT_LENGTH, bytes.len().into());
-                return Response::from_parts(head, Body::from(bytes));
+                let body = if head_only {
+                    Body::empty()
+                } else {
+                    Body::from(bytes)
+                };
+                return Response::from_parts(head, body);
             }
             Ok(Err(e)) => {
                 tracing::error!(path = %path, error = %e, "a page render failed");
@@ -148,6 +157,21 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(res.headers()[header::CONTENT_LENGTH], "18");
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_head_request_gets_the_page_length_and_no_body() {
+        let (router, renders) = app(0);
+        let res = router
+            .clone()
+            .oneshot(Request::head("/console/page").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_LENGTH], "18");
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert!(body.is_empty(), "{body:?}");
         assert_eq!(renders.load(Ordering::SeqCst), 1);
     }
 

@@ -765,6 +765,32 @@ async fn console_pages_answer_404_for_unknown_realms_and_clients() {
         "/console/master/clients"
     );
     assert_eq!(a.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
+    // HEAD answers as GET would, without the body: the same redirects, statuses and length.
+    let head = |path: &str| {
+        Request::head(path)
+            .body(Body::empty())
+            .expect("a HEAD request")
+    };
+    let settings = format!("/console/master/clients/{id}/settings");
+    let r = a.send(head(&settings)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, "");
+    let length: usize = r.headers[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(length, a.get(&settings).await.body.len());
+    let r = a.send(head(&format!("{settings}/"))).await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.headers[header::LOCATION], settings.as_str());
+    assert_eq!(
+        a.send(head("/console/nope/clients")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = Client::new(&app).send(head(&settings)).await;
+    assert!(r.status.is_redirection(), "{}", r.status);
+    assert_eq!(r.headers[header::LOCATION], "/login");
 }
 
 #[tokio::test]
