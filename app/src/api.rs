@@ -136,7 +136,7 @@ fn parse_role(value: &str) -> Result<Role, AppError> {
     })
 }
 
-#[server(endpoint = "session_info")]
+#[server(endpoint = "session_info", output = crate::codec::StrJson)]
 pub async fn session_info() -> Result<SessionView, AppError> {
     use crate::ssr::*;
     let ctx = context()?;
@@ -156,7 +156,7 @@ pub async fn session_info() -> Result<SessionView, AppError> {
 
 // ---- realms -------------------------------------------------------------------------------
 
-#[server(endpoint = "list_realms")]
+#[server(endpoint = "list_realms", output = crate::codec::StrJson)]
 pub async fn list_realms() -> Result<Vec<RealmView>, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Viewer, None).await?;
@@ -164,7 +164,7 @@ pub async fn list_realms() -> Result<Vec<RealmView>, AppError> {
     Ok(realms.into_iter().map(Into::into).collect())
 }
 
-#[server(endpoint = "get_realm")]
+#[server(endpoint = "get_realm", output = crate::codec::StrJson)]
 pub async fn get_realm(realm: String) -> Result<RealmView, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Viewer, None).await?;
@@ -174,7 +174,7 @@ pub async fn get_realm(realm: String) -> Result<RealmView, AppError> {
     Ok(r.into())
 }
 
-#[server(endpoint = "create_realm")]
+#[server(endpoint = "create_realm", output = crate::codec::StrJson)]
 pub async fn create_realm(
     csrf: String,
     name: String,
@@ -204,7 +204,7 @@ pub async fn create_realm(
     Ok(realm.into())
 }
 
-#[server(endpoint = "update_realm")]
+#[server(endpoint = "update_realm", output = crate::codec::StrJson)]
 pub async fn update_realm(
     csrf: String,
     realm: String,
@@ -230,7 +230,7 @@ pub async fn update_realm(
     Ok(updated.into())
 }
 
-#[server(endpoint = "delete_realm")]
+#[server(endpoint = "delete_realm", output = crate::codec::StrJson)]
 pub async fn delete_realm(csrf: String, realm: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
@@ -260,7 +260,7 @@ pub async fn delete_realm(csrf: String, realm: String) -> Result<(), AppError> {
 
 // ---- clients ------------------------------------------------------------------------------
 
-#[server(endpoint = "list_clients")]
+#[server(endpoint = "list_clients", output = crate::codec::StrJson)]
 pub async fn list_clients(
     realm: String,
     search: String,
@@ -291,7 +291,7 @@ pub async fn list_clients(
     })
 }
 
-#[server(endpoint = "get_client")]
+#[server(endpoint = "get_client", output = crate::codec::StrJson)]
 pub async fn get_client(realm: String, id: String) -> Result<ClientView, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Viewer, None).await?;
@@ -302,7 +302,7 @@ pub async fn get_client(realm: String, id: String) -> Result<ClientView, AppErro
     Ok(c.into())
 }
 
-#[server(endpoint = "create_client")]
+#[server(endpoint = "create_client", output = crate::codec::StrJson)]
 pub async fn create_client(
     csrf: String,
     realm: String,
@@ -346,7 +346,7 @@ pub async fn create_client(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "update_client")]
+#[server(endpoint = "update_client", output = crate::codec::StrJson)]
 pub async fn update_client(
     csrf: String,
     realm: String,
@@ -393,7 +393,7 @@ pub async fn update_client(
     Ok(c.into())
 }
 
-#[server(endpoint = "delete_client")]
+#[server(endpoint = "delete_client", output = crate::codec::StrJson)]
 pub async fn delete_client(csrf: String, realm: String, id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
@@ -419,7 +419,7 @@ pub async fn delete_client(csrf: String, realm: String, id: String) -> Result<()
 
 /// Gives a master-realm client an Admin REST API role (`view`, `manage`, `admin`; empty takes it
 /// away). Admins only: an API role is as strong as an operator's.
-#[server(endpoint = "set_api_role")]
+#[server(endpoint = "set_api_role", output = crate::codec::StrJson)]
 pub async fn set_api_role(
     csrf: String,
     realm: String,
@@ -465,7 +465,7 @@ pub async fn set_api_role(
 
 // ---- operators ----------------------------------------------------------------------------
 
-#[server(endpoint = "list_operators")]
+#[server(endpoint = "list_operators", output = crate::codec::StrJson)]
 pub async fn list_operators() -> Result<Vec<OperatorView>, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Admin, None).await?;
@@ -503,7 +503,7 @@ fn new_password(
     Ok(password)
 }
 
-#[server(endpoint = "create_operator")]
+#[server(endpoint = "create_operator", output = crate::codec::StrJson)]
 pub async fn create_operator(
     csrf: String,
     username: String,
@@ -548,7 +548,7 @@ async fn keep_an_admin(
     Ok(())
 }
 
-#[server(endpoint = "set_operator_role")]
+#[server(endpoint = "set_operator_role", output = crate::codec::StrJson)]
 pub async fn set_operator_role(
     csrf: String,
     operator_id: String,
@@ -577,7 +577,7 @@ pub async fn set_operator_role(
     Ok(convert::operator_view(updated, now()))
 }
 
-#[server(endpoint = "set_operator_disabled")]
+#[server(endpoint = "set_operator_disabled", output = crate::codec::StrJson)]
 pub async fn set_operator_disabled(
     csrf: String,
     operator_id: String,
@@ -605,7 +605,7 @@ pub async fn set_operator_disabled(
     Ok(convert::operator_view(updated, now()))
 }
 
-#[server(endpoint = "reset_operator_password")]
+#[server(endpoint = "reset_operator_password", output = crate::codec::StrJson)]
 pub async fn reset_operator_password(
     csrf: String,
     operator_id: String,

@@ -32,18 +32,31 @@ pub fn CsrfField() -> impl IntoView {
     view! { <input type="hidden" name="csrf" value=csrf/> }
 }
 
+/// The error of an action's last run, if it failed: what [`ActionError`] shows. Made from any
+/// action's `value()`, so the view below is compiled once, not once per action result type.
+#[derive(Clone, Copy)]
+pub struct Failure(Signal<Option<AppError>>);
+
+impl<T: Send + Sync + 'static> From<MappedSignal<Option<Result<T, AppError>>>> for Failure {
+    fn from(value: MappedSignal<Option<Result<T, AppError>>>) -> Self {
+        Failure(Signal::derive(move || {
+            value.with(|last| match last {
+                Some(Err(e)) => Some(e.clone()),
+                _ => None,
+            })
+        }))
+    }
+}
+
 /// Shows the error of the last run of an action, if it failed.
 #[component]
-pub fn ActionError<T, V>(value: V) -> impl IntoView
-where
-    T: Clone + Send + Sync + 'static,
-    V: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
-{
-    move || match value.get() {
-        Some(Err(e)) => Some(view! {
-            <div class="alert alert-danger" role="alert">{e.to_string()}</div>
-        }),
-        _ => None,
+pub fn ActionError(#[prop(into)] value: Failure) -> impl IntoView {
+    move || {
+        value.0.get().map(|e| {
+            view! {
+                <div class="alert alert-danger" role="alert">{e.to_string()}</div>
+            }
+        })
     }
 }
 

@@ -275,7 +275,7 @@ pub mod server {
     }
 }
 
-#[server(endpoint = "get_credentials")]
+#[server(endpoint = "get_credentials", output = crate::codec::StrJson)]
 pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsView, AppError> {
     use self::server::*;
     use crate::ssr::*;
@@ -312,7 +312,7 @@ pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsVie
 
 /// Sets how the client authenticates. `signing_alg` "" = any algorithm the method allows.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "set_authenticator")]
+#[server(endpoint = "set_authenticator", output = crate::codec::StrJson)]
 pub async fn set_authenticator(
     csrf: String,
     realm: String,
@@ -424,7 +424,7 @@ pub fn parse_overlap_hours(raw: &str, default_s: i64) -> Result<i64, AppError> {
 
 /// Regenerates the client's secret: a new primary secret, the previous ones valid for
 /// `overlap_hours` more (0 = revoked now). Returns the value, shown once.
-#[server(endpoint = "regenerate_secret")]
+#[server(endpoint = "regenerate_secret", output = crate::codec::StrJson)]
 pub async fn regenerate_secret(
     csrf: String,
     realm: String,
@@ -461,7 +461,7 @@ pub async fn regenerate_secret(
 }
 
 /// Revokes one secret at once.
-#[server(endpoint = "revoke_secret")]
+#[server(endpoint = "revoke_secret", output = crate::codec::StrJson)]
 pub async fn revoke_secret(
     csrf: String,
     realm: String,
@@ -496,7 +496,7 @@ pub async fn revoke_secret(
 }
 
 /// Shows a stored secret again: only for admins, only where the realm allows it; audited.
-#[server(endpoint = "reveal_secret")]
+#[server(endpoint = "reveal_secret", output = crate::codec::StrJson)]
 pub async fn reveal_secret(
     csrf: String,
     realm: String,
@@ -523,7 +523,7 @@ pub async fn reveal_secret(
 }
 
 /// Changes the realm's secret policy (admin: reveal is a security decision).
-#[server(endpoint = "update_secret_policy")]
+#[server(endpoint = "update_secret_policy", output = crate::codec::StrJson)]
 pub async fn update_secret_policy(
     csrf: String,
     realm: String,

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::components::*;
 use crate::credentials_api::*;
+use crate::form_action::{FormAction, SubmitForm};
 use crate::format_time;
 
 fn can(role: Role) -> bool {
@@ -15,8 +16,8 @@ fn can(role: Role) -> bool {
 
 #[component]
 pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
-    let set_auth = ServerAction::<SetAuthenticator>::new();
-    let regenerate = ServerAction::<RegenerateSecret>::new();
+    let set_auth = FormAction::<SetAuthenticator>::new();
+    let regenerate = FormAction::<RegenerateSecret>::new();
     let revoke = ServerAction::<RevokeSecret>::new();
     let reveal = ServerAction::<RevealSecret>::new();
     let realm = StoredValue::new(realm);
@@ -80,8 +81,8 @@ fn CredentialsBody(
     v: CredentialsView,
     realm: String,
     id: String,
-    set_auth: ServerAction<SetAuthenticator>,
-    regenerate: ServerAction<RegenerateSecret>,
+    set_auth: FormAction<SetAuthenticator>,
+    regenerate: FormAction<RegenerateSecret>,
     revoke: ServerAction<RevokeSecret>,
     reveal: ServerAction<RevealSecret>,
     dialogs: Dialogs,
@@ -133,7 +134,7 @@ fn CredentialsBody(
             {(!manager).then(|| view! {
                 <div class="alert alert-info" role="status">"Your role can read these credentials but not change them. Secret values are never shown to it."</div>
             })}
-            <ActionForm action=set_auth attr:class="form">
+            <SubmitForm action=set_auth attr:class="form">
                 <CsrfField/>
                 <input type="hidden" name="realm" value=realm.clone()/>
                 <input type="hidden" name="id" value=id.clone()/>
@@ -178,7 +179,7 @@ fn CredentialsBody(
                 {manager.then(|| view! {
                     <div class="form-actions"><button type="submit" class="btn btn-primary">"Save"</button></div>
                 })}
-            </ActionForm>
+            </SubmitForm>
         </section>
         {uses_secrets.then(move || view! {
             <section class="card">
@@ -275,7 +276,7 @@ fn CredentialsBody(
         </section>
         {manager.then(|| view! {
             <FormDialog open=regenerate_open title="Regenerate secret">
-                <ActionForm action=regenerate attr:class="form">
+                <SubmitForm action=regenerate attr:class="form">
                     <CsrfField/>
                     <input type="hidden" name="realm" value=realm_sv.get_value()/>
                     <input type="hidden" name="id" value=id_sv.get_value()/>
@@ -293,7 +294,7 @@ fn CredentialsBody(
                         <button type="submit" class="btn btn-primary">"Regenerate"</button>
                         <button type="button" class="btn btn-link" on:click=move |_| regenerate_open.set(false)>"Cancel"</button>
                     </div>
-                </ActionForm>
+                </SubmitForm>
             </FormDialog>
             <FormDialog open=shown_open title="New client secret">
                 {move || regenerate.value().get().and_then(Result::ok).map(|n| {

@@ -1,6 +1,5 @@
 //! `AppError`: the one error type of every server function, with its HTTP status and a safe message.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +43,8 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    // Errors travel like results (see `crate::codec`), so their deserializer is compiled once.
+    type Encoder = crate::codec::StrJsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -28,7 +28,7 @@ pub struct InstallationView {
     pub snippets: Vec<Snippet>,
 }
 
-#[server(endpoint = "get_installation")]
+#[server(endpoint = "get_installation", output = crate::codec::StrJson)]
 pub async fn get_installation(realm: String, id: String) -> Result<InstallationView, AppError> {
     use crate::credentials_api::server::keycloak_json;
     use crate::ssr::*;

@@ -467,7 +467,7 @@ pub mod server {
     }
 }
 
-#[server(endpoint = "get_keys")]
+#[server(endpoint = "get_keys", output = crate::codec::StrJson)]
 pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
     use self::server::*;
     use crate::ssr::*;
@@ -500,7 +500,7 @@ pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
 /// Imports the public keys of an uploaded file. `format` "" = recognise it; `file` is the file's
 /// bytes, base64url; passwords and alias only for keystores. All keys or none are added.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "import_keys")]
+#[server(endpoint = "import_keys", output = crate::codec::StrJson)]
 pub async fn import_keys(
     csrf: String,
     realm: String,
@@ -546,7 +546,7 @@ pub async fn import_keys(
 }
 
 /// Activates or deactivates a key.
-#[server(endpoint = "set_key_active")]
+#[server(endpoint = "set_key_active", output = crate::codec::StrJson)]
 pub async fn set_key_active(
     csrf: String,
     realm: String,
@@ -562,7 +562,7 @@ pub async fn set_key_active(
 }
 
 /// Deletes a key.
-#[server(endpoint = "delete_key")]
+#[server(endpoint = "delete_key", output = crate::codec::StrJson)]
 pub async fn delete_key(
     csrf: String,
     realm: String,
@@ -578,7 +578,7 @@ pub async fn delete_key(
 
 /// Sets the JWKS URL and whether the client's keys come from it. The URL is checked (https,
 /// no internal address unless allowed) but not fetched.
-#[server(endpoint = "set_jwks_url")]
+#[server(endpoint = "set_jwks_url", output = crate::codec::StrJson)]
 pub async fn set_jwks_url(
     csrf: String,
     realm: String,
@@ -594,7 +594,7 @@ pub async fn set_jwks_url(
 }
 
 /// Fetches the client's JWKS URL now (through the safe fetcher) and records the outcome.
-#[server(endpoint = "fetch_jwks_now")]
+#[server(endpoint = "fetch_jwks_now", output = crate::codec::StrJson)]
 pub async fn fetch_jwks_now(csrf: String, realm: String, id: String) -> Result<JwksView, AppError> {
     use self::server::*;
     use crate::ssr::*;
@@ -671,7 +671,7 @@ impl std::fmt::Debug for KeystoreChoices {
 }
 
 /// Fresh defaults for the generate dialog (new random passwords each time).
-#[server(endpoint = "keystore_defaults")]
+#[server(endpoint = "keystore_defaults", output = crate::codec::StrJson)]
 pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoices, AppError> {
     use crate::ssr::*;
     use keyward_credentials::keys::generate::{default_password, KeyAlgorithm};
@@ -693,7 +693,7 @@ pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoi
 /// private key is never stored, logged or audited. `include_passwords` = "true" writes the
 /// passwords into the returned keycloak.json.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "generate_keystore")]
+#[server(endpoint = "generate_keystore", output = crate::codec::StrJson)]
 pub async fn generate_keystore(
     csrf: String,
     realm: String,

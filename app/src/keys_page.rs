@@ -5,6 +5,7 @@ use keyward_credentials::operator::Role;
 use leptos::prelude::*;
 
 use crate::components::*;
+use crate::form_action::{FormAction, SubmitForm};
 use crate::format_time;
 use crate::installation::data_url;
 use crate::keys_api::*;
@@ -42,9 +43,9 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
     let import = ServerAction::<ImportKeys>::new();
     let set_active = ServerAction::<SetKeyActive>::new();
     let delete = ServerAction::<DeleteKey>::new();
-    let set_url = ServerAction::<SetJwksUrl>::new();
+    let set_url = FormAction::<SetJwksUrl>::new();
     let fetch = ServerAction::<FetchJwksNow>::new();
-    let generate = ServerAction::<GenerateKeystore>::new();
+    let generate = FormAction::<GenerateKeystore>::new();
     let realm = StoredValue::new(realm);
     let id = StoredValue::new(id);
     // Loaded after hydration into a plain signal, like the Credentials tab (a resource here would
@@ -105,7 +106,7 @@ struct KeyActions {
     import: ServerAction<ImportKeys>,
     set_active: ServerAction<SetKeyActive>,
     delete: ServerAction<DeleteKey>,
-    set_url: ServerAction<SetJwksUrl>,
+    set_url: FormAction<SetJwksUrl>,
     fetch: ServerAction<FetchJwksNow>,
     import_open: RwSignal<bool>,
     generate_open: RwSignal<bool>,
@@ -308,7 +309,7 @@ fn JwksSection(
         <section class="card">
             <h2>"JWKS URL"</h2>
             <p class="help">"Keyward fetches the client's key set from this https URL, honours its Cache-Control, and fetches again when an assertion names an unknown kid (at most every 10 seconds)."</p>
-            <ActionForm action=actions.set_url attr:class="form">
+            <SubmitForm action=actions.set_url attr:class="form">
                 <CsrfField/>
                 <input type="hidden" name="realm" value=realm.get_value()/>
                 <input type="hidden" name="id" value=id.get_value()/>
@@ -337,7 +338,7 @@ fn JwksSection(
                         })}
                     </div>
                 })}
-            </ActionForm>
+            </SubmitForm>
             <ActionError value=actions.fetch.value()/>
             {has_url.then(|| view! {
                 <p class=if failed { "alert alert-warning" } else { "help" } role="status" data-testid="jwks-status">{status}</p>
@@ -473,7 +474,7 @@ fn ImportDialog(
 fn GenerateDialog(
     realm: String,
     id: String,
-    generate: ServerAction<GenerateKeystore>,
+    generate: FormAction<GenerateKeystore>,
     open: RwSignal<bool>,
 ) -> impl IntoView {
     let realm = StoredValue::new(realm);
@@ -501,7 +502,7 @@ fn GenerateDialog(
                 Some(Ok(d)) => {
                     let key_password = StoredValue::new(d.key_password.clone());
                     view! {
-                    <ActionForm action=generate attr:class="form">
+                    <SubmitForm action=generate attr:class="form">
                         <CsrfField/>
                         <input type="hidden" name="realm" value=realm.get_value()/>
                         <input type="hidden" name="id" value=id.get_value()/>
@@ -553,7 +554,7 @@ fn GenerateDialog(
                             </button>
                             <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>"Cancel"</button>
                         </div>
-                    </ActionForm>
+                    </SubmitForm>
                 }.into_any()},
             }}
         </FormDialog>
@@ -563,10 +564,7 @@ fn GenerateDialog(
 /// After generation: the download starts by itself; the dialog offers it again and shows the
 /// matching keycloak.json.
 #[component]
-fn GeneratedDialog(
-    generate: ServerAction<GenerateKeystore>,
-    open: RwSignal<bool>,
-) -> impl IntoView {
+fn GeneratedDialog(generate: FormAction<GenerateKeystore>, open: RwSignal<bool>) -> impl IntoView {
     let link = NodeRef::<leptos::html::A>::new();
     // Start the download once per result (the link is in the dialog opened with the result).
     Effect::new(move |previous: Option<usize>| {

@@ -3,10 +3,12 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod codec;
 pub mod components;
 pub mod credentials_api;
 pub mod credentials_page;
 pub mod error;
+pub mod form_action;
 pub mod installation;
 #[cfg(feature = "ssr")]
 pub mod jwks;

@@ -44,7 +44,7 @@ pub struct ExpiringView {
 /// A realm's admin events, newest first. `client` is a client id, `from`/`to` are
 /// `yyyy-MM-dd` (UTC, inclusive); empty means any.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "list_events")]
+#[server(endpoint = "list_events", output = crate::codec::StrJson)]
 pub async fn list_events(
     realm: String,
     client: String,
@@ -110,7 +110,7 @@ pub async fn list_events(
 
 /// Secrets and certificates of the realm (or of one client, `id` non-empty) that have expired
 /// or expire within `days`, soonest first.
-#[server(endpoint = "list_expiring")]
+#[server(endpoint = "list_expiring", output = crate::codec::StrJson)]
 pub async fn list_expiring(
     realm: String,
     id: String,

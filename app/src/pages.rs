@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query
 
 use crate::api::*;
 use crate::components::*;
+use crate::form_action::{FormAction, SubmitForm};
 use crate::format_time;
 
 fn loading() -> impl IntoView {
@@ -237,7 +238,7 @@ fn Console(info: SessionView) -> impl IntoView {
 
 #[component]
 pub fn RealmsPage() -> impl IntoView {
-    let create = ServerAction::<CreateRealm>::new();
+    let create = FormAction::<CreateRealm>::new();
     let delete = ServerAction::<DeleteRealm>::new();
     let realms = Resource::new(
         move || (create.version().get(), delete.version().get()),
@@ -297,7 +298,7 @@ pub fn RealmsPage() -> impl IntoView {
         {manager.then(|| view! {
             <section class="card">
                 <h2>"Create realm"</h2>
-                <ActionForm action=create attr:class="form form-inline">
+                <SubmitForm action=create attr:class="form form-inline">
                     <CsrfField/>
                     <label for="realm-name">"Realm name"</label>
                     <input id="realm-name" name="name" required maxlength="100" pattern="[A-Za-z0-9._\\-]+"
@@ -305,7 +306,7 @@ pub fn RealmsPage() -> impl IntoView {
                     <label for="realm-display">"Display name"</label>
                     <input id="realm-display" name="display_name" maxlength="255"/>
                     <button type="submit" class="btn btn-primary">"Create"</button>
-                </ActionForm>
+                </SubmitForm>
                 <ActionError value=create.value()/>
                 {move || create.value().get().and_then(|r| r.ok()).map(|r| view! {
                     <div class="alert alert-success" role="status">
@@ -330,8 +331,8 @@ pub fn RealmsPage() -> impl IntoView {
 pub fn RealmSettingsPage() -> impl IntoView {
     let params = use_params_map();
     let realm = move || params.read().get("realm").unwrap_or_default();
-    let update = ServerAction::<UpdateRealm>::new();
-    let policy = ServerAction::<crate::credentials_api::UpdateSecretPolicy>::new();
+    let update = FormAction::<UpdateRealm>::new();
+    let policy = FormAction::<crate::credentials_api::UpdateSecretPolicy>::new();
     let data = Resource::new(
         move || (realm(), update.version().get(), policy.version().get()),
         |(r, _, _)| get_realm(r),
@@ -345,14 +346,14 @@ pub fn RealmSettingsPage() -> impl IntoView {
                     Ok(r) => { let name_form = r.name.clone(); let name_policy = r.name.clone(); view! {
                         <h1>"Realm settings: " {r.name.clone()}</h1>
                         <section class="card">
-                            <ActionForm action=update attr:class="form">
+                            <SubmitForm action=update attr:class="form">
                                 <CsrfField/>
                                 <input type="hidden" name="realm" value=name_form/>
                                 <label for="display-name">"Display name"</label>
                                 <input id="display-name" name="display_name" value=r.display_name.clone() required maxlength="255" disabled=!manager/>
                                 <p class="help">"Created " {format_time(r.created_at)}</p>
                                 {manager.then(|| view! { <button type="submit" class="btn btn-primary">"Save"</button> })}
-                            </ActionForm>
+                            </SubmitForm>
                             <ActionError value=update.value()/>
                             {move || update.value().get().and_then(|r| r.ok()).map(|_| view! {
                                 <div class="alert alert-success" role="status">"Saved."</div>
@@ -360,7 +361,7 @@ pub fn RealmSettingsPage() -> impl IntoView {
                         </section>
                         <section class="card">
                             <h2>"Client secrets"</h2>
-                            <ActionForm action=policy attr:class="form">
+                            <SubmitForm action=policy attr:class="form">
                                 <CsrfField/>
                                 <input type="hidden" name="realm" value=name_policy/>
                                 <label for="overlap-default">"Default overlap when a secret is regenerated (hours)"</label>
@@ -374,7 +375,7 @@ pub fn RealmSettingsPage() -> impl IntoView {
                                     " Admins may reveal stored secrets again (each reveal is audited; new secrets are then kept sealed)"
                                 </label>
                                 {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save secret policy"</button> })}
-                            </ActionForm>
+                            </SubmitForm>
                             <ActionError value=policy.value()/>
                             {move || policy.value().get().and_then(|r| r.ok()).map(|_| view! {
                                 <div class="alert alert-success" role="status">"Secret policy saved."</div>
@@ -405,7 +406,7 @@ pub fn ClientsPage() -> impl IntoView {
             .unwrap_or(0)
             .max(0)
     });
-    let create = ServerAction::<CreateClient>::new();
+    let create = FormAction::<CreateClient>::new();
     let clients = Resource::new(
         move || (realm.get(), search.get(), first.get()),
         |(r, s, f)| list_clients(r, s, f),
@@ -497,7 +498,7 @@ pub fn ClientsPage() -> impl IntoView {
         </Transition>
         {manager.then(|| view! {
             <FormDialog open=create_open title="Create client">
-                <ActionForm action=create attr:class="form">
+                <SubmitForm action=create attr:class="form">
                     <CsrfField/>
                     <input type="hidden" name="realm" value=move || realm.get()/>
                     <label for="new-client-id">"Client ID"</label>
@@ -516,7 +517,7 @@ pub fn ClientsPage() -> impl IntoView {
                         <button type="submit" class="btn btn-primary">"Create"</button>
                         <button type="button" class="btn btn-link" on:click=move |_| create_open.set(false)>"Cancel"</button>
                     </div>
-                </ActionForm>
+                </SubmitForm>
             </FormDialog>
         })}
     }
@@ -648,7 +649,7 @@ pub fn unknown_tab() -> AnyView {
 
 #[component]
 fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
-    let update = ServerAction::<UpdateClient>::new();
+    let update = FormAction::<UpdateClient>::new();
     let delete = ServerAction::<DeleteClient>::new();
     let version = RwSignal::new(client.version);
     let confirm_open = RwSignal::new(false);
@@ -679,7 +680,7 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
             {(!manager).then(|| view! {
                 <div class="alert alert-info" role="status">"Your role can read this client but not change it."</div>
             })}
-            <ActionForm action=update attr:class="form">
+            <SubmitForm action=update attr:class="form">
                 <CsrfField/>
                 <input type="hidden" name="realm" value=realm.clone()/>
                 <input type="hidden" name="id" value=client.id.clone()/>
@@ -706,7 +707,7 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
                         <button type="button" class="btn btn-danger-outline" on:click=move |_| confirm_open.set(true)>"Delete client"</button>
                     </div>
                 })}
-            </ActionForm>
+            </SubmitForm>
             <ActionError value=update.value()/>
             <ActionError value=delete.value()/>
             {move || update.value().get().and_then(|r| r.ok()).map(|_| view! {
@@ -729,7 +730,7 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
 /// The Admin REST API role of a master-realm client (admins only).
 #[component]
 fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
-    let set_role = ServerAction::<SetApiRole>::new();
+    let set_role = FormAction::<SetApiRole>::new();
     let current = client.api_role.clone().unwrap_or_default();
     view! {
         <section class="card">
@@ -739,7 +740,7 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
                 " (Keycloak's Admin REST API) with a bearer token from this realm's token endpoint: "
                 "view reads, manage changes clients and credentials, admin also manages realms."
             </p>
-            <ActionForm action=set_role attr:class="form">
+            <SubmitForm action=set_role attr:class="form">
                 <CsrfField/>
                 <input type="hidden" name="realm" value=realm/>
                 <input type="hidden" name="id" value=client.id.clone()/>
@@ -753,7 +754,7 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary">"Set API role"</button>
                 </div>
-            </ActionForm>
+            </SubmitForm>
             <ActionError value=set_role.value()/>
             {move || set_role.value().get().and_then(|r| r.ok()).map(|_| view! {
                 <div class="alert alert-success" role="status">"API role updated."</div>
@@ -766,10 +767,10 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
 
 #[component]
 pub fn OperatorsPage() -> impl IntoView {
-    let create = ServerAction::<CreateOperator>::new();
+    let create = FormAction::<CreateOperator>::new();
     let set_role = ServerAction::<SetOperatorRole>::new();
     let set_disabled = ServerAction::<SetOperatorDisabled>::new();
-    let reset = ServerAction::<ResetOperatorPassword>::new();
+    let reset = FormAction::<ResetOperatorPassword>::new();
     let operators = Resource::new(
         move || {
             (
@@ -850,7 +851,7 @@ pub fn OperatorsPage() -> impl IntoView {
         </Transition>
         <section class="card">
             <h2>"Add operator"</h2>
-            <ActionForm action=create attr:class="form">
+            <SubmitForm action=create attr:class="form">
                 <CsrfField/>
                 <label for="op-username">"Username"</label>
                 <input id="op-username" name="username" required maxlength="64" autocomplete="off"/>
@@ -865,7 +866,7 @@ pub fn OperatorsPage() -> impl IntoView {
                 <label for="op-confirm">"Repeat the password"</label>
                 <input id="op-confirm" name="confirm" type="password" required autocomplete="new-password"/>
                 <button type="submit" class="btn btn-primary">"Add operator"</button>
-            </ActionForm>
+            </SubmitForm>
             <ActionError value=create.value()/>
             {move || create.value().get().and_then(|r| r.ok()).map(|o| view! {
                 <div class="alert alert-success" role="status">"Operator " {o.username} " added."</div>
@@ -873,7 +874,7 @@ pub fn OperatorsPage() -> impl IntoView {
         </section>
         <FormDialog open=reset_open title="Reset password">
             <p>"New password for " <strong>{move || reset_target.get().1}</strong></p>
-            <ActionForm action=reset attr:class="form">
+            <SubmitForm action=reset attr:class="form">
                 <CsrfField/>
                 <input type="hidden" name="operator_id" value=move || reset_target.get().0/>
                 <label for="reset-password">"New password"</label>
@@ -885,7 +886,7 @@ pub fn OperatorsPage() -> impl IntoView {
                     <button type="submit" class="btn btn-primary">"Set password"</button>
                     <button type="button" class="btn btn-link" on:click=move |_| reset_open.set(false)>"Cancel"</button>
                 </div>
-            </ActionForm>
+            </SubmitForm>
         </FormDialog>
     }
 }

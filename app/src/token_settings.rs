@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::*;
 use crate::error::AppError;
+use crate::form_action::{FormAction, SubmitForm};
 use crate::format_time;
 
 /// One realm signing key (public facts only).
@@ -72,7 +73,7 @@ pub mod server {
     }
 }
 
-#[server(endpoint = "get_token_settings")]
+#[server(endpoint = "get_token_settings", output = crate::codec::StrJson)]
 pub async fn get_token_settings(realm: String) -> Result<TokenSettingsView, AppError> {
     use crate::ssr::*;
     let (ctx, _op) = authorize(Role::Viewer, None).await?;
@@ -96,7 +97,7 @@ pub async fn get_token_settings(realm: String) -> Result<TokenSettingsView, AppE
 }
 
 /// Changes the realm's token policy (admin). `strict_audience` is "true" or "false".
-#[server(endpoint = "update_token_policy")]
+#[server(endpoint = "update_token_policy", output = crate::codec::StrJson)]
 pub async fn update_token_policy(
     csrf: String,
     realm: String,
@@ -149,7 +150,7 @@ pub async fn update_token_policy(
 
 /// Rotates the realm's signing key: a new key (the realm's algorithm) signs from now on; the
 /// previous one stays in certs, verifying the tokens it signed, until it is retired.
-#[server(endpoint = "rotate_realm_key")]
+#[server(endpoint = "rotate_realm_key", output = crate::codec::StrJson)]
 pub async fn rotate_realm_key(csrf: String, realm: String) -> Result<(), AppError> {
     use crate::ssr::*;
     use keyward_credentials::access_token::SigningAlg;
@@ -170,7 +171,7 @@ pub async fn rotate_realm_key(csrf: String, realm: String) -> Result<(), AppErro
 }
 
 /// Retires a passive realm key: it leaves certs, and tokens it signed no longer verify.
-#[server(endpoint = "retire_realm_key")]
+#[server(endpoint = "retire_realm_key", output = crate::codec::StrJson)]
 pub async fn retire_realm_key(csrf: String, realm: String, key_id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
@@ -192,7 +193,7 @@ pub async fn retire_realm_key(csrf: String, realm: String, key_id: String) -> Re
 
 #[component]
 pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
-    let update = ServerAction::<UpdateTokenPolicy>::new();
+    let update = FormAction::<UpdateTokenPolicy>::new();
     let rotate = ServerAction::<RotateRealmKey>::new();
     let retire = ServerAction::<RetireRealmKey>::new();
     let realm = StoredValue::new(realm);
@@ -220,7 +221,7 @@ pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
                 view! {
                     <section class="card">
                         <h2>"Tokens"</h2>
-                        <ActionForm action=update attr:class="form">
+                        <SubmitForm action=update attr:class="form">
                             <CsrfField/>
                             <input type="hidden" name="realm" value=realm.get_value()/>
                             <input type="hidden" name="strict_audience" value=move || strict.get().to_string()/>
@@ -239,7 +240,7 @@ pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
                             </label>
                             <ActionError value=update.value()/>
                             {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save token settings"</button> })}
-                        </ActionForm>
+                        </SubmitForm>
                         {move || update.value().get().and_then(|r| r.ok()).map(|_| view! {
                             <div class="alert alert-success" role="status">"Token settings saved."</div>
                         })}

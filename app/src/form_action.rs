@@ -1,0 +1,161 @@
+//! `FormAction` and `SubmitForm`: a server function posted by its form, the form's fields sent
+//! as the browser would send them without JavaScript.
+//!
+//! Leptos's `ActionForm` first parses a form's fields into the server function's argument type
+//! in the browser (serde_qs), then encodes that value again for the request. The parser,
+//! compiled once per form, was about a tenth of the console's wasm. The server parses and checks
+//! the fields in any case, so the browser now posts them as they are and only decodes the answer.
+//! Without the wasm, the same `<form>` posts natively to the same URL.
+
+use std::marker::PhantomData;
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A server function run by posting its form (see the module documentation). It offers what
+/// the pages read from a `ServerAction`: `value`, `version` and `pending`.
+pub struct FormAction<S: ServerFn> {
+    action: Action<String, Result<S::Output, AppError>>,
+    server_fn: PhantomData<fn() -> S>,
+}
+
+impl<S: ServerFn> Clone for FormAction<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: ServerFn> Copy for FormAction<S> {}
+
+impl<S> FormAction<S>
+where
+    S: ServerFn<Error = AppError>,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
+    pub fn new() -> Self {
+        FormAction {
+            action: Action::new(|body: &String| post_form::<S::Output>(S::PATH, body.clone())),
+            server_fn: PhantomData,
+        }
+    }
+
+    /// The result of the last run, once it has finished.
+    pub fn value(&self) -> MappedSignal<Option<Result<S::Output, AppError>>> {
+        self.action.value()
+    }
+
+    /// How many runs have finished.
+    pub fn version(&self) -> RwSignal<usize> {
+        self.action.version()
+    }
+
+    /// Whether a run is under way.
+    pub fn pending(&self) -> Memo<bool> {
+        self.action.pending()
+    }
+}
+
+impl<S> Default for FormAction<S>
+where
+    S: ServerFn<Error = AppError>,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Where a [`SubmitForm`] posts, and what runs its action: the same for every server function,
+/// so the form's view is compiled once.
+pub struct FormTarget {
+    path: &'static str,
+    dispatch: Callback<String>,
+}
+
+impl<S> From<FormAction<S>> for FormTarget
+where
+    S: ServerFn<Error = AppError>,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
+    fn from(action: FormAction<S>) -> Self {
+        FormTarget {
+            path: S::PATH,
+            dispatch: Callback::new(move |body: String| {
+                action.action.dispatch(body);
+            }),
+        }
+    }
+}
+
+/// A `<form method="post">` to the action's server function; in the browser, a submit runs
+/// the action with the form's fields (the pressed submit button's name and value included).
+#[component]
+pub fn SubmitForm(#[prop(into)] action: FormTarget, children: Children) -> impl IntoView {
+    let FormTarget { path, dispatch } = action;
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        if ev.default_prevented() {
+            return;
+        }
+        // If the fields cannot be read, the browser posts the form itself.
+        if let Some(body) = form_body(&ev) {
+            ev.prevent_default();
+            dispatch.run(body);
+        }
+    };
+    view! {
+        <form action=path method="post" on:submit=on_submit>
+            {children()}
+        </form>
+    }
+}
+
+/// The submitted form's fields, URL-encoded.
+#[cfg(feature = "hydrate")]
+fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<String> {
+    let data = leptos::form::form_data_from_event(ev).ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
+    Some(params.to_string().into())
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn form_body(_: &leptos::ev::SubmitEvent) -> Option<String> {
+    None
+}
+
+/// Posts `body` to the server function at `path` as its form would, and decodes the answer
+/// as the server function's own client does (an error status carries an `AppError`).
+#[cfg(feature = "hydrate")]
+async fn post_form<O: DeserializeOwned>(path: &'static str, body: String) -> Result<O, AppError> {
+    use leptos::server_fn::client::{browser::BrowserClient, Client};
+    use leptos::server_fn::codec::PostUrl;
+    use leptos::server_fn::request::{browser::BrowserRequest, ClientReq};
+    use leptos::server_fn::response::ClientRes;
+    use leptos::server_fn::{ContentType, Decodes};
+
+    use crate::codec::StrJsonEncoding;
+
+    let req = <BrowserRequest as ClientReq<AppError>>::try_new_post(
+        path,
+        PostUrl::CONTENT_TYPE,
+        StrJsonEncoding::CONTENT_TYPE,
+        body,
+    )?;
+    let res = <BrowserClient as Client<AppError>>::send(req).await?;
+    let status = <_ as ClientRes<AppError>>::status(&res);
+    let bytes = <_ as ClientRes<AppError>>::try_into_bytes(res).await?;
+    let unreadable = |e: serde_json::Error| AppError::Request(format!("unreadable answer: {e}"));
+    if (400..=599).contains(&status) {
+        Err(StrJsonEncoding::decode(bytes).map_err(unreadable)?)
+    } else {
+        StrJsonEncoding::decode(bytes).map_err(unreadable)
+    }
+}
+
+/// Forms are only submitted in the browser.
+#[cfg(not(feature = "hydrate"))]
+async fn post_form<O>(_: &'static str, _: String) -> Result<O, AppError> {
+    Err(AppError::Internal)
+}
