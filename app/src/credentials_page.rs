@@ -18,8 +18,8 @@ fn can(role: Role) -> bool {
 pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
     let set_auth = FormAction::<SetAuthenticator>::new();
     let regenerate = FormAction::<RegenerateSecret>::new();
-    let revoke = ServerAction::<RevokeSecret>::new();
-    let reveal = ServerAction::<RevealSecret>::new();
+    let revoke = FormAction::<RevokeSecret>::new();
+    let reveal = FormAction::<RevealSecret>::new();
     let realm = StoredValue::new(realm);
     let id = StoredValue::new(id);
     // Loaded by the browser after hydration (an effect, which never runs on the server), into a
@@ -83,8 +83,8 @@ fn CredentialsBody(
     id: String,
     set_auth: FormAction<SetAuthenticator>,
     regenerate: FormAction<RegenerateSecret>,
-    revoke: ServerAction<RevokeSecret>,
-    reveal: ServerAction<RevealSecret>,
+    revoke: FormAction<RevokeSecret>,
+    reveal: FormAction<RevealSecret>,
     dialogs: Dialogs,
 ) -> impl IntoView {
     let manager = can(Role::Manager);

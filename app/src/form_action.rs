@@ -1,11 +1,14 @@
-//! `FormAction` and `SubmitForm`: a server function posted by its form, the form's fields sent
-//! as the browser would send them without JavaScript.
+//! `FormAction` and `SubmitForm`: a server function run by posting URL-encoded fields, either
+//! its form's fields as the browser would send them without JavaScript, or its arguments.
 //!
 //! Leptos's `ActionForm` first parses a form's fields into the server function's argument type
 //! in the browser (serde_qs), then encodes that value again for the request. The parser,
 //! compiled once per form, was about a tenth of the console's wasm. The server parses and checks
 //! the fields in any case, so the browser now posts them as they are and only decodes the answer.
 //! Without the wasm, the same `<form>` posts natively to the same URL.
+//!
+//! Every action runs on the encoded fields (a `String`), so the action machinery is compiled
+//! once per result type, not once per server function as with `ServerAction`.
 
 use std::marker::PhantomData;
 
@@ -15,8 +18,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
-/// A server function run by posting its form (see the module documentation). It offers what
-/// the pages read from a `ServerAction`: `value`, `version` and `pending`.
+/// A server function run by posting its form, or by [`FormAction::dispatch`] (see the module
+/// documentation). It offers what the pages use of a `ServerAction`: `dispatch`, `value`,
+/// `version` and `pending`.
 pub struct FormAction<S: ServerFn> {
     action: Action<String, Result<S::Output, AppError>>,
     server_fn: PhantomData<fn() -> S>,
@@ -40,6 +44,26 @@ where
             action: Action::new(|body: &String| post_form::<S::Output>(S::PATH, body.clone())),
             server_fn: PhantomData,
         }
+    }
+
+    /// Runs the server function with these arguments, encoded as its form would post them.
+    pub fn dispatch(&self, input: S)
+    where
+        S: serde::Serialize,
+    {
+        #[cfg(feature = "hydrate")]
+        match serde_qs::to_string(&input) {
+            Ok(body) => {
+                self.action.dispatch(body);
+            }
+            Err(e) => {
+                let failed = Err(AppError::Request(format!("cannot encode the request: {e}")));
+                self.action.value().set(Some(failed));
+                self.action.version().update(|n| *n += 1);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = input;
     }
 
     /// The result of the last run, once it has finished.

@@ -40,11 +40,11 @@ fn file_stem(kid: &str) -> String {
 
 #[component]
 pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
-    let import = ServerAction::<ImportKeys>::new();
-    let set_active = ServerAction::<SetKeyActive>::new();
-    let delete = ServerAction::<DeleteKey>::new();
+    let import = FormAction::<ImportKeys>::new();
+    let set_active = FormAction::<SetKeyActive>::new();
+    let delete = FormAction::<DeleteKey>::new();
     let set_url = FormAction::<SetJwksUrl>::new();
-    let fetch = ServerAction::<FetchJwksNow>::new();
+    let fetch = FormAction::<FetchJwksNow>::new();
     let generate = FormAction::<GenerateKeystore>::new();
     let realm = StoredValue::new(realm);
     let id = StoredValue::new(id);
@@ -103,11 +103,11 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
 
 #[derive(Clone, Copy)]
 struct KeyActions {
-    import: ServerAction<ImportKeys>,
-    set_active: ServerAction<SetKeyActive>,
-    delete: ServerAction<DeleteKey>,
+    import: FormAction<ImportKeys>,
+    set_active: FormAction<SetKeyActive>,
+    delete: FormAction<DeleteKey>,
     set_url: FormAction<SetJwksUrl>,
-    fetch: ServerAction<FetchJwksNow>,
+    fetch: FormAction<FetchJwksNow>,
     import_open: RwSignal<bool>,
     generate_open: RwSignal<bool>,
 }
@@ -373,7 +373,7 @@ fn JwksSection(
 fn ImportDialog(
     realm: String,
     id: String,
-    import: ServerAction<ImportKeys>,
+    import: FormAction<ImportKeys>,
     open: RwSignal<bool>,
 ) -> impl IntoView {
     let realm = StoredValue::new(realm);

@@ -239,7 +239,7 @@ fn Console(info: SessionView) -> impl IntoView {
 #[component]
 pub fn RealmsPage() -> impl IntoView {
     let create = FormAction::<CreateRealm>::new();
-    let delete = ServerAction::<DeleteRealm>::new();
+    let delete = FormAction::<DeleteRealm>::new();
     let realms = Resource::new(
         move || (create.version().get(), delete.version().get()),
         |_| list_realms(),
@@ -650,7 +650,7 @@ pub fn unknown_tab() -> AnyView {
 #[component]
 fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
     let update = FormAction::<UpdateClient>::new();
-    let delete = ServerAction::<DeleteClient>::new();
+    let delete = FormAction::<DeleteClient>::new();
     let version = RwSignal::new(client.version);
     let confirm_open = RwSignal::new(false);
     let manager = can(Role::Manager);
@@ -768,8 +768,8 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
 #[component]
 pub fn OperatorsPage() -> impl IntoView {
     let create = FormAction::<CreateOperator>::new();
-    let set_role = ServerAction::<SetOperatorRole>::new();
-    let set_disabled = ServerAction::<SetOperatorDisabled>::new();
+    let set_role = FormAction::<SetOperatorRole>::new();
+    let set_disabled = FormAction::<SetOperatorDisabled>::new();
     let reset = FormAction::<ResetOperatorPassword>::new();
     let operators = Resource::new(
         move || {

@@ -194,8 +194,8 @@ pub async fn retire_realm_key(csrf: String, realm: String, key_id: String) -> Re
 #[component]
 pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
     let update = FormAction::<UpdateTokenPolicy>::new();
-    let rotate = ServerAction::<RotateRealmKey>::new();
-    let retire = ServerAction::<RetireRealmKey>::new();
+    let rotate = FormAction::<RotateRealmKey>::new();
+    let retire = FormAction::<RetireRealmKey>::new();
     let realm = StoredValue::new(realm);
     let data = RwSignal::new(None::<Result<TokenSettingsView, AppError>>);
     Effect::new(move |_| {
