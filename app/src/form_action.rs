@@ -13,6 +13,7 @@
 use std::marker::PhantomData;
 
 use leptos::prelude::*;
+use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
 use serde::de::DeserializeOwned;
 
@@ -40,8 +41,16 @@ where
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
     pub fn new() -> Self {
+        // After a native post of this form failed, the server sent the browser back here with
+        // the error in the URL (`__path`, `__err`); the router offers it as `ServerActionError`.
+        // Show it, as `ServerAction` does.
+        let failed = use_context::<leptos::server::ServerActionError>()
+            .filter(|e| e.path() == S::PATH)
+            .map(|e| Err(ServerFnUrlError::<AppError>::decode_err(e.err())));
         FormAction {
-            action: Action::new(|body: &String| post_form::<S::Output>(S::PATH, body.clone())),
+            action: Action::new_with_value(failed, |body: &String| {
+                post_form::<S::Output>(S::PATH, body.clone())
+            }),
             server_fn: PhantomData,
         }
     }
@@ -150,7 +159,8 @@ fn form_body(_: &leptos::ev::SubmitEvent) -> Option<String> {
 }
 
 /// Posts `body` to the server function at `path` as its form would, and decodes the answer
-/// as the server function's own client does (an error status carries an `AppError`).
+/// as the server function's own client does (an error status carries an `AppError`). Keyward's
+/// server functions never answer with a redirect, so none is followed here.
 #[cfg(feature = "hydrate")]
 async fn post_form<O: DeserializeOwned>(path: &'static str, body: String) -> Result<O, AppError> {
     use leptos::server_fn::client::{browser::BrowserClient, Client};

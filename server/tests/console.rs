@@ -844,3 +844,65 @@ async fn the_client_list_page_renders_a_full_page_with_a_next_link() {
     let page = a.get("/console/master/clients").await;
     assert!(page.body.contains("Next ›"), "{}", page.body);
 }
+
+/// A form posted natively (without the wasm, or before it has loaded) that fails comes back to
+/// its page with the error in the URL, and the page shows it; the body a `SubmitForm` posts
+/// (the form's fields, then the unnamed submit button's empty pair) is read like any other.
+#[tokio::test]
+async fn a_form_posted_without_the_wasm_shows_its_error_on_its_page() {
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let csrf = a.csrf.clone();
+    let submitted = |display_name: &str| {
+        format!(
+            "{}&=",
+            form(&[
+                ("csrf", &csrf),
+                ("realm", "master"),
+                ("display_name", display_name)
+            ])
+        )
+    };
+    let r = a.post_form("/api/update_realm", submitted("Main")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["display_name"], "Main");
+
+    let message = a.post_form("/api/update_realm", submitted(" ")).await;
+    assert_eq!(message.status, StatusCode::BAD_REQUEST);
+    let message = message.json()["Invalid"].as_str().unwrap().to_string();
+    let native = Request::post("/api/update_realm")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .header(
+            header::REFERER,
+            "http://127.0.0.1:3000/console/master/settings",
+        )
+        .body(Body::from(submitted(" ")))
+        .unwrap();
+    let r = a.send(native).await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    let back = r
+        .location()
+        .trim_start_matches("http://127.0.0.1:3000")
+        .to_string();
+    assert!(
+        back.starts_with("/console/master/settings?") && back.contains("__err="),
+        "{back}"
+    );
+    let page = a.get(&back).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.body.matches("alert alert-danger").count(),
+        1,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&message), "{message}: {}", page.body);
+    // Nothing changed.
+    let page = a.get("/console/master/settings").await;
+    assert!(!page.body.contains("alert alert-danger"), "{}", page.body);
+    assert_eq!(
+        a.call("get_realm", &[("realm", "master")]).await.json()["display_name"],
+        "Main"
+    );
+}
