@@ -41,14 +41,8 @@ where
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
     pub fn new() -> Self {
-        // After a native post of this form failed, the server sent the browser back here with
-        // the error in the URL (`__path`, `__err`); the router offers it as `ServerActionError`.
-        // Show it, as `ServerAction` does.
-        let failed = use_context::<leptos::server::ServerActionError>()
-            .filter(|e| e.path() == S::PATH)
-            .map(|e| Err(ServerFnUrlError::<AppError>::decode_err(e.err())));
         FormAction {
-            action: Action::new_with_value(failed, |body: &String| {
+            action: Action::new_with_value(failed_post(S::PATH).map(Err), |body: &String| {
                 post_form::<S::Output>(S::PATH, body.clone())
             }),
             server_fn: PhantomData,
@@ -99,6 +93,15 @@ where
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The error of a native post to `path` that failed: the server sent the browser back to this
+/// page with it in the URL (`__path`, `__err`), and the router offers it as `ServerActionError`.
+/// A `FormAction` starts with it, as a `ServerAction` does. (Not generic: compiled once.)
+fn failed_post(path: &str) -> Option<AppError> {
+    use_context::<leptos::server::ServerActionError>()
+        .filter(|e| e.path() == path)
+        .map(|e| ServerFnUrlError::<AppError>::decode_err(e.err()))
 }
 
 /// Where a [`SubmitForm`] posts, and what runs its action: the same for every server function,
