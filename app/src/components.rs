@@ -37,8 +37,8 @@ pub fn CsrfField() -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct Failure(Signal<Option<AppError>>);
 
-impl<T: Send + Sync + 'static> From<MappedSignal<Option<Result<T, AppError>>>> for Failure {
-    fn from(value: MappedSignal<Option<Result<T, AppError>>>) -> Self {
+impl<T: Send + Sync + 'static> From<Signal<Option<Result<T, AppError>>>> for Failure {
+    fn from(value: Signal<Option<Result<T, AppError>>>) -> Self {
         Failure(Signal::derive(move || {
             value.with(|last| match last {
                 Some(Err(e)) => Some(e.clone()),

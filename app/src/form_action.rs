@@ -7,8 +7,9 @@
 //! the fields in any case, so the browser now posts them as they are and only decodes the answer.
 //! Without the wasm, the same `<form>` posts natively to the same URL.
 //!
-//! Every action runs on the encoded fields (a `String`), so the action machinery is compiled
-//! once per result type, not once per server function as with `ServerAction`.
+//! Every action runs on the encoded fields (a `String`) and keeps the answer as the JSON text it
+//! came in, so the action machinery is compiled once for all server functions (a `ServerAction`
+//! compiles it once per server function); only decoding the answer is compiled per result type.
 
 use std::marker::PhantomData;
 
@@ -22,18 +23,27 @@ use crate::error::AppError;
 /// A server function run by posting its form, or by [`FormAction::dispatch`] (see the module
 /// documentation). It offers what the pages use of a `ServerAction`: `dispatch`, `value`,
 /// `version` and `pending`.
-pub struct FormAction<S: ServerFn> {
-    action: Action<String, Result<S::Output, AppError>>,
+pub struct FormAction<S: ServerFn>
+where
+    S::Output: Send + Sync + 'static,
+{
+    /// Runs on the encoded fields; a success is kept as the answer's JSON text.
+    action: Action<String, Result<String, AppError>>,
+    /// The last answer, decoded as the server function's result type.
+    value: Signal<Option<Result<S::Output, AppError>>>,
     server_fn: PhantomData<fn() -> S>,
 }
 
-impl<S: ServerFn> Clone for FormAction<S> {
+impl<S: ServerFn> Clone for FormAction<S>
+where
+    S::Output: Send + Sync + 'static,
+{
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<S: ServerFn> Copy for FormAction<S> {}
+impl<S: ServerFn> Copy for FormAction<S> where S::Output: Send + Sync + 'static {}
 
 impl<S> FormAction<S>
 where
@@ -41,10 +51,10 @@ where
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
     pub fn new() -> Self {
+        let action = raw_action(S::PATH);
         FormAction {
-            action: Action::new_with_value(failed_post(S::PATH).map(Err), |body: &String| {
-                post_form::<S::Output>(S::PATH, body.clone())
-            }),
+            action,
+            value: decoded(action),
             server_fn: PhantomData,
         }
     }
@@ -70,8 +80,8 @@ where
     }
 
     /// The result of the last run, once it has finished.
-    pub fn value(&self) -> MappedSignal<Option<Result<S::Output, AppError>>> {
-        self.action.value()
+    pub fn value(&self) -> Signal<Option<Result<S::Output, AppError>>> {
+        self.value
     }
 
     /// How many runs have finished.
@@ -93,6 +103,36 @@ where
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The action behind every [`FormAction`]: posts the encoded fields to `path` and keeps the
+/// answer's text. (Not generic: compiled once.)
+fn raw_action(path: &'static str) -> Action<String, Result<String, AppError>> {
+    Action::new_with_value(failed_post(path).map(Err), move |body: &String| {
+        post_form(path, body.clone())
+    })
+}
+
+/// The last answer of `action`, decoded as `O` when it is read (compiled once per result type).
+fn decoded<O>(
+    action: Action<String, Result<String, AppError>>,
+) -> Signal<Option<Result<O, AppError>>>
+where
+    O: DeserializeOwned + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action.value().with(|last| {
+            last.as_ref().map(|answer| match answer {
+                Ok(text) => serde_json::from_str(text).map_err(unreadable),
+                Err(e) => Err(e.clone()),
+            })
+        })
+    })
+}
+
+/// A success answer that is not the result type's JSON.
+fn unreadable(e: serde_json::Error) -> AppError {
+    AppError::Request(format!("unreadable answer: {e}"))
 }
 
 /// The error of a native post to `path` that failed: the server sent the browser back to this
@@ -117,12 +157,17 @@ where
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
     fn from(action: FormAction<S>) -> Self {
-        FormTarget {
-            path: S::PATH,
-            dispatch: Callback::new(move |body: String| {
-                action.action.dispatch(body);
-            }),
-        }
+        form_target(S::PATH, action.action)
+    }
+}
+
+/// (Not generic: compiled once.)
+fn form_target(path: &'static str, action: Action<String, Result<String, AppError>>) -> FormTarget {
+    FormTarget {
+        path,
+        dispatch: Callback::new(move |body: String| {
+            action.dispatch(body);
+        }),
     }
 }
 
@@ -161,11 +206,12 @@ fn form_body(_: &leptos::ev::SubmitEvent) -> Option<String> {
     None
 }
 
-/// Posts `body` to the server function at `path` as its form would, and decodes the answer
-/// as the server function's own client does (an error status carries an `AppError`). Keyward's
-/// server functions never answer with a redirect, so none is followed here.
+/// Posts `body` to the server function at `path` as its form would, and reads the answer as
+/// the server function's own client does: an error status carries an `AppError`, a success
+/// the result's JSON (returned as text, decoded by [`decoded`]). Keyward's server functions
+/// never answer with a redirect, so none is followed here.
 #[cfg(feature = "hydrate")]
-async fn post_form<O: DeserializeOwned>(path: &'static str, body: String) -> Result<O, AppError> {
+async fn post_form(path: &'static str, body: String) -> Result<String, AppError> {
     use leptos::server_fn::client::{browser::BrowserClient, Client};
     use leptos::server_fn::codec::PostUrl;
     use leptos::server_fn::request::{browser::BrowserRequest, ClientReq};
@@ -183,16 +229,16 @@ async fn post_form<O: DeserializeOwned>(path: &'static str, body: String) -> Res
     let res = <BrowserClient as Client<AppError>>::send(req).await?;
     let status = <_ as ClientRes<AppError>>::status(&res);
     let bytes = <_ as ClientRes<AppError>>::try_into_bytes(res).await?;
-    let unreadable = |e: serde_json::Error| AppError::Request(format!("unreadable answer: {e}"));
     if (400..=599).contains(&status) {
         Err(StrJsonEncoding::decode(bytes).map_err(unreadable)?)
     } else {
-        StrJsonEncoding::decode(bytes).map_err(unreadable)
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| AppError::Request("unreadable answer: not UTF-8".into()))
     }
 }
 
 /// Forms are only submitted in the browser.
 #[cfg(not(feature = "hydrate"))]
-async fn post_form<O>(_: &'static str, _: String) -> Result<O, AppError> {
+async fn post_form(_: &'static str, _: String) -> Result<String, AppError> {
     Err(AppError::Internal)
 }

@@ -124,28 +124,81 @@ pub async fn list_expiring(
             "the window must be 1 to 3650 days".into(),
         ));
     }
-    let now = now();
     let client = Some(id.as_str()).filter(|i| !i.is_empty());
-    let found =
-        keyward_store::expiry::list(&ctx.db, Some(&r.name), client, now + days * 86_400, 1000)
-            .await?;
-    Ok(found
-        .into_iter()
-        .map(|e| ExpiringView {
-            state: if e.expires_at <= now {
-                "expired"
-            } else {
-                "expiring"
-            }
-            .into(),
-            client_row_id: e.client_row_id,
-            client_id: e.client_id,
-            kind: e.kind,
-            id: e.id,
-            label: e.label,
-            expires_at: e.expires_at,
-        })
-        .collect())
+    ssr::expiring(&ctx, &r.name, client, days).await
+}
+
+/// What the client page shows around its tabs, read in one request: the client, and its
+/// secrets and certificates that have expired or expire within [`DEFAULT_WINDOW_DAYS`] (the
+/// banner). Read again on every tab switch, so the banner follows what a tab changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientPageView {
+    pub client: crate::api::ClientView,
+    pub expiring: Vec<ExpiringView>,
+}
+
+#[server(endpoint = "get_client_page", output = crate::codec::StrJson)]
+pub async fn get_client_page(realm: String, id: String) -> Result<ClientPageView, AppError> {
+    use crate::ssr::*;
+    let (ctx, _) = authorize(keyward_credentials::operator::Role::Viewer, None).await?;
+    let r = realm_of(&ctx, &realm).await?;
+    let client = keyward_store::clients::get(&ctx.db, &r.realm_id, &id)
+        .await
+        .map_err(not_found("Client"))?;
+    let expiring = ssr::expiring(
+        &ctx,
+        &r.name,
+        Some(&client.client_row_id),
+        DEFAULT_WINDOW_DAYS,
+    )
+    .await?;
+    Ok(ClientPageView {
+        client: client.into(),
+        expiring,
+    })
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::ExpiringView;
+    use crate::error::AppError;
+    use crate::ssr::{now, AppContext};
+
+    /// Credentials of the realm (or of one client) that have expired or expire within `days`,
+    /// soonest first (at most 1,000).
+    pub async fn expiring(
+        ctx: &AppContext,
+        realm_name: &str,
+        client: Option<&str>,
+        days: i64,
+    ) -> Result<Vec<ExpiringView>, AppError> {
+        let now = now();
+        let found = keyward_store::expiry::list(
+            &ctx.db,
+            Some(realm_name),
+            client,
+            now + days * 86_400,
+            1000,
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .map(|e| ExpiringView {
+                state: if e.expires_at <= now {
+                    "expired"
+                } else {
+                    "expiring"
+                }
+                .into(),
+                client_row_id: e.client_row_id,
+                client_id: e.client_id,
+                kind: e.kind,
+                id: e.id,
+                label: e.label,
+                expires_at: e.expires_at,
+            })
+            .collect())
+    }
 }
 
 fn loading() -> impl IntoView {
@@ -319,23 +372,14 @@ pub fn ExpiryPage() -> impl IntoView {
 }
 
 /// The banner on a client's page when one of its credentials has expired or expires within
-/// [`DEFAULT_WINDOW_DAYS`].
+/// [`DEFAULT_WINDOW_DAYS`] (read with the client, see [`ClientPageView`]).
 #[component]
-pub fn ExpiryBanner(realm: String, id: String) -> impl IntoView {
-    let list = Resource::new(
-        move || (realm.clone(), id.clone()),
-        |(r, i)| list_expiring(r, i, DEFAULT_WINDOW_DAYS),
-    );
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let items = list.await.unwrap_or_default();
-                (!items.is_empty()).then(|| view! {
-                    <div class="alert alert-warning" role="status" data-testid="expiry-banner">
-                        <ul>{items.iter().map(|e| view! { <li>{expiry_text(e)}</li> }).collect_view()}</ul>
-                    </div>
-                })
-            })}
-        </Transition>
-    }
+pub fn ExpiryBanner(items: Vec<ExpiringView>) -> impl IntoView {
+    (!items.is_empty()).then(|| {
+        view! {
+            <div class="alert alert-warning" role="status" data-testid="expiry-banner">
+                <ul>{items.iter().map(|e| view! { <li>{expiry_text(e)}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
 }

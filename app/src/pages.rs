@@ -570,13 +570,13 @@ pub fn ClientPage() -> impl IntoView {
     // version, and Settings must save against the current one.
     let client = Resource::new(
         move || (realm.get(), id.get(), tab.get()),
-        |(r, i, _)| get_client(r, i),
+        |(r, i, _)| crate::oversight::get_client_page(r, i),
     );
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match client.await {
-                    Ok(c) => {
+                    Ok(crate::oversight::ClientPageView { client: c, expiring }) => {
                         provide_context(ClientTabContext { realm: realm.get_untracked(), client: c.clone() });
                         view! {
                             <p class="breadcrumb">
@@ -586,7 +586,7 @@ pub fn ClientPage() -> impl IntoView {
                             <h1>{c.client_id.clone()}
                                 {(!c.enabled).then(|| view! { <span class="badge badge-muted">"disabled"</span> })}
                             </h1>
-                            <crate::oversight::ExpiryBanner realm=realm.get_untracked() id=c.id.clone()/>
+                            <crate::oversight::ExpiryBanner items=expiring/>
                             <nav class="tabs" aria-label="Client">
                                 {TABS.iter().map(|(slug, label)| {
                                     let href = format!("/console/{}/clients/{}/{}", realm.get_untracked(), c.id, slug);

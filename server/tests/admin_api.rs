@@ -678,6 +678,42 @@ async fn expiry_gauge_dashboard_and_event_filters() {
         .await;
     assert_eq!(none.status, StatusCode::BAD_REQUEST);
 
+    // The client page reads the client and its banner's items in one request; another client
+    // of the realm has nothing expiring, and an unknown client is a 404.
+    let page = a
+        .call("get_client_page", &[("realm", "master"), ("id", &id)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let page = page.json();
+    assert_eq!(page["client"]["id"], id.as_str());
+    assert_eq!(page["client"]["client_id"], "expiring");
+    let banner = page["expiring"].as_array().unwrap();
+    assert_eq!(banner.len(), 1, "{page}");
+    assert_eq!(banner[0]["label"], "daily");
+    assert_eq!(banner[0]["kind"], "secret");
+    assert!(!page.to_string().contains(&value));
+    let quiet = new_client(&mut a, "quiet").await;
+    let page = a
+        .call("get_client_page", &[("realm", "master"), ("id", &quiet)])
+        .await
+        .json();
+    assert_eq!(page["client"]["client_id"], "quiet");
+    assert_eq!(page["expiring"], serde_json::json!([]));
+    let missing = a
+        .call(
+            "get_client_page",
+            &[("realm", "master"), ("id", "no-such-id")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let missing = a
+        .call(
+            "get_client_page",
+            &[("realm", "no-such-realm"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
     // The events page's server function: filtered by client and operation; a viewer reads it.
     let viewer = {
         let mut v = operator(&l.app, "watcher", "viewer").await;
