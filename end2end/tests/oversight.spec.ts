@@ -32,6 +32,10 @@ test('admin events show a rotation without its secrets; the expiry dashboard and
   // A rotation: a first secret, then a second one expiring in one day.
   const first = await regenerate(page, 'before', '');
   const second = await regenerate(page, 'daily', '1');
+  // The banner above the tabs follows the rotation on the next tab, without a reload.
+  await page.getByRole('navigation', { name: 'Client' }).getByRole('link', { name: 'Settings' }).click();
+  await expect(page).toHaveURL(/\/clients\/[^/]+\/settings$/);
+  await expect(page.getByTestId('expiry-banner')).toContainText('Secret "daily" expires on');
 
   // Admin events, filtered to this client and ACTION: both regenerations, no secret value.
   await page.getByRole('link', { name: 'Admin events' }).click();
