@@ -32,8 +32,9 @@ pub fn CsrfField() -> impl IntoView {
     view! { <input type="hidden" name="csrf" value=csrf/> }
 }
 
-/// The error of an action's last run, if it failed: what [`ActionError`] shows. Made from any
-/// action's `value()`, so the view below is compiled once, not once per action result type.
+/// The error of an action's last run, if it failed: what [`ActionError`] shows. Made from a
+/// `FormAction`'s `value()` (a result that did not decode shows as an error too), so the view
+/// below is compiled once, not once per action result type.
 #[derive(Clone, Copy)]
 pub struct Failure(Signal<Option<AppError>>);
 

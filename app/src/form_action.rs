@@ -120,8 +120,9 @@ fn decoded<O>(
 where
     O: DeserializeOwned + Send + Sync + 'static,
 {
+    let last_answer = action.value();
     Signal::derive(move || {
-        action.value().with(|last| {
+        last_answer.with(|last| {
             last.as_ref().map(|answer| match answer {
                 Ok(text) => serde_json::from_str(text).map_err(unreadable),
                 Err(e) => Err(e.clone()),

@@ -145,13 +145,18 @@ pub async fn get_client_page(realm: String, id: String) -> Result<ClientPageView
     let client = keyward_store::clients::get(&ctx.db, &r.realm_id, &id)
         .await
         .map_err(not_found("Client"))?;
+    // The banner is an aside: if it cannot be read, the page still shows the client.
     let expiring = ssr::expiring(
         &ctx,
         &r.name,
         Some(&client.client_row_id),
         DEFAULT_WINDOW_DAYS,
     )
-    .await?;
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "client page: the expiry banner could not be read");
+        Vec::new()
+    });
     Ok(ClientPageView {
         client: client.into(),
         expiring,

@@ -713,6 +713,20 @@ async fn expiry_gauge_dashboard_and_event_filters() {
         )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // Signed out: refused; a viewer reads it (the banner shows no secret value).
+    let mut anonymous = Client::new(&l.app);
+    anonymous.open().await;
+    let r = anonymous
+        .call("get_client_page", &[("realm", "master"), ("id", &id)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    let mut reader = operator(&l.app, "page-reader", "viewer").await;
+    let r = reader
+        .call("get_client_page", &[("realm", "master"), ("id", &id)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["expiring"][0]["label"], "daily");
+    assert!(!r.body.contains(&value));
 
     // The events page's server function: filtered by client and operation; a viewer reads it.
     let viewer = {
