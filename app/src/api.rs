@@ -295,10 +295,7 @@ pub async fn list_clients(
 pub async fn get_client(realm: String, id: String) -> Result<ClientView, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Viewer, None).await?;
-    let r = realm_of(&ctx, &realm).await?;
-    let c = keyward_store::clients::get(&ctx.db, &r.realm_id, &id)
-        .await
-        .map_err(not_found("Client"))?;
+    let (_, c) = realm_and_client(&ctx, &realm, &id).await?;
     Ok(c.into())
 }
 
@@ -397,10 +394,7 @@ pub async fn update_client(
 pub async fn delete_client(csrf: String, realm: String, id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let r = realm_of(&ctx, &realm).await?;
-    let c = keyward_store::clients::get(&ctx.db, &r.realm_id, &id)
-        .await
-        .map_err(not_found("Client"))?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
     keyward_store::clients::delete(&ctx.db, &r.realm_id, &id)
         .await
         .map_err(not_found("Client"))?;

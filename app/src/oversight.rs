@@ -141,10 +141,7 @@ pub struct ClientPageView {
 pub async fn get_client_page(realm: String, id: String) -> Result<ClientPageView, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(keyward_credentials::operator::Role::Viewer, None).await?;
-    let r = realm_of(&ctx, &realm).await?;
-    let client = keyward_store::clients::get(&ctx.db, &r.realm_id, &id)
-        .await
-        .map_err(not_found("Client"))?;
+    let (r, client) = realm_and_client(&ctx, &realm, &id).await?;
     // The banner is an aside: if it cannot be read, the page still shows the client.
     let expiring = ssr::expiring(
         &ctx,
