@@ -3,9 +3,9 @@
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    // A release build aborts on panic without running any hook (`scripts/build`), so the hook
+    // The release build aborts on panic without running any hook (`scripts/build`), so the hook
     // that prints panics to the browser console is only set in other builds.
-    #[cfg(not(keyward_immediate_abort))]
+    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_lazy(keyward_app::App);
 }
