@@ -33,21 +33,10 @@ pub fn CsrfField() -> impl IntoView {
 }
 
 /// The error of an action's last run, if it failed: what [`ActionError`] shows. Made from a
-/// `FormAction`'s `value()` (a result that did not decode shows as an error too), so the view
-/// below is compiled once, not once per action result type.
+/// `FormAction` from its undecoded answer, so this and the view below are compiled once, not once
+/// per action result type.
 #[derive(Clone, Copy)]
-pub struct Failure(Signal<Option<AppError>>);
-
-impl<T: Send + Sync + 'static> From<Signal<Option<Result<T, AppError>>>> for Failure {
-    fn from(value: Signal<Option<Result<T, AppError>>>) -> Self {
-        Failure(Signal::derive(move || {
-            value.with(|last| match last {
-                Some(Err(e)) => Some(e.clone()),
-                _ => None,
-            })
-        }))
-    }
-}
+pub struct Failure(pub(crate) Signal<Option<AppError>>);
 
 /// Shows the error of the last run of an action, if it failed.
 #[component]

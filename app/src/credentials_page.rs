@@ -45,13 +45,13 @@ pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> 
         revealed: RwSignal::new(false),
     };
     Effect::new(move |_| {
-        if let Some(Ok(_)) = regenerate.value().get() {
+        if regenerate.succeeded() {
             dialogs.regenerate.set(false);
             dialogs.shown.set(true);
         }
     });
     Effect::new(move |_| {
-        if let Some(Ok(_)) = reveal.value().get() {
+        if reveal.succeeded() {
             dialogs.revealed.set(true);
         }
     });
@@ -175,7 +175,7 @@ fn CredentialsBody(
                     <input type="hidden" name="signing_alg" value=""/>
                     <input type="hidden" name="assertion_max_exp_s" value=v.assertion_max_exp_s.to_string()/>
                 })}
-                <ActionError value=set_auth.value()/>
+                <ActionError value=set_auth/>
                 {manager.then(|| view! {
                     <div class="form-actions"><button type="submit" class="btn btn-primary">"Save"</button></div>
                 })}
@@ -196,8 +196,8 @@ fn CredentialsBody(
                         "Signed JWT with Client Secret needs a secret whose value Keyward keeps (sealed). Secrets created under another method are stored only as a verifier: regenerate one."
                     </div>
                 })}
-                <ActionError value=revoke.value()/>
-                <ActionError value=reveal.value()/>
+                <ActionError value=revoke/>
+                <ActionError value=reveal/>
                 {if secrets.is_empty() {
                     view! { <EmptyState title="No secret yet" help="Regenerate a secret to let this client authenticate with its client id and secret."/> }.into_any()
                 } else {
@@ -289,7 +289,7 @@ fn CredentialsBody(
                     <p class="help">{format!("At most {} in this realm.", human_duration(v.overlap_max_s))}</p>
                     <label for="secret-expiry">"New secret expires in (days; empty for never)"</label>
                     <input id="secret-expiry" name="expires_in_days" type="number" min="1"/>
-                    <ActionError value=regenerate.value()/>
+                    <ActionError value=regenerate/>
                     <div class="modal-actions">
                         <button type="submit" class="btn btn-primary">"Regenerate"</button>
                         <button type="button" class="btn btn-link" on:click=move |_| regenerate_open.set(false)>"Cancel"</button>
@@ -297,7 +297,7 @@ fn CredentialsBody(
                 </SubmitForm>
             </FormDialog>
             <FormDialog open=shown_open title="New client secret">
-                {move || regenerate.value().get().and_then(Result::ok).map(|n| {
+                {move || regenerate.value().and_then(Result::ok).map(|n| {
                     let value = n.value.clone();
                     let json = n.keycloak_json.clone();
                     view! {
@@ -332,7 +332,7 @@ fn CredentialsBody(
         })}
         {can_reveal.then(|| view! {
             <FormDialog open=revealed_open title="Secret">
-                {move || reveal.value().get().and_then(Result::ok).map(|value| {
+                {move || reveal.value().and_then(Result::ok).map(|value| {
                     let copy = value.clone();
                     view! {
                         <p>"This reveal has been recorded in the admin events."</p>

@@ -27,10 +27,9 @@ pub struct FormAction<S: ServerFn>
 where
     S::Output: Send + Sync + 'static,
 {
-    /// Runs on the encoded fields; a success is kept as the answer's JSON text.
+    /// Runs on the encoded fields; a success is kept as the answer's JSON text, decoded as the
+    /// server function's result type only where a page reads it ([`FormAction::value`]).
     action: Action<String, Result<String, AppError>>,
-    /// The last answer, decoded as the server function's result type.
-    value: Signal<Option<Result<S::Output, AppError>>>,
     server_fn: PhantomData<fn() -> S>,
 }
 
@@ -51,10 +50,8 @@ where
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
     pub fn new() -> Self {
-        let action = raw_action(S::PATH);
         FormAction {
-            action,
-            value: decoded(action),
+            action: raw_action(S::PATH),
             server_fn: PhantomData,
         }
     }
@@ -79,9 +76,21 @@ where
         let _ = input;
     }
 
-    /// The result of the last run, once it has finished.
-    pub fn value(&self) -> Signal<Option<Result<S::Output, AppError>>> {
-        self.value
+    /// The result of the last run, once it has finished, decoded when read (a plain read of
+    /// the one answer signal, tracked like `get`: no signal per result type).
+    pub fn value(&self) -> Option<Result<S::Output, AppError>> {
+        self.action.value().with(decode)
+    }
+
+    /// [`FormAction::value`], untracked.
+    pub fn value_untracked(&self) -> Option<Result<S::Output, AppError>> {
+        self.action.value().with_untracked(decode)
+    }
+
+    /// Whether the last run succeeded (its answer is not decoded: for actions whose result
+    /// the page does not show).
+    pub fn succeeded(&self) -> bool {
+        succeeded(self.action)
     }
 
     /// How many runs have finished.
@@ -113,22 +122,43 @@ fn raw_action(path: &'static str) -> Action<String, Result<String, AppError>> {
     })
 }
 
-/// The last answer of `action`, decoded as `O` when it is read (compiled once per result type).
-fn decoded<O>(
+/// The last answer, decoded as `O` (compiled once per result type: the only generic code).
+fn decode<O: DeserializeOwned>(
+    last: &Option<Result<String, AppError>>,
+) -> Option<Result<O, AppError>> {
+    last.as_ref().map(|answer| match answer {
+        Ok(text) => serde_json::from_str(text).map_err(unreadable),
+        Err(e) => Err(e.clone()),
+    })
+}
+
+/// (Not generic: compiled once.)
+fn succeeded(action: Action<String, Result<String, AppError>>) -> bool {
+    action.value().with(|last| matches!(last, Some(Ok(_))))
+}
+
+/// The error of the last run, if it failed, as [`crate::components::ActionError`] shows it.
+/// (Not generic: compiled once.)
+pub(crate) fn failure(
     action: Action<String, Result<String, AppError>>,
-) -> Signal<Option<Result<O, AppError>>>
-where
-    O: DeserializeOwned + Send + Sync + 'static,
-{
-    let last_answer = action.value();
+) -> Signal<Option<AppError>> {
+    let last = action.value();
     Signal::derive(move || {
-        last_answer.with(|last| {
-            last.as_ref().map(|answer| match answer {
-                Ok(text) => serde_json::from_str(text).map_err(unreadable),
-                Err(e) => Err(e.clone()),
-            })
+        last.with(|last| match last {
+            Some(Err(e)) => Some(e.clone()),
+            _ => None,
         })
     })
+}
+
+impl<S> From<FormAction<S>> for crate::components::Failure
+where
+    S: ServerFn<Error = AppError>,
+    S::Output: Send + Sync + 'static,
+{
+    fn from(action: FormAction<S>) -> Self {
+        crate::components::Failure(failure(action.action))
+    }
 }
 
 /// A success answer that is not the result type's JSON.

@@ -66,14 +66,14 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
     });
     let import_open = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = import.value().get() {
+        if import.succeeded() {
             import_open.set(false);
         }
     });
     let generate_open = RwSignal::new(false);
     let generated_open = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = generate.value().get() {
+        if generate.succeeded() {
             generate_open.set(false);
             generated_open.set(true);
         }
@@ -158,13 +158,13 @@ fn KeysBody(v: KeysView, realm: String, id: String, actions: KeyActions) -> impl
                     "The client's keys come from its JWKS URL (below); the keys registered here are not used while it is on."
                 </div>
             })}
-            {move || actions.import.value().get().and_then(Result::ok).map(|added| view! {
+            {move || actions.import.value().and_then(Result::ok).map(|added| view! {
                 <div class="alert alert-success" role="status" data-testid="import-result">
                     {format!("Imported {} key{}.", added.len(), if added.len() == 1 { "" } else { "s" })}
                 </div>
             })}
-            <ActionError value=actions.set_active.value()/>
-            <ActionError value=actions.delete.value()/>
+            <ActionError value=actions.set_active/>
+            <ActionError value=actions.delete/>
             {if keys.is_empty() {
                 view! { <EmptyState title="No key registered"
                     help="Import the client's public key or certificate (PEM, JWK, JWKS, JKS or PKCS12), or use a JWKS URL."/> }.into_any()
@@ -322,7 +322,7 @@ fn JwksSection(
                 <label for="jwks-url">"JWKS URL"</label>
                 <input id="jwks-url" name="url" type="url" value=j.url.clone() disabled=!manager
                     placeholder="https://service.example.com/.well-known/jwks.json"/>
-                <ActionError value=actions.set_url.value()/>
+                <ActionError value=actions.set_url/>
                 {manager.then(|| view! {
                     <div class="form-actions">
                         <button type="submit" class="btn btn-primary">"Save"</button>
@@ -339,7 +339,7 @@ fn JwksSection(
                     </div>
                 })}
             </SubmitForm>
-            <ActionError value=actions.fetch.value()/>
+            <ActionError value=actions.fetch/>
             {has_url.then(|| view! {
                 <p class=if failed { "alert alert-warning" } else { "help" } role="status" data-testid="jwks-status">{status}</p>
             })}
@@ -455,7 +455,7 @@ fn ImportDialog(
                     <input id="import-alias" autocomplete="off" node_ref=alias_ref/>
                 </Show>
                 {move || local_error.get().map(|e| view! { <div class="alert alert-danger" role="alert">{e}</div> })}
-                <ActionError value=import.value()/>
+                <ActionError value=import/>
                 <div class="modal-actions">
                     <button type="submit" class="btn btn-primary" disabled=move || import.pending().get()>
                         {move || if import.pending().get() { "Importing…" } else { "Import" }}
@@ -542,7 +542,7 @@ fn GenerateDialog(
                                 on:change=move |ev| include_passwords.set(event_target_checked(&ev))/>
                             " Include the passwords in keycloak.json"
                         </label>
-                        <ActionError value=generate.value()/>
+                        <ActionError value=generate/>
                         {move || generate.pending().get().then(|| view! {
                             <p class="help" role="status" aria-live="polite" data-testid="generating">
                                 "Generating the key pair… RSA 4096 can take a few seconds."
@@ -570,7 +570,7 @@ fn GeneratedDialog(generate: FormAction<GenerateKeystore>, open: RwSignal<bool>)
     Effect::new(move |previous: Option<usize>| {
         let version = generate.version().get();
         if previous.is_some_and(|p| p != version)
-            && matches!(generate.value().get_untracked(), Some(Ok(_)))
+            && matches!(generate.value_untracked(), Some(Ok(_)))
         {
             #[cfg(feature = "hydrate")]
             {
@@ -588,7 +588,7 @@ fn GeneratedDialog(generate: FormAction<GenerateKeystore>, open: RwSignal<bool>)
     });
     view! {
         <FormDialog open title="Keystore generated">
-            {move || generate.value().get().and_then(Result::ok).map(|g| {
+            {move || generate.value().and_then(Result::ok).map(|g| {
                 let json = g.keycloak_json.clone();
                 let href = format!("data:{};base64,{}", g.mime, g.keystore);
                 view! {

@@ -245,8 +245,8 @@ pub fn RealmsPage() -> impl IntoView {
         |_| list_realms(),
     );
     Effect::new(move |_| {
-        let created = matches!(create.value().get(), Some(Ok(_)));
-        let deleted = matches!(delete.value().get(), Some(Ok(_)));
+        let created = create.succeeded();
+        let deleted = delete.succeeded();
         if created || deleted {
             RealmsChanged::bump();
         }
@@ -260,7 +260,7 @@ pub fn RealmsPage() -> impl IntoView {
     view! {
         <h1>"Realms"</h1>
         <p class="lead">"A realm holds a set of clients and their credentials, like a Keycloak realm."</p>
-        <ActionError value=delete.value()/>
+        <ActionError value=delete/>
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match realms.await {
@@ -307,8 +307,8 @@ pub fn RealmsPage() -> impl IntoView {
                     <input id="realm-display" name="display_name" maxlength="255"/>
                     <button type="submit" class="btn btn-primary">"Create"</button>
                 </SubmitForm>
-                <ActionError value=create.value()/>
-                {move || create.value().get().and_then(|r| r.ok()).map(|r| view! {
+                <ActionError value=create/>
+                {move || create.value().and_then(|r| r.ok()).map(|r| view! {
                     <div class="alert alert-success" role="status">
                         "Realm " <A href=format!("/console/{}/clients", r.name)>{r.name.clone()}</A> " created."
                     </div>
@@ -354,8 +354,8 @@ pub fn RealmSettingsPage() -> impl IntoView {
                                 <p class="help">"Created " {format_time(r.created_at)}</p>
                                 {manager.then(|| view! { <button type="submit" class="btn btn-primary">"Save"</button> })}
                             </SubmitForm>
-                            <ActionError value=update.value()/>
-                            {move || update.value().get().and_then(|r| r.ok()).map(|_| view! {
+                            <ActionError value=update/>
+                            {move || update.succeeded().then(|| view! {
                                 <div class="alert alert-success" role="status">"Saved."</div>
                             })}
                         </section>
@@ -376,8 +376,8 @@ pub fn RealmSettingsPage() -> impl IntoView {
                                 </label>
                                 {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save secret policy"</button> })}
                             </SubmitForm>
-                            <ActionError value=policy.value()/>
-                            {move || policy.value().get().and_then(|r| r.ok()).map(|_| view! {
+                            <ActionError value=policy/>
+                            {move || policy.succeeded().then(|| view! {
                                 <div class="alert alert-success" role="status">"Secret policy saved."</div>
                             })}
                         </section>
@@ -414,7 +414,7 @@ pub fn ClientsPage() -> impl IntoView {
     let create_open = RwSignal::new(false);
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(c)) = create.value().get() {
+        if let Some(Ok(c)) = create.value() {
             create_open.set(false);
             navigate(
                 &format!(
@@ -512,7 +512,7 @@ pub fn ClientsPage() -> impl IntoView {
                         <option value="confidential" selected=true>"Confidential (the client authenticates)"</option>
                         <option value="public">"Public (no client authentication)"</option>
                     </select>
-                    <ActionError value=create.value()/>
+                    <ActionError value=create/>
                     <div class="modal-actions">
                         <button type="submit" class="btn btn-primary">"Create"</button>
                         <button type="button" class="btn btn-link" on:click=move |_| create_open.set(false)>"Cancel"</button>
@@ -656,14 +656,14 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
     let manager = can(Role::Manager);
     let csrf = current_session().csrf;
     Effect::new(move |_| {
-        if let Some(Ok(c)) = update.value().get() {
+        if let Some(Ok(c)) = update.value() {
             version.set(c.version);
         }
     });
     let navigate = use_navigate();
     let realm_after_delete = realm.clone();
     Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
+        if let Some(Ok(())) = delete.value() {
             navigate(
                 &format!("/console/{realm_after_delete}/clients"),
                 Default::default(),
@@ -708,9 +708,9 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
                     </div>
                 })}
             </SubmitForm>
-            <ActionError value=update.value()/>
-            <ActionError value=delete.value()/>
-            {move || update.value().get().and_then(|r| r.ok()).map(|_| view! {
+            <ActionError value=update/>
+            <ActionError value=delete/>
+            {move || update.succeeded().then(|| view! {
                 <div class="alert alert-success" role="status">"Saved."</div>
             })}
         </section>
@@ -755,8 +755,8 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
                     <button type="submit" class="btn btn-primary">"Set API role"</button>
                 </div>
             </SubmitForm>
-            <ActionError value=set_role.value()/>
-            {move || set_role.value().get().and_then(|r| r.ok()).map(|_| view! {
+            <ActionError value=set_role/>
+            {move || set_role.succeeded().then(|| view! {
                 <div class="alert alert-success" role="status">"API role updated."</div>
             })}
         </section>
@@ -786,7 +786,7 @@ pub fn OperatorsPage() -> impl IntoView {
     let reset_target = RwSignal::new((String::new(), String::new()));
     let csrf = current_session().csrf;
     Effect::new(move |_| {
-        if let Some(Ok(_)) = reset.value().get() {
+        if reset.succeeded() {
             reset_open.set(false);
         }
     });
@@ -794,8 +794,8 @@ pub fn OperatorsPage() -> impl IntoView {
     view! {
         <h1>"Operators"</h1>
         <p class="lead">"People who use this console. Viewers read, managers change credentials, admins also manage operators."</p>
-        <ActionError value=set_role.value()/>
-        <ActionError value=set_disabled.value()/>
+        <ActionError value=set_role/>
+        <ActionError value=set_disabled/>
         <Transition fallback=loading>
             {move || {
                 let csrf = csrf_rows.clone();
@@ -867,8 +867,8 @@ pub fn OperatorsPage() -> impl IntoView {
                 <input id="op-confirm" name="confirm" type="password" required autocomplete="new-password"/>
                 <button type="submit" class="btn btn-primary">"Add operator"</button>
             </SubmitForm>
-            <ActionError value=create.value()/>
-            {move || create.value().get().and_then(|r| r.ok()).map(|o| view! {
+            <ActionError value=create/>
+            {move || create.value().and_then(|r| r.ok()).map(|o| view! {
                 <div class="alert alert-success" role="status">"Operator " {o.username} " added."</div>
             })}
         </section>
@@ -881,7 +881,7 @@ pub fn OperatorsPage() -> impl IntoView {
                 <input id="reset-password" name="password" type="password" required minlength="12" autocomplete="new-password"/>
                 <label for="reset-confirm">"Repeat the password"</label>
                 <input id="reset-confirm" name="confirm" type="password" required autocomplete="new-password"/>
-                <ActionError value=reset.value()/>
+                <ActionError value=reset/>
                 <div class="modal-actions">
                     <button type="submit" class="btn btn-primary">"Set password"</button>
                     <button type="button" class="btn btn-link" on:click=move |_| reset_open.set(false)>"Cancel"</button>

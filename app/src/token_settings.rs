@@ -238,10 +238,10 @@ pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
                                     on:change=move |ev| strict.set(event_target_checked(&ev))/>
                                 " Strict audience: a client assertion's aud must be the issuer (the token endpoint URL is refused)"
                             </label>
-                            <ActionError value=update.value()/>
+                            <ActionError value=update/>
                             {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save token settings"</button> })}
                         </SubmitForm>
-                        {move || update.value().get().and_then(|r| r.ok()).map(|_| view! {
+                        {move || update.succeeded().then(|| view! {
                             <div class="alert alert-success" role="status">"Token settings saved."</div>
                         })}
                         <h3>"Signing keys"</h3>
@@ -268,8 +268,8 @@ pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <ActionError value=rotate.value()/>
-                        <ActionError value=retire.value()/>
+                        <ActionError value=rotate/>
+                        <ActionError value=retire/>
                         {admin.then(|| view! {
                             <button type="button" class="btn btn-secondary" on:click=move |_| {
                                 rotate.dispatch(RotateRealmKey { csrf: csrf.get_value(), realm: realm.get_value() });
