@@ -141,11 +141,7 @@ pub async fn session_info() -> Result<SessionView, AppError> {
     use crate::ssr::*;
     let ctx = context()?;
     let session = session().await?;
-    let csrf = session
-        .get::<String>(keys::CSRF)
-        .await
-        .map_err(internal)?
-        .unwrap_or_default();
+    let csrf = session_csrf().await?;
     let me = signed_in(&ctx, &session).await?.map(|op| Me {
         operator_id: op.operator_id,
         username: op.username,

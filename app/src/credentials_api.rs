@@ -54,6 +54,23 @@ pub struct CredentialsView {
     pub now: i64,
 }
 
+/// What the Credentials tab loads: the method form's data, and the secrets and recent
+/// authentications as a panel rendered on the server (see `crate::panel`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsTabView {
+    pub public_client: bool,
+    pub version: i64,
+    pub authenticator: String,
+    pub signing_alg: Option<String>,
+    pub assertion_max_exp_s: i64,
+    pub methods: Vec<MethodView>,
+    pub can_reveal: bool,
+    /// The secrets card (for a method that uses secrets) and the recent authentications.
+    pub panel: String,
+    /// The regenerate dialog's form (empty unless the caller is a manager).
+    pub regenerate_form: String,
+}
+
 /// One authentication at the token endpoint, as the Credentials tab lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthEventView {
@@ -96,6 +113,42 @@ pub mod server {
     use keyward_credentials::client_secret::SecretState;
     use keyward_store::clients::Client;
     use keyward_store::secrets::ClientSecret;
+
+    /// Everything the Credentials tab shows of client `c`, for operator `op`.
+    pub async fn credentials_view(
+        ctx: &AppContext,
+        op: &keyward_store::operators::Operator,
+        r: &keyward_store::realms::Realm,
+        c: Client,
+    ) -> Result<CredentialsView, AppError> {
+        let now = now();
+        let secrets = keyward_store::secrets::list(&ctx.db, &c.client_row_id).await?;
+        let recent = keyward_store::auth_events::recent(&ctx.db, &c.client_row_id, 20).await?;
+        Ok(CredentialsView {
+            client_id: c.client_id,
+            public_client: c.public_client,
+            version: c.version,
+            authenticator: c.authenticator,
+            signing_alg: c.signing_alg,
+            assertion_max_exp_s: c.assertion_max_exp_s,
+            methods: methods(),
+            secrets: secrets.iter().map(|s| secret_view(s, now)).collect(),
+            overlap_default_s: r.secret_overlap_default_s,
+            overlap_max_s: r.secret_overlap_max_s,
+            can_reveal: r.allow_secret_reveal && op.role.allows(Role::Admin),
+            recent: recent
+                .into_iter()
+                .map(|e| AuthEventView {
+                    at: e.at,
+                    method: e.method,
+                    success: e.success,
+                    reason: e.reason.unwrap_or_default(),
+                    ip: e.ip.unwrap_or_default(),
+                })
+                .collect(),
+            now,
+        })
+    }
 
     pub fn secret_view(s: &ClientSecret, now: i64) -> SecretView {
         SecretView {
@@ -277,36 +330,39 @@ pub mod server {
 
 #[server(endpoint = "get_credentials", output = crate::codec::StrJson)]
 pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsView, AppError> {
-    use self::server::*;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Viewer, None).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    let now = now();
-    let secrets = keyward_store::secrets::list(&ctx.db, &c.client_row_id).await?;
-    let recent = keyward_store::auth_events::recent(&ctx.db, &c.client_row_id, 20).await?;
-    Ok(CredentialsView {
-        client_id: c.client_id,
-        public_client: c.public_client,
-        version: c.version,
-        authenticator: c.authenticator,
-        signing_alg: c.signing_alg,
-        assertion_max_exp_s: c.assertion_max_exp_s,
-        methods: methods(),
-        secrets: secrets.iter().map(|s| secret_view(s, now)).collect(),
-        overlap_default_s: r.secret_overlap_default_s,
-        overlap_max_s: r.secret_overlap_max_s,
-        can_reveal: r.allow_secret_reveal && op.role.allows(Role::Admin),
-        recent: recent
-            .into_iter()
-            .map(|e| AuthEventView {
-                at: e.at,
-                method: e.method,
-                success: e.success,
-                reason: e.reason.unwrap_or_default(),
-                ip: e.ip.unwrap_or_default(),
-            })
-            .collect(),
-        now,
+    self::server::credentials_view(&ctx, &op, &r, c).await
+}
+
+/// The Credentials tab: the method form's data and the rendered panel of secrets and recent
+/// authentications (a viewer's panel has no forms).
+#[server(endpoint = "credentials_tab", output = crate::codec::StrJson)]
+pub async fn credentials_tab(realm: String, id: String) -> Result<CredentialsTabView, AppError> {
+    use crate::credentials_page::ssr::{panel, regenerate_form};
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Viewer, None).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let v = self::server::credentials_view(&ctx, &op, &r, c).await?;
+    let csrf = session_csrf().await?;
+    let manager = op.role.allows(Role::Manager);
+    let panel = panel(&v, manager, &csrf, &realm, &id);
+    let regenerate_form = if manager {
+        regenerate_form(&v, &csrf, &realm, &id)
+    } else {
+        String::new()
+    };
+    Ok(CredentialsTabView {
+        public_client: v.public_client,
+        version: v.version,
+        authenticator: v.authenticator,
+        signing_alg: v.signing_alg,
+        assertion_max_exp_s: v.assertion_max_exp_s,
+        methods: v.methods,
+        can_reveal: v.can_reveal,
+        panel,
+        regenerate_form,
     })
 }
 

@@ -1,14 +1,13 @@
 //! The Credentials tab of a client: authentication method picker, secrets with regenerate /
 //! revoke / reveal, and the shown-once dialog with copy buttons and keycloak.json.
 
-use keyward_credentials::client_secret::human_duration;
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
 
 use crate::components::*;
 use crate::credentials_api::*;
 use crate::form_action::{FormAction, SubmitForm};
-use crate::format_time;
+use crate::panel::{Confirm, Panel};
 
 fn can(role: Role) -> bool {
     current_session().me.is_some_and(|m| m.role.allows(role))
@@ -25,14 +24,14 @@ pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> 
     // Loaded by the browser after hydration (an effect, which never runs on the server), into a
     // plain signal: a resource read here would register with the client page's suspense, whose
     // hydration then expected its fallback and broke in release builds.
-    let view_data = RwSignal::new(None::<Result<CredentialsView, crate::error::AppError>>);
+    let view_data = RwSignal::new(None::<Result<CredentialsTabView, crate::error::AppError>>);
     Effect::new(move |_| {
         set_auth.version().track();
         regenerate.version().track();
         revoke.version().track();
         let (r, i) = (realm.get_value(), id.get_value());
         leptos::task::spawn_local(async move {
-            let loaded = get_credentials(r, i).await;
+            let loaded = credentials_tab(r, i).await;
             // The tab may have been left meanwhile: then there is nothing to update.
             let _ = view_data.try_set(Some(loaded));
         });
@@ -78,7 +77,7 @@ struct Dialogs {
 #[allow(clippy::too_many_arguments)]
 #[component]
 fn CredentialsBody(
-    v: CredentialsView,
+    v: CredentialsTabView,
     realm: String,
     id: String,
     set_auth: FormAction<SetAuthenticator>,
@@ -103,31 +102,10 @@ fn CredentialsBody(
     let chosen_method =
         move || methods.with_value(|ms| ms.iter().find(|m| m.id == chosen.get()).cloned());
     let current_alg = v.signing_alg.clone().unwrap_or_default();
-    let uses_secrets = v
-        .methods
-        .iter()
-        .find(|m| m.id == v.authenticator)
-        .is_some_and(|m| m.uses_secrets);
-    let needs_plaintext = v
-        .methods
-        .iter()
-        .find(|m| m.id == v.authenticator)
-        .is_some_and(|m| m.needs_plaintext_secret);
-    let has_usable_sealed = v.secrets.iter().any(|s| s.state == "active" && s.sealed);
     let regenerate_open = dialogs.regenerate;
     let shown_open = dialogs.shown;
-    let revoke_open = RwSignal::new(false);
-    let revoke_target = RwSignal::new(String::new());
     let revealed_open = dialogs.revealed;
-    let csrf = current_session().csrf;
-    let csrf_revoke = csrf.clone();
-    let csrf_reveal = StoredValue::new(csrf.clone());
-    let realm_sv = StoredValue::new(realm.clone());
-    let id_sv = StoredValue::new(id.clone());
-    let overlap_default_h = v.overlap_default_s / 3600;
-    let secrets = v.secrets.clone();
     let can_reveal = v.can_reveal;
-    let recent = v.recent.clone();
     view! {
         <section class="card">
             <h2>"Client authentication"</h2>
@@ -181,120 +159,20 @@ fn CredentialsBody(
                 })}
             </SubmitForm>
         </section>
-        {uses_secrets.then(move || view! {
-            <section class="card">
-                <div class="card-header">
-                    <h2>"Client secrets"</h2>
-                    {manager.then(|| view! {
-                        <button type="button" class="btn btn-primary" on:click=move |_| regenerate_open.set(true)>
-                            "Regenerate secret"
-                        </button>
-                    })}
-                </div>
-                {(needs_plaintext && !has_usable_sealed).then(|| view! {
-                    <div class="alert alert-warning" role="status">
-                        "Signed JWT with Client Secret needs a secret whose value Keyward keeps (sealed). Secrets created under another method are stored only as a verifier: regenerate one."
-                    </div>
-                })}
-                <ActionError value=revoke/>
-                <ActionError value=reveal/>
-                {if secrets.is_empty() {
-                    view! { <EmptyState title="No secret yet" help="Regenerate a secret to let this client authenticate with its client id and secret."/> }.into_any()
-                } else {
-                    view! {
-                        <table class="table" data-testid="secrets">
-                            <thead><tr><th>"Label"</th><th>"State"</th><th>"Created"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
-                            <tbody>
-                                {secrets.iter().map(|s| {
-                                    let sid = s.id.clone();
-                                    let sid2 = s.id.clone();
-                                    let active = s.state == "active";
-                                    let sealed = s.sealed;
-                                    view! {
-                                        <tr data-secret-id=s.id.clone()>
-                                            <td>{s.label.clone()}</td>
-                                            <td><span class=format!("badge badge-{}", s.state)>{s.state.clone()}</span></td>
-                                            <td>{format_time(s.created_at)}" by "{s.created_by.clone()}</td>
-                                            <td>{match (s.revoked_at, s.expires_at) {
-                                                (Some(r), _) => format!("revoked {}", format_time(r)),
-                                                (None, Some(e)) => format_time(e),
-                                                (None, None) => "never".into(),
-                                            }}</td>
-                                            <td class="actions">
-                                                {(manager && active).then(|| view! {
-                                                    <button type="button" class="btn btn-link btn-danger-text"
-                                                        on:click=move |_| { revoke_target.set(sid.clone()); revoke_open.set(true); }>
-                                                        "Revoke"
-                                                    </button>
-                                                })}
-                                                {(can_reveal && sealed && active).then(|| view! {
-                                                    <button type="button" class="btn btn-link"
-                                                        on:click=move |_| { reveal.dispatch(RevealSecret {
-                                                            csrf: csrf_reveal.get_value(),
-                                                            realm: realm_sv.get_value(),
-                                                            id: id_sv.get_value(),
-                                                            secret_id: sid2.clone(),
-                                                        }); }>
-                                                        "Reveal"
-                                                    </button>
-                                                })}
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any()
-                }}
-            </section>
-        })}
-        <section class="card">
-            <h2>"Recent authentications"</h2>
-            {if recent.is_empty() {
-                view! { <EmptyState title="No authentication yet"
-                    help="Token requests of this client show here, with the exact reason of each failure (the client itself only gets invalid_client)."/> }.into_any()
-            } else {
-                view! {
-                    <table class="table" data-testid="recent-auth">
-                        <thead><tr><th>"Time"</th><th>"Method"</th><th>"Outcome"</th><th>"Reason"</th><th>"From"</th></tr></thead>
-                        <tbody>
-                            {recent.iter().map(|e| view! {
-                                <tr>
-                                    <td>{format_time(e.at)}</td>
-                                    <td>{e.method.clone()}</td>
-                                    <td><span class=if e.success { "badge badge-active" } else { "badge badge-revoked" }>
-                                        {if e.success { "success" } else { "failure" }}
-                                    </span></td>
-                                    <td>{e.reason.clone()}</td>
-                                    <td>{e.ip.clone()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
-        </section>
+        <ActionError value=revoke/>
+        <ActionError value=reveal/>
+        <Panel html=v.panel.clone() targets=vec![revoke.into(), reveal.into()]
+            on_do=Callback::new(move |dialog: String| if dialog == "regenerate" { regenerate_open.set(true) })
+            confirm=Confirm {
+                title: "Revoke secret",
+                message: "Revoke this secret? Services that still use it are refused at once.",
+                label: "Revoke",
+            }/>
         {manager.then(|| view! {
             <FormDialog open=regenerate_open title="Regenerate secret">
-                <SubmitForm action=regenerate attr:class="form">
-                    <CsrfField/>
-                    <input type="hidden" name="realm" value=realm_sv.get_value()/>
-                    <input type="hidden" name="id" value=id_sv.get_value()/>
-                    <p>"A new secret becomes the client's primary secret. The current ones keep working for the overlap, then expire on their own."</p>
-                    <label for="secret-label">"Label"</label>
-                    <input id="secret-label" name="label" maxlength="100" placeholder="Secret"/>
-                    <label for="secret-overlap">"Overlap for the current secrets (hours; 0 revokes them now)"</label>
-                    <input id="secret-overlap" name="overlap_hours" type="number" min="0"
-                        value=overlap_default_h.to_string()/>
-                    <p class="help">{format!("At most {} in this realm.", human_duration(v.overlap_max_s))}</p>
-                    <label for="secret-expiry">"New secret expires in (days; empty for never)"</label>
-                    <input id="secret-expiry" name="expires_in_days" type="number" min="1"/>
-                    <ActionError value=regenerate/>
-                    <div class="modal-actions">
-                        <button type="submit" class="btn btn-primary">"Regenerate"</button>
-                        <button type="button" class="btn btn-link" on:click=move |_| regenerate_open.set(false)>"Cancel"</button>
-                    </div>
-                </SubmitForm>
+                <Panel html=v.regenerate_form.clone() targets=vec![regenerate.into()]
+                    on_do=Callback::new(move |_| regenerate_open.set(false))/>
+                <ActionError value=regenerate/>
             </FormDialog>
             <FormDialog open=shown_open title="New client secret">
                 {move || regenerate.value().and_then(Result::ok).map(|n| {
@@ -318,17 +196,6 @@ fn CredentialsBody(
                     <button type="button" class="btn btn-primary" on:click=move |_| shown_open.set(false)>"Done"</button>
                 </div>
             </FormDialog>
-            <ConfirmDialog open=revoke_open title="Revoke secret"
-                message="Revoke this secret? Services that still use it are refused at once."
-                confirm_label="Revoke"
-                on_confirm=Callback::new(move |_| {
-                    revoke.dispatch(RevokeSecret {
-                        csrf: csrf_revoke.clone(),
-                        realm: realm_sv.get_value(),
-                        id: id_sv.get_value(),
-                        secret_id: revoke_target.get_untracked(),
-                    });
-                })/>
         })}
         {can_reveal.then(|| view! {
             <FormDialog open=revealed_open title="Secret">
@@ -349,4 +216,146 @@ fn CredentialsBody(
         })}
     }
     .into_any()
+}
+
+/// The Credentials tab's panel, rendered on the server: the secrets (for a method that uses
+/// them) and the recent authentications.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use leptos::prelude::*;
+    use leptos::server_fn::ServerFn;
+
+    use keyward_credentials::client_secret::human_duration;
+
+    use crate::components::EmptyState;
+    use crate::credentials_api::*;
+    use crate::format_time;
+    use crate::panel::render;
+
+    /// The regenerate dialog's form (the realm's overlap default and maximum).
+    pub fn regenerate_form(v: &CredentialsView, csrf: &str, realm: &str, id: &str) -> String {
+        render(view! {
+            <form class="form" method="post" action=RegenerateSecret::PATH>
+                <input type="hidden" name="csrf" value=csrf.to_string()/>
+                <input type="hidden" name="realm" value=realm.to_string()/>
+                <input type="hidden" name="id" value=id.to_string()/>
+                <p>"A new secret becomes the client's primary secret. The current ones keep working for the overlap, then expire on their own."</p>
+                <label for="secret-label">"Label"</label>
+                <input id="secret-label" name="label" maxlength="100" placeholder="Secret"/>
+                <label for="secret-overlap">"Overlap for the current secrets (hours; 0 revokes them now)"</label>
+                <input id="secret-overlap" name="overlap_hours" type="number" min="0"
+                    value=(v.overlap_default_s / 3600).to_string()/>
+                <p class="help">{format!("At most {} in this realm.", human_duration(v.overlap_max_s))}</p>
+                <label for="secret-expiry">"New secret expires in (days; empty for never)"</label>
+                <input id="secret-expiry" name="expires_in_days" type="number" min="1"/>
+                <div class="modal-actions">
+                    <button type="submit" class="btn btn-primary">"Regenerate"</button>
+                    <button type="button" class="btn btn-link" data-do="cancel">"Cancel"</button>
+                </div>
+            </form>
+        })
+    }
+
+    /// The panel of `v` for a caller who is a manager or not; its forms carry `csrf`.
+    pub fn panel(v: &CredentialsView, manager: bool, csrf: &str, realm: &str, id: &str) -> String {
+        if v.public_client {
+            return String::new();
+        }
+        let method = v.methods.iter().find(|m| m.id == v.authenticator);
+        let uses_secrets = method.is_some_and(|m| m.uses_secrets);
+        let needs_plaintext = method.is_some_and(|m| m.needs_plaintext_secret);
+        let has_usable_sealed = v.secrets.iter().any(|s| s.state == "active" && s.sealed);
+        let hidden = |secret_id: &str| {
+            view! {
+                <input type="hidden" name="csrf" value=csrf.to_string()/>
+                <input type="hidden" name="realm" value=realm.to_string()/>
+                <input type="hidden" name="id" value=id.to_string()/>
+                <input type="hidden" name="secret_id" value=secret_id.to_string()/>
+            }
+        };
+        let secrets = uses_secrets.then(|| view! {
+            <section class="card">
+                <div class="card-header">
+                    <h2>"Client secrets"</h2>
+                    {manager.then(|| view! {
+                        <button type="button" class="btn btn-primary" data-do="regenerate">"Regenerate secret"</button>
+                    })}
+                </div>
+                {(needs_plaintext && !has_usable_sealed).then(|| view! {
+                    <div class="alert alert-warning" role="status">
+                        "Signed JWT with Client Secret needs a secret whose value Keyward keeps (sealed). Secrets created under another method are stored only as a verifier: regenerate one."
+                    </div>
+                })}
+                {if v.secrets.is_empty() {
+                    view! { <EmptyState title="No secret yet" help="Regenerate a secret to let this client authenticate with its client id and secret."/> }.into_any()
+                } else {
+                    view! {
+                        <table class="table" data-testid="secrets">
+                            <thead><tr><th>"Label"</th><th>"State"</th><th>"Created"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                            <tbody>
+                                {v.secrets.iter().map(|s| {
+                                    let active = s.state == "active";
+                                    view! {
+                                        <tr data-secret-id=s.id.clone()>
+                                            <td>{s.label.clone()}</td>
+                                            <td><span class=format!("badge badge-{}", s.state)>{s.state.clone()}</span></td>
+                                            <td>{format_time(s.created_at)}" by "{s.created_by.clone()}</td>
+                                            <td>{match (s.revoked_at, s.expires_at) {
+                                                (Some(r), _) => format!("revoked {}", format_time(r)),
+                                                (None, Some(e)) => format_time(e),
+                                                (None, None) => "never".into(),
+                                            }}</td>
+                                            <td class="actions">
+                                                {(manager && active).then(|| view! {
+                                                    <form class="inline" method="post" action=RevokeSecret::PATH data-confirm="">
+                                                        {hidden(&s.id)}
+                                                        <button type="submit" class="btn btn-link btn-danger-text">"Revoke"</button>
+                                                    </form>
+                                                })}
+                                                {(v.can_reveal && s.sealed && active).then(|| view! {
+                                                    <form class="inline" method="post" action=RevealSecret::PATH>
+                                                        {hidden(&s.id)}
+                                                        <button type="submit" class="btn btn-link">"Reveal"</button>
+                                                    </form>
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </section>
+        });
+        let recent = view! {
+            <section class="card">
+                <h2>"Recent authentications"</h2>
+                {if v.recent.is_empty() {
+                    view! { <EmptyState title="No authentication yet"
+                        help="Token requests of this client show here, with the exact reason of each failure (the client itself only gets invalid_client)."/> }.into_any()
+                } else {
+                    view! {
+                        <table class="table" data-testid="recent-auth">
+                            <thead><tr><th>"Time"</th><th>"Method"</th><th>"Outcome"</th><th>"Reason"</th><th>"From"</th></tr></thead>
+                            <tbody>
+                                {v.recent.iter().map(|e| view! {
+                                    <tr>
+                                        <td>{format_time(e.at)}</td>
+                                        <td>{e.method.clone()}</td>
+                                        <td><span class=if e.success { "badge badge-active" } else { "badge badge-revoked" }>
+                                            {if e.success { "success" } else { "failure" }}
+                                        </span></td>
+                                        <td>{e.reason.clone()}</td>
+                                        <td>{e.ip.clone()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </section>
+        };
+        render(view! { {secrets} {recent} })
+    }
 }

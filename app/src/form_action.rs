@@ -82,9 +82,10 @@ where
         self.action.value().with(decode)
     }
 
-    /// [`FormAction::value`], untracked.
-    pub fn value_untracked(&self) -> Option<Result<S::Output, AppError>> {
-        self.action.value().with_untracked(decode)
+    /// The result of the last run decoded as `T`: a type that reads only what the page shows
+    /// of it (serde skips the other fields), so the full result type needs no decoder here.
+    pub fn value_as<T: DeserializeOwned>(&self) -> Option<Result<T, AppError>> {
+        self.action.value().with(decode)
     }
 
     /// Whether the last run succeeded (its answer is not decoded: for actions whose result
@@ -178,8 +179,11 @@ fn failed_post(path: &str) -> Option<AppError> {
 /// Where a [`SubmitForm`] posts, and what runs its action: the same for every server function,
 /// so the form's view is compiled once.
 pub struct FormTarget {
-    path: &'static str,
-    dispatch: Callback<String>,
+    pub(crate) path: &'static str,
+    pub(crate) dispatch: Callback<String>,
+    /// Whether a run is under way (a panel does not post the form again meanwhile).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub(crate) busy: Memo<bool>,
 }
 
 impl<S> From<FormAction<S>> for FormTarget
@@ -196,6 +200,7 @@ where
 fn form_target(path: &'static str, action: Action<String, Result<String, AppError>>) -> FormTarget {
     FormTarget {
         path,
+        busy: action.pending(),
         dispatch: Callback::new(move |body: String| {
             action.dispatch(body);
         }),
@@ -206,7 +211,7 @@ fn form_target(path: &'static str, action: Action<String, Result<String, AppErro
 /// the action with the form's fields (the pressed submit button's name and value included).
 #[component]
 pub fn SubmitForm(#[prop(into)] action: FormTarget, children: Children) -> impl IntoView {
-    let FormTarget { path, dispatch } = action;
+    let FormTarget { path, dispatch, .. } = action;
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         if ev.default_prevented() {
             return;
@@ -226,14 +231,14 @@ pub fn SubmitForm(#[prop(into)] action: FormTarget, children: Children) -> impl 
 
 /// The submitted form's fields, URL-encoded.
 #[cfg(feature = "hydrate")]
-fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<String> {
+pub(crate) fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<String> {
     let data = leptos::form::form_data_from_event(ev).ok()?;
     let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
     Some(params.to_string().into())
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn form_body(_: &leptos::ev::SubmitEvent) -> Option<String> {
+pub(crate) fn form_body(_: &leptos::ev::SubmitEvent) -> Option<String> {
     None
 }
 

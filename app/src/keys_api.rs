@@ -142,6 +142,35 @@ pub mod server {
         })
     }
 
+    /// The client's keys and JWKS URL state, as the Keys tab and `get_keys` show them.
+    pub async fn keys_view(
+        ctx: &AppContext,
+        c: keyward_store::clients::Client,
+    ) -> Result<KeysView, AppError> {
+        let now = now();
+        let stored = keyward_store::keys::list(&ctx.db, &c.client_row_id).await?;
+        let jwks = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await?;
+        Ok(KeysView {
+            client_id: c.client_id,
+            public_client: c.public_client,
+            authenticator: c.authenticator,
+            keys: stored
+                .iter()
+                .filter_map(|k| stored_key_view(k, now))
+                .collect(),
+            jwks: jwks_view(jwks.as_ref(), now),
+            formats: keyward_credentials::keys::KeyFormat::ALL
+                .iter()
+                .map(|f| FormatView {
+                    id: f.id().into(),
+                    label: f.label().into(),
+                    keystore: f.is_keystore(),
+                })
+                .collect(),
+            now,
+        })
+    }
+
     pub fn stored_key_view(k: &ClientKey, now: i64) -> Option<KeyView> {
         key_view(
             &k.key_id,
@@ -469,32 +498,29 @@ pub mod server {
 
 #[server(endpoint = "get_keys", output = crate::codec::StrJson)]
 pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
-    use self::server::*;
     use crate::ssr::*;
     let (ctx, _op) = authorize(Role::Viewer, None).await?;
     let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    let now = now();
-    let stored = keyward_store::keys::list(&ctx.db, &c.client_row_id).await?;
-    let jwks = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await?;
-    Ok(KeysView {
-        client_id: c.client_id,
-        public_client: c.public_client,
-        authenticator: c.authenticator,
-        keys: stored
-            .iter()
-            .filter_map(|k| stored_key_view(k, now))
-            .collect(),
-        jwks: jwks_view(jwks.as_ref(), now),
-        formats: keyward_credentials::keys::KeyFormat::ALL
-            .iter()
-            .map(|f| FormatView {
-                id: f.id().into(),
-                label: f.label().into(),
-                keystore: f.is_keystore(),
-            })
-            .collect(),
-        now,
-    })
+    self::server::keys_view(&ctx, c).await
+}
+
+/// The Keys tab's two panels, rendered (see `crate::panel`): the registered keys, and the JWKS
+/// URL (empty for a public client). A viewer's panels have no forms.
+#[server(endpoint = "keys_panels", output = crate::codec::StrJson)]
+pub async fn keys_panels(realm: String, id: String) -> Result<(String, String), AppError> {
+    use crate::keys_page::ssr::{panels, PanelContext};
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Viewer, None).await?;
+    let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let view = self::server::keys_view(&ctx, c).await?;
+    let csrf = session_csrf().await?;
+    let cx = PanelContext {
+        manager: op.role.allows(Role::Manager),
+        csrf: &csrf,
+        realm: &realm,
+        id: &id,
+    };
+    Ok(panels(&view, &cx))
 }
 
 /// Imports the public keys of an uploaded file. `format` "" = recognise it; `file` is the file's
@@ -583,6 +609,8 @@ pub async fn set_jwks_url(
     csrf: String,
     realm: String,
     id: String,
+    /// A checkbox: absent when unticked.
+    #[server(default)]
     use_jwks_url: bool,
     url: String,
 ) -> Result<(), AppError> {
@@ -688,6 +716,22 @@ pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoi
     })
 }
 
+/// The generate dialog's form, rendered (see `crate::panel`) with fresh defaults.
+#[server(endpoint = "generate_form", output = crate::codec::StrJson)]
+pub async fn generate_form(realm: String, id: String) -> Result<String, AppError> {
+    use crate::keys_page::ssr::{generate_form, PanelContext};
+    use crate::ssr::session_csrf;
+    let choices = keystore_defaults(realm.clone(), id.clone()).await?;
+    let csrf = session_csrf().await?;
+    let cx = PanelContext {
+        manager: true,
+        csrf: &csrf,
+        realm: &realm,
+        id: &id,
+    };
+    Ok(generate_form(&choices, &cx))
+}
+
 /// Generates a key pair and self-signed certificate (CN = client id), packages it as a PKCS12 or
 /// JKS keystore for download, and registers the certificate as one of the client's keys. The
 /// private key is never stored, logged or audited. `include_passwords` = "true" writes the
@@ -706,6 +750,8 @@ pub async fn generate_keystore(
     key_password: String,
     key_password_confirm: String,
     validity_years: String,
+    /// A checkbox: absent when unticked.
+    #[server(default)]
     include_passwords: String,
 ) -> Result<GeneratedKeystore, AppError> {
     use self::server::*;
@@ -739,16 +785,14 @@ pub async fn generate_keystore(
             KeyAlgorithm::ALL.map(|a| a.id()).join(", ")
         ))
     })?;
-    // A PKCS12 file has one password (Java and keytool use the store password for the key):
-    // an empty key password there means "the store password".
-    let (key_password, key_password_confirm) = if format == KeystoreFormat::Pkcs12
-        && key_password.is_empty()
-        && key_password_confirm.is_empty()
-    {
-        (store_password.clone(), store_password_confirm.clone())
-    } else {
-        (key_password, key_password_confirm)
-    };
+    // An empty key password means "the store password", as with keytool: the only choice for a
+    // PKCS12 file (Java and keytool use the store password for its key), the default for JKS.
+    let (key_password, key_password_confirm) =
+        if key_password.is_empty() && key_password_confirm.is_empty() {
+            (store_password.clone(), store_password_confirm.clone())
+        } else {
+            (key_password, key_password_confirm)
+        };
     if *store_password != *store_password_confirm {
         return Err(AppError::Invalid(
             "the store password and its confirmation differ".into(),

@@ -16,6 +16,7 @@ pub mod keys_api;
 pub mod keys_page;
 pub mod oversight;
 pub mod pages;
+pub mod panel;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod token_settings;

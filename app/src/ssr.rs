@@ -115,6 +115,16 @@ pub async fn signed_in(ctx: &AppContext, session: &Session) -> Result<Option<Ope
     }
 }
 
+/// This session's CSRF token (empty before sign-in), for the forms a page carries.
+pub async fn session_csrf() -> Result<String, AppError> {
+    let session = session().await?;
+    Ok(session
+        .get::<String>(keys::CSRF)
+        .await
+        .map_err(internal)?
+        .unwrap_or_default())
+}
+
 /// Checks the CSRF token of a state-changing call against the session's.
 pub async fn check_csrf(session: &Session, token: &str) -> Result<(), AppError> {
     let expected = session.get::<String>(keys::CSRF).await.map_err(internal)?;

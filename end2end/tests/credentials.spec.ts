@@ -115,3 +115,41 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   await viewerContext.close();
   expect(pageErrors).toEqual([]);
 });
+
+test('an admin of a realm that allows reveal shows a kept secret again from the secrets panel', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', e => pageErrors.push(e.message));
+  await signIn(page);
+  // A realm of its own, whose secret policy allows reveal.
+  await page.getByRole('link', { name: 'Manage realms' }).click();
+  await page.getByLabel('Realm name').fill('vault');
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('Realm vault created');
+  await page.goto('/console/vault/settings');
+  await hydrated(page);
+  await page.getByLabel(/Admins may reveal stored secrets again/).check();
+  await page.getByRole('button', { name: 'Save secret policy' }).click();
+  await expect(page.getByText('Secret policy saved.')).toBeVisible();
+
+  await page.goto('/console/vault/clients');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Create client' }).click();
+  const create = page.getByRole('dialog', { name: 'Create client' });
+  await create.getByLabel('Client ID').fill('sealed');
+  await create.getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await page.getByRole('link', { name: 'Credentials' }).click();
+  await hydrated(page);
+  const value = await regenerate(page, 'kept', '0');
+  await page.getByRole('dialog', { name: 'New client secret' }).getByRole('button', { name: 'Done' }).click();
+
+  // The Reveal button is a form in the server-rendered panel; its answer opens the dialog.
+  const row = page.getByTestId('secrets').getByRole('row').filter({ hasText: 'kept' });
+  await row.getByRole('button', { name: 'Reveal' }).click();
+  const revealed = page.getByRole('dialog', { name: 'Secret' });
+  await expect(revealed.getByTestId('revealed-secret')).toHaveValue(value);
+  await expect(revealed).toContainText('recorded in the admin events');
+  await revealed.getByRole('button', { name: 'Done' }).click();
+  await expect(revealed).toBeHidden();
+  expect(pageErrors).toEqual([]);
+});

@@ -396,6 +396,51 @@ async fn roles_and_reveal() {
     let r = a.call("reveal_secret", &forged).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(!r.body.contains(&value));
+
+    // The tab's panel, rendered by the server: an admin may revoke (after confirming) and
+    // reveal the sealed secret, a manager only revoke, a viewer neither; no value in any of them.
+    let r = regenerate(&mut manager, &id, "<i>markup</i>", "1", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let newest = r.json()["value"].as_str().unwrap().to_string();
+    let panel_of = |r: common::Reply| {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.json()["panel"].as_str().unwrap().to_string()
+    };
+    let args = [("realm", "master"), ("id", id.as_str())];
+    let admin_panel = panel_of(a.call("credentials_tab", &args).await);
+    let manager_panel = panel_of(manager.call("credentials_tab", &args).await);
+    let viewer_panel = panel_of(viewer.call("credentials_tab", &args).await);
+    // (Every active sealed secret has its reveal form; this one is the secret revealed above.)
+    let reveal_form = admin_panel
+        .split(r#"action="/api/reveal_secret""#)
+        .skip(1)
+        .filter_map(|rest| rest.split("</form>").next())
+        .find(|form| form.contains(&format!(r#"name="secret_id" value="{sid}""#)))
+        .unwrap_or_else(|| panic!("no reveal form for {sid}: {admin_panel}"));
+    for field in [
+        format!(r#"name="csrf" value="{}""#, a.csrf),
+        format!(r#"name="id" value="{id}""#),
+        format!(r#"name="secret_id" value="{sid}""#),
+    ] {
+        assert!(reveal_form.contains(&field), "{field} in {reveal_form}");
+    }
+    assert!(!manager_panel.contains("reveal_secret"), "{manager_panel}");
+    for panel in [&admin_panel, &manager_panel] {
+        assert!(
+            panel.contains(r#"action="/api/revoke_secret" data-confirm"#),
+            "{panel}"
+        );
+        assert!(panel.contains(r#"data-do="regenerate""#), "{panel}");
+    }
+    assert!(viewer_panel.contains(&format!(r#"data-secret-id="{sid}""#)));
+    assert!(!viewer_panel.contains("<form"), "{viewer_panel}");
+    assert!(!viewer_panel.contains("data-do"), "{viewer_panel}");
+    for panel in [&admin_panel, &manager_panel, &viewer_panel] {
+        assert!(panel.contains("&lt;i&gt;markup&lt;/i&gt;"), "{panel}");
+        assert!(!panel.contains("<i>"), "{panel}");
+        assert!(!panel.contains(&value) && !panel.contains(&newest));
+        assert!(panel.contains("Recent authentications"), "{panel}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

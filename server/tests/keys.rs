@@ -676,6 +676,16 @@ async fn generate_keystores_register_the_certificate_and_never_keep_the_private_
         json["credentials"]["jwt"]["client-key-password"],
         kp.as_str()
     );
+    // JKS with the key password left empty (the dialog's default): the store password, as
+    // keytool does.
+    let r = generate(&mut a, &id, "JKS", "EC-P256", (&sp, &sp, "", ""), "1", true).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let json: serde_json::Value =
+        serde_json::from_str(r.json()["keycloak_json"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        json["credentials"]["jwt"]["client-key-password"],
+        sp.as_str()
+    );
 
     // Bad input: a specific error, nothing stored.
     for (format, alg, pw, validity, expected) in [
@@ -747,7 +757,7 @@ async fn generate_keystores_register_the_certificate_and_never_keep_the_private_
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{expected}: {}", r.body);
         assert!(error_of(&r).contains(expected), "{expected}: {}", r.body);
     }
-    assert_eq!(keys(&mut a, &id).await["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(keys(&mut a, &id).await["keys"].as_array().unwrap().len(), 3);
 
     // A viewer can read the installation but not generate.
     let mut viewer = operator(&app, "gviewer", "viewer").await;
@@ -840,4 +850,121 @@ async fn installation_snippets_follow_the_method() {
         .call("get_installation", &[("realm", "master"), ("id", "nope")])
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+}
+
+/// The Keys tab's panels as the server renders them: `[keys, jwks]` HTML.
+async fn panels(a: &mut Client, id: &str) -> (String, String) {
+    let r = a
+        .call("keys_panels", &[("realm", "master"), ("id", id)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
+    let server = jwks_server().await;
+    let app = app_with(|c| c.jwks_allow = "127.0.0.1".into()).await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "panels").await;
+
+    // A kid that is markup shows as text.
+    let mut jwk: serde_json::Value = serde_json::from_slice(&fixture("p256.jwk")).unwrap();
+    jwk["kid"] = "<b>bold</b>".into();
+    let r = import(&mut a, &id, "jwk", jwk.to_string().as_bytes(), "", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (keys_html, jwks) = panels(&mut a, &id).await;
+    assert!(keys_html.contains("&lt;b&gt;bold&lt;/b&gt;"), "{keys_html}");
+    assert!(!keys_html.contains("<b>"), "{keys_html}");
+    // A manager's panel: the dialogs' buttons, and one form per change, each with this session's
+    // CSRF token; deleting asks first.
+    assert!(keys_html.contains(r#"data-do="import""#), "{keys_html}");
+    assert!(keys_html.contains(r#"data-do="generate""#), "{keys_html}");
+    assert!(
+        keys_html.contains(r#"action="/api/set_key_active""#),
+        "{keys_html}"
+    );
+    assert!(
+        keys_html.contains(r#"name="active" value="false""#),
+        "{keys_html}"
+    );
+    assert!(
+        keys_html.contains(r#"action="/api/delete_key" data-confirm"#),
+        "{keys_html}"
+    );
+    assert!(
+        keys_html.contains(&format!(r#"name="csrf" value="{}""#, a.csrf)),
+        "{keys_html}"
+    );
+    assert!(jwks.contains(r#"action="/api/set_jwks_url""#), "{jwks}");
+    assert!(
+        !jwks.contains("fetch_jwks_now"),
+        "no URL yet, no Fetch now: {jwks}"
+    );
+
+    // With a URL: Fetch now posts the same form to fetch_jwks_now; the last fetch is shown.
+    let r = set_url(&mut a, &id, &format!("{}/jwks", server.base)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    fetch_now(&mut a, &id).await;
+    let (_, jwks) = panels(&mut a, &id).await;
+    assert!(
+        jwks.contains(r#"formaction="/api/fetch_jwks_now""#),
+        "{jwks}"
+    );
+    assert!(jwks.contains("HTTP 200, 5 keys."), "{jwks}");
+    assert!(
+        jwks.contains(r#"name="use_jwks_url" value="true" checked"#),
+        "{jwks}"
+    );
+
+    // The form posts the checkbox only when ticked: without it, the URL is kept but not used.
+    let r = a
+        .change(
+            "set_jwks_url",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("url", &format!("{}/jwks", server.base)),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(keys(&mut a, &id).await["jwks"]["use_jwks_url"], false);
+
+    // A viewer sees the same keys and the JWKS URL (its fields disabled), and no button that
+    // changes anything, and no token.
+    let mut viewer = operator(&app, "pviewer", "viewer").await;
+    let (keys_html, jwks) = panels(&mut viewer, &id).await;
+    assert!(keys_html.contains("&lt;b&gt;bold&lt;/b&gt;"), "{keys_html}");
+    assert!(!keys_html.contains("<form"), "{keys_html}");
+    assert!(
+        jwks.contains(r#"id="jwks-url" name="url" type="url""#),
+        "{jwks}"
+    );
+    assert!(jwks.contains("disabled"), "{jwks}");
+    for html in [&keys_html, &jwks] {
+        assert!(!html.contains("<button"), "{html}");
+        assert!(!html.contains("data-do"), "{html}");
+        assert!(!html.contains(r#"name="csrf""#), "{html}");
+    }
+
+    // A public client has no keys: an empty state, no JWKS panel.
+    let r = a
+        .change(
+            "create_client",
+            &[
+                ("realm", "master"),
+                ("client_id", "panels-public"),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let public = r.json()["id"].as_str().unwrap().to_string();
+    let (keys_html, jwks) = panels(&mut a, &public).await;
+    assert!(keys_html.contains("Public client"), "{keys_html}");
+    assert!(!keys_html.contains("<form"), "{keys_html}");
+    assert_eq!(jwks, "");
 }
