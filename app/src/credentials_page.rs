@@ -235,7 +235,7 @@ pub mod ssr {
     /// The regenerate dialog's form (the realm's overlap default and maximum).
     pub fn regenerate_form(v: &CredentialsView, csrf: &str, realm: &str, id: &str) -> String {
         render(view! {
-            <form class="form" method="post" action=RegenerateSecret::PATH>
+            <form class="form" method="post" action=RegenerateSecret::PATH data-once="">
                 <input type="hidden" name="csrf" value=csrf.to_string()/>
                 <input type="hidden" name="realm" value=realm.to_string()/>
                 <input type="hidden" name="id" value=id.to_string()/>

@@ -720,7 +720,8 @@ pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoi
 #[server(endpoint = "generate_form", output = crate::codec::StrJson)]
 pub async fn generate_form(realm: String, id: String) -> Result<String, AppError> {
     use crate::keys_page::ssr::{generate_form, PanelContext};
-    use crate::ssr::session_csrf;
+    use crate::ssr::{authorize, session_csrf};
+    authorize(Role::Manager, None).await?;
     let choices = keystore_defaults(realm.clone(), id.clone()).await?;
     let csrf = session_csrf().await?;
     let cx = PanelContext {

@@ -67,7 +67,10 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
             "generate" => generate_open.set(true),
             _ => return,
         }
-        dialogs_wanted.set(true);
+        // Once: setting it again would rebuild the dialogs (and fetch a second Generate form).
+        if !dialogs_wanted.get_untracked() {
+            dialogs_wanted.set(true);
+        }
     });
     let dialogs = KeyDialogs {
         realm,
@@ -296,7 +299,7 @@ pub mod ssr {
     /// The generate dialog's form, with `choices`' defaults (fresh passwords).
     pub fn generate_form(choices: &KeystoreChoices, cx: &PanelContext) -> String {
         render(view! {
-            <form class="form" method="post" action=GenerateKeystore::PATH>
+            <form class="form" method="post" action=GenerateKeystore::PATH data-once="">
                 {hidden(cx)}
                 <p class="help">"Keyward makes a key pair and a self-signed certificate (CN = the client id), sends you the keystore and registers the certificate. The private key is never stored: keep the file."</p>
                 <label for="gen-format">"Keystore format"</label>
@@ -316,11 +319,13 @@ pub mod ssr {
                 <input id="gen-store-password" name="store_password" value=choices.store_password.clone() autocomplete="off"/>
                 <label for="gen-store-password2">"Confirm store password"</label>
                 <input id="gen-store-password2" name="store_password_confirm" value=choices.store_password.clone() autocomplete="off"/>
-                <label for="gen-key-password">"Key password (JKS only; empty: the store password)"</label>
-                <input id="gen-key-password" name="key_password" autocomplete="off"/>
-                <label for="gen-key-password2">"Confirm key password"</label>
-                <input id="gen-key-password2" name="key_password_confirm" autocomplete="off"/>
-                <p class="help">"A PKCS12 file has one password: its key is protected with the store password."</p>
+                <div class="jks-only">
+                    <label for="gen-key-password">"Key password (JKS; empty: the store password)"</label>
+                    <input id="gen-key-password" name="key_password" autocomplete="off"/>
+                    <label for="gen-key-password2">"Confirm key password"</label>
+                    <input id="gen-key-password2" name="key_password_confirm" autocomplete="off"/>
+                </div>
+                <p class="help pkcs12-only">"A PKCS12 file has one password: its key is protected with the store password (choose JKS for a separate key password)."</p>
                 <label for="gen-validity">"Certificate validity (years)"</label>
                 <input id="gen-validity" name="validity_years" type="number" min="1" max="10" value="3"/>
                 <label class="checkbox">

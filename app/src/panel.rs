@@ -7,6 +7,7 @@
 //! data: about a third of the Keys tab's wasm was its tables' views and their data's types. In the
 //! browser, one submit handler runs a form through the tab's [`FormAction`] for its URL, so the tab
 //! shows the result and reloads as with any other form; a form marked `data-confirm` asks first,
+//! one marked `data-once` is not posted again while its action runs,
 //! and a button with `data-do="name"` calls the page's `on_do` with that name (to open a dialog,
 //! or close the one the panel is in).
 //!
@@ -45,12 +46,20 @@ pub fn Panel(
         if ev.default_prevented() {
             return;
         }
-        let Some((dispatch, busy, body, ask)) = submission(&ev, targets) else {
+        let Some(Submission {
+            dispatch,
+            busy,
+            body,
+            confirm: ask,
+            once,
+        }) = submission(&ev, targets)
+        else {
             return;
         };
         ev.prevent_default();
-        if busy.get_untracked() {
-            // The same action is still running (a second click): nothing more is sent.
+        if once && busy.get_untracked() {
+            // A `data-once` form whose action is still running (a second click on Generate):
+            // nothing more is sent. Other forms (Deactivate on two keys) may overlap.
             return;
         }
         if ask && confirm.is_some() {
@@ -78,15 +87,28 @@ pub fn Panel(
     }
 }
 
-/// What runs the submitted form's action (the pressed button's `formaction`, else the form's
-/// `action`) and whether it is running, the form's fields URL-encoded, and whether it asks for
-/// confirmation; `None` when the form posts to
-/// no known target or its fields cannot be read (the browser then posts it itself).
+/// A submitted panel form, ready to run.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+struct Submission {
+    /// Runs the form's action: the pressed button's `formaction`, else the form's `action`.
+    dispatch: Callback<String>,
+    /// Whether that action is running.
+    busy: Memo<bool>,
+    /// The form's fields, URL-encoded.
+    body: String,
+    /// The form is marked `data-confirm`: ask first.
+    confirm: bool,
+    /// The form is marked `data-once`: not posted again while its action runs.
+    once: bool,
+}
+
+/// The submitted form; `None` when it posts to no known target or its fields cannot be read
+/// (the browser then posts it itself).
 #[cfg(feature = "hydrate")]
 fn submission(
     ev: &leptos::ev::SubmitEvent,
     targets: StoredValue<Vec<FormTarget>>,
-) -> Option<(Callback<String>, Memo<bool>, String, bool)> {
+) -> Option<Submission> {
     use wasm_bindgen::JsCast;
     let form: web_sys::Element = ev.target()?.dyn_into().ok()?;
     let path = ev
@@ -99,14 +121,17 @@ fn submission(
             .map(|t| (t.dispatch, t.busy))
     })?;
     let body = crate::form_action::form_body(ev)?;
-    Some((dispatch, busy, body, form.has_attribute("data-confirm")))
+    Some(Submission {
+        dispatch,
+        busy,
+        body,
+        confirm: form.has_attribute("data-confirm"),
+        once: form.has_attribute("data-once"),
+    })
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn submission(
-    _: &leptos::ev::SubmitEvent,
-    _: StoredValue<Vec<FormTarget>>,
-) -> Option<(Callback<String>, Memo<bool>, String, bool)> {
+fn submission(_: &leptos::ev::SubmitEvent, _: StoredValue<Vec<FormTarget>>) -> Option<Submission> {
     None
 }
 

@@ -79,6 +79,13 @@ test('an operator imports a PEM certificate, a JWKS and a PKCS12; a bad file sho
   await page.locator('tr[data-kid="ed25519-kid"]').getByRole('link', { name: 'PEM' }).click();
   expect((await download).suggestedFilename()).toBe('ed25519-kid.pem');
 
+  // The JWKS URL form is part of the server-rendered panel: its Save runs through the console
+  // and the server's refusal shows on the page.
+  await page.getByLabel('Use JWKS URL').check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('alert')).toHaveText('enter the JWKS URL to use');
+  await expect(page).toHaveURL(/\/keys$/);
+
   expect(pageErrors).toEqual([]);
 });
 

@@ -407,6 +407,20 @@ async fn roles_and_reveal() {
         r.json()["panel"].as_str().unwrap().to_string()
     };
     let args = [("realm", "master"), ("id", id.as_str())];
+    let viewer_tab = viewer.call("credentials_tab", &args).await.json();
+    assert_eq!(viewer_tab["regenerate_form"], "", "no form for a viewer");
+    let manager_tab = manager.call("credentials_tab", &args).await.json();
+    let regenerate_form = manager_tab["regenerate_form"].as_str().unwrap();
+    assert!(
+        regenerate_form.contains(r#"action="/api/regenerate_secret" data-once"#),
+        "{regenerate_form}"
+    );
+    for field in ["label", "overlap_hours", "expires_in_days"] {
+        assert!(
+            regenerate_form.contains(&format!(r#"name="{field}""#)),
+            "{field}: {regenerate_form}"
+        );
+    }
     let admin_panel = panel_of(a.call("credentials_tab", &args).await);
     let manager_panel = panel_of(manager.call("credentials_tab", &args).await);
     let viewer_panel = panel_of(viewer.call("credentials_tab", &args).await);

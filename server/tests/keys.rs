@@ -903,9 +903,23 @@ async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
     );
 
     // With a URL: Fetch now posts the same form to fetch_jwks_now; the last fetch is shown.
-    let r = set_url(&mut a, &id, &format!("{}/jwks", server.base)).await;
+    let url = format!("{}/jwks", server.base);
+    let r = set_url(&mut a, &id, &url).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    fetch_now(&mut a, &id).await;
+    // Fetch now posts the JWKS form's fields (the URL and the checkbox too) to fetch_jwks_now.
+    let r = a
+        .change(
+            "fetch_jwks_now",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("use_jwks_url", "true"),
+                ("url", &url),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["key_count"], 5);
     let (_, jwks) = panels(&mut a, &id).await;
     assert!(
         jwks.contains(r#"formaction="/api/fetch_jwks_now""#),
@@ -937,11 +951,14 @@ async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
     let (keys_html, jwks) = panels(&mut viewer, &id).await;
     assert!(keys_html.contains("&lt;b&gt;bold&lt;/b&gt;"), "{keys_html}");
     assert!(!keys_html.contains("<form"), "{keys_html}");
-    assert!(
-        jwks.contains(r#"id="jwks-url" name="url" type="url""#),
-        "{jwks}"
-    );
-    assert!(jwks.contains("disabled"), "{jwks}");
+    for input in [r#"id="use-jwks-url""#, r#"id="jwks-url""#] {
+        let tag = jwks
+            .split(input)
+            .nth(1)
+            .and_then(|rest| rest.split('>').next())
+            .unwrap_or_else(|| panic!("no {input}: {jwks}"));
+        assert!(tag.contains(" disabled"), "{input} not disabled: {tag}");
+    }
     for html in [&keys_html, &jwks] {
         assert!(!html.contains("<button"), "{html}");
         assert!(!html.contains("data-do"), "{html}");
@@ -967,4 +984,46 @@ async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
     assert!(keys_html.contains("Public client"), "{keys_html}");
     assert!(!keys_html.contains("<form"), "{keys_html}");
     assert_eq!(jwks, "");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn generate_form_is_for_managers_and_posts_what_generate_keystore_reads() {
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "gen-form").await;
+    let args = [("realm", "master"), ("id", id.as_str())];
+    let mut viewer = operator(&app, "gfviewer", "viewer").await;
+    let r = viewer.call("generate_form", &args).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    let r = a.call("generate_form", &args).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let form: String = r.json().as_str().unwrap().to_string();
+    assert!(
+        form.contains(r#"action="/api/generate_keystore" data-once"#),
+        "{form}"
+    );
+    assert!(form.contains(&format!(r#"name="csrf" value="{}""#, a.csrf)));
+    for field in [
+        "realm",
+        "id",
+        "format",
+        "algorithm",
+        "alias",
+        "store_password",
+        "store_password_confirm",
+        "key_password",
+        "key_password_confirm",
+        "validity_years",
+        "include_passwords",
+    ] {
+        assert!(
+            form.contains(&format!(r#"name="{field}""#)),
+            "{field}: {form}"
+        );
+    }
+    assert!(form.contains(r#"name="alias" value="gen-form""#), "{form}");
+    // Fresh passwords each time.
+    let again = a.call("generate_form", &args).await.json();
+    assert_ne!(again.as_str().unwrap(), form);
 }
