@@ -141,7 +141,7 @@ pub async fn session_info() -> Result<SessionView, AppError> {
     use crate::ssr::*;
     let ctx = context()?;
     let session = session().await?;
-    let csrf = session_csrf().await?;
+    let csrf = session_csrf(&session).await?;
     let me = signed_in(&ctx, &session).await?.map(|op| Me {
         operator_id: op.operator_id,
         username: op.username,

@@ -341,15 +341,21 @@ pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsVie
 #[server(endpoint = "credentials_tab", output = crate::codec::StrJson)]
 pub async fn credentials_tab(realm: String, id: String) -> Result<CredentialsTabView, AppError> {
     use crate::credentials_page::ssr::{panel, regenerate_form};
+    use crate::panel::PanelContext;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Viewer, None).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
     let v = self::server::credentials_view(&ctx, &op, &r, c).await?;
-    let csrf = session_csrf().await?;
-    let manager = op.role.allows(Role::Manager);
-    let panel = panel(&v, manager, &csrf, &realm, &id);
-    let regenerate_form = if manager {
-        regenerate_form(&v, &csrf, &realm, &id)
+    let csrf = session_csrf(&session().await?).await?;
+    let cx = PanelContext {
+        manager: op.role.allows(Role::Manager),
+        csrf: &csrf,
+        realm: &realm,
+        id: &id,
+    };
+    let panel = panel(&v, &cx);
+    let regenerate_form = if cx.manager {
+        regenerate_form(&v, &cx)
     } else {
         String::new()
     };

@@ -230,15 +230,13 @@ pub mod ssr {
     use crate::components::EmptyState;
     use crate::credentials_api::*;
     use crate::format_time;
-    use crate::panel::render;
+    use crate::panel::{hidden_fields, render, PanelContext};
 
     /// The regenerate dialog's form (the realm's overlap default and maximum).
-    pub fn regenerate_form(v: &CredentialsView, csrf: &str, realm: &str, id: &str) -> String {
+    pub fn regenerate_form(v: &CredentialsView, cx: &PanelContext) -> String {
         render(view! {
             <form class="form" method="post" action=RegenerateSecret::PATH data-once="">
-                <input type="hidden" name="csrf" value=csrf.to_string()/>
-                <input type="hidden" name="realm" value=realm.to_string()/>
-                <input type="hidden" name="id" value=id.to_string()/>
+                {hidden_fields(cx)}
                 <p>"A new secret becomes the client's primary secret. The current ones keep working for the overlap, then expire on their own."</p>
                 <label for="secret-label">"Label"</label>
                 <input id="secret-label" name="label" maxlength="100" placeholder="Secret"/>
@@ -256,8 +254,9 @@ pub mod ssr {
         })
     }
 
-    /// The panel of `v` for a caller who is a manager or not; its forms carry `csrf`.
-    pub fn panel(v: &CredentialsView, manager: bool, csrf: &str, realm: &str, id: &str) -> String {
+    /// The panel of `v`; a manager's has forms (and a reveal form where `v` allows it).
+    pub fn panel(v: &CredentialsView, cx: &PanelContext) -> String {
+        let manager = cx.manager;
         if v.public_client {
             return String::new();
         }
@@ -267,9 +266,7 @@ pub mod ssr {
         let has_usable_sealed = v.secrets.iter().any(|s| s.state == "active" && s.sealed);
         let hidden = |secret_id: &str| {
             view! {
-                <input type="hidden" name="csrf" value=csrf.to_string()/>
-                <input type="hidden" name="realm" value=realm.to_string()/>
-                <input type="hidden" name="id" value=id.to_string()/>
+                {hidden_fields(cx)}
                 <input type="hidden" name="secret_id" value=secret_id.to_string()/>
             }
         };

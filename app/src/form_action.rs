@@ -79,7 +79,7 @@ where
     /// The result of the last run, once it has finished, decoded when read (a plain read of
     /// the one answer signal, tracked like `get`: no signal per result type).
     pub fn value(&self) -> Option<Result<S::Output, AppError>> {
-        self.action.value().with(decode)
+        self.value_as()
     }
 
     /// The result of the last run decoded as `T`: a type that reads only what the page shows

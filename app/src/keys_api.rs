@@ -142,6 +142,20 @@ pub mod server {
         })
     }
 
+    /// The generate dialog's choices for client `c`, with fresh random passwords.
+    pub fn keystore_choices(c: keyward_store::clients::Client) -> KeystoreChoices {
+        use keyward_credentials::keys::generate::{default_password, KeyAlgorithm};
+        KeystoreChoices {
+            algorithms: KeyAlgorithm::ALL
+                .iter()
+                .map(|a| (a.id().to_owned(), a.label().to_owned()))
+                .collect(),
+            alias: c.client_id,
+            store_password: default_password().to_string(),
+            key_password: default_password().to_string(),
+        }
+    }
+
     /// The client's keys and JWKS URL state, as the Keys tab and `get_keys` show them.
     pub async fn keys_view(
         ctx: &AppContext,
@@ -508,12 +522,13 @@ pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
 /// URL (empty for a public client). A viewer's panels have no forms.
 #[server(endpoint = "keys_panels", output = crate::codec::StrJson)]
 pub async fn keys_panels(realm: String, id: String) -> Result<(String, String), AppError> {
-    use crate::keys_page::ssr::{panels, PanelContext};
+    use crate::keys_page::ssr::panels;
+    use crate::panel::PanelContext;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Viewer, None).await?;
     let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
     let view = self::server::keys_view(&ctx, c).await?;
-    let csrf = session_csrf().await?;
+    let csrf = session_csrf(&session().await?).await?;
     let cx = PanelContext {
         manager: op.role.allows(Role::Manager),
         csrf: &csrf,
@@ -702,28 +717,21 @@ impl std::fmt::Debug for KeystoreChoices {
 #[server(endpoint = "keystore_defaults", output = crate::codec::StrJson)]
 pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoices, AppError> {
     use crate::ssr::*;
-    use keyward_credentials::keys::generate::{default_password, KeyAlgorithm};
     let (ctx, _op) = authorize(Role::Manager, None).await?;
     let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    Ok(KeystoreChoices {
-        algorithms: KeyAlgorithm::ALL
-            .iter()
-            .map(|a| (a.id().to_owned(), a.label().to_owned()))
-            .collect(),
-        alias: c.client_id,
-        store_password: default_password().to_string(),
-        key_password: default_password().to_string(),
-    })
+    Ok(self::server::keystore_choices(c))
 }
 
 /// The generate dialog's form, rendered (see `crate::panel`) with fresh defaults.
 #[server(endpoint = "generate_form", output = crate::codec::StrJson)]
 pub async fn generate_form(realm: String, id: String) -> Result<String, AppError> {
-    use crate::keys_page::ssr::{generate_form, PanelContext};
-    use crate::ssr::{authorize, session_csrf};
-    authorize(Role::Manager, None).await?;
-    let choices = keystore_defaults(realm.clone(), id.clone()).await?;
-    let csrf = session_csrf().await?;
+    use crate::keys_page::ssr::generate_form;
+    use crate::panel::PanelContext;
+    use crate::ssr::*;
+    let (ctx, _op) = authorize(Role::Manager, None).await?;
+    let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let choices = self::server::keystore_choices(c);
+    let csrf = session_csrf(&session().await?).await?;
     let cx = PanelContext {
         manager: true,
         csrf: &csrf,

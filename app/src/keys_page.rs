@@ -141,7 +141,7 @@ pub mod ssr {
     use crate::format_time;
     use crate::installation::data_url;
     use crate::keys_api::*;
-    use crate::panel::render;
+    use crate::panel::{hidden_fields, render, PanelContext};
     use leptos::server_fn::ServerFn;
 
     /// A file name made from a kid (kids may hold any character).
@@ -161,23 +161,6 @@ pub mod ssr {
             "key".into()
         } else {
             stem
-        }
-    }
-
-    /// What a panel's forms need besides their own fields.
-    pub struct PanelContext<'a> {
-        pub manager: bool,
-        pub csrf: &'a str,
-        pub realm: &'a str,
-        pub id: &'a str,
-    }
-
-    /// The hidden fields every form of the panels carries.
-    fn hidden(cx: &PanelContext) -> impl IntoView {
-        view! {
-            <input type="hidden" name="csrf" value=cx.csrf.to_string()/>
-            <input type="hidden" name="realm" value=cx.realm.to_string()/>
-            <input type="hidden" name="id" value=cx.id.to_string()/>
         }
     }
 
@@ -280,13 +263,13 @@ pub mod ssr {
                     <a class="btn btn-link" download=format!("{stem}.jwk.json") href=data_url("application/json", &k.jwk)>"JWK"</a>
                     {cx.manager.then(|| view! {
                         <form class="inline" method="post" action=SetKeyActive::PATH>
-                            {hidden(cx)}
+                            {hidden_fields(cx)}
                             <input type="hidden" name="key_id" value=k.id.clone()/>
                             <input type="hidden" name="active" value=(!active).to_string()/>
                             <button type="submit" class="btn btn-link">{if active { "Deactivate" } else { "Activate" }}</button>
                         </form>
                         <form class="inline" method="post" action=DeleteKey::PATH data-confirm="">
-                            {hidden(cx)}
+                            {hidden_fields(cx)}
                             <input type="hidden" name="key_id" value=k.id.clone()/>
                             <button type="submit" class="btn btn-link btn-danger-text">"Delete"</button>
                         </form>
@@ -300,7 +283,7 @@ pub mod ssr {
     pub fn generate_form(choices: &KeystoreChoices, cx: &PanelContext) -> String {
         render(view! {
             <form class="form" method="post" action=GenerateKeystore::PATH data-once="">
-                {hidden(cx)}
+                {hidden_fields(cx)}
                 <p class="help">"Keyward makes a key pair and a self-signed certificate (CN = the client id), sends you the keystore and registers the certificate. The private key is never stored: keep the file."</p>
                 <label for="gen-format">"Keystore format"</label>
                 <select id="gen-format" name="format">
@@ -369,7 +352,7 @@ pub mod ssr {
                 <h2>"JWKS URL"</h2>
                 <p class="help">"Keyward fetches the client's key set from this https URL, honours its Cache-Control, and fetches again when an assertion names an unknown kid (at most every 10 seconds)."</p>
                 <form class="form" method="post" action=SetJwksUrl::PATH>
-                    {manager.then(|| hidden(cx))}
+                    {manager.then(|| hidden_fields(cx))}
                     <label class="checkbox">
                         <input type="checkbox" id="use-jwks-url" name="use_jwks_url" value="true"
                             checked=j.use_jwks_url disabled=!manager/>

@@ -148,6 +148,26 @@ fn clicked_do(_: &leptos::ev::MouseEvent) -> Option<String> {
     None
 }
 
+/// What a panel's forms need besides their own fields: whether the caller may change anything,
+/// and the fields every form carries.
+#[cfg(feature = "ssr")]
+pub struct PanelContext<'a> {
+    pub manager: bool,
+    pub csrf: &'a str,
+    pub realm: &'a str,
+    pub id: &'a str,
+}
+
+/// The hidden fields every form of a panel carries: the CSRF token, the realm and the client.
+#[cfg(feature = "ssr")]
+pub fn hidden_fields(cx: &PanelContext) -> impl IntoView {
+    view! {
+        <input type="hidden" name="csrf" value=cx.csrf.to_string()/>
+        <input type="hidden" name="realm" value=cx.realm.to_string()/>
+        <input type="hidden" name="id" value=cx.id.to_string()/>
+    }
+}
+
 /// Renders a panel's view to the HTML a [`Panel`] shows (on the server, in the server function
 /// that loads the panel's data).
 #[cfg(feature = "ssr")]

@@ -116,8 +116,7 @@ pub async fn signed_in(ctx: &AppContext, session: &Session) -> Result<Option<Ope
 }
 
 /// This session's CSRF token (empty before sign-in), for the forms a page carries.
-pub async fn session_csrf() -> Result<String, AppError> {
-    let session = session().await?;
+pub async fn session_csrf(session: &Session) -> Result<String, AppError> {
     Ok(session
         .get::<String>(keys::CSRF)
         .await
