@@ -163,12 +163,20 @@ pub struct Actor {
     pub ip: Option<String>,
 }
 
+/// The caller's address, put in every request's extensions by the server: the TCP peer, or,
+/// behind a trusted proxy, the address its forwarding header names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// The operator of the current console request, with its address.
 pub async fn console_actor(op: &Operator) -> Actor {
-    let ip = leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
-        .await
-        .ok()
-        .map(|c| c.0.ip().to_string());
+    let ip = match leptos_axum::extract::<axum::Extension<ClientAddr>>().await {
+        Ok(axum::Extension(ClientAddr(ip))) => Some(ip.to_string()),
+        Err(_) => leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+            .await
+            .ok()
+            .map(|c| c.0.ip().to_string()),
+    };
     Actor {
         name: op.username.clone(),
         ip,

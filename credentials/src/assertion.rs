@@ -300,6 +300,20 @@ pub fn check_claims(
                     now.saturating_sub(iat)
                 )));
             }
+            // A far-future exp would make its jti be remembered (and the assertion replayable
+            // elsewhere) for as long: the lifetime it claims is bounded too.
+            if exp.saturating_sub(iat) > max_exp.saturating_add(SKEW_S) {
+                return Err(bad(format!(
+                    "exp lies {} s after iat, more than the {max_exp} s allowed",
+                    exp.saturating_sub(iat)
+                )));
+            }
+            if exp.saturating_sub(now) > max_exp.saturating_add(SKEW_S) {
+                return Err(bad(format!(
+                    "exp lies {} s ahead, more than the {max_exp} s allowed",
+                    exp.saturating_sub(now)
+                )));
+            }
         }
     }
     if let Some(nbf) = nbf {
@@ -358,6 +372,19 @@ pub fn unverified_subject(assertion: &str) -> Result<String, AuthError> {
     match claims.get("sub") {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(bad("sub is missing, the client cannot be identified")),
+    }
+}
+
+/// The `jti` of an assertion, before any verification: only to refuse an already-used one
+/// early (a used jti is refused whatever the signature), never to accept anything.
+pub fn unverified_jti(assertion: &str) -> Option<String> {
+    let jws = parse(assertion).ok()?;
+    let claims: Map<String, Value> = serde_json::from_slice(&jws.payload).ok()?;
+    match claims.get("jti") {
+        Some(Value::String(j)) if !j.is_empty() && j.chars().count() <= MAX_JTI_LEN => {
+            Some(j.clone())
+        }
+        _ => None,
     }
 }
 
@@ -733,6 +760,37 @@ mod tests {
                 false
             )),
             "issued 61 s ago, more than the 60 s allowed"
+        );
+        // A fresh iat does not license a far-future exp (its jti would be kept that long):
+        // exp - iat and exp - now are both bounded by max-exp + skew.
+        assert!(check(
+            &with(c.clone(), json!({"iat": NOW, "exp": NOW + 75})),
+            false
+        )
+        .is_ok());
+        assert_eq!(
+            reason(check(
+                &with(c.clone(), json!({"iat": NOW, "exp": NOW + 76})),
+                false
+            )),
+            "exp lies 76 s after iat, more than the 60 s allowed"
+        );
+        assert_eq!(
+            reason(check(
+                &with(
+                    c.clone(),
+                    json!({"iat": NOW, "exp": NOW + 10 * 365 * 86_400})
+                ),
+                false
+            )),
+            "exp lies 315360000 s after iat, more than the 60 s allowed"
+        );
+        assert_eq!(
+            reason(check(
+                &with(c.clone(), json!({"iat": NOW + 10, "exp": NOW + 80})),
+                false
+            )),
+            "exp lies 80 s ahead, more than the 60 s allowed"
         );
         // A client with a longer max-exp.
         let mut long = client("billing", "client-jwt", None);

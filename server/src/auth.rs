@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use keyward_app::ssr::{check_csrf, keys};
+use keyward_app::ssr::{check_csrf, keys, ClientAddr};
 use keyward_credentials::names;
 use keyward_credentials::password;
 use keyward_credentials::secret::SecretString;
@@ -19,26 +19,24 @@ use tower_sessions::Session;
 
 use crate::{now, AppState};
 
-/// Failed sign-ins after which an account is locked.
-pub const MAX_FAILURES: i64 = 5;
-/// How long a locked account stays locked.
-pub const LOCK_SECS: i64 = 15 * 60;
 /// Where an operator lands after signing in.
 pub const HOME: &str = "/console/master/clients";
 
-/// The caller's IP address when the server runs with connect info (absent in `oneshot` tests).
+/// The caller's IP address ([`ClientAddr`], which honours trusted proxies), or the TCP peer's
+/// when the middleware did not run; absent in `oneshot` tests without connect info.
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
+        Ok(ClientIp(match parts.extensions.get::<ClientAddr>() {
+            Some(ClientAddr(ip)) => Some(*ip),
+            None => parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip()),
-        ))
+        }))
     }
 }
 
@@ -96,10 +94,31 @@ async fn start_session(session: &Session, operator_id: &str) -> Result<(), Respo
     Ok(())
 }
 
-async fn verify_off_runtime(password: SecretString, hash: String) -> bool {
+/// Checks a password against its argon2 hash off the async runtime, at most as many at once as
+/// the machine has cores (more would only queue inside the blocking pool and hold memory).
+async fn verify_off_runtime(state: &AppState, password: SecretString, hash: String) -> bool {
+    let Ok(_permit) = state.password_checks.clone().acquire_owned().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || password::verify(&password, &hash))
         .await
         .unwrap_or(false)
+}
+
+fn too_many(wait: std::time::Duration) -> Response {
+    let mut res = page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many failed sign-ins for this account from your address. Wait a little and try again.",
+        "/login",
+    );
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        (wait.as_secs().max(1))
+            .to_string()
+            .parse()
+            .expect("digits are a valid header"),
+    );
+    res
 }
 
 #[derive(Deserialize)]
@@ -122,21 +141,15 @@ pub async fn login(
     if check_csrf(&session, &form.csrf).await.is_err() {
         return csrf_refused("/login");
     }
-    if let Some(wait) = state.limiter.blocked(ip, Instant::now()) {
-        let mut res = page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed sign-ins from your address. Wait a few minutes and try again.",
-            "/login",
-        );
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            (wait.as_secs().max(1))
-                .to_string()
-                .parse()
-                .expect("digits are a valid header"),
-        );
-        return res;
-    }
+    // Counted as a failure before the hash is checked; refunded below when the password is
+    // right. Only this (address, username) pair is slowed down, never the account itself.
+    let attempt = match state.sign_in.begin(ip, &form.username, Instant::now()) {
+        Ok(a) => a,
+        Err(wait) => {
+            tracing::info!(ip = ?ip, "sign-in refused: this address is failing for this username");
+            return too_many(wait);
+        }
+    };
     let pw = SecretString::new(form.password);
     let db = &state.ctx.db;
     let operator = match names::username(&form.username) {
@@ -149,41 +162,22 @@ pub async fn login(
     };
     let Some(op) = operator else {
         // Same cost as a wrong password, so usernames cannot be probed by timing.
-        verify_off_runtime(pw, password::DUMMY_HASH.to_string()).await;
-        state.limiter.record_failure(ip, Instant::now());
+        verify_off_runtime(&state, pw, password::DUMMY_HASH.to_string()).await;
+        attempt.failed(Instant::now());
         tracing::info!(ip = ?ip, "sign-in refused: unknown username");
         return Redirect::to("/login?error=invalid").into_response();
     };
-    let now = now();
-    if op.locked_until.is_some_and(|t| t > now) {
-        state.limiter.record_failure(ip, Instant::now());
-        tracing::info!(username = %op.username, "sign-in refused: account locked");
-        return Redirect::to("/login?error=locked").into_response();
-    }
-    let ok = verify_off_runtime(pw, op.password_hash.clone()).await;
+    let ok = verify_off_runtime(&state, pw, op.password_hash.clone()).await;
     if !ok || op.disabled {
-        state.limiter.record_failure(ip, Instant::now());
+        attempt.failed(Instant::now());
         if op.disabled {
             tracing::info!(username = %op.username, "sign-in refused: operator disabled");
-            return Redirect::to("/login?error=invalid").into_response();
+        } else {
+            tracing::info!(username = %op.username, ip = ?ip, "sign-in refused: wrong password");
         }
-        return match operators::record_failure(db, &op.operator_id, MAX_FAILURES, now + LOCK_SECS)
-            .await
-        {
-            Ok(after) if after.locked_until.is_some_and(|t| t > now) => {
-                tracing::warn!(username = %op.username, "account locked after repeated failed sign-ins");
-                Redirect::to("/login?error=locked").into_response()
-            }
-            Ok(_) => {
-                tracing::info!(username = %op.username, "sign-in refused: wrong password");
-                Redirect::to("/login?error=invalid").into_response()
-            }
-            Err(e) => internal(e),
-        };
+        return Redirect::to("/login?error=invalid").into_response();
     }
-    if let Err(e) = operators::record_success(db, &op.operator_id).await {
-        return internal(e);
-    }
+    attempt.succeeded();
     if let Err(res) = start_session(&session, &op.operator_id).await {
         return res;
     }

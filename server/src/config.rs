@@ -57,6 +57,10 @@ pub struct Config {
     /// link-local…): CIDRs, addresses or host names, comma-separated. These may also use http.
     #[arg(long, env = "KEYWARD_JWKS_ALLOW", default_value = "")]
     pub jwks_allow: String,
+    /// Proxies (CIDRs or addresses, comma-separated) whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the caller; from any other peer those headers are ignored.
+    #[arg(long, env = "KEYWARD_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
     /// What to do; default: serve.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -106,6 +110,7 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("session_idle_secs", &self.session_idle_secs)
             .field("session_absolute_secs", &self.session_absolute_secs)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("command", &self.command)
             .finish()
     }

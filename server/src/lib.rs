@@ -4,15 +4,16 @@
 
 pub mod admin;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod guard;
 pub mod health;
-pub mod limiter;
 pub mod metrics;
 pub mod oidc;
 pub mod oidc_cache;
 pub mod render;
 pub mod rotate;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,9 +52,14 @@ pub struct AppState {
     /// Shared: the state is cloned for every request (middleware, extractors).
     pub leptos_options: Arc<LeptosOptions>,
     pub ctx: AppContext,
-    pub limiter: Arc<limiter::FailureLimiter>,
+    /// Console sign-in throttle per (address, username).
+    pub sign_in: Arc<throttle::SignInThrottle>,
+    /// Password hash checks running at once: at most one per core.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the caller.
+    pub trusted_proxies: Arc<client_addr::TrustedProxies>,
     pub https: bool,
-    /// The token endpoint's limiters, key cache and metrics.
+    /// The token endpoint's failure accounting, key cache and metrics.
     pub oidc: Arc<oidc::OidcState>,
 }
 
@@ -159,6 +165,8 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         keyward_app::jwks::AllowList::parse(&config.jwks_allow).map_err(StartError::Config)?;
     let jwks = keyward_app::jwks::JwksFetcher::new(jwks_allow).map_err(StartError::Config)?;
 
+    let trusted_proxies =
+        client_addr::TrustedProxies::parse(&config.trusted_proxies).map_err(StartError::Config)?;
     let leptos_options = LeptosOptions::builder()
         .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("keyward"))
         .site_root(config.site_root.display().to_string())
@@ -177,10 +185,13 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             vault: Arc::new(opened.vault),
             jwks: Arc::new(jwks),
         },
-        limiter: Arc::new(limiter::FailureLimiter::new(
-            limiter::IP_MAX_FAILURES,
-            Duration::from_secs(limiter::IP_WINDOW_SECS),
+        sign_in: Arc::new(throttle::SignInThrottle::default()),
+        password_checks: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
         )),
+        trusted_proxies: Arc::new(trusted_proxies),
         https,
         oidc: Arc::new(oidc::OidcState::default()),
     };
@@ -199,6 +210,10 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         .with_state(state.clone())
         .merge(console)
         .layer(axum::middleware::from_fn(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client_addr::resolve,
+        ))
         .layer(CompressionLayer::new());
     Ok(Keyward {
         router,

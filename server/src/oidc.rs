@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_credentials::access_token::{self, RealmPrivateKey, SigningAlg};
+use keyward_credentials::assertion;
 use keyward_credentials::authenticator::{
     self, AuthContext, AuthError, ClientAuthConfig, ClientMaterial, ClientPublicKey, StoredSecret,
 };
@@ -25,52 +26,66 @@ use keyward_store::{auth_events, jti, realm_keys, StoreError};
 use serde_json::json;
 
 use crate::auth::ClientIp;
-use crate::limiter::FailureLimiter;
 use crate::oidc_cache::{ClientEntry, CredentialCache};
+use crate::throttle::FailureCost;
 use crate::AppState;
 
 /// Largest token-request body (a form with an assertion).
 const MAX_FORM_BYTES: usize = 64 * 1024;
-/// Failed token requests one address may make per minute, and one client.
-pub const TOKEN_IP_MAX_FAILURES: u32 = 60;
-pub const TOKEN_CLIENT_MAX_FAILURES: u32 = 30;
-pub const TOKEN_WINDOW_SECS: u64 = 60;
 /// A client's successful authentications are recorded at most this often.
 pub const SUCCESS_EVENT_INTERVAL_S: i64 = 10;
 /// Skew allowed on a client assertion's exp (DESIGN.md §3): its jti is kept this long after exp.
 const JTI_SKEW_S: i64 = 15;
+/// Assertion ids this process remembers in memory (the database remains the authority).
+const MAX_USED_JTIS: usize = 200_000;
 
 /// What the token endpoint keeps between requests.
 pub struct OidcState {
-    pub ip_limiter: FailureLimiter<Option<IpAddr>>,
-    pub client_limiter: FailureLimiter<(String, String)>,
+    /// Failures per (address, client): how much a failure costs (see [`crate::throttle`]).
+    pub failures: crate::throttle::TokenFailures,
     /// Unsealed realm signing keys by realm key id.
     keys: Mutex<HashMap<String, Arc<RealmPrivateKey>>>,
     /// When each client's last success was recorded: successes are recorded at most every
     /// [`SUCCESS_EVENT_INTERVAL_S`] per client (failures always), so a busy client does not cost
     /// a database write per token.
     last_success: Mutex<HashMap<String, i64>>,
+    /// Assertion ids accepted by this process, (client row id, jti) → until when: a replay is
+    /// refused from memory, before its signature is verified and without a database write.
+    used_jtis: Mutex<HashMap<(String, String), i64>>,
     /// Realms, clients with their material and signing keys between requests.
-    cache: CredentialCache,
+    pub cache: CredentialCache,
     pub metrics: crate::metrics::Metrics,
 }
 
 impl Default for OidcState {
     fn default() -> Self {
         OidcState {
-            ip_limiter: FailureLimiter::new(
-                TOKEN_IP_MAX_FAILURES,
-                Duration::from_secs(TOKEN_WINDOW_SECS),
-            ),
-            client_limiter: FailureLimiter::new(
-                TOKEN_CLIENT_MAX_FAILURES,
-                Duration::from_secs(TOKEN_WINDOW_SECS),
-            ),
+            failures: crate::throttle::TokenFailures::default(),
             keys: Mutex::new(HashMap::new()),
             last_success: Mutex::new(HashMap::new()),
+            used_jtis: Mutex::new(HashMap::new()),
             cache: CredentialCache::default(),
             metrics: crate::metrics::Metrics::default(),
         }
+    }
+}
+
+impl OidcState {
+    fn jti_used(&self, client_row_id: &str, jti: &str, now: i64) -> bool {
+        let used = self.used_jtis.lock().unwrap_or_else(|p| p.into_inner());
+        used.get(&(client_row_id.to_owned(), jti.to_owned()))
+            .is_some_and(|until| *until > now)
+    }
+
+    fn remember_jti(&self, client_row_id: &str, jti: &str, until: i64, now: i64) {
+        let mut used = self.used_jtis.lock().unwrap_or_else(|p| p.into_inner());
+        if used.len() >= MAX_USED_JTIS {
+            used.retain(|_, t| *t > now);
+            if used.len() >= MAX_USED_JTIS {
+                return;
+            }
+        }
+        used.insert((client_row_id.to_owned(), jti.to_owned()), until);
     }
 }
 
@@ -350,22 +365,45 @@ async fn authenticate_client(
         .and_then(|v| v.to_str().ok());
     let basic =
         authorization.is_some_and(|a| a.len() >= 6 && a[..6].eq_ignore_ascii_case("basic "));
-    if let Some(wait) = state.oidc.ip_limiter.blocked(ip, Instant::now()) {
-        return Err(OAuthError {
-            retry_after: Some(wait),
-            ..OAuthError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "invalid_request",
-                "too many failed requests; try again later",
-            )
-        });
-    }
-    let fail = |client: Option<&Client>, client_id: &str, method: &str, reason: String| {
+    let fail = |client: Option<&Client>,
+                client_id: &str,
+                method: &str,
+                reason: String,
+                answer: OAuthError| {
         let state = state.clone();
         let realm_id = r.realm_id.clone();
         let client_row_id = client.map(|c| c.client_row_id.clone());
         let (client_id, method) = (client_id.to_owned(), method.to_owned());
         async move {
+            let cost = state
+                .oidc
+                .failures
+                .failure(ip, &realm_id, &client_id, Instant::now());
+            let (reason, answer) = match cost {
+                FailureCost::Recorded => (reason, answer),
+                FailureCost::Unrecorded => return answer,
+                FailureCost::Throttled { retry_after, first } => {
+                    let answer = OAuthError {
+                        retry_after: Some(retry_after),
+                        basic,
+                        ..OAuthError::new(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            "invalid_client",
+                            "too many failed attempts for this client from your address; try again later",
+                        )
+                    };
+                    if !first {
+                        return answer;
+                    }
+                    (
+                        format!(
+                            "{reason}; further failures for this client from this address are counted, not recorded, for {} s",
+                            retry_after.as_secs()
+                        ),
+                        answer,
+                    )
+                }
+            };
             tracing::info!(
                 realm_id,
                 client_id,
@@ -373,11 +411,6 @@ async fn authenticate_client(
                 reason,
                 "client authentication failed"
             );
-            state.oidc.ip_limiter.record_failure(ip, Instant::now());
-            state
-                .oidc
-                .client_limiter
-                .record_failure((realm_id.clone(), client_id.clone()), Instant::now());
             let ip_text = ip.map(|i| i.to_string());
             if let Err(e) = auth_events::record(
                 &state.ctx.db,
@@ -396,18 +429,19 @@ async fn authenticate_client(
             {
                 tracing::warn!(error = %e, "cannot record an authentication event");
             }
+            answer
         }
     };
     let presented = match client_auth::presented(authorization, form) {
         Ok(p) => p,
         Err(e) => {
-            fail(None, "", "unknown", e.to_string()).await;
-            return Err(match e {
+            let answer = match e {
                 AuthError::InvalidRequest(_) => {
                     OAuthError::invalid_request("malformed client authentication")
                 }
                 _ => OAuthError::invalid_client(basic),
-            });
+            };
+            return Err(fail(None, "", "unknown", e.to_string(), answer).await);
         }
     };
     let method_name = match &presented {
@@ -417,25 +451,13 @@ async fn authenticate_client(
     let client_id = match presented.lookup_client_id() {
         Ok(id) => id,
         Err(e) => {
-            fail(None, "", method_name, e.to_string()).await;
-            return Err(OAuthError::invalid_client(basic));
+            let answer = OAuthError::invalid_client(basic);
+            return Err(fail(None, "", method_name, e.to_string(), answer).await);
         }
     };
-    if let Some(wait) = state
-        .oidc
-        .client_limiter
-        .blocked((r.realm_id.clone(), client_id.clone()), Instant::now())
-    {
-        return Err(OAuthError {
-            retry_after: Some(wait),
-            ..OAuthError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "invalid_request",
-                "too many failed requests for this client; try again later",
-            )
-        });
-    }
     let db = &state.ctx.db;
+    // Known and unknown client ids take the same path: both are cached (an unknown one as
+    // absent), and both compute the presented secret's verifier, so neither answers faster.
     let entry = match state
         .oidc
         .cache
@@ -447,14 +469,35 @@ async fn authenticate_client(
         )
         .await
     {
-        Ok(c) => c,
-        Err(StoreError::NotFound) => {
-            fail(None, &client_id, method_name, "no such client".into()).await;
-            return Err(OAuthError::invalid_client(basic));
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            if let Presented::Basic { secret, .. } | Presented::Post { secret, .. } = &presented {
+                std::hint::black_box(state.ctx.vault.pepper().verifier(secret.expose()));
+            }
+            let answer = OAuthError::invalid_client(basic);
+            return Err(fail(
+                None,
+                &client_id,
+                method_name,
+                "no such client".into(),
+                answer,
+            )
+            .await);
         }
         Err(e) => return Err(internal(e)),
     };
     let client = &entry.client;
+    // A replayed assertion is refused from memory, before its signature is verified: a used
+    // jti is refused whatever the rest of the assertion says.
+    if let Presented::Assertion { assertion, .. } = &presented {
+        if let Some(j) = assertion::unverified_jti(assertion) {
+            if state.oidc.jti_used(&client.client_row_id, &j, now) {
+                let answer = OAuthError::invalid_client(basic);
+                let reason = "the client assertion's jti was already used (replay)".to_string();
+                return Err(fail(Some(client), &client_id, method_name, reason, answer).await);
+            }
+        }
+    }
     let config = ClientAuthConfig {
         client_id: client.client_id.clone(),
         enabled: client.enabled,
@@ -495,8 +538,10 @@ async fn authenticate_client(
                 }
                 Err(keyward_app::jwks::KeySourceError::Store(e)) => return Err(internal(e)),
                 Err(e) => {
-                    fail(Some(client), &client_id, method_name, e.to_string()).await;
-                    return Err(OAuthError::invalid_client(basic));
+                    let answer = OAuthError::invalid_client(basic);
+                    return Err(
+                        fail(Some(client), &client_id, method_name, e.to_string(), answer).await,
+                    );
                 }
             },
         };
@@ -518,35 +563,34 @@ async fn authenticate_client(
     let authenticated = match result {
         Ok(a) => a,
         Err(e) => {
-            fail(Some(client), &client_id, method_name, e.to_string()).await;
-            return Err(match e {
+            let answer = match e {
                 AuthError::InvalidRequest(_) => {
                     OAuthError::invalid_request("malformed client authentication")
                 }
                 _ => OAuthError::invalid_client(basic),
-            });
+            };
+            return Err(fail(Some(client), &client_id, method_name, e.to_string(), answer).await);
         }
     };
     if let Some((jti_value, remember_until)) = &authenticated.jti {
+        let until = (*remember_until).max(now + JTI_SKEW_S);
         let fresh = jti::accept_once(
             &state.ctx.db,
             &r.realm_id,
             &client.client_row_id,
             jti_value,
-            (*remember_until).max(now + JTI_SKEW_S),
+            until,
             now,
         )
         .await
         .map_err(internal)?;
+        state
+            .oidc
+            .remember_jti(&client.client_row_id, jti_value, until, now);
         if !fresh {
-            fail(
-                Some(client),
-                &client_id,
-                method_name,
-                "the client assertion's jti was already used (replay)".into(),
-            )
-            .await;
-            return Err(OAuthError::invalid_client(basic));
+            let answer = OAuthError::invalid_client(basic);
+            let reason = "the client assertion's jti was already used (replay)".to_string();
+            return Err(fail(Some(client), &client_id, method_name, reason, answer).await);
         }
     }
     let due = {
@@ -596,9 +640,13 @@ async fn load_client(
     state: &AppState,
     realm_id: &str,
     client_id: &str,
-) -> Result<ClientEntry, StoreError> {
+) -> Result<Option<ClientEntry>, StoreError> {
     let db = &state.ctx.db;
-    let client = keyward_store::clients::get_by_client_id(db, realm_id, client_id).await?;
+    let client = match keyward_store::clients::get_by_client_id(db, realm_id, client_id).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let method = authenticator::by_id(&client.authenticator);
     let secrets = match method {
         Some(m) if m.uses_secrets() => {
@@ -621,11 +669,11 @@ async fn load_client(
         }
         _ => Some(Vec::new()),
     };
-    Ok(ClientEntry {
+    Ok(Some(ClientEntry {
         client,
         secrets,
         registered_keys,
-    })
+    }))
 }
 
 /// The client's secrets as the authenticators need them (values unsealed only for

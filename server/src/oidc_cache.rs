@@ -47,11 +47,17 @@ struct Entry<V> {
 
 /// Generation-checked maps: realms by name, clients by (realm id, client id), signing keys by
 /// realm id.
+///
+/// A client id that names no client is cached as absent too, in a map of its own (so a flood of
+/// made-up ids cannot push real clients out): an unknown id costs what a known one does.
 #[derive(Default)]
 pub struct CredentialCache {
     realms: Map<String, Arc<Realm>>,
     clients: Map<(String, String), Arc<ClientEntry>>,
+    absent_clients: Map<(String, String), ()>,
     signing_keys: Map<String, Arc<RealmPrivateKey>>,
+    /// How many times a client was read from the store (for tests of the equal-work rule).
+    client_loads: std::sync::atomic::AtomicU64,
 }
 
 impl CredentialCache {
@@ -68,21 +74,39 @@ impl CredentialCache {
         .await
     }
 
-    /// A client with its material, from the cache or `load`.
+    /// A client with its material (`None`: no such client), from the cache or `load`.
     pub async fn client<E>(
         &self,
         db: &Db,
         realm_id: &str,
         client_id: &str,
-        load: impl Future<Output = Result<ClientEntry, E>>,
-    ) -> Result<Arc<ClientEntry>, E> {
-        cached(
-            &self.clients,
-            db,
-            (realm_id.to_owned(), client_id.to_owned()),
-            async { load.await.map(Arc::new) },
-        )
-        .await
+        load: impl Future<Output = Result<Option<ClientEntry>, E>>,
+    ) -> Result<Option<Arc<ClientEntry>>, E> {
+        let key = (realm_id.to_owned(), client_id.to_owned());
+        let generation = db.generation();
+        if let Some(g) = generation {
+            if let Some(v) = fresh(&self.clients, &key, g) {
+                return Ok(Some(v));
+            }
+            if fresh(&self.absent_clients, &key, g).is_some() {
+                return Ok(None);
+            }
+        }
+        self.client_loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let value = load.await?.map(Arc::new);
+        if let Some(g) = generation {
+            match &value {
+                Some(v) => insert(&self.clients, key, v.clone(), g),
+                None => insert(&self.absent_clients, key, (), g),
+            }
+        }
+        Ok(value)
+    }
+
+    /// How many times a client has been read from the store.
+    pub fn client_loads(&self) -> u64 {
+        self.client_loads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The realm's signing key, from the cache or `load`.
@@ -100,6 +124,28 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+fn fresh<K: Hash + Eq, V: Clone>(map: &Map<K, V>, key: &K, generation: u64) -> Option<V> {
+    lock(map)
+        .get(key)
+        .filter(|e| e.generation == generation && e.at.elapsed() < TTL)
+        .map(|e| e.value.clone())
+}
+
+fn insert<K: Hash + Eq, V>(map: &Map<K, V>, key: K, value: V, generation: u64) {
+    let mut m = lock(map);
+    if m.len() >= MAX_ENTRIES {
+        m.clear();
+    }
+    m.insert(
+        key,
+        Entry {
+            value,
+            generation,
+            at: Instant::now(),
+        },
+    );
+}
+
 /// The generation is read before the data: a change committed during `load` moves it, so what
 /// `load` read is never kept past that change.
 async fn cached<K: Hash + Eq, V: Clone, E>(
@@ -110,26 +156,13 @@ async fn cached<K: Hash + Eq, V: Clone, E>(
 ) -> Result<V, E> {
     let generation = db.generation();
     if let Some(g) = generation {
-        if let Some(e) = lock(map).get(&key) {
-            if e.generation == g && e.at.elapsed() < TTL {
-                return Ok(e.value.clone());
-            }
+        if let Some(v) = fresh(map, &key, g) {
+            return Ok(v);
         }
     }
     let value = load.await?;
     if let Some(g) = generation {
-        let mut m = lock(map);
-        if m.len() >= MAX_ENTRIES {
-            m.clear();
-        }
-        m.insert(
-            key,
-            Entry {
-                value: value.clone(),
-                generation: g,
-                at: Instant::now(),
-            },
-        );
+        insert(map, key, value.clone(), g);
     }
     Ok(value)
 }
