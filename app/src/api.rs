@@ -65,7 +65,6 @@ pub struct OperatorView {
     pub username: String,
     pub role: Role,
     pub disabled: bool,
-    pub locked: bool,
     pub created_at: i64,
 }
 
@@ -104,9 +103,8 @@ mod convert {
         }
     }
 
-    pub fn operator_view(o: Operator, now: i64) -> OperatorView {
+    pub fn operator_view(o: Operator) -> OperatorView {
         OperatorView {
-            locked: o.locked_until.is_some_and(|t| t > now),
             operator_id: o.operator_id,
             username: o.username,
             role: o.role,
@@ -353,7 +351,7 @@ pub async fn update_client(
     use crate::ssr::*;
     use keyward_credentials::names;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let r = realm_of(&ctx, &realm).await?;
+    let (r, _) = client_to_change(&ctx, &op, &realm, &id).await?;
     let name = names::text("name", &name, 255, false)?;
     let description = names::text("description", &description, 1000, false)?;
     let public_client = parse_access_type(&access_type)?;
@@ -390,7 +388,7 @@ pub async fn update_client(
 pub async fn delete_client(csrf: String, realm: String, id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     keyward_store::clients::delete(&ctx.db, &r.realm_id, &id)
         .await
         .map_err(not_found("Client"))?;
@@ -418,7 +416,7 @@ pub async fn set_api_role(
 ) -> Result<ClientView, AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     if r.name != keyward_store::realms::MASTER {
         return Err(AppError::Invalid(
             "only clients of the master realm can call the Admin REST API".into(),
@@ -459,11 +457,10 @@ pub async fn set_api_role(
 pub async fn list_operators() -> Result<Vec<OperatorView>, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Admin, None).await?;
-    let now = now();
     Ok(keyward_store::operators::list(&ctx.db)
         .await?
         .into_iter()
-        .map(|o| convert::operator_view(o, now))
+        .map(convert::operator_view)
         .collect())
 }
 
@@ -518,7 +515,7 @@ pub async fn create_operator(
         serde_json::json!({ "username": username, "role": role.as_str() }),
     )
     .await?;
-    Ok(convert::operator_view(created, now()))
+    Ok(convert::operator_view(created))
 }
 
 /// Refuses a change that would leave no enabled admin.
@@ -564,7 +561,7 @@ pub async fn set_operator_role(
         serde_json::json!({ "role": role.as_str() }),
     )
     .await?;
-    Ok(convert::operator_view(updated, now()))
+    Ok(convert::operator_view(updated))
 }
 
 #[server(endpoint = "set_operator_disabled", output = crate::codec::StrJson)]
@@ -592,7 +589,7 @@ pub async fn set_operator_disabled(
         serde_json::json!({ "disabled": disabled }),
     )
     .await?;
-    Ok(convert::operator_view(updated, now()))
+    Ok(convert::operator_view(updated))
 }
 
 #[server(endpoint = "reset_operator_password", output = crate::codec::StrJson)]
@@ -620,5 +617,5 @@ pub async fn reset_operator_password(
         serde_json::json!({}),
     )
     .await?;
-    Ok(convert::operator_view(updated, now()))
+    Ok(convert::operator_view(updated))
 }

@@ -387,7 +387,7 @@ pub async fn set_authenticator(
     use self::server::*;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     if c.public_client {
         return Err(AppError::Invalid(
             "a public client has no authentication method; make it confidential in Settings first"
@@ -499,7 +499,7 @@ pub async fn regenerate_secret(
     use crate::ssr::*;
     use keyward_credentials::client_secret;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     if c.public_client {
         return Err(AppError::Invalid(
             "a public client has no secret; make it confidential in Settings first".into(),
@@ -533,7 +533,7 @@ pub async fn revoke_secret(
     use self::server::*;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let now = now();
     let before = keyward_store::secrets::get(&ctx.db, &c.client_row_id, &secret_id)
         .await
@@ -567,7 +567,7 @@ pub async fn reveal_secret(
 ) -> Result<String, AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     if !r.allow_secret_reveal {
         return Err(AppError::Forbidden);
     }

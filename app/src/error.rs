@@ -11,6 +11,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("Your role does not allow this.")]
     Forbidden,
+    /// Refused by a privilege rule that says why (e.g. the client's API role is above yours).
+    #[error("{0}")]
+    Denied(String),
     #[error("The security token of this page is missing or stale. Reload the page and try again.")]
     Csrf,
     #[error("{0} not found.")]
@@ -33,7 +36,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::Forbidden | AppError::Csrf => 403,
+            AppError::Forbidden | AppError::Denied(_) | AppError::Csrf => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::Invalid(_) | AppError::Request(_) => 400,

@@ -556,7 +556,7 @@ pub async fn import_keys(
     use base64::Engine;
     use keyward_credentials::keys::{self, KeyFormat};
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let format = match format.trim() {
         "" => None,
         f => Some(KeyFormat::parse(f).ok_or_else(|| {
@@ -597,7 +597,7 @@ pub async fn set_key_active(
 ) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let actor = console_actor(&op).await;
     self::server::set_active(&ctx, &actor, &r, &c, &key_id, active).await
 }
@@ -612,7 +612,7 @@ pub async fn delete_key(
 ) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let actor = console_actor(&op).await;
     self::server::delete(&ctx, &actor, &r, &c, &key_id).await
 }
@@ -631,7 +631,7 @@ pub async fn set_jwks_url(
 ) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let actor = console_actor(&op).await;
     self::server::apply_jwks_url(&ctx, &actor, &r, &c, use_jwks_url, &url).await
 }
@@ -642,7 +642,7 @@ pub async fn fetch_jwks_now(csrf: String, realm: String, id: String) -> Result<J
     use self::server::*;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let Some(j) = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await? else {
         return Err(AppError::Invalid("save a JWKS URL first".into()));
     };
@@ -775,7 +775,7 @@ pub async fn generate_keystore(
     let key_password = Zeroizing::new(key_password);
     let key_password_confirm = Zeroizing::new(key_password_confirm);
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     if c.public_client {
         return Err(AppError::Invalid(
             "a public client has no keys; make it confidential in Settings first".into(),

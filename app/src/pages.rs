@@ -23,9 +23,6 @@ fn can(role: Role) -> bool {
 fn login_error_text(code: &str) -> &'static str {
     match code {
         "invalid" => "Invalid username or password.",
-        "locked" => {
-            "This account is locked after too many failed sign-ins. Try again in 15 minutes."
-        }
         "rate" => "Too many failed sign-ins from your address. Wait a few minutes and try again.",
         "expired" => "Your session has expired. Sign in again.",
         "csrf" => "The sign-in form was stale. Try again.",
@@ -813,7 +810,7 @@ pub fn OperatorsPage() -> impl IntoView {
                                     let csrf_role = csrf.clone();
                                     let csrf_dis = csrf.clone();
                                     let disabled = o.disabled;
-                                    let state = if o.disabled { "disabled" } else if o.locked { "locked" } else { "active" };
+                                    let state = if o.disabled { "disabled" } else { "active" };
                                     view! {
                                         <tr>
                                             <td>{o.username.clone()}</td>

@@ -40,6 +40,9 @@ pub mod keys {
     pub const OPERATOR: &str = "operator_id";
     pub const CSRF: &str = "csrf";
     pub const SIGNED_IN_AT: &str = "signed_in_at";
+    /// The operator's session epoch at sign-in: once it moves on (password reset, role change,
+    /// disabled), the session is over.
+    pub const SESSION_EPOCH: &str = "session_epoch";
 }
 
 /// Seconds since the Unix epoch.
@@ -87,7 +90,8 @@ pub async fn session() -> Result<Session, AppError> {
 }
 
 /// The operator signed in to `session`, if the session is still valid: not past its absolute
-/// lifetime, and the operator still exists and is enabled. An invalid session is emptied.
+/// lifetime, the operator still exists and is enabled, and its password, role and enabled
+/// state have not changed since the sign-in (its session epoch). An invalid session is emptied.
 pub async fn signed_in(ctx: &AppContext, session: &Session) -> Result<Option<Operator>, AppError> {
     let Some(id) = session
         .get::<String>(keys::OPERATOR)
@@ -105,8 +109,13 @@ pub async fn signed_in(ctx: &AppContext, session: &Session) -> Result<Option<Ope
         session.flush().await.map_err(internal)?;
         return Ok(None);
     }
+    let epoch = session
+        .get::<i64>(keys::SESSION_EPOCH)
+        .await
+        .map_err(internal)?
+        .unwrap_or(0);
     match operators::get(&ctx.db, &id).await {
-        Ok(op) if !op.disabled => Ok(Some(op)),
+        Ok(op) if !op.disabled && op.session_epoch == epoch => Ok(Some(op)),
         Ok(_) | Err(StoreError::NotFound) => {
             session.flush().await.map_err(internal)?;
             Ok(None)
@@ -256,4 +265,26 @@ pub async fn realm_and_client(
         .await
         .map_err(not_found("Client"))?;
     Ok((r, c))
+}
+
+/// A client the operator is about to change: the realm and the client, or a 404; a 403 when the
+/// client holds an Admin REST API role above the operator's own (the shared rule,
+/// [`keyward_credentials::operator::may_change_client`]).
+pub async fn client_to_change(
+    ctx: &AppContext,
+    op: &Operator,
+    realm: &str,
+    id: &str,
+) -> Result<(keyward_store::realms::Realm, keyward_store::clients::Client), AppError> {
+    let (r, c) = realm_and_client(ctx, realm, id).await?;
+    guard_client(op, &c)?;
+    Ok((r, c))
+}
+
+/// [`keyward_credentials::operator::may_change_client`] for an operator, as an [`AppError`].
+pub fn guard_client(op: &Operator, c: &keyward_store::clients::Client) -> Result<(), AppError> {
+    keyward_credentials::operator::may_change_client(op.role, c.api_role.as_deref()).map_err(|e| {
+        tracing::warn!(operator = %op.username, client_id = %c.client_id, "refused: {e}");
+        AppError::Denied(e.to_string())
+    })
 }

@@ -217,15 +217,7 @@ impl Caller {
     }
 }
 
-/// The Admin REST role names (as given in the console) and the console role each equals.
-pub fn api_role(name: &str) -> Option<Role> {
-    match name {
-        "view" => Some(Role::Viewer),
-        "manage" => Some(Role::Manager),
-        "admin" => Some(Role::Admin),
-        _ => None,
-    }
-}
+pub use keyward_credentials::operator::api_role;
 
 /// The header a console session sends its CSRF token in for state-changing API calls.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -330,6 +322,25 @@ async fn realm_and_client(state: &AppState, realm: &str, id: &str) -> ApiResult<
             StoreError::NotFound => ApiError::not_found("Could not find client"),
             other => other.into(),
         })?;
+    Ok((r, c))
+}
+
+/// A client the caller is about to change: 404 as [`realm_and_client`], and 403 when the client
+/// holds an Admin REST API role above the caller's own (the shared rule,
+/// [`keyward_credentials::operator::may_change_client`], as in the console).
+async fn client_to_change(
+    state: &AppState,
+    caller: &Caller,
+    realm: &str,
+    id: &str,
+) -> ApiResult<(Realm, Client)> {
+    let (r, c) = realm_and_client(state, realm, id).await?;
+    keyward_credentials::operator::may_change_client(caller.role, c.api_role.as_deref()).map_err(
+        |e| {
+            tracing::warn!(caller = %caller.actor.name, client_id = %c.client_id, "admin API: {e}");
+            ApiError::new(StatusCode::FORBIDDEN, e.to_string())
+        },
+    )?;
     Ok((r, c))
 }
 
@@ -846,7 +857,7 @@ async fn update_client(
     Body(rep): Body<ClientRep>,
 ) -> ApiResult {
     caller.require(Role::Manager)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     if rep.id.as_deref().is_some_and(|i| i != c.client_row_id) {
         return Err(ApiError::bad_request("a client's id cannot be changed"));
     }
@@ -918,7 +929,7 @@ async fn delete_client(
     Path((realm, id)): Path<(String, String)>,
 ) -> ApiResult {
     caller.require(Role::Manager)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     clients::delete(&state.ctx.db, &r.realm_id, &c.client_row_id).await?;
     audit_as(
         &state.ctx,
@@ -985,7 +996,7 @@ async fn regenerate_secret(
     Path((realm, id)): Path<(String, String)>,
 ) -> ApiResult {
     caller.require(Role::Manager)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     if c.public_client {
         return Err(ApiError::bad_request("a public client has no secret"));
     }
@@ -1033,7 +1044,7 @@ async fn invalidate_rotated(
     Path((realm, id)): Path<(String, String)>,
 ) -> ApiResult {
     caller.require(Role::Manager)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     let now = crate::now();
     let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
     let current = current_secret(&all, now).map(|s| s.secret_id.clone());
@@ -1127,7 +1138,7 @@ async fn generate_keystore_for(
     keyward_credentials::keys::generate::Generated,
     KeystoreFormat,
 )> {
-    let (r, c) = realm_and_client(state, realm, id).await?;
+    let (r, c) = client_to_change(state, caller, realm, id).await?;
     if c.public_client {
         return Err(ApiError::bad_request("a public client has no keys"));
     }
@@ -1234,7 +1245,7 @@ async fn upload(
 ) -> ApiResult {
     caller.require(Role::Manager)?;
     check_attr(&attr)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     let mut fields = BTreeMap::<String, Vec<u8>>::new();
     while let Some(field) = form
         .next_field()
@@ -1543,7 +1554,7 @@ async fn add_secret(
 ) -> ApiResult {
     use keyward_credentials::client_secret;
     caller.require(Role::Manager)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     if c.public_client {
         return Err(ApiError::bad_request("a public client has no secret"));
     }
@@ -1579,7 +1590,7 @@ async fn revoke_secret(
     Path((realm, id, secret_id)): Path<(String, String, String)>,
 ) -> ApiResult {
     caller.require(Role::Manager)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     let s = secrets::get(&state.ctx.db, &c.client_row_id, &secret_id)
         .await
         .map_err(|_| ApiError::not_found("Secret"))?;
@@ -1639,7 +1650,7 @@ async fn set_key_active(
     Body(change): Body<KeyChange>,
 ) -> ApiResult {
     caller.require(Role::Manager)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     keyward_app::keys_api::server::set_active(
         &state.ctx,
         &caller.actor,
@@ -1658,7 +1669,7 @@ async fn delete_key(
     Path((realm, id, key_id)): Path<(String, String, String)>,
 ) -> ApiResult {
     caller.require(Role::Manager)?;
-    let (r, c) = realm_and_client(&state, &realm, &id).await?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     keyward_app::keys_api::server::delete(&state.ctx, &caller.actor, &r, &c, &key_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -40,8 +40,26 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// A small HTML page for answers that are not redirects.
+/// Escapes text for HTML text and double-quoted attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A small HTML page for answers that are not redirects. `message` and `link` are escaped
+/// (the link of a refused setup form carries the token the browser sent).
 fn page(status: StatusCode, message: &str, link: &str) -> Response {
+    let (message, link) = (escape_html(message), escape_html(link));
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Keyward</title>\
          <link rel=\"stylesheet\" href=\"/pkg/keyward.css\"></head><body><div class=\"login-page\">\
@@ -73,11 +91,15 @@ fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
-/// Starts a fresh authenticated session for `operator_id`: new session id, new CSRF token.
-async fn start_session(session: &Session, operator_id: &str) -> Result<(), Response> {
+/// Starts a fresh authenticated session for `op`: new session id, new CSRF token.
+async fn start_session(session: &Session, op: &operators::Operator) -> Result<(), Response> {
     session.cycle_id().await.map_err(internal)?;
     session
-        .insert(keys::OPERATOR, operator_id)
+        .insert(keys::OPERATOR, &op.operator_id)
+        .await
+        .map_err(internal)?;
+    session
+        .insert(keys::SESSION_EPOCH, op.session_epoch)
         .await
         .map_err(internal)?;
     session
@@ -178,7 +200,7 @@ pub async fn login(
         return Redirect::to("/login?error=invalid").into_response();
     }
     attempt.succeeded();
-    if let Err(res) = start_session(&session, &op.operator_id).await {
+    if let Err(res) = start_session(&session, &op).await {
         return res;
     }
     tracing::info!(username = %op.username, "operator signed in");
@@ -233,7 +255,8 @@ pub async fn setup(
     Form(form): Form<SetupForm>,
 ) -> Response {
     if check_csrf(&session, &form.csrf).await.is_err() {
-        return csrf_refused(&format!("/setup?token={}", form.token));
+        let token = url::form_urlencoded::byte_serialize(form.token.as_bytes()).collect::<String>();
+        return csrf_refused(&format!("/setup?token={token}"));
     }
     let token_ok = {
         let guard = state
@@ -290,7 +313,7 @@ pub async fn setup(
         );
     };
     tracing::info!(username = %op.username, "first admin created through the setup link");
-    if let Err(res) = start_session(&session, &op.operator_id).await {
+    if let Err(res) = start_session(&session, &op).await {
         return res;
     }
     Redirect::to(HOME).into_response()

@@ -61,6 +61,14 @@ pub struct Config {
     /// headers name the caller; from any other peer those headers are ignored.
     #[arg(long, env = "KEYWARD_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// Where `/metrics` (and the health probes) are served for scrapers, apart from the public
+    /// listener (Keycloak's management port); `off` serves none there.
+    #[arg(long, env = "KEYWARD_METRICS_BIND", default_value = "127.0.0.1:9000")]
+    pub metrics_bind: String,
+    /// A bearer token that also opens `/metrics` on the public listener (at least 16
+    /// characters); without it the public `/metrics` answers 404.
+    #[arg(long, env = "KEYWARD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// What to do; default: serve.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -111,6 +119,11 @@ impl std::fmt::Debug for Config {
             .field("session_idle_secs", &self.session_idle_secs)
             .field("session_absolute_secs", &self.session_absolute_secs)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_bind", &self.metrics_bind)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("command", &self.command)
             .finish()
     }
@@ -129,6 +142,9 @@ impl Config {
         c.bootstrap_admin_password = None;
         c.bootstrap_admin_client_id = None;
         c.bootstrap_admin_client_secret = None;
+        c.metrics_bind = "off".into();
+        c.metrics_token = None;
+        c.trusted_proxies = String::new();
         c
     }
 
@@ -161,6 +177,16 @@ impl Config {
             ));
         }
         Ok(raw.trim_end_matches('/').to_string())
+    }
+
+    /// The management listener's address, `None` when `off` (or empty).
+    pub fn metrics_bind(&self) -> Result<Option<SocketAddr>, String> {
+        match self.metrics_bind.trim() {
+            "" | "off" => Ok(None),
+            a => a.parse().map(Some).map_err(|_| {
+                format!("KEYWARD_METRICS_BIND {a:?} is not an address:port (or \"off\")")
+            }),
+        }
     }
 
     /// The database URL: the configured one, or a SQLite file in the data directory.

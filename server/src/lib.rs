@@ -59,6 +59,8 @@ pub struct AppState {
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the caller.
     pub trusted_proxies: Arc<client_addr::TrustedProxies>,
     pub https: bool,
+    /// Opens `/metrics` on the public listener (`KEYWARD_METRICS_TOKEN`).
+    pub metrics_token: Option<Arc<SecretString>>,
     /// The token endpoint's failure accounting, key cache and metrics.
     pub oidc: Arc<oidc::OidcState>,
 }
@@ -167,6 +169,12 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
 
     let trusted_proxies =
         client_addr::TrustedProxies::parse(&config.trusted_proxies).map_err(StartError::Config)?;
+    config.metrics_bind().map_err(StartError::Config)?;
+    if config.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+        return Err(StartError::Config(
+            "KEYWARD_METRICS_TOKEN must be at least 16 characters".into(),
+        ));
+    }
     let leptos_options = LeptosOptions::builder()
         .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("keyward"))
         .site_root(config.site_root.display().to_string())
@@ -192,6 +200,10 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
                 .unwrap_or(2),
         )),
         trusted_proxies: Arc::new(trusted_proxies),
+        metrics_token: config
+            .metrics_token
+            .clone()
+            .map(|t| Arc::new(SecretString::new(t))),
         https,
         oidc: Arc::new(oidc::OidcState::default()),
     };
@@ -214,6 +226,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             state.clone(),
             client_addr::resolve,
         ))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(CompressionLayer::new());
     Ok(Keyward {
         router,
@@ -280,7 +293,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/setup", post(auth::setup))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(public_metrics))
         .merge(admin::router())
         .route(
             "/",
@@ -289,15 +302,13 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(ctx.clone()),
+            move || page_context(&ctx),
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(
-            move || provide_context(ctx_fallback.clone()), shell
-        ))
+        >(move || page_context(&ctx_fallback), shell))
         .layer(axum::middleware::from_fn_with_state(
             render::RENDER_DEADLINE,
             render::whole_pages,
@@ -310,10 +321,112 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// What every rendered page gets: the server's context, and a Content-Security-Policy whose
+/// script nonce is the one Leptos puts on its hydration and streaming scripts.
+fn page_context(ctx: &AppContext) {
+    provide_context(ctx.clone());
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(v) = http::HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+}
+
+/// The console's Content-Security-Policy: scripts only from Keyward itself (and, on a rendered
+/// page, its inline scripts carrying this response's nonce); `wasm-unsafe-eval` lets the
+/// browser compile the console's wasm; no plugins, no `<base>`, forms post only to Keyward,
+/// and no other site may frame it.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "script-src {scripts}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Headers on every answer: no MIME sniffing, no referrer outside Keyward, no framing, a CSP
+/// (the page's own, with its nonce, when Leptos rendered it), and `Cache-Control: no-store`
+/// unless the handler chose a policy (static assets and the OIDC key set do), so a signed-out
+/// browser's Back button shows nothing an operator saw.
+async fn security_headers(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let assets = req.uri().path().starts_with("/pkg/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        http::header::X_CONTENT_TYPE_OPTIONS,
+        http::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        http::header::REFERRER_POLICY,
+        http::HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        http::header::X_FRAME_OPTIONS,
+        http::HeaderValue::from_static("DENY"),
+    );
+    if !h.contains_key(http::header::CONTENT_SECURITY_POLICY) {
+        if let Ok(v) = http::HeaderValue::from_str(&content_security_policy(None)) {
+            h.insert(http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    if !assets && !h.contains_key(http::header::CACHE_CONTROL) {
+        h.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    res
+}
+
+/// `/metrics` on the public listener: only with `Authorization: Bearer $KEYWARD_METRICS_TOKEN`
+/// (compared in constant time); otherwise 404, so anonymous callers learn no client ids.
+async fn public_metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: http::HeaderMap,
+) -> Response {
+    let presented = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    match (&state.metrics_token, presented) {
+        (Some(expected), Some(t)) if expected.ct_eq(t) => {
+            metrics(axum::extract::State(state)).await
+        }
+        _ => axum::response::IntoResponse::into_response((StatusCode::NOT_FOUND, "not found")),
+    }
+}
+
+/// The management listener (`KEYWARD_METRICS_BIND`, loopback by default): metrics and health
+/// probes, no console, no OIDC, no authentication (keep it on a private address).
+pub fn management_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .with_state(state)
+}
+
 /// Prometheus text metrics: the token endpoint's counters and histograms, and the seconds left
 /// before each expiring secret and certificate (negative once expired).
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     let mut text = state.oidc.metrics.render();
+    text.push_str(&format!(
+        "# HELP keyward_auth_failures_unrecorded_total Failed client authentications counted but not logged or recorded one by one (throttled pairs, or over the failure-event budget).\n\
+         # TYPE keyward_auth_failures_unrecorded_total counter\n\
+         keyward_auth_failures_unrecorded_total {}\n",
+        state
+            .oidc
+            .failures
+            .unrecorded
+            .load(std::sync::atomic::Ordering::Relaxed)
+    ));
     match keyward_store::expiry::list(&state.ctx.db, None, None, i64::MAX, 100_000).await {
         Ok(expiring) => text.push_str(&metrics::render_expiry(&expiring, now())),
         Err(e) => tracing::error!(error = %e, "cannot read credential expiry for /metrics"),
@@ -451,6 +564,14 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         ),
         (None, Some(user)) => println!("Sign in as {user:?} with the bootstrap admin password."),
         (None, None) => println!("Sign in with your operator account."),
+    }
+    if let Some(addr) = config.metrics_bind().map_err(StartError::Config)? {
+        let management = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| StartError::Listen(addr, e))?;
+        println!("Metrics and health probes at http://{addr}/metrics");
+        let router = management_router(keyward.state.clone());
+        tokio::spawn(async move { axum::serve(management, router).await });
     }
     let housekeeping = tokio::spawn(housekeeping(keyward.state.ctx.db.clone()));
     axum::serve(

@@ -30,6 +30,8 @@ use crate::oidc_cache::{ClientEntry, CredentialCache};
 use crate::throttle::FailureCost;
 use crate::AppState;
 
+/// The metrics label of every token request to a realm that does not exist.
+pub const UNKNOWN_REALM_LABEL: &str = "(unknown)";
 /// Largest token-request body (a form with an assertion).
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// A client's successful authentications are recorded at most this often.
@@ -210,22 +212,25 @@ async fn discovery(
     ];
     let mut algs: Vec<&str> = authenticator::CLIENT_JWT_ALGS.to_vec();
     algs.extend_from_slice(authenticator::CLIENT_SECRET_JWT_ALGS);
-    Ok(axum::Json(json!({
-        "issuer": iss,
-        "token_endpoint": format!("{iss}/protocol/openid-connect/token"),
-        "jwks_uri": format!("{iss}/protocol/openid-connect/certs"),
-        "introspection_endpoint": format!("{iss}/protocol/openid-connect/token/introspect"),
-        "grant_types_supported": ["client_credentials"],
-        "response_types_supported": ["token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256", "RS256"],
-        "token_endpoint_auth_methods_supported": methods,
-        "token_endpoint_auth_signing_alg_values_supported": algs,
-        "introspection_endpoint_auth_methods_supported": methods,
-        "introspection_endpoint_auth_signing_alg_values_supported": algs,
-        "scopes_supported": ["openid"],
-    }))
-    .into_response())
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        axum::Json(json!({
+            "issuer": iss,
+            "token_endpoint": format!("{iss}/protocol/openid-connect/token"),
+            "jwks_uri": format!("{iss}/protocol/openid-connect/certs"),
+            "introspection_endpoint": format!("{iss}/protocol/openid-connect/token/introspect"),
+            "grant_types_supported": ["client_credentials"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+            "token_endpoint_auth_methods_supported": methods,
+            "token_endpoint_auth_signing_alg_values_supported": algs,
+            "introspection_endpoint_auth_methods_supported": methods,
+            "introspection_endpoint_auth_signing_alg_values_supported": algs,
+            "scopes_supported": ["openid"],
+        })),
+    )
+        .into_response())
 }
 
 /// The realm's signing key, created (or replaced, when the realm's algorithm changed) on first
@@ -318,7 +323,7 @@ async fn certs(
     let r = realm(&state, &name).await?;
     let jwks = public_jwks(&state, &r).await?;
     Ok((
-        [(header::CACHE_CONTROL, "max-age=60")],
+        [(header::CACHE_CONTROL, "public, max-age=60")],
         axum::Json(access_token::jwks(&jwks)),
     )
         .into_response())
@@ -740,7 +745,13 @@ async fn token(
                 } else {
                     "failure"
                 };
-                (name.clone(), outcome, method, e.into_response())
+                // Label values come only from known realms: every unknown realm is one series.
+                let realm_label = if e.status == StatusCode::NOT_FOUND {
+                    UNKNOWN_REALM_LABEL.to_string()
+                } else {
+                    name.clone()
+                };
+                (realm_label, outcome, method, e.into_response())
             }
         };
     state
@@ -868,8 +879,33 @@ async fn introspect(
             "exactly one token parameter is required",
         ));
     };
+    // As Keycloak's introspection: a token signed by a key that is no longer published (retired
+    // keys are left out of `public_jwks`), or issued to a client that has since been disabled or
+    // deleted, is no longer active.
     let jwks = public_jwks(&state, &r).await?;
-    let answer = match access_token::verify(token, &jwks, &issuer(&state, &r.name), crate::now()) {
+    let verified = access_token::verify(token, &jwks, &issuer(&state, &r.name), crate::now());
+    let verified = match verified {
+        Ok(c) => {
+            let holder = state
+                .oidc
+                .cache
+                .client(
+                    &state.ctx.db,
+                    &r.realm_id,
+                    &c.azp,
+                    load_client(&state, &r.realm_id, &c.azp),
+                )
+                .await
+                .map_err(internal)?;
+            match holder {
+                Some(e) if e.client.enabled => Ok(c),
+                Some(_) => Err("the client the token was issued to is disabled"),
+                None => Err("the client the token was issued to no longer exists"),
+            }
+        }
+        Err(_) => Err("the token does not verify"),
+    };
+    let answer = match verified {
         Ok(c) => json!({
             "active": true,
             "iss": c.iss,
@@ -883,7 +919,10 @@ async fn introspect(
             "scope": c.scope,
             "token_type": "Bearer",
         }),
-        Err(_) => json!({ "active": false }),
+        Err(reason) => {
+            tracing::debug!(reason, "introspection: inactive token");
+            json!({ "active": false })
+        }
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(answer)).into_response())
 }

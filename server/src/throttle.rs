@@ -237,6 +237,14 @@ pub struct Attempt {
     resolved: bool,
 }
 
+impl std::fmt::Debug for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attempt")
+            .field("tracked", &self.key.is_some())
+            .finish()
+    }
+}
+
 impl Attempt {
     /// The password was right: the pair's failures are forgotten.
     pub fn succeeded(mut self) {

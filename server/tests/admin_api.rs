@@ -642,6 +642,7 @@ async fn expiry_gauge_dashboard_and_event_filters() {
     let text = l
         .http
         .get(format!("{}/metrics", l.base))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap()

@@ -100,58 +100,25 @@ async fn https_public_url_gives_secure_host_prefixed_cookies() {
 }
 
 #[tokio::test]
-async fn wrong_passwords_lock_the_account_for_fifteen_minutes() {
+async fn wrong_passwords_do_not_lock_the_account() {
     let app = app().await;
     let mut c = Client::new(&app);
-    for i in 1..=5 {
+    // Many more failures than the old lock allowed (from one address in oneshot: no address).
+    for i in 1..=keyward_server::throttle::SIGNIN_FREE_ATTEMPTS {
         let r = c.sign_in(ADMIN, "wrong-password-123").await;
-        let expected = if i < 5 {
-            "/login?error=invalid"
-        } else {
-            "/login?error=locked"
-        };
-        assert_eq!(r.location(), expected, "attempt {i}");
+        assert_eq!(r.location(), "/login?error=invalid", "attempt {i}");
     }
-    let r = c.sign_in(ADMIN, ADMIN_PASSWORD).await;
-    assert_eq!(
-        r.location(),
-        "/login?error=locked",
-        "the right password is refused while locked"
-    );
+    // The failing pair now waits; nothing about the account changed.
+    let r = c.sign_in(ADMIN, "wrong-password-123").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     let op = operators::get_by_username(&app.keyward.state.ctx.db, ADMIN)
         .await
         .unwrap();
-    let until = op.locked_until.expect("locked");
-    let now = keyward_server::now();
-    assert!(
-        (until - now - 15 * 60).abs() <= 5,
-        "locked for 15 minutes: {}",
-        until - now
-    );
+    assert_eq!(op.session_epoch, 0);
     // An unknown user is answered exactly like a wrong password.
-    let r = c.sign_in("nobody", "whatever-password").await;
+    let mut other = Client::new(&app);
+    let r = other.sign_in("nobody", "whatever-password").await;
     assert_eq!(r.location(), "/login?error=invalid");
-}
-
-#[tokio::test]
-async fn repeated_failures_from_one_address_are_rate_limited() {
-    let app = app().await;
-    let mut c = Client::new(&app);
-    for _ in 0..keyward_server::limiter::IP_MAX_FAILURES {
-        let r = c.sign_in("ghost", "not-the-password").await;
-        assert_eq!(r.location(), "/login?error=invalid");
-    }
-    let r = c.sign_in(ADMIN, ADMIN_PASSWORD).await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = r
-        .headers
-        .get(header::RETRY_AFTER)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(retry > 0 && retry <= keyward_server::limiter::IP_WINDOW_SECS);
 }
 
 #[tokio::test]
@@ -456,20 +423,13 @@ async fn the_last_admin_cannot_be_demoted_or_disabled() {
 }
 
 #[tokio::test]
-async fn operator_passwords_can_be_reset_and_unlock_the_account() {
+async fn operator_passwords_can_be_reset_and_end_the_operators_sessions() {
     let app = app().await;
     let db = app.keyward.state.ctx.db.clone();
-    let _ = operator(&app, "olga", "viewer").await;
-    let mut other = Client::new(&app);
-    for _ in 0..5 {
-        other.sign_in("olga", "wrong-password-x").await;
-    }
+    let mut olga_before = operator(&app, "olga", "viewer").await;
     assert_eq!(
-        other
-            .sign_in("olga", "operator-password-1")
-            .await
-            .location(),
-        "/login?error=locked"
+        olga_before.call("list_realms", &[]).await.status,
+        StatusCode::OK
     );
     let mut a = admin(&app).await;
     let olga = operators::get_by_username(&db, "olga").await.unwrap();
@@ -507,11 +467,17 @@ async fn operator_passwords_can_be_reset_and_unlock_the_account() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The session olga had before the reset is over.
+    assert_eq!(
+        olga_before.call("list_realms", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let mut fresh = Client::new(&app);
     assert_eq!(
         fresh.sign_in("olga", "a-new-password-1").await.location(),
         "/console/master/clients"
     );
+    assert_eq!(fresh.call("list_realms", &[]).await.status, StatusCode::OK);
     let r = a
         .change(
             "create_operator",

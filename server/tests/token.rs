@@ -210,6 +210,7 @@ async fn client_secret_basic_and_post() {
     let metrics = l
         .http
         .get(format!("{}/metrics", l.base))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap()

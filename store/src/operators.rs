@@ -1,4 +1,6 @@
-//! The `operator` table: console accounts, their roles, sign-in failure counting and locks.
+//! The `operator` table: console accounts and their roles. Sign-in failures are throttled in
+//! the server per (address, username), never by locking the account (so a stranger cannot
+//! lock anybody out); the old `failed_logins` / `locked_until` columns are no longer read.
 
 use keyward_credentials::operator::Role;
 use sqlx::any::AnyRow;
@@ -18,10 +20,9 @@ pub struct Operator {
     pub password_hash: String,
     /// What the operator may do.
     pub role: Role,
-    /// Consecutive failed sign-ins since the last success or lock.
-    pub failed_logins: i64,
-    /// Epoch seconds until which sign-in is refused.
-    pub locked_until: Option<i64>,
+    /// Moves on every change of password, role or enabled state: a console session started
+    /// under another epoch has ended.
+    pub session_epoch: i64,
     /// Disabled operators cannot sign in.
     pub disabled: bool,
     /// Epoch seconds.
@@ -35,8 +36,7 @@ impl std::fmt::Debug for Operator {
             .field("username", &self.username)
             .field("password_hash", &"<redacted>")
             .field("role", &self.role)
-            .field("failed_logins", &self.failed_logins)
-            .field("locked_until", &self.locked_until)
+            .field("session_epoch", &self.session_epoch)
             .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
             .finish()
@@ -44,7 +44,7 @@ impl std::fmt::Debug for Operator {
 }
 
 const COLUMNS: &str =
-    "operator_id, username, password_hash, role, failed_logins, locked_until, disabled, created_at";
+    "operator_id, username, password_hash, role, session_epoch, disabled, created_at";
 
 fn from_row(row: &AnyRow) -> std::result::Result<Operator, sqlx::Error> {
     let role: String = row.try_get("role")?;
@@ -57,8 +57,7 @@ fn from_row(row: &AnyRow) -> std::result::Result<Operator, sqlx::Error> {
         username: row.try_get("username")?,
         password_hash: row.try_get("password_hash")?,
         role,
-        failed_logins: row.try_get("failed_logins")?,
-        locked_until: row.try_get("locked_until")?,
+        session_epoch: row.try_get("session_epoch")?,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         created_at: row.try_get("created_at")?,
     })
@@ -169,47 +168,11 @@ pub async fn list(db: &Db) -> Result<Vec<Operator>> {
         .collect::<std::result::Result<_, _>>()?)
 }
 
-/// Counts a failed sign-in in one atomic UPDATE: when the count reaches `max_failures` the
-/// operator is locked until `lock_until` and the count restarts at 0. Returns the new row.
-pub async fn record_failure(
-    db: &Db,
-    operator_id: &str,
-    max_failures: i64,
-    lock_until: i64,
-) -> Result<Operator> {
-    one(sqlx::query(&format!(
-        "UPDATE operator SET \
-             failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END, \
-             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
-             WHERE operator_id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(operator_id)
-    .bind(max_failures)
-    .bind(lock_until)
-    .fetch_all(db.pool())
-    .await?
-    .into_iter()
-    .next())
-}
-
-/// A successful sign-in: clears the failure count and any lock.
-pub async fn record_success(db: &Db, operator_id: &str) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE operator SET failed_logins = 0, locked_until = NULL WHERE operator_id = $1",
-    )
-    .bind(operator_id)
-    .execute(db.pool())
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
-}
-
-/// Changes an operator's role.
+/// Changes an operator's role (which ends its sessions: see [`Operator::session_epoch`]).
 pub async fn set_role(db: &Db, operator_id: &str, role: Role) -> Result<Operator> {
     one(sqlx::query(&format!(
-        "UPDATE operator SET role = $2 WHERE operator_id = $1 RETURNING {COLUMNS}"
+        "UPDATE operator SET role = $2, session_epoch = session_epoch + 1 \
+             WHERE operator_id = $1 RETURNING {COLUMNS}"
     ))
     .bind(operator_id)
     .bind(role.as_str())
@@ -219,10 +182,11 @@ pub async fn set_role(db: &Db, operator_id: &str, role: Role) -> Result<Operator
     .next())
 }
 
-/// Disables or re-enables an operator.
+/// Disables or re-enables an operator (which ends its sessions).
 pub async fn set_disabled(db: &Db, operator_id: &str, disabled: bool) -> Result<Operator> {
     one(sqlx::query(&format!(
-        "UPDATE operator SET disabled = $2 WHERE operator_id = $1 RETURNING {COLUMNS}"
+        "UPDATE operator SET disabled = $2, session_epoch = session_epoch + 1 \
+             WHERE operator_id = $1 RETURNING {COLUMNS}"
     ))
     .bind(operator_id)
     .bind(i64::from(disabled))
@@ -232,10 +196,10 @@ pub async fn set_disabled(db: &Db, operator_id: &str, disabled: bool) -> Result<
     .next())
 }
 
-/// Replaces the password hash and clears the failure count and any lock.
+/// Replaces the password hash.
 pub async fn set_password(db: &Db, operator_id: &str, password_hash: &str) -> Result<Operator> {
     one(sqlx::query(&format!(
-        "UPDATE operator SET password_hash = $2, failed_logins = 0, locked_until = NULL \
+        "UPDATE operator SET password_hash = $2, session_epoch = session_epoch + 1 \
              WHERE operator_id = $1 RETURNING {COLUMNS}"
     ))
     .bind(operator_id)

@@ -718,10 +718,7 @@ async fn operator_rules(db: &Db) {
         .await
         .unwrap();
     assert_eq!(alice.role, Role::Viewer);
-    assert_eq!(
-        (alice.failed_logins, alice.locked_until, alice.disabled),
-        (0, None, false)
-    );
+    assert_eq!((alice.session_epoch, alice.disabled), (0, false));
     let dbg = format!("{alice:?}");
     assert!(
         dbg.contains("<redacted>") && !dbg.contains("secret-hash"),
@@ -756,45 +753,26 @@ async fn operator_rules(db: &Db) {
     expected.sort();
     assert_eq!(names, expected);
 
-    // Lock after 3 failures.
+    // Every change of password, role or enabled state moves the session epoch (which ends the
+    // operator's console sessions); nothing else does.
     let id = alice.operator_id.as_str();
-    let o = operators::record_failure(db, id, 3, NOW + 900)
-        .await
-        .unwrap();
-    assert_eq!((o.failed_logins, o.locked_until), (1, None));
-    let o = operators::record_failure(db, id, 3, NOW + 900)
-        .await
-        .unwrap();
-    assert_eq!((o.failed_logins, o.locked_until), (2, None));
-    let o = operators::record_failure(db, id, 3, NOW + 900)
-        .await
-        .unwrap();
-    assert_eq!((o.failed_logins, o.locked_until), (0, Some(NOW + 900)));
-    let o = operators::record_failure(db, id, 3, NOW + 1800)
-        .await
-        .unwrap();
-    assert_eq!((o.failed_logins, o.locked_until), (1, Some(NOW + 900)));
-    operators::record_success(db, id).await.unwrap();
-    let o = operators::get(db, id).await.unwrap();
-    assert_eq!((o.failed_logins, o.locked_until), (0, None));
-    assert!(matches!(
-        operators::record_failure(db, "nope", 3, 0).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        operators::record_success(db, "nope").await,
-        Err(StoreError::NotFound)
-    ));
-
-    // set_password clears lock and failures.
-    for _ in 0..4 {
-        operators::record_failure(db, id, 3, NOW + 900)
-            .await
-            .unwrap();
-    }
+    assert_eq!(alice.session_epoch, 0);
     let o = operators::set_password(db, id, "new-hash").await.unwrap();
     assert_eq!(o.password_hash, "new-hash");
-    assert_eq!((o.failed_logins, o.locked_until), (0, None));
+    assert_eq!(o.session_epoch, 1);
+    let o = operators::set_role(db, id, Role::Manager).await.unwrap();
+    assert_eq!(o.session_epoch, 2);
+    let o = operators::set_disabled(db, id, true).await.unwrap();
+    assert_eq!(o.session_epoch, 3);
+    let o = operators::set_disabled(db, id, false).await.unwrap();
+    assert_eq!(o.session_epoch, 4);
+    assert_eq!(operators::get(db, id).await.unwrap().session_epoch, 4);
+    let o = operators::set_role(db, id, Role::Viewer).await.unwrap();
+    assert_eq!(o.session_epoch, 5);
+    assert!(matches!(
+        operators::set_password(db, "nope", "h").await,
+        Err(StoreError::NotFound)
+    ));
 
     // Roles, disabling and the active admin count.
     assert_eq!(operators::count_active_admins(db).await.unwrap(), 1);

@@ -27,8 +27,12 @@ pub fn config(dir: &tempfile::TempDir) -> Config {
     let mut c = Config::for_tests("127.0.0.1:3000".parse().unwrap(), dir.path().to_path_buf());
     c.bootstrap_admin_username = Some(ADMIN.into());
     c.bootstrap_admin_password = Some(ADMIN_PASSWORD.into());
+    c.metrics_token = Some(METRICS_TOKEN.into());
     c
 }
+
+/// Opens the public `/metrics` of every test server.
+pub const METRICS_TOKEN: &str = "metrics-token-for-tests";
 
 pub async fn app_with(edit: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
@@ -65,6 +69,9 @@ pub struct Client {
     pub router: Router,
     pub cookie: Option<String>,
     pub csrf: String,
+    /// When set, requests go over TCP to a [`Live`] server (base URL) from a chosen local
+    /// address, instead of through the router with `oneshot`.
+    pub http: Option<(reqwest::Client, String)>,
 }
 
 pub fn form(pairs: &[(&str, &str)]) -> String {
@@ -79,6 +86,46 @@ impl Client {
             router: app.keyward.router.clone(),
             cookie: None,
             csrf: String::new(),
+            http: None,
+        }
+    }
+
+    /// A browser on `from` (a loopback address such as 127.0.0.66) talking to a live server.
+    pub fn live(l: &Live, from: &str) -> Client {
+        let http = reqwest::Client::builder()
+            .local_address(Some(from.parse().unwrap()))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_DEADLINE)
+            .build()
+            .unwrap();
+        Client {
+            router: l.app.keyward.router.clone(),
+            cookie: None,
+            csrf: String::new(),
+            http: Some((http, l.base.clone())),
+        }
+    }
+
+    async fn send_http(&mut self, req: Request<Body>) -> Reply {
+        let (http, base) = self.http.clone().unwrap();
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        let mut r = http.request(parts.method, format!("{base}{}", parts.uri));
+        for (k, v) in parts.headers.iter() {
+            r = r.header(k, v);
+        }
+        let res = r.body(body).send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        if let Some(set) = headers.get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            self.cookie = (!pair.ends_with('=')).then_some(pair);
+        }
+        let body = res.text().await.unwrap();
+        Reply {
+            status,
+            headers,
+            body,
         }
     }
 
@@ -86,6 +133,9 @@ impl Client {
         let mut req = req;
         if let Some(c) = &self.cookie {
             req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
+        }
+        if self.http.is_some() {
+            return self.send_http(req).await;
         }
         let what = format!("{} {}", req.method(), req.uri());
         // No request of a test may hang the suite: a stuck one fails, naming itself.
