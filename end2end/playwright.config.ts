@@ -37,6 +37,7 @@ export default defineConfig({
     env: {
       KEYWARD_BIND: `127.0.0.1:${port}`,
       KEYWARD_DATA_DIR: dataDir,
+      KEYWARD_METRICS_BIND: 'off',
       KEYWARD_SITE_ROOT: path.join(root, 'target/site'),
       KEYWARD_BOOTSTRAP_ADMIN_USERNAME: 'admin',
       KEYWARD_BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-e2e',

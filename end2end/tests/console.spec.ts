@@ -2,6 +2,10 @@ import { test, expect } from '@playwright/test';
 import { ADMIN, hydrated, signIn } from './helpers';
 
 test('an admin signs in, manages a realm and a client, and signs out', async ({ page }) => {
+  const cspViolations: string[] = [];
+  page.on('console', (m) => {
+    if (m.text().includes('Content Security Policy')) cspViolations.push(m.text());
+  });
   await signIn(page, ADMIN.user, ADMIN.password);
 
   // Create a realm.
@@ -85,9 +89,14 @@ test('an admin signs in, manages a realm and a client, and signs out', async ({ 
   await expect(page.getByRole('table', { name: 'Clients' })).not.toContainText('billing-service');
   await expect(page.getByRole('table', { name: 'Clients' })).toContainText('orders-api');
 
-  // Sign out.
+  // Sign out; Back shows nothing of what the operator saw (every console page is no-store).
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByText('orders-api')).toHaveCount(0);
+  // The whole walk ran under the Content-Security-Policy without a single violation.
+  expect(cspViolations).toEqual([]);
   await page.goto('/console/acme/clients');
   await expect(page).toHaveURL(/\/login$/);
 });

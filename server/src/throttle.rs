@@ -301,9 +301,9 @@ impl SignInThrottle {
         let key = (addr, name);
         let mut pairs = lock(&self.pairs);
         if let Some(p) = pairs.get(&key) {
-            let effective = p.failures + p.in_flight;
-            if effective >= SIGNIN_FREE_ATTEMPTS {
-                let wait = (p.last + signin_delay(effective)).saturating_duration_since(now);
+            // `failures` already counts the attempts in flight (counted before their check).
+            if p.failures >= SIGNIN_FREE_ATTEMPTS {
+                let wait = (p.last + signin_delay(p.failures)).saturating_duration_since(now);
                 if p.in_flight > 0 || !wait.is_zero() {
                     return Err(wait.max(Duration::from_secs(1)));
                 }

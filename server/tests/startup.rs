@@ -168,9 +168,15 @@ fn the_binary_serves_on_a_port_and_prints_the_url_and_the_setup_link() {
         .local_addr()
         .unwrap()
         .port();
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyward-server"))
         .env("KEYWARD_DATA_DIR", dir.path())
         .env("KEYWARD_BIND", format!("127.0.0.1:{port}"))
+        .env("KEYWARD_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -184,6 +190,24 @@ fn the_binary_serves_on_a_port_and_prints_the_url_and_the_setup_link() {
                 .send()
                 .await
             {
+                // The management listener serves metrics; the public one does not (no token).
+                let private = client
+                    .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(private.status(), 200);
+                assert!(private
+                    .text()
+                    .await
+                    .unwrap()
+                    .contains("keyward_token_requests_total"));
+                let public = client
+                    .get(format!("http://127.0.0.1:{port}/metrics"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(public.status(), 404);
                 return Some(r.status());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
