@@ -553,3 +553,68 @@ async fn tokens_carry_default_and_requested_optional_scopes_only() {
     assert!(body.get("scope").is_none(), "{body}");
     assert_eq!(claim.as_deref(), Some(""));
 }
+
+/// PostgreSQL, two replicas: a scope taken from a client through one replica is refused by the
+/// other, which had the client cached, as soon as the change reaches it (NOTIFY), and by the
+/// first at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scope_taken_away_on_one_replica_is_refused_by_the_other() {
+    use base64::Engine as _;
+    let pg = keyward_store::testing::PgCluster::start()
+        .expect("PostgreSQL 15 is required for this test");
+    let master_key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let config = |url: String, key: String| {
+        move |c: &mut keyward_server::Config| {
+            c.database_url = Some(url);
+            c.master_key = Some(key);
+        }
+    };
+    let one = live_with(config(pg.url(), master_key.clone())).await;
+    let two = live_with(config(pg.url(), master_key.clone())).await;
+    let mut a = admin(&one.app).await;
+    let id = new_client(&mut a, "billing").await;
+    let secret = new_secret(&mut a, &id, "0").await;
+    let reports = create_scope(&mut a, "reports").await;
+    let args = |kind: &'static str| {
+        [
+            ("realm", "master"),
+            ("id", id.as_str()),
+            ("scope_id", reports.as_str()),
+            ("kind", kind),
+        ]
+    };
+    let r = a.change("assign_client_scope", &args("optional")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let ask = [("grant_type", "client_credentials"), ("scope", "reports")];
+    for l in [&one, &two, &two] {
+        let (status, body, _) = l.token(Some(("billing", &secret)), &ask).await;
+        assert_eq!(
+            (status, body["scope"].as_str()),
+            (200, Some("reports")),
+            "{body}"
+        );
+    }
+    let r = a.change("unassign_client_scope", &args("optional")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (status, body, _) = one.token(Some(("billing", &secret)), &ask).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let taken = std::time::Instant::now();
+    loop {
+        let (status, body, _) = two.token(Some(("billing", &secret)), &ask).await;
+        if status == 400 {
+            assert_eq!(body["error"], "invalid_scope");
+            break;
+        }
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            taken.elapsed() < keyward_server::oidc_cache::TTL / 5,
+            "replica two still grants a scope taken away on replica one"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    one.app.keyward.state.ctx.db.close().await;
+    two.app.keyward.state.ctx.db.close().await;
+}
