@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod client_scopes;
 pub mod codec;
 pub mod components;
 pub mod credentials_api;
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!(":realm/settings") view={Lazy::<RealmSettingsRoute>::new()}/>
                     <Route path=path!(":realm/events") view={Lazy::<EventsRoute>::new()}/>
                     <Route path=path!(":realm/expiry") view={Lazy::<ExpiryRoute>::new()}/>
+                    <Route path=path!(":realm/client-scopes") view={Lazy::<ClientScopesRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -114,6 +116,7 @@ lazy_page! {
     RealmSettingsRoute => RealmSettingsPage(),
     EventsRoute => crate::oversight::EventsPage(),
     ExpiryRoute => crate::oversight::ExpiryPage(),
+    ClientScopesRoute => crate::client_scopes::ClientScopesPage(),
 }
 
 /// Formats epoch seconds as `YYYY-MM-DD HH:MM UTC` without a date library.

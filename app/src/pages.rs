@@ -213,6 +213,7 @@ fn Console(info: SessionView) -> impl IntoView {
                     {move || current_realm().map(|realm| view! {
                         <ul class="nav-list">
                             <li><A href=format!("/console/{realm}/clients")>"Clients"</A></li>
+                            <li><A href=format!("/console/{realm}/client-scopes")>"Client scopes"</A></li>
                             <li><A href=format!("/console/{realm}/expiry")>"Expiry"</A></li>
                             <li><A href=format!("/console/{realm}/events")>"Admin events"</A></li>
                             <li><A href=format!("/console/{realm}/settings")>"Realm settings"</A></li>
@@ -672,6 +673,9 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
     let api_role_form = (realm == "master" && can(Role::Admin)).then(|| {
         view! { <ApiRoleForm client=client.clone() realm=realm.clone()/> }
     });
+    let scopes_card = view! {
+        <crate::client_scopes::ClientScopesCard realm=realm.clone() id=client.id.clone()/>
+    };
     view! {
         <section class="card">
             {(!manager).then(|| view! {
@@ -711,6 +715,7 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
                 <div class="alert alert-success" role="status">"Saved."</div>
             })}
         </section>
+        {scopes_card}
         {api_role_form}
         <ConfirmDialog
             open=confirm_open

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod names;
 pub mod operator;
 pub mod password;
+pub mod scope;
 #[cfg(feature = "crypto")]
 pub mod seal;
 pub mod secret;

@@ -89,6 +89,7 @@ pub fn router() -> Router<AppState> {
             axum::routing::put(set_key_active).delete(delete_key),
         )
         .route("/admin/openapi.json", get(openapi))
+        .merge(crate::admin_scopes::router())
 }
 
 /// An Admin REST error: Keycloak's JSON body.
@@ -98,13 +99,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
         }
     }
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
     fn not_found(what: &str) -> Self {
@@ -175,10 +176,10 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     )
 }
 
-type ApiResult<T = Response> = Result<T, ApiError>;
+pub(crate) type ApiResult<T = Response> = Result<T, ApiError>;
 
 /// A JSON body parsed with a clear 400 for malformed JSON or a wrong field type.
-struct Body<T>(T);
+pub(crate) struct Body<T>(pub(crate) T);
 
 impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;
@@ -202,12 +203,12 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Bo
 /// access token the master realm issued to it. Its role is read on every request, so taking
 /// the role away (or disabling the client) takes effect at once.
 pub struct Caller {
-    role: Role,
-    actor: Actor,
+    pub(crate) role: Role,
+    pub(crate) actor: Actor,
 }
 
 impl Caller {
-    fn require(&self, role: Role) -> ApiResult<()> {
+    pub(crate) fn require(&self, role: Role) -> ApiResult<()> {
         if self.role.allows(role) {
             Ok(())
         } else {
@@ -305,7 +306,7 @@ async fn session_caller(
     })
 }
 
-async fn realm_named(state: &AppState, name: &str) -> ApiResult<Realm> {
+pub(crate) async fn realm_named(state: &AppState, name: &str) -> ApiResult<Realm> {
     realms::get_by_name(&state.ctx.db, name)
         .await
         .map_err(|e| match e {
@@ -314,7 +315,11 @@ async fn realm_named(state: &AppState, name: &str) -> ApiResult<Realm> {
         })
 }
 
-async fn realm_and_client(state: &AppState, realm: &str, id: &str) -> ApiResult<(Realm, Client)> {
+pub(crate) async fn realm_and_client(
+    state: &AppState,
+    realm: &str,
+    id: &str,
+) -> ApiResult<(Realm, Client)> {
     let r = realm_named(state, realm).await?;
     let c = clients::get(&state.ctx.db, &r.realm_id, id)
         .await
@@ -328,7 +333,7 @@ async fn realm_and_client(state: &AppState, realm: &str, id: &str) -> ApiResult<
 /// A client the caller is about to change: 404 as [`realm_and_client`], and 403 when the client
 /// holds an Admin REST API role above the caller's own (the shared rule,
 /// [`keyward_credentials::operator::may_change_client`], as in the console).
-async fn client_to_change(
+pub(crate) async fn client_to_change(
     state: &AppState,
     caller: &Caller,
     realm: &str,
@@ -344,7 +349,7 @@ async fn client_to_change(
     Ok((r, c))
 }
 
-fn created(location: String) -> Response {
+pub(crate) fn created(location: String) -> Response {
     let mut res = StatusCode::CREATED.into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, v);
@@ -352,7 +357,7 @@ fn created(location: String) -> Response {
     res
 }
 
-fn base(state: &AppState) -> &str {
+pub(crate) fn base(state: &AppState) -> &str {
     &state.ctx.settings.public_url
 }
 
@@ -493,25 +498,28 @@ fn current_secret(all: &[secrets::ClientSecret], now: i64) -> Option<&secrets::C
         .find(|s| s.revoked_at.is_none() && s.expires_at.is_none_or(|t| t > now))
 }
 
-/// ClientRepresentations of `found`, in its order, read with three queries whatever their
-/// number (keys, JWKS settings and secrets of all of them at once).
+/// ClientRepresentations of `found`, in its order, read with four queries whatever their
+/// number (keys, JWKS settings, secrets and client scopes of all of them at once).
 async fn client_reps(state: &AppState, found: &[Client]) -> ApiResult<Vec<Value>> {
     let db = &state.ctx.db;
     let ids: Vec<String> = found.iter().map(|c| c.client_row_id.clone()).collect();
     let mut all_jwks = keys::jwks_for_clients(db, &ids).await?;
     let mut all_keys = keys::list_for_clients(db, &ids).await?;
     let mut all_secrets = secrets::list_for_clients(db, &ids).await?;
+    let mut all_scopes = crate::admin_scopes::names_for_clients(state, &ids).await?;
     let now = crate::now();
     Ok(found
         .iter()
         .map(|c| {
-            client_rep_of(
+            let mut rep = client_rep_of(
                 c,
                 all_jwks.remove(&c.client_row_id),
                 &all_keys.remove(&c.client_row_id).unwrap_or_default(),
                 &all_secrets.remove(&c.client_row_id).unwrap_or_default(),
                 now,
-            )
+            );
+            crate::admin_scopes::add_to_rep(&mut rep, all_scopes.remove(&c.client_row_id));
+            rep
         })
         .collect())
 }
@@ -625,6 +633,9 @@ struct ClientRep {
     client_authenticator_type: Option<String>,
     secret: Option<String>,
     attributes: Option<BTreeMap<String, String>>,
+    /// Names of the client's default and optional client scopes (see `admin_scopes`).
+    default_client_scopes: Option<Vec<String>>,
+    optional_client_scopes: Option<Vec<String>>,
 }
 
 impl ClientRep {
@@ -654,6 +665,13 @@ async fn create_client(
             "Keyward generates client secrets: leave secret out and POST .../client-secret",
         ));
     }
+    let scopes = crate::admin_scopes::plan(
+        &state,
+        &r,
+        rep.default_client_scopes.as_deref(),
+        rep.optional_client_scopes.as_deref(),
+    )
+    .await?;
     let c = clients::create(
         &state.ctx.db,
         &r.realm_id,
@@ -693,6 +711,7 @@ async fn create_client(
     )
     .await?;
     let c = apply(&state, &caller, &r, c, planned).await?;
+    crate::admin_scopes::apply(&state, &caller, &r, &c, scopes).await?;
     Ok(created(format!(
         "{}/admin/realms/{}/clients/{}",
         base(&state),
@@ -886,6 +905,13 @@ async fn update_client(
         public_client: rep.public_client.unwrap_or(c.public_client),
     };
     let planned = plan(&state, &c, &rep).await?;
+    let scopes = crate::admin_scopes::plan(
+        &state,
+        &r,
+        rep.default_client_scopes.as_deref(),
+        rep.optional_client_scopes.as_deref(),
+    )
+    .await?;
     let changed = update.name != c.name
         || update.description != c.description
         || update.enabled != c.enabled
@@ -919,7 +945,8 @@ async fn update_client(
     } else {
         c
     };
-    apply(&state, &caller, &r, c, planned).await?;
+    let c = apply(&state, &caller, &r, c, planned).await?;
+    crate::admin_scopes::apply(&state, &caller, &r, &c, scopes).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -1417,6 +1444,10 @@ fn resource_type(path: &str) -> &'static str {
         "CLIENT_SECRET"
     } else if path.contains("/keys") || path.contains("/certificates") {
         "CLIENT_KEY"
+    } else if path.contains("-client-scopes") {
+        "CLIENT_SCOPE_CLIENT_MAPPING"
+    } else if path.starts_with("client-scopes/") {
+        "CLIENT_SCOPE"
     } else if path.starts_with("clients/") {
         "CLIENT"
     } else {

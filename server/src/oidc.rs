@@ -227,6 +227,8 @@ async fn discovery(
             "token_endpoint_auth_signing_alg_values_supported": algs,
             "introspection_endpoint_auth_methods_supported": methods,
             "introspection_endpoint_auth_signing_alg_values_supported": algs,
+            // Only the scope every client may ask for: Keycloak also lists the realm's client
+            // scopes here, Keyward does not show them to anonymous callers.
             "scopes_supported": ["openid"],
         })),
     )
@@ -353,6 +355,8 @@ fn form_fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>
 struct Caller {
     client: Client,
     authenticated: authenticator::Authenticated,
+    /// What the cache held for it when it authenticated (its scopes among the rest).
+    entry: Arc<ClientEntry>,
 }
 
 /// Authenticates the calling client exactly as configured (token and introspection endpoints).
@@ -636,11 +640,13 @@ async fn authenticate_client(
     Ok(Caller {
         client: client.clone(),
         authenticated,
+        entry: entry.clone(),
     })
 }
 
 /// A client with what its method verifies: its secrets (values unsealed only for
-/// client-secret-jwt) or its registered keys (none read when it uses a JWKS URL).
+/// client-secret-jwt) or its registered keys (none read when it uses a JWKS URL); and its
+/// client scopes.
 async fn load_client(
     state: &AppState,
     realm_id: &str,
@@ -674,10 +680,18 @@ async fn load_client(
         }
         _ => Some(Vec::new()),
     };
+    let mut scopes = keyward_credentials::scope::ClientScopes::default();
+    for a in keyward_store::client_scopes::of_client(db, &client.client_row_id).await? {
+        match a.kind {
+            keyward_store::client_scopes::Kind::Default => scopes.default.insert(a.scope.name),
+            keyward_store::client_scopes::Kind::Optional => scopes.optional.insert(a.scope.name),
+        };
+    }
     Ok(Some(ClientEntry {
         client,
         secrets,
         registered_keys,
+        scopes,
     }))
 }
 
@@ -805,21 +819,36 @@ async fn token_inner(
             ))
         }
     }
-    // Scopes: "openid" (which Keycloak libraries always send) and none are accepted; Keyward
-    // grants exactly the scopes asked for (no scope model yet beyond that).
-    let scope: Vec<&str> = form
+    // Scopes (Keycloak's client scopes, credentials::scope): the client's default scopes plus
+    // the requested ones among its optional (or default) scopes; "openid", which Keycloak
+    // libraries always send, is accepted and echoed; anything else is invalid_scope. The client's
+    // scopes come from the cache entry it authenticated with (the same generation, so a scope
+    // taken away is refused by the next request); a client deleted meanwhile is invalid_client.
+    let requested: Vec<&str> = form
         .iter()
         .filter(|(k, _)| k == "scope")
         .map(|(_, v)| v.as_str())
         .collect();
-    let scope = match scope.as_slice() {
-        [] => String::new(),
-        [s] => s.split_ascii_whitespace().collect::<Vec<_>>().join(" "),
+    let requested = match requested.as_slice() {
+        [] => None,
+        [s] => Some(*s),
         _ => {
             return Err((
                 method,
                 OAuthError::invalid_request("repeated parameter scope"),
             ))
+        }
+    };
+    let client = &caller.client;
+    let entry = &caller.entry;
+    let scope = match keyward_credentials::scope::grant(requested, &entry.scopes) {
+        Ok(granted) => granted.join(" "),
+        Err(e) => {
+            tracing::info!(realm = %r.name, client_id = %client.client_id, reason = %e, "token request refused: invalid_scope");
+            return Err((
+                method,
+                OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", e.to_string()),
+            ));
         }
     };
     let key = signing_key(state, &r)

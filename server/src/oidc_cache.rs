@@ -1,11 +1,11 @@
 //! The token endpoint's in-process cache of what authenticating a client reads (the realm, the
-//! client with its secrets and registered keys, the realm's signing key), each entry valid only
-//! while the store's change generation is the one it was read under.
+//! client with its secrets, registered keys and client scopes, the realm's signing key), each
+//! entry valid only while the store's change generation is the one it was read under.
 //!
-//! Every store write to realms, clients, secrets, keys and realm keys moves the generation, in
-//! this process at once and in every other replica through PostgreSQL's `LISTEN/NOTIFY`; while a
-//! replica's listener is down nothing is cached. A revoked secret or a deleted key is therefore
-//! refused by the next request. Entries also expire after [`TTL`], a bound for writes made
+//! Every store write to realms, clients, secrets, keys, client scopes and realm keys moves the
+//! generation, in this process at once and in every other replica through PostgreSQL's
+//! `LISTEN/NOTIFY`; while a replica's listener is down nothing is cached. A revoked secret, a
+//! deleted key or a scope taken from a client is therefore refused by the next request. Entries also expire after [`TTL`], a bound for writes made
 //! outside Keyward (by hand in SQL). Secret expiry needs no invalidation: the authenticators
 //! compare `expires_at` with the request's time.
 
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use keyward_credentials::access_token::RealmPrivateKey;
 use keyward_credentials::authenticator::{ClientPublicKey, StoredSecret};
+use keyward_credentials::scope::ClientScopes;
 use keyward_store::clients::Client;
 use keyward_store::realms::Realm;
 use keyward_store::Db;
@@ -34,6 +35,8 @@ pub struct ClientEntry {
     /// Its registered public keys; `None` when the client's keys come from its JWKS URL (read
     /// through the fetcher on every request, which keeps its own freshness rules).
     pub registered_keys: Option<Vec<ClientPublicKey>>,
+    /// Its default and optional client scopes, by name (what a token may carry).
+    pub scopes: ClientScopes,
 }
 
 /// A map of cache entries.

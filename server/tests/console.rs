@@ -875,3 +875,227 @@ async fn a_form_posted_without_the_wasm_shows_its_error_on_its_page() {
         "Main"
     );
 }
+
+/// The arguments of `assign_client_scope` / `unassign_client_scope` in realm master.
+fn scope_args<'a>(id: &'a str, scope: &'a str, kind: &'a str) -> [(&'static str, &'a str); 4] {
+    [
+        ("realm", "master"),
+        ("id", id),
+        ("scope_id", scope),
+        ("kind", kind),
+    ]
+}
+
+/// Client scopes in the console: viewers read the realm's scopes and a client's, managers create,
+/// delete, give and take them; bad names, unknown kinds and unknown ids are refused with the
+/// reason; the Client scopes page and the client's Settings tab show them.
+#[tokio::test]
+async fn client_scopes_by_role_in_the_console() {
+    let app = app().await;
+    let db = app.keyward.state.ctx.db.clone();
+    let mut viewer = operator(&app, "vera", "viewer").await;
+    let mut manager = operator(&app, "manny", "manager").await;
+    let realm = [("realm", "master")];
+
+    let r = viewer.call("list_client_scopes", &realm).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "[]"));
+    let create = |name: &'static str| {
+        [
+            ("realm", "master"),
+            ("name", name),
+            ("description", "A scope"),
+        ]
+    };
+    let r = viewer
+        .change("create_client_scope", &create("by-viewer"))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = manager
+        .change("create_client_scope", &create("payments"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let payments = r.json()["id"].as_str().unwrap().to_string();
+    let r = manager
+        .change("create_client_scope", &create("payments"))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("Client Scope payments already exists"),
+        "{}",
+        r.body
+    );
+    for bad in ["", "two words", "quote\"d", "openid"] {
+        let r = manager.change("create_client_scope", &create(bad)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}: {}", r.body);
+    }
+    // Without the CSRF token nothing is created.
+    let r = manager
+        .call(
+            "create_client_scope",
+            &[
+                ("csrf", "wrong"),
+                ("realm", "master"),
+                ("name", "x"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = manager
+        .change("create_client_scope", &create("reports"))
+        .await;
+    let reports = r.json()["id"].as_str().unwrap().to_string();
+    let r = viewer.call("list_client_scopes", &realm).await;
+    let names: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["payments", "reports"]);
+
+    // A client's scopes.
+    let id = new_client(&mut manager, "svc").await;
+    let r = viewer
+        .change(
+            "assign_client_scope",
+            &scope_args(&id, &payments, "default"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = manager
+        .change("assign_client_scope", &scope_args(&id, &payments, "always"))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = manager
+        .change(
+            "assign_client_scope",
+            &scope_args(&id, "no-such-scope", "default"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    for (scope, kind) in [(&payments, "default"), (&reports, "optional")] {
+        let r = manager
+            .change("assign_client_scope", &scope_args(&id, scope, kind))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = viewer
+        .call(
+            "get_client_scope_assignments",
+            &[("realm", "master"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["default"][0]["name"], "payments");
+    assert_eq!(v["optional"][0]["name"], "reports");
+    assert_eq!(v["available"], serde_json::json!([]));
+    let r = viewer
+        .change(
+            "unassign_client_scope",
+            &scope_args(&id, &reports, "optional"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // The pages show them.
+    let page = viewer.get("/console/master/client-scopes").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("payments") && page.body.contains("reports"));
+    assert!(
+        !page.body.contains("Create client scope"),
+        "viewers get no form"
+    );
+    let page = manager.get("/console/master/client-scopes").await;
+    assert!(page.body.contains("Create client scope"));
+    let page = manager
+        .get(&format!("/console/master/clients/{id}/settings"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("data-testid=\"default-client-scopes\"")
+            && page.body.contains("payments")
+            && page.body.contains("Remove optional scope reports"),
+        "{}",
+        page.body
+    );
+
+    // Taking a scope away, and deleting one, change what the client has.
+    let r = manager
+        .change(
+            "unassign_client_scope",
+            &scope_args(&id, &reports, "optional"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = viewer
+        .change(
+            "delete_client_scope",
+            &[("realm", "master"), ("id", &payments)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = manager
+        .change(
+            "delete_client_scope",
+            &[("realm", "master"), ("id", &payments)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = manager
+        .change(
+            "delete_client_scope",
+            &[("realm", "master"), ("id", &payments)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let master = realms::get_by_name(&db, "master").await.unwrap();
+    assert!(keyward_store::client_scopes::of_client(&db, &id)
+        .await
+        .unwrap()
+        .is_empty());
+    let left = keyward_store::client_scopes::list(&db, &master.realm_id)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    // Every change was audited, by the manager.
+    let events = keyward_store::events::search(
+        &db,
+        &keyward_store::events::EventFilter {
+            realm_id: Some(master.realm_id.clone()),
+            client_row_id: None,
+            actor: Some("manny".into()),
+            operations: Vec::new(),
+            resource_path: None,
+            from: None,
+            to: None,
+        },
+        0,
+        100,
+    )
+    .await
+    .unwrap();
+    let paths: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e.operation.as_str(), e.resource_path.as_str()))
+        .collect();
+    for expected in [
+        ("CREATE", format!("client-scopes/{payments}")),
+        ("DELETE", format!("client-scopes/{payments}")),
+        (
+            "CREATE",
+            format!("clients/{id}/default-client-scopes/{payments}"),
+        ),
+        (
+            "DELETE",
+            format!("clients/{id}/optional-client-scopes/{reports}"),
+        ),
+    ] {
+        assert!(
+            paths.contains(&(expected.0, expected.1.as_str())),
+            "{expected:?} in {paths:?}"
+        );
+    }
+}

@@ -53,7 +53,7 @@ async fn nginx_in_front_of(upstream: &str) -> Nginx {
     );
     let path = dir.path().join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new(nginx_binary())
+    let mut child = Command::new(nginx_binary())
         .arg("-p")
         .arg(dir.path())
         .arg("-c")
@@ -75,6 +75,8 @@ async fn nginx_in_front_of(upstream: &str) -> Nginx {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
     panic!("nginx did not start: {log}");
 }

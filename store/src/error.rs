@@ -47,6 +47,11 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         "another key of this client already has this kid",
     ),
     (
+        "client_scope_realm_name_key",
+        "client_scope.realm_id, client_scope.name",
+        "a client scope with this name already exists in this realm",
+    ),
+    (
         "operator_username_key",
         "operator.username",
         "an operator with this username already exists",

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth_events;
+pub mod client_scopes;
 pub mod clients;
 mod db;
 pub mod error;

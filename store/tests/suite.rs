@@ -146,6 +146,7 @@ async fn suite(db: &Db, url: &str) {
     authentication_rules(db).await;
     key_rules(db).await;
     jwks_rules(db).await;
+    client_scope_rules(db).await;
     token_endpoint_rules(db, url).await;
     generation_follows_changes(db, url).await;
     expiry_rules(db).await;
@@ -421,6 +422,304 @@ async fn realm_rules(db: &Db) {
         clients::create(db, &doomed.realm_id, &new_client("ghost"), NOW).await,
         Err(StoreError::Db(_))
     ));
+}
+
+/// Client scopes: unique names per realm, idempotent assignments of one kind per client that
+/// never cross realms, replacement of a kind, cascades, and a moving generation.
+async fn client_scope_rules(db: &Db) {
+    use keyward_store::client_scopes::{self, Kind};
+    let realm = realms::create(db, "scoped", "", NOW).await.unwrap();
+    let other = realms::create(db, "scoped-other", "", NOW).await.unwrap();
+    let r = realm.realm_id.as_str();
+    // No scope exists by default.
+    assert!(client_scopes::list(db, r).await.unwrap().is_empty());
+    let payments = client_scopes::create(db, r, "payments", "Pay", NOW)
+        .await
+        .unwrap();
+    assert_eq!(payments.client_scope_id.len(), 36);
+    assert_eq!(
+        (
+            payments.name.as_str(),
+            payments.description.as_str(),
+            payments.protocol.as_str(),
+            payments.created_at
+        ),
+        ("payments", "Pay", "openid-connect", NOW)
+    );
+    let reports = client_scopes::create(db, r, "reports", "", NOW)
+        .await
+        .unwrap();
+    let audit = client_scopes::create(db, r, "Audit", "", NOW)
+        .await
+        .unwrap();
+    // Names are unique per realm, case-sensitive, and may repeat in another realm.
+    assert!(matches!(
+        client_scopes::create(db, r, "payments", "again", NOW).await,
+        Err(StoreError::Conflict(
+            "a client scope with this name already exists in this realm"
+        ))
+    ));
+    client_scopes::create(db, r, "PAYMENTS", "", NOW)
+        .await
+        .unwrap();
+    let foreign = client_scopes::create(db, &other.realm_id, "payments", "", NOW)
+        .await
+        .unwrap();
+    let names = |list: Vec<client_scopes::ClientScope>| {
+        list.into_iter().map(|s| s.name).collect::<Vec<_>>()
+    };
+    // Bytewise name order on both backends.
+    assert_eq!(
+        names(client_scopes::list(db, r).await.unwrap()),
+        ["Audit", "PAYMENTS", "payments", "reports"]
+    );
+    assert_eq!(
+        client_scopes::get(db, r, &payments.client_scope_id)
+            .await
+            .unwrap(),
+        payments
+    );
+    assert_eq!(
+        client_scopes::get_by_name(db, r, "payments").await.unwrap(),
+        payments
+    );
+    // Another realm's scope is not found through this realm.
+    for found in [
+        client_scopes::get(db, r, &foreign.client_scope_id).await,
+        client_scopes::get_by_name(db, r, "nope").await,
+        client_scopes::get(db, r, "no-such-id").await,
+    ] {
+        assert!(matches!(found, Err(StoreError::NotFound)), "{found:?}");
+    }
+    // Update: rename and describe; a taken name conflicts; unknown ids are not found.
+    let renamed = client_scopes::update(db, r, &reports.client_scope_id, "reporting", "Reports")
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.description.as_str()),
+        ("reporting", "Reports")
+    );
+    assert!(matches!(
+        client_scopes::update(db, r, &reports.client_scope_id, "payments", "").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        client_scopes::update(db, r, &foreign.client_scope_id, "x", "").await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Assignments.
+    if db.backend() == Backend::Postgres {
+        eventually("the listener connects", || db.generation().is_some()).await;
+    }
+    let c = clients::create(db, r, &new_client("scoped-client"), NOW)
+        .await
+        .unwrap();
+    let id = c.client_row_id.as_str();
+    let kinds = |list: Vec<client_scopes::Assigned>| {
+        list.into_iter()
+            .map(|a| {
+                assert_eq!(a.client_row_id, id);
+                (a.kind, a.scope.name)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(client_scopes::of_client(db, id).await.unwrap().is_empty());
+    let g = db.generation().unwrap();
+    assert!(
+        client_scopes::assign(db, r, id, &payments.client_scope_id, Kind::Default)
+            .await
+            .unwrap()
+    );
+    let g2 = db.generation().unwrap();
+    assert!(g2 > g, "an assignment moves the generation");
+    // Again: nothing changes (Keycloak's PUT twice).
+    assert!(
+        !client_scopes::assign(db, r, id, &payments.client_scope_id, Kind::Default)
+            .await
+            .unwrap()
+    );
+    assert!(
+        client_scopes::assign(db, r, id, &renamed.client_scope_id, Kind::Optional)
+            .await
+            .unwrap()
+    );
+    assert!(
+        client_scopes::assign(db, r, id, &audit.client_scope_id, Kind::Optional)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        kinds(client_scopes::of_client(db, id).await.unwrap()),
+        [
+            (Kind::Default, "payments".to_string()),
+            (Kind::Optional, "Audit".to_string()),
+            (Kind::Optional, "reporting".to_string()),
+        ]
+    );
+    // One kind per (client, scope): assigning the other kind moves it.
+    assert!(
+        client_scopes::assign(db, r, id, &payments.client_scope_id, Kind::Optional)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        kinds(client_scopes::of_client(db, id).await.unwrap())[0],
+        (Kind::Optional, "Audit".to_string())
+    );
+    // Unassigning the kind it does not have changes nothing; the right kind removes it.
+    assert!(
+        !client_scopes::unassign(db, r, id, &payments.client_scope_id, Kind::Default)
+            .await
+            .unwrap()
+    );
+    let g = db.generation().unwrap();
+    assert!(
+        client_scopes::unassign(db, r, id, &payments.client_scope_id, Kind::Optional)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.generation().unwrap() > g,
+        "a removal moves the generation"
+    );
+    assert!(
+        !client_scopes::unassign(db, r, id, &payments.client_scope_id, Kind::Optional)
+            .await
+            .unwrap()
+    );
+    // Never across realms; unknown clients and scopes are not found.
+    let stranger = clients::create(db, &other.realm_id, &new_client("stranger"), NOW)
+        .await
+        .unwrap();
+    for (client, scope) in [
+        (id, foreign.client_scope_id.as_str()),
+        (
+            stranger.client_row_id.as_str(),
+            payments.client_scope_id.as_str(),
+        ),
+        ("no-such-client", payments.client_scope_id.as_str()),
+        (id, "no-such-scope"),
+    ] {
+        for kind in [Kind::Default, Kind::Optional] {
+            assert!(matches!(
+                client_scopes::assign(db, r, client, scope, kind).await,
+                Err(StoreError::NotFound)
+            ));
+            assert!(matches!(
+                client_scopes::unassign(db, r, client, scope, kind).await,
+                Err(StoreError::NotFound)
+            ));
+        }
+    }
+    assert!(client_scopes::of_client(db, &stranger.client_row_id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Replacing a kind: exactly these, the others of that kind go, the other kind stays
+    // unless named (then it moves).
+    let ids = |list: &[&client_scopes::ClientScope]| {
+        list.iter()
+            .map(|s| s.client_scope_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        client_scopes::set_kind(db, r, id, Kind::Default, &ids(&[&payments, &audit]))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        kinds(client_scopes::of_client(db, id).await.unwrap()),
+        [
+            (Kind::Default, "Audit".to_string()),
+            (Kind::Default, "payments".to_string()),
+            (Kind::Optional, "reporting".to_string()),
+        ]
+    );
+    assert!(
+        !client_scopes::set_kind(db, r, id, Kind::Default, &ids(&[&audit, &payments]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        client_scopes::set_kind(db, r, id, Kind::Default, &ids(&[&payments]))
+            .await
+            .unwrap()
+    );
+    // Another realm's scope is skipped.
+    assert!(
+        !client_scopes::set_kind(db, r, id, Kind::Default, &ids(&[&payments, &foreign]))
+            .await
+            .unwrap()
+    );
+    assert!(client_scopes::set_kind(db, r, id, Kind::Optional, &[])
+        .await
+        .unwrap());
+    assert_eq!(
+        kinds(client_scopes::of_client(db, id).await.unwrap()),
+        [(Kind::Default, "payments".to_string())]
+    );
+    assert!(matches!(
+        client_scopes::set_kind(db, r, &stranger.client_row_id, Kind::Default, &[]).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Several clients at once.
+    let second = clients::create(db, r, &new_client("scoped-second"), NOW)
+        .await
+        .unwrap();
+    client_scopes::assign(
+        db,
+        r,
+        &second.client_row_id,
+        &renamed.client_scope_id,
+        Kind::Optional,
+    )
+    .await
+    .unwrap();
+    let all = client_scopes::of_clients(
+        db,
+        &[
+            c.client_row_id.clone(),
+            second.client_row_id.clone(),
+            stranger.client_row_id.clone(),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 2, "clients without scopes are absent");
+    assert_eq!(all[id][0].scope.name, "payments");
+    assert_eq!(all[&second.client_row_id][0].kind, Kind::Optional);
+
+    // Deleting a scope removes its assignments; deleting a client removes its own.
+    let g = db.generation().unwrap();
+    client_scopes::delete(db, r, &payments.client_scope_id)
+        .await
+        .unwrap();
+    assert!(db.generation().unwrap() > g);
+    assert!(client_scopes::of_client(db, id).await.unwrap().is_empty());
+    assert!(matches!(
+        client_scopes::delete(db, r, &payments.client_scope_id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        client_scopes::delete(db, r, &foreign.client_scope_id).await,
+        Err(StoreError::NotFound)
+    ));
+    clients::delete(db, r, &second.client_row_id).await.unwrap();
+    assert!(client_scopes::of_client(db, &second.client_row_id)
+        .await
+        .unwrap()
+        .is_empty());
+    // Deleting a realm deletes its scopes.
+    realms::delete(db, "scoped-other").await.unwrap();
+    assert!(client_scopes::list(db, &other.realm_id)
+        .await
+        .unwrap()
+        .is_empty());
+    realms::delete(db, "scoped").await.unwrap();
+    assert!(client_scopes::list(db, r).await.unwrap().is_empty());
 }
 
 fn new_client(client_id: &str) -> NewClient<'_> {
