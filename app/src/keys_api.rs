@@ -309,6 +309,16 @@ pub mod server {
         keys::facts(&k.spki_der, k.certificate_der.as_deref()).map_err(import_error)
     }
 
+    /// What an import does with a key the client already has.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum AlreadyRegistered {
+        /// Refuse the import with a 409 (the console: the operator learns it is there).
+        Conflict,
+        /// Keep the one copy and answer as if it was uploaded (Keycloak's `upload-certificate`,
+        /// so a provisioning script can be run again).
+        Keep,
+    }
+
     /// Parses an uploaded file (off the async runtime: keystores cost PBKDF work), registers
     /// the public keys it holds and audits each. Nothing is stored when the file is refused.
     #[allow(clippy::too_many_arguments)]
@@ -321,6 +331,7 @@ pub mod server {
         bytes: Vec<u8>,
         store_password: Option<&str>,
         alias: Option<&str>,
+        already_registered: AlreadyRegistered,
     ) -> Result<Vec<ClientKey>, AppError> {
         use keys::ImportRequest;
         // Keystores are decrypted off the async runtime (PBKDF work); the request owns the bytes.
@@ -345,7 +356,18 @@ pub mod server {
         for k in &imported {
             facts.push(facts_of(k)?);
         }
+        let registered: std::collections::HashSet<String> = match already_registered {
+            AlreadyRegistered::Conflict => Default::default(),
+            AlreadyRegistered::Keep => keyward_store::keys::list(&ctx.db, &c.client_row_id)
+                .await?
+                .into_iter()
+                .map(|k| k.thumbprint_s256)
+                .collect(),
+        };
         for (k, f) in imported.iter().zip(&facts) {
+            if registered.contains(&f.jwk_thumbprint) {
+                continue;
+            }
             let cert = f.certificate.as_ref();
             rows.push(keyward_store::keys::NewKey {
                 kid: k.kid.as_deref(),
@@ -578,7 +600,18 @@ pub async fn import_keys(
     let store_password = Some(store_password.as_str()).filter(|p| !p.is_empty());
     let alias = Some(alias.trim()).filter(|a| !a.is_empty());
     let actor = console_actor(&op).await;
-    let created = import(&ctx, &actor, &r, &c, format, bytes, store_password, alias).await?;
+    let created = import(
+        &ctx,
+        &actor,
+        &r,
+        &c,
+        format,
+        bytes,
+        store_password,
+        alias,
+        AlreadyRegistered::Conflict,
+    )
+    .await?;
     let now = now();
     Ok(created
         .iter()

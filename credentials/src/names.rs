@@ -32,23 +32,27 @@ pub fn realm_name(input: &str) -> Result<String, InvalidName> {
     Ok(name.to_owned())
 }
 
-/// An OAuth client id: 1–255 visible ASCII characters from `A–Z a–z 0–9 - . _ ~ : @ / +`.
+/// An OAuth client id as Keycloak accepts one: 1–255 characters, any of RFC 6749's VSCHAR
+/// (visible ASCII and space: `%`, `#`, `?`, quotes, `<` …) and other printable Unicode; only
+/// control characters are refused, and leading or trailing white space (a paste accident that
+/// no client would send back). Every place that shows or sends an id escapes it for its
+/// context (HTML by Leptos, JSON by serde, URLs by percent-encoding, Basic by RFC 6749 §2.3.1).
 pub fn client_id(input: &str) -> Result<String, InvalidName> {
-    let id = input.trim();
-    if id.is_empty() {
+    if input.is_empty() || input.trim().is_empty() {
         return Err(invalid("client id is required"));
     }
-    if id.len() > 255 {
+    if input.chars().count() > 255 {
         return Err(invalid("client id is longer than 255 characters"));
     }
-    if let Some(c) = id.chars().find(|c| {
-        !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | ':' | '@' | '/' | '+'))
-    }) {
+    if let Some(c) = input.chars().find(|c| c.is_control()) {
         return Err(invalid(format!(
-            "client id may only hold letters, digits and - . _ ~ : @ / + (found {c:?})"
+            "client id may not hold control characters (found {c:?})"
         )));
     }
-    Ok(id.to_owned())
+    if input.trim() != input {
+        return Err(invalid("client id may not start or end with white space"));
+    }
+    Ok(input.to_owned())
 }
 
 /// An operator's username: 1–64 characters, lower-case letters, digits, `-`, `_`, `.` and `@`.
@@ -115,10 +119,36 @@ mod tests {
         assert_eq!(client_id("billing-api").unwrap(), "billing-api");
         assert!(client_id("urn:svc/orders@v2+x~y.z_").is_ok());
         assert!(client_id("").is_err());
-        assert!(client_id("has space").is_err());
-        assert!(client_id("quote\"").is_err());
-        assert!(client_id("<script>").is_err());
+        assert!(client_id("   ").is_err());
+        // Everything RFC 6749's VSCHAR allows, as Keycloak does.
+        for ok in [
+            "has space",
+            "quote\"'",
+            "<script>",
+            "100%#frag?q=1&x",
+            "a\\b;c,d",
+            "ключ",
+        ] {
+            assert_eq!(client_id(ok).unwrap(), ok);
+        }
+        let all_vschar: String = (0x20u8..=0x7e)
+            .map(char::from)
+            .collect::<String>()
+            .trim()
+            .to_owned();
+        assert!(client_id(&all_vschar).is_ok());
+        for bad in [
+            "tab\there",
+            "new\nline",
+            "nul\0",
+            "del\u{7f}",
+            " lead",
+            "trail ",
+        ] {
+            assert!(client_id(bad).is_err(), "{bad:?}");
+        }
         assert!(client_id(&"c".repeat(255)).is_ok());
+        assert!(client_id(&"é".repeat(255)).is_ok());
         assert!(client_id(&"c".repeat(256)).is_err());
     }
 

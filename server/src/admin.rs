@@ -18,7 +18,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use keyward_app::credentials_api::server::{keycloak_json, method, regenerate};
 use keyward_app::error::AppError;
-use keyward_app::keys_api::server::{apply_jwks_url, generate_and_register, import, KeystoreSpec};
+use keyward_app::keys_api::server::{
+    apply_jwks_url, generate_and_register, import, AlreadyRegistered, KeystoreSpec,
+};
 use keyward_app::ssr::{audit_as, Actor};
 use keyward_credentials::keys::generate::{KeyAlgorithm, KeystoreFormat};
 use keyward_credentials::keys::KeyFormat;
@@ -89,7 +91,16 @@ pub fn router() -> Router<AppState> {
             axum::routing::put(set_key_active).delete(delete_key),
         )
         .route("/admin/openapi.json", get(openapi))
+        // Nothing under /admin/ answers the console's HTML: an unknown path is Keycloak's 404.
+        .route("/admin/{*rest}", axum::routing::any(unknown_path))
         .merge(crate::admin_scopes::router())
+}
+
+async fn unknown_path() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "Unable to find matching target resource method",
+    )
 }
 
 /// An Admin REST error: Keycloak's JSON body.
@@ -1316,6 +1327,7 @@ async fn upload(
         bytes,
         store_password.as_ref().map(|p| p.as_str()),
         alias.as_deref(),
+        AlreadyRegistered::Keep,
     )
     .await?;
     Ok(Json(certificate_rep(&state, &c).await?).into_response())

@@ -229,6 +229,12 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         ))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(CompressionLayer::new());
+    // Paths are made canonical *before* routing: a layer on `router` itself would run after its
+    // route was chosen. The outer router has no routes; everything reaches `router` through its
+    // fallback, behind the rewrite.
+    let router = Router::new()
+        .fallback_service(router)
+        .layer(axum::middleware::map_request(canonical_path));
     Ok(Keyward {
         router,
         state,
@@ -439,6 +445,30 @@ async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) ->
         )],
         text,
     ))
+}
+
+/// Keycloak's REST layer answers `/admin/realms/` as `/admin/realms` and
+/// `/realms/{realm}/protocol/openid-connect/token/` as its path without the slash, for every
+/// method, and Keycloak's own admin client sends such paths: under `/admin/` and `/realms/`,
+/// trailing slashes are dropped before routing (no redirect: a client need not follow a 308 for
+/// a POST with a body). Console paths keep their own rule (a redirect, in the console guard).
+async fn canonical_path(mut req: Request<Body>) -> Request<Body> {
+    let path = req.uri().path();
+    if (path.starts_with("/admin/") || path.starts_with("/realms/")) && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let rebuilt = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(pq) = rebuilt.parse::<http::uri::PathAndQuery>() {
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
 }
 
 /// The largest request body: 1 MiB, except key uploads (a 1 MiB file, base64url-encoded, plus

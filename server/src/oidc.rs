@@ -30,6 +30,13 @@ use crate::oidc_cache::{ClientEntry, CredentialCache};
 use crate::throttle::FailureCost;
 use crate::AppState;
 
+/// The client authentication methods the token and introspection endpoints take.
+const AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "client_secret_jwt",
+];
 /// The metrics label of every token request to a realm that does not exist.
 pub const UNKNOWN_REALM_LABEL: &str = "(unknown)";
 /// Largest token-request body (a form with an assertion).
@@ -103,6 +110,47 @@ pub fn router() -> Router<AppState> {
             "/realms/{realm}/protocol/openid-connect/token/introspect",
             post(introspect),
         )
+        .route(
+            "/realms/{realm}/.well-known/uma2-configuration",
+            get(uma2_configuration),
+        )
+        // Nothing under /realms/ answers the console's HTML: an unknown path is a JSON 404.
+        .route("/realms/{realm}", axum::routing::any(unknown_path))
+        .route("/realms/{realm}/{*rest}", axum::routing::any(unknown_path))
+}
+
+async fn unknown_path() -> OAuthError {
+    OAuthError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_request",
+        "Unable to find matching target resource method",
+    )
+}
+
+/// The UMA 2.0 discovery document Keycloak serves beside the OpenID one: Keycloak's Java
+/// client (`AuthzClient`, which reads `keycloak.json`) takes the token endpoint from it.
+/// Keyward has no UMA resource server; the document names the endpoints a client-credentials
+/// client needs.
+async fn uma2_configuration(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, OAuthError> {
+    let r = realm(&state, &name).await?;
+    let iss = issuer(&state, &r.name);
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        axum::Json(json!({
+            "issuer": iss,
+            "token_endpoint": format!("{iss}/protocol/openid-connect/token"),
+            "jwks_uri": format!("{iss}/protocol/openid-connect/certs"),
+            "introspection_endpoint": format!("{iss}/protocol/openid-connect/token/introspect"),
+            "grant_types_supported": ["client_credentials"],
+            "response_types_supported": ["token"],
+            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "scopes_supported": ["openid"],
+        })),
+    )
+        .into_response())
 }
 
 /// An RFC 6749 §5.2 error answer.
@@ -204,12 +252,7 @@ async fn discovery(
 ) -> Result<Response, OAuthError> {
     let r = realm(&state, &name).await?;
     let iss = issuer(&state, &r.name);
-    let methods = [
-        "client_secret_basic",
-        "client_secret_post",
-        "private_key_jwt",
-        "client_secret_jwt",
-    ];
+    let methods = AUTH_METHODS;
     let mut algs: Vec<&str> = authenticator::CLIENT_JWT_ALGS.to_vec();
     algs.extend_from_slice(authenticator::CLIENT_SECRET_JWT_ALGS);
     Ok((
