@@ -300,20 +300,6 @@ pub fn check_claims(
                     now.saturating_sub(iat)
                 )));
             }
-            // A far-future exp would make its jti be remembered (and the assertion replayable
-            // elsewhere) for as long: the lifetime it claims is bounded too.
-            if exp.saturating_sub(iat) > max_exp.saturating_add(SKEW_S) {
-                return Err(bad(format!(
-                    "exp lies {} s after iat, more than the {max_exp} s allowed",
-                    exp.saturating_sub(iat)
-                )));
-            }
-            if exp.saturating_sub(now) > max_exp.saturating_add(SKEW_S) {
-                return Err(bad(format!(
-                    "exp lies {} s ahead, more than the {max_exp} s allowed",
-                    exp.saturating_sub(now)
-                )));
-            }
         }
     }
     if let Some(nbf) = nbf {
@@ -334,7 +320,15 @@ pub fn check_claims(
         Some(_) => return Err(bad("jti is not a string")),
         None => return Err(bad("jti is missing")),
     };
-    Ok((jti, exp.saturating_add(SKEW_S)))
+    // The assertion is usable until exp (+ skew) and, with an iat, no later than iat + max-exp:
+    // its jti is remembered exactly that long, never for a far-future exp. (A far-future exp
+    // beside a fresh iat is accepted, as Keycloak does — `JWTClientValidator` bounds the
+    // lifespan by max-exp instead of refusing — and as Authlib needs: it signs exp = iat + 3600.)
+    let usable_until = match iat {
+        Some(iat) => exp.saturating_add(SKEW_S).min(iat.saturating_add(max_exp)),
+        None => exp.saturating_add(SKEW_S),
+    };
+    Ok((jti, usable_until))
 }
 
 /// The whole assertion check for `method`: parse, algorithm rules, then `verify_signature`
@@ -761,37 +755,18 @@ mod tests {
             )),
             "issued 61 s ago, more than the 60 s allowed"
         );
-        // A fresh iat does not license a far-future exp (its jti would be kept that long):
-        // exp - iat and exp - now are both bounded by max-exp + skew.
-        assert!(check(
-            &with(c.clone(), json!({"iat": NOW, "exp": NOW + 75})),
-            false
-        )
-        .is_ok());
-        assert_eq!(
-            reason(check(
-                &with(c.clone(), json!({"iat": NOW, "exp": NOW + 76})),
-                false
-            )),
-            "exp lies 76 s after iat, more than the 60 s allowed"
+        // A far-future exp beside a fresh iat is accepted (Keycloak and Authlib, exp = iat +
+        // 3600), but the assertion dies at iat + max-exp and its jti is kept only that long.
+        let far = with(
+            c.clone(),
+            json!({"iat": NOW, "exp": NOW + 10 * 365 * 86_400}),
         );
-        assert_eq!(
-            reason(check(
-                &with(
-                    c.clone(),
-                    json!({"iat": NOW, "exp": NOW + 10 * 365 * 86_400})
-                ),
-                false
-            )),
-            "exp lies 315360000 s after iat, more than the 60 s allowed"
-        );
-        assert_eq!(
-            reason(check(
-                &with(c.clone(), json!({"iat": NOW + 10, "exp": NOW + 80})),
-                false
-            )),
-            "exp lies 80 s ahead, more than the 60 s allowed"
-        );
+        assert_eq!(check(&far, false).unwrap().1, NOW + 60);
+        let authlib = with(c.clone(), json!({"iat": NOW - 30, "exp": NOW + 3570}));
+        assert_eq!(check(&authlib, false).unwrap().1, NOW + 30);
+        // A near exp still bounds it (+ skew).
+        let near = with(c.clone(), json!({"iat": NOW, "exp": NOW + 10}));
+        assert_eq!(check(&near, false).unwrap().1, NOW + 10 + SKEW_S);
         // A client with a longer max-exp.
         let mut long = client("billing", "client-jwt", None);
         long.assertion_max_exp_s = 300;

@@ -353,7 +353,8 @@ async fn roles_bound_what_each_operator_may_do() {
     );
     assert!(realms::get_by_name(&db, "team").await.is_ok());
 
-    // Re-roling takes effect at once, without signing in again.
+    // Re-roling takes effect at once: it ends the operator's sessions, and the next sign-in
+    // carries the new role.
     let mut a = admin(&app).await;
     let vera = operators::get_by_username(&db, "vera").await.unwrap();
     let r = a
@@ -364,6 +365,18 @@ async fn roles_bound_what_each_operator_may_do() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = viewer
+        .change("delete_client", &[("realm", "master"), ("id", &id)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    let mut vera_again = Client::new(&app);
+    assert_eq!(
+        vera_again
+            .sign_in("vera", "operator-password-1")
+            .await
+            .location(),
+        "/console/master/clients"
+    );
+    let r = vera_again
         .change("delete_client", &[("realm", "master"), ("id", &id)])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -568,7 +581,7 @@ async fn clients_are_validated_unique_searchable_and_versioned() {
         StatusCode::CONFLICT
     );
     assert_eq!(
-        a.change("create_client", &create("bad id")).await.status,
+        a.change("create_client", &create("bad\tid")).await.status,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(

@@ -292,8 +292,25 @@ async fn private_key_jwt_rules_and_replay() {
         ("alg none", format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(assertion_claims("signer", &issuer, "e8").to_string()))),
         ("iss differs from sub", key.sign(header.clone(), json!({"iss":"x","sub":"signer","aud":issuer,"jti":"e9","exp":t+30}))),
     ];
-    for (what, assertion) in cases {
-        let (status, body, _) = send(assertion).await;
+    // Each from an address of its own: failures are throttled per (address, client), and these
+    // are more than one address gets before its failures are answered 429.
+    for (i, (what, assertion)) in cases.into_iter().enumerate() {
+        let from = reqwest::Client::builder()
+            .local_address(Some(format!("127.0.0.{}", 20 + i).parse().unwrap()))
+            .build()
+            .unwrap();
+        let res = from
+            .post(l.token_url())
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", &assertion),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap();
         assert_eq!(status, 401, "{what}: {body}");
         assert_eq!(body["error"], "invalid_client", "{what}: {body}");
         assert_eq!(
@@ -524,13 +541,15 @@ async fn realm_token_policy_key_rotation_and_rate_limits() {
             >= 1,
         "{body}"
     );
+    // The right secret from the same address is answered on its merits: a stranger's failures
+    // never lock a service out.
     let (status, _, _) = l
         .token(
             Some(("rotating", &secret)),
             &[("grant_type", "client_credentials")],
         )
         .await;
-    assert_eq!(status, 429);
+    assert_eq!(status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
