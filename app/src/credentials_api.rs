@@ -253,6 +253,7 @@ pub mod server {
                     store_password: None,
                     key_password: None,
                     key_alias: None,
+                    key_algorithm: None,
                 },
             )
         });

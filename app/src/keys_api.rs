@@ -321,6 +321,7 @@ pub mod server {
 
     /// Parses an uploaded file (off the async runtime: keystores cost PBKDF work), registers
     /// the public keys it holds and audits each. Nothing is stored when the file is refused.
+    /// Returns the file's keys as registered (with `Keep`, those it already had too).
     #[allow(clippy::too_many_arguments)]
     pub async fn import(
         ctx: &AppContext,
@@ -356,16 +357,17 @@ pub mod server {
         for k in &imported {
             facts.push(facts_of(k)?);
         }
-        let registered: std::collections::HashSet<String> = match already_registered {
-            AlreadyRegistered::Conflict => Default::default(),
-            AlreadyRegistered::Keep => keyward_store::keys::list(&ctx.db, &c.client_row_id)
-                .await?
-                .into_iter()
-                .map(|k| k.thumbprint_s256)
-                .collect(),
+        let registered: Vec<ClientKey> = match already_registered {
+            AlreadyRegistered::Conflict => Vec::new(),
+            AlreadyRegistered::Keep => keyward_store::keys::list(&ctx.db, &c.client_row_id).await?,
         };
+        let mut kept = Vec::new();
         for (k, f) in imported.iter().zip(&facts) {
-            if registered.contains(&f.jwk_thumbprint) {
+            if let Some(existing) = registered
+                .iter()
+                .find(|r| r.thumbprint_s256 == f.jwk_thumbprint)
+            {
+                kept.push(existing.clone());
                 continue;
             }
             let cert = f.certificate.as_ref();
@@ -387,7 +389,10 @@ pub mod server {
         for k in &created {
             audit_key(ctx, actor, r, c, "CREATE", k).await?;
         }
-        Ok(created)
+        // The file's keys, in its order: the new ones and (with `Keep`) those already there.
+        let mut all = created;
+        all.extend(kept);
+        Ok(all)
     }
 
     /// What a generated keystore is made of.
@@ -892,6 +897,7 @@ pub async fn generate_keystore(
                 store_password: include.then(|| store_password.to_string()),
                 key_password: include.then(|| key_password.to_string()),
                 key_alias: Some(alias.clone()),
+                key_algorithm: Some(algorithm.jws_alg().to_owned()),
             },
         )
     });
@@ -951,6 +957,7 @@ mod tests {
             active: true,
             created_at: now,
             created_by: "alice".into(),
+            created_seq: 1,
         };
         let at = |t: i64| stored_key_view(&stored, t).unwrap().expiry;
         assert_eq!(at(not_after - 31 * 86_400), "");

@@ -252,6 +252,8 @@ pub fn check_claims(
         Some(_) => return Err(bad("aud is not a string")),
         None => return Err(bad("aud is missing")),
     };
+    let aud = collapse_slashes(aud);
+    let aud = aud.as_str();
     let aud_ok = aud == ctx.issuer || (!ctx.strict_audience && aud == ctx.token_endpoint);
     if !aud_ok {
         return Err(bad(if ctx.strict_audience {
@@ -367,6 +369,30 @@ pub fn unverified_subject(assertion: &str) -> Result<String, AuthError> {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(bad("sub is missing, the client cannot be identified")),
     }
+}
+
+/// `aud` with runs of `/` in its path made one: Keycloak's Java `AuthzClient` builds it as
+/// `auth-server-url + "/realms/" + realm`, and Keycloak's own keycloak.json ends that URL in `/`,
+/// so a real client sends `https://sso//realms/x`. The scheme's `//` and the host are kept.
+fn collapse_slashes(aud: &str) -> String {
+    let (scheme, rest) = match aud.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, aud),
+    };
+    let mut out = String::with_capacity(aud.len());
+    if let Some(s) = scheme {
+        out.push_str(s);
+        out.push_str("://");
+    }
+    let mut last_slash = false;
+    for ch in rest.chars() {
+        if ch == '/' && last_slash {
+            continue;
+        }
+        last_slash = ch == '/';
+        out.push(ch);
+    }
+    out
 }
 
 /// The `jti` of an assertion, before any verification: only to refuse an already-used one
@@ -638,6 +664,18 @@ mod tests {
     fn audience() {
         let c = claims("billing");
         assert!(check(&with(c.clone(), json!({"aud": [ISSUER]})), true).is_ok());
+        // Keycloak's AuthzClient with Keycloak's keycloak.json (auth-server-url ending in /).
+        let doubled = ISSUER.replace("/realms/", "//realms/");
+        assert!(check(&with(c.clone(), json!({"aud": doubled})), true).is_ok());
+        assert_eq!(collapse_slashes("https://a//b///c/"), "https://a/b/c/");
+        assert!(check(
+            &with(
+                c.clone(),
+                json!({"aud": "https://sso.example.com.evil/realms/demo"})
+            ),
+            false
+        )
+        .is_err());
         assert!(check(&with(c.clone(), json!({"aud": TOKEN_ENDPOINT})), false).is_ok());
         assert!(check(&with(c.clone(), json!({"aud": [TOKEN_ENDPOINT]})), false).is_ok());
         assert_eq!(

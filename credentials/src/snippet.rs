@@ -313,6 +313,7 @@ mod tests {
             store_password: None,
             key_password: None,
             key_alias: None,
+            key_algorithm: None,
         };
         let jwt = by_id("client-jwt")
             .unwrap()

@@ -189,6 +189,21 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 pub(crate) type ApiResult<T = Response> = Result<T, ApiError>;
 
+/// A query string parsed with a clear 400 in Keycloak's JSON error shape (axum's own rejection
+/// is plain text).
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| ApiError::bad_request(format!("malformed query: {}", e.body_text())))
+    }
+}
+
 /// A JSON body parsed with a clear 400 for malformed JSON or a wrong field type.
 pub(crate) struct Body<T>(pub(crate) T);
 
@@ -335,7 +350,7 @@ pub(crate) async fn realm_and_client(
     let c = clients::get(&state.ctx.db, &r.realm_id, id)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("Could not find client"),
+            StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "Could not find client"),
             other => other.into(),
         })?;
     Ok((r, c))
@@ -608,7 +623,7 @@ async fn list_clients(
     State(state): State<AppState>,
     caller: Caller,
     Path(realm): Path<String>,
-    Query(q): Query<ClientQuery>,
+    ApiQuery(q): ApiQuery<ClientQuery>,
 ) -> ApiResult {
     caller.require(Role::Viewer)?;
     let r = realm_named(&state, &realm).await?;
@@ -1117,21 +1132,52 @@ fn check_attr(attr: &str) -> ApiResult<()> {
     }
 }
 
-/// CertificateRepresentation of the client's newest active key.
+/// CertificateRepresentation of the client's newest active key (with a certificate first).
 async fn certificate_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
     let all = keys::list(&state.ctx.db, &c.client_row_id).await?;
     let newest = all
         .iter()
         .filter(|k| k.active)
-        .max_by_key(|k| (k.certificate_der.is_some(), k.created_at));
-    Ok(match newest {
-        Some(k) => json!({
-            "certificate": k.certificate_der.as_deref().map(|d| STANDARD.encode(d)),
-            "publicKey": STANDARD.encode(&k.spki_der),
-            "kid": k.kid,
-        }),
-        None => json!({}),
+        .max_by_key(|k| (k.certificate_der.is_some(), k.created_at, k.created_seq));
+    Ok(newest.map(key_certificate_rep).unwrap_or_else(|| json!({})))
+}
+
+/// CertificateRepresentation of one key.
+fn key_certificate_rep(k: &keys::ClientKey) -> Value {
+    json!({
+        "certificate": k.certificate_der.as_deref().map(|d| STANDARD.encode(d)),
+        "publicKey": STANDARD.encode(&k.spki_der),
+        "kid": k.kid,
     })
+}
+
+/// Keycloak's `certificates/jwt.credential` holds one certificate, and `generate`, `upload`
+/// and `upload-certificate` replace it: through the Admin REST API the keys just written become
+/// the client's only active keys (the others are deactivated, audited, not deleted; the console
+/// keeps its own overlap of several active keys).
+async fn make_only_active(
+    state: &AppState,
+    caller: &Caller,
+    r: &Realm,
+    c: &Client,
+    keep: &[keys::ClientKey],
+) -> ApiResult<()> {
+    let keep_ids: Vec<&str> = keep.iter().map(|k| k.key_id.as_str()).collect();
+    for k in keys::list(&state.ctx.db, &c.client_row_id).await? {
+        let wanted = keep_ids.contains(&k.key_id.as_str());
+        if k.active != wanted {
+            keyward_app::keys_api::server::set_active(
+                &state.ctx,
+                &caller.actor,
+                r,
+                c,
+                &k.key_id,
+                wanted,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 async fn get_certificate(
@@ -1165,6 +1211,8 @@ impl Drop for KeyStoreConfig {
     }
 }
 
+/// Generates a key pair and certificate for the client, registers the certificate as the
+/// client's one active key (Keycloak's replace) and returns it with the keystore.
 async fn generate_keystore_for(
     state: &AppState,
     caller: &Caller,
@@ -1172,7 +1220,7 @@ async fn generate_keystore_for(
     id: &str,
     config: &KeyStoreConfig,
 ) -> ApiResult<(
-    Client,
+    keys::ClientKey,
     keyward_credentials::keys::generate::Generated,
     KeystoreFormat,
 )> {
@@ -1204,7 +1252,7 @@ async fn generate_keystore_for(
         .key_alias
         .clone()
         .unwrap_or_else(|| c.client_id.clone());
-    let (_, generated) = generate_and_register(
+    let (key, generated) = generate_and_register(
         &state.ctx,
         &caller.actor,
         &r,
@@ -1219,7 +1267,8 @@ async fn generate_keystore_for(
         },
     )
     .await?;
-    Ok((c, generated, format))
+    make_only_active(state, caller, &r, &c, std::slice::from_ref(&key)).await?;
+    Ok((key, generated, format))
 }
 
 /// Keyward never returns a private key from `generate`: the certificate is registered and the
@@ -1234,8 +1283,8 @@ async fn generate_certificate(
     let mut config = KeyStoreConfig::default();
     config.store_password =
         Some(keyward_credentials::keys::generate::default_password().to_string());
-    let (c, _, _) = generate_keystore_for(&state, &caller, &realm, &id, &config).await?;
-    Ok(Json(certificate_rep(&state, &c).await?).into_response())
+    let (key, _, _) = generate_keystore_for(&state, &caller, &realm, &id, &config).await?;
+    Ok(Json(key_certificate_rep(&key)).into_response())
 }
 
 async fn generate_and_download(
@@ -1318,7 +1367,7 @@ async fn upload(
     };
     let store_password = field("storePassword").map(zeroize::Zeroizing::new);
     let alias = field("keyAlias");
-    import(
+    let uploaded = import(
         &state.ctx,
         &caller.actor,
         &r,
@@ -1330,7 +1379,12 @@ async fn upload(
         AlreadyRegistered::Keep,
     )
     .await?;
-    Ok(Json(certificate_rep(&state, &c).await?).into_response())
+    make_only_active(&state, &caller, &r, &c, &uploaded).await?;
+    let shown = uploaded
+        .iter()
+        .find(|k| k.certificate_der.is_some())
+        .or(uploaded.first());
+    Ok(Json(shown.map(key_certificate_rep).unwrap_or_else(|| json!({}))).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1351,16 +1405,42 @@ async fn installation(
     Ok(Json(value).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The admin-events query. `operationTypes` is a list in Keycloak (`?operationTypes=CREATE&
+/// operationTypes=DELETE`, as Keycloak's admin client sends it); Keyward also takes one value
+/// with commas.
+#[derive(Default)]
 struct EventQuery {
-    operation_types: Option<String>,
+    operation_types: Vec<String>,
     resource_path: Option<String>,
     date_from: Option<String>,
     date_to: Option<String>,
     first: Option<i64>,
     max: Option<i64>,
     auth_client: Option<String>,
+}
+
+impl EventQuery {
+    fn parse(raw: Option<&str>) -> ApiResult<EventQuery> {
+        let mut q = EventQuery::default();
+        let number = |name: &str, v: &str| {
+            v.parse::<i64>().map_err(|_| {
+                ApiError::bad_request(format!("{name} must be a whole number, not {v:?}"))
+            })
+        };
+        for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            match k.as_ref() {
+                "operationTypes" => q.operation_types.push(v.into_owned()),
+                "resourcePath" => q.resource_path = Some(v.into_owned()),
+                "dateFrom" => q.date_from = Some(v.into_owned()),
+                "dateTo" => q.date_to = Some(v.into_owned()),
+                "first" => q.first = Some(number("first", &v)?),
+                "max" => q.max = Some(number("max", &v)?),
+                "authClient" => q.auth_client = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
 }
 
 /// `yyyy-MM-dd` (Keycloak's format) or epoch milliseconds, as epoch seconds; `end` takes the
@@ -1377,15 +1457,15 @@ async fn admin_events(
     State(state): State<AppState>,
     caller: Caller,
     Path(realm): Path<String>,
-    Query(q): Query<EventQuery>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult {
     caller.require(Role::Viewer)?;
+    let q = EventQuery::parse(raw.as_deref())?;
     let r = realm_named(&state, &realm).await?;
     let operations = q
         .operation_types
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
+        .iter()
+        .flat_map(|v| v.split(','))
         .map(|s| s.trim().to_ascii_uppercase())
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>();

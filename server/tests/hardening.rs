@@ -218,7 +218,9 @@ async fn replays_never_refuse_fresh_assertions(l: Live) {
         .filter_map(|e| e.reason)
         .collect();
     assert!(
-        reasons.iter().any(|r| r.contains("s ago, more than the 60 s allowed")),
+        reasons
+            .iter()
+            .any(|r| r.contains("s ago, more than the 60 s allowed")),
         "{reasons:?}"
     );
 }

@@ -43,8 +43,9 @@ fn text(o: &Output) -> String {
 fn classpath(module: &str) -> String {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
+        // Offline: scripts/test has run `mvn -q -B package` once, which fetched everything.
         let o = Command::new("mvn")
-            .args(["-q", "-B", "package", "-f"])
+            .args(["-o", "-q", "-B", "package", "-f"])
             .arg(project().join("pom.xml"))
             .output()
             .map_err(|e| {
@@ -53,7 +54,11 @@ fn classpath(module: &str) -> String {
         if o.status.success() {
             Ok(())
         } else {
-            Err(format!("mvn package failed: {}", text(&o)))
+            Err(format!(
+                "mvn -o package failed (to fetch the dependencies once, run \
+                 `mvn -q -B package -f end2end/interop/java/pom.xml`, as scripts/test does): {}",
+                text(&o)
+            ))
         }
     });
     if let Err(e) = built {
@@ -153,6 +158,7 @@ async fn download_keystore(
     id: &str,
     format: &str,
     algorithm: &str,
+    passwords: Option<(&str, &str)>,
     dir: &Path,
 ) -> Value {
     let d = a
@@ -160,12 +166,18 @@ async fn download_keystore(
         .await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.body);
     let d = d.json();
-    let store = d["store_password"].as_str().unwrap().to_string();
-    // PKCS12: one password (Java opens the key with the store password); JKS: two.
-    let key = if format == "JKS" {
-        d["key_password"].as_str().unwrap().to_string()
-    } else {
-        String::new()
+    // The dialog's generated passwords, or the operator's own. PKCS12: one password (Java
+    // opens the key with the store password); JKS: two.
+    let (store, key) = match passwords {
+        Some((store, key)) => (store.to_string(), key.to_string()),
+        None => (
+            d["store_password"].as_str().unwrap().to_string(),
+            if format == "JKS" {
+                d["key_password"].as_str().unwrap().to_string()
+            } else {
+                String::new()
+            },
+        ),
     };
     let alias = d["alias"].as_str().unwrap().to_string();
     let r = a
@@ -287,16 +299,27 @@ async fn keycloak_authz_client_gets_tokens_with_the_generated_keycloak_json() {
     // Signed JWT with a keystore Keyward generated: PKCS12 and JKS, RSA and EC; with and
     // without an algorithm pinned on the client (the EC snippet must still name it: the
     // provider defaults to RS256).
-    for (client_id, format, algorithm, pinned, expected_alg) in [
-        ("authz-p12-rsa", "PKCS12", "RSA-2048", "", "RS256"),
-        ("authz-p12-ec", "PKCS12", "EC-P256", "ES256", "ES256"),
-        ("authz-jks-rsa", "JKS", "RSA-3072", "RS256", "RS256"),
-        ("authz-jks-ec", "JKS", "EC-P384", "", "ES384"),
+    // The last: non-ASCII passwords the operator typed (JKS keeps them as UTF-16; the snippet
+    // carries them as JSON).
+    for (client_id, format, algorithm, pinned, expected_alg, passwords) in [
+        ("authz-p12-rsa", "PKCS12", "RSA-2048", "", "RS256", None),
+        ("authz-p12-ec", "PKCS12", "EC-P256", "ES256", "ES256", None),
+        ("authz-jks-rsa", "JKS", "RSA-3072", "RS256", "RS256", None),
+        ("authz-jks-ec", "JKS", "EC-P384", "", "ES384", None),
+        (
+            "authz-jks-nonascii",
+            "JKS",
+            "EC-P256",
+            "ES256",
+            "ES256",
+            Some(("pässwörd€-store-1", "ключ€-key-2")),
+        ),
     ] {
-        let what = format!("{format} {algorithm} (pinned alg {pinned:?})");
+        let what = format!("{client_id}: {format} {algorithm} (pinned alg {pinned:?})");
         let dir = tempfile::tempdir().unwrap();
         let id = jwt_client(&mut a, client_id, pinned).await;
-        let snippet = download_keystore(&mut a, &id, format, algorithm, dir.path()).await;
+        let snippet =
+            download_keystore(&mut a, &id, format, algorithm, passwords, dir.path()).await;
         let jwt = &snippet["credentials"]["jwt"];
         assert_eq!(jwt["client-keystore-type"], format, "{what}: {snippet}");
         assert!(jwt["token-timeout"].is_number(), "{what}: {snippet}");

@@ -29,7 +29,10 @@ fn end2end() -> PathBuf {
 fn library_version() -> String {
     let path = end2end().join("node_modules/@keycloak/keycloak-admin-client/package.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("{} ({e}): run `source scripts/tools.sh` to install it", path.display())
+        panic!(
+            "{} ({e}): run `source scripts/tools.sh` to install it",
+            path.display()
+        )
     });
     let package: Value = serde_json::from_str(&text).unwrap();
     package["version"].as_str().unwrap().to_string()
@@ -81,6 +84,7 @@ async fn keycloak_admin_client_runs_unchanged() {
     let o: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
 
+    assert_eq!(o["version"], version.as_str());
     // Errors: wrong credentials at auth, the same clientId twice.
     assert_eq!(o["wrong_credentials"], 401, "{o}");
     assert_eq!(o["authenticated"], true);
@@ -134,6 +138,15 @@ async fn keycloak_admin_client_runs_unchanged() {
     assert_eq!(o["uploaded_certificate"], der_b64.as_str());
     assert_eq!(o["uploaded_twice"], true);
     assert_eq!(o["key_info_is_uploaded"], true);
+    // The downloaded keystore's key authenticates the client (signed as Keycloak's adapter
+    // signs, with its kid) until a certificate is uploaded: in Keycloak, generate,
+    // generate-and-download and upload-certificate each replace the client's one
+    // jwt.credential certificate, so the previous key no longer authenticates it.
+    assert_eq!(o["keystore_token_status"], 200, "{o}");
+    assert_eq!(
+        o["replaced_key_token_status"], 401,
+        "the key replaced by upload-certificate still authenticates the client: {o}"
+    );
 
     // The PKCS12 from generate-and-download: openssl opens it with the password the library
     // sent, and its certificate is the one getKeyInfo shows.

@@ -36,6 +36,9 @@ pub struct ClientKey {
     pub active: bool,
     /// Epoch seconds.
     pub created_at: i64,
+    /// The client's keys in the order they were made (1, 2, …): orders keys made within the
+    /// same second, so "the newest key" is one key.
+    pub created_seq: i64,
     /// Operator username.
     pub created_by: String,
 }
@@ -56,7 +59,7 @@ pub struct NewKey<'a> {
 
 const COLUMNS: &str = "key_id, client_row_id, kid, kty, alg, public_key_spki, certificate, \
                        thumbprint_s256, source, not_before, not_after, status, created_at, \
-                       created_by";
+                       created_by, created_seq";
 
 fn from_row(row: &AnyRow) -> std::result::Result<ClientKey, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -74,6 +77,7 @@ fn from_row(row: &AnyRow) -> std::result::Result<ClientKey, sqlx::Error> {
         not_after: row.try_get("not_after")?,
         active: status == "active",
         created_at: row.try_get("created_at")?,
+        created_seq: row.try_get("created_seq")?,
         created_by: row.try_get("created_by")?,
     })
 }
@@ -86,7 +90,7 @@ fn first(rows: Vec<AnyRow>) -> Result<ClientKey> {
 pub async fn list(db: &Db, client_row_id: &str) -> Result<Vec<ClientKey>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM client_key WHERE client_row_id = $1 \
-         ORDER BY created_at DESC, key_id"
+         ORDER BY created_at DESC, created_seq DESC, key_id"
     ))
     .bind(client_row_id)
     .fetch_all(db.pool())
@@ -107,7 +111,7 @@ pub async fn list_for_clients(
         db,
         &format!(
             "SELECT {COLUMNS} FROM client_key WHERE client_row_id IN ({{ids}}) \
-             ORDER BY client_row_id, created_at DESC, key_id"
+             ORDER BY client_row_id, created_at DESC, created_seq DESC, key_id"
         ),
         client_row_ids,
         from_row,
@@ -143,7 +147,9 @@ pub async fn insert_many(
         let rows = sqlx::query(&format!(
             "INSERT INTO client_key (key_id, client_row_id, kid, kty, alg, public_key_spki, \
              certificate, thumbprint_s256, source, not_before, not_after, status, created_at, \
-             created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13) \
+             created_by, created_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             'active', $12, $13, \
+             (SELECT COALESCE(MAX(created_seq), 0) + 1 FROM client_key WHERE client_row_id = $2)) \
              RETURNING {COLUMNS}"
         ))
         .bind(uuid::Uuid::new_v4().to_string())

@@ -364,7 +364,11 @@ impl Authenticator for ClientJwt {
             "client-key-alias": values.key_alias.clone().unwrap_or_else(|| client.client_id.clone()),
             "token-timeout": 10,
         });
-        if let Some(alg) = &client.signing_alg {
+        if let Some(alg) = client
+            .signing_alg
+            .as_ref()
+            .or(values.key_algorithm.as_ref())
+        {
             jwt["algorithm"] = json!(alg);
         }
         json!({ "jwt": jwt })

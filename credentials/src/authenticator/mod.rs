@@ -172,6 +172,10 @@ pub struct AdapterValues {
     pub store_password: Option<String>,
     pub key_password: Option<String>,
     pub key_alias: Option<String>,
+    /// The JWS algorithm of the keystore's key (RS256, ES256, ES384): `algorithm` in the
+    /// snippet when the client pins none (Keycloak's provider defaults to RS256, which an EC key
+    /// cannot sign).
+    pub key_algorithm: Option<String>,
 }
 
 impl std::fmt::Debug for AdapterValues {
