@@ -291,6 +291,16 @@ pub struct AccessTokenClaims {
     pub jti: String,
     /// Space-separated scopes; may be empty.
     pub scope: String,
+    /// Keycloak's token type claim, `Bearer` (keycloak-core's `TokenVerifier` checks it).
+    #[serde(default = "bearer")]
+    pub typ: String,
+    /// The service account's user name, `service-account-{clientId}`, as Keycloak puts it.
+    #[serde(default)]
+    pub preferred_username: String,
+}
+
+fn bearer() -> String {
+    "Bearer".to_owned()
 }
 
 /// 128 random bits, base64url (22 characters).
@@ -326,6 +336,8 @@ pub fn claims_for_client(
         iat: now,
         jti: random_jti(),
         scope: scope.to_owned(),
+        typ: bearer(),
+        preferred_username: subject.to_owned(),
     }
 }
 

@@ -627,7 +627,8 @@ async fn list_clients(
 ) -> ApiResult {
     caller.require(Role::Viewer)?;
     let r = realm_named(&state, &realm).await?;
-    let (first, max) = (q.first.unwrap_or(0), q.max.unwrap_or(100).clamp(0, 1000));
+    // As Keycloak: without `max`, every client (its tooling lists them all that way).
+    let (first, max) = (q.first.unwrap_or(0), q.max.unwrap_or(i64::MAX).max(0));
     let found: Vec<Client> = match (&q.client_id, q.search.unwrap_or(false)) {
         (Some(id), false) => {
             match clients::get_by_client_id(&state.ctx.db, &r.realm_id, id).await {
@@ -659,6 +660,8 @@ struct ClientRep {
     client_authenticator_type: Option<String>,
     secret: Option<String>,
     attributes: Option<BTreeMap<String, String>>,
+    service_accounts_enabled: Option<bool>,
+    bearer_only: Option<bool>,
     /// Names of the client's default and optional client scopes (see `admin_scopes`).
     default_client_scopes: Option<Vec<String>>,
     optional_client_scopes: Option<Vec<String>>,
@@ -667,6 +670,28 @@ struct ClientRep {
 impl ClientRep {
     fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes.as_ref()?.get(name).map(String::as_str)
+    }
+
+    /// Refuses what Keyward cannot honour and must not silently ignore: a client meant to be
+    /// unable to get tokens (`bearerOnly`, or a confidential client without a service account)
+    /// would otherwise stay a token-issuing client.
+    fn check_flows(&self, public_client: bool) -> ApiResult<()> {
+        if self.bearer_only == Some(true) {
+            return Err(ApiError::bad_request(
+                "bearerOnly clients are not supported: every Keyward client gets tokens with its credentials (make it public to take that away)",
+            ));
+        }
+        if self.service_accounts_enabled == Some(false) && !public_client {
+            return Err(ApiError::bad_request(
+                "serviceAccountsEnabled cannot be false for a confidential client: Keyward clients get tokens by client_credentials (make it public instead)",
+            ));
+        }
+        if self.service_accounts_enabled == Some(true) && public_client {
+            return Err(ApiError::bad_request(
+                "a public client has no service account: serviceAccountsEnabled must be false or left out",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -691,6 +716,7 @@ async fn create_client(
             "Keyward generates client secrets: leave secret out and POST .../client-secret",
         ));
     }
+    rep.check_flows(rep.public_client.unwrap_or(false))?;
     let scopes = crate::admin_scopes::plan(
         &state,
         &r,
@@ -930,6 +956,7 @@ async fn update_client(
         enabled: rep.enabled.unwrap_or(c.enabled),
         public_client: rep.public_client.unwrap_or(c.public_client),
     };
+    rep.check_flows(update.public_client)?;
     let planned = plan(&state, &c, &rep).await?;
     let scopes = crate::admin_scopes::plan(
         &state,

@@ -989,6 +989,8 @@ async fn introspect(
             "iat": c.iat,
             "jti": c.jti,
             "scope": c.scope,
+            "username": c.sub,
+            "preferred_username": c.sub,
             "token_type": "Bearer",
         }),
         Err(reason) => {

@@ -433,3 +433,122 @@ async fn the_uma2_configuration_names_the_token_endpoint() {
         .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn representations_and_tokens_say_what_keycloak_tooling_reads() {
+    let l = live_admin().await;
+    let t = bearer(&l).await;
+    use reqwest::Method as M;
+    // A client meant to be unable to get tokens is refused, not silently made a token client.
+    for rep in [
+        json!({"clientId": "api-only", "bearerOnly": true}),
+        json!({"clientId": "no-sa", "serviceAccountsEnabled": false}),
+        json!({"clientId": "pub-sa", "publicClient": true, "serviceAccountsEnabled": true}),
+    ] {
+        let (s, body, _) = send(
+            &l,
+            M::POST,
+            "/admin/realms/master/clients",
+            Some(&t),
+            Some(rep.clone()),
+        )
+        .await;
+        assert_eq!(s, 400, "{rep}: {body}");
+    }
+    let (s, _, _) = send(
+        &l,
+        M::POST,
+        "/admin/realms/master/clients",
+        Some(&t),
+        Some(json!({"clientId": "pub-ok", "publicClient": true, "serviceAccountsEnabled": false})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    // Without max, every client (Keycloak's tooling lists them all that way).
+    for i in 0..105 {
+        let (s, _, _) = send(
+            &l,
+            M::POST,
+            "/admin/realms/master/clients",
+            Some(&t),
+            Some(json!({"clientId": format!("bulk-{i:03}")})),
+        )
+        .await;
+        assert_eq!(s, 201);
+    }
+    let (_, all, _) = send(&l, M::GET, "/admin/realms/master/clients", Some(&t), None).await;
+    assert!(
+        all.as_array().unwrap().len() > 105,
+        "{}",
+        all.as_array().unwrap().len()
+    );
+    let (_, page, _) = send(
+        &l,
+        M::GET,
+        "/admin/realms/master/clients?first=0&max=10",
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(page.as_array().unwrap().len(), 10);
+    // A malformed query answers Keycloak's JSON error, not text.
+    let (s, body, ct) = send(
+        &l,
+        M::GET,
+        "/admin/realms/master/clients?first=abc",
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(
+        ct.starts_with("application/json") && body["errorMessage"].is_string(),
+        "{ct} {body}"
+    );
+    // Tokens carry Keycloak's typ and preferred_username; introspection names the user.
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            t.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["typ"], "Bearer");
+    assert_eq!(
+        claims["preferred_username"],
+        format!("service-account-{ADMIN_ID}")
+    );
+    let answer: Value = l
+        .http
+        .post(format!(
+            "{}/realms/master/protocol/openid-connect/token/introspect",
+            l.base
+        ))
+        .basic_auth(ADMIN_ID, Some(ADMIN_SECRET))
+        .form(&[("token", t.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["username"], format!("service-account-{ADMIN_ID}"));
+    // Repeated operationTypes, as Keycloak's admin client sends them.
+    let (s, events, _) = send(
+        &l,
+        M::GET,
+        "/admin/realms/master/admin-events?operationTypes=CREATE&operationTypes=DELETE&max=500",
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(events
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["operationType"] == "CREATE" || e["operationType"] == "DELETE"));
+    assert!(!events.as_array().unwrap().is_empty());
+}
