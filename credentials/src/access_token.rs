@@ -1125,9 +1125,13 @@ mod tests {
                 "exp",
                 "iat",
                 "jti",
-                "scope"
+                "scope",
+                "typ",
+                "preferred_username"
             ]
         );
+        assert_eq!(v["typ"], "Bearer");
+        assert_eq!(v["preferred_username"], "service-account-billing");
     }
 
     #[test]
