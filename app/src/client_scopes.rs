@@ -562,10 +562,19 @@ pub fn ClientScopesCard(#[prop(into)] realm: String, #[prop(into)] id: String) -
     let assign = FormAction::<AssignClientScope>::new();
     let unassign = FormAction::<UnassignClientScope>::new();
     let (realm, id) = (StoredValue::new(realm), StoredValue::new(id));
-    let data = Resource::new(
-        move || (assign.version().get(), unassign.version().get()),
-        move |_| get_client_scope_assignments(realm.get_value(), id.get_value()),
-    );
+    // Loaded after hydration into a plain signal, like the client's other tabs: a resource read
+    // here registers with the client page's suspense, whose hydration then breaks in release
+    // builds (see credentials_page.rs).
+    let data = RwSignal::new(None::<Result<ClientScopeAssignmentsView, AppError>>);
+    Effect::new(move |_| {
+        assign.version().track();
+        unassign.version().track();
+        let (r, i) = (realm.get_value(), id.get_value());
+        leptos::task::spawn_local(async move {
+            let loaded = get_client_scope_assignments(r, i).await;
+            let _ = data.try_set(Some(loaded));
+        });
+    });
     let manager = can_manage();
     let rows = move |scopes: Vec<ClientScopeView>, kind: &'static str| {
         if scopes.is_empty() {
@@ -601,10 +610,9 @@ pub fn ClientScopesCard(#[prop(into)] realm: String, #[prop(into)] id: String) -
                 "The client's tokens carry its default scopes, and its optional scopes when the request asks for them; "
                 "any other requested scope is refused (" <code>"invalid_scope"</code> ")."
             </p>
-            <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(v) => {
+            {move || match data.get() {
+                        None => view! { <p class="loading" aria-live="polite">"Loading…"</p> }.into_any(),
+                        Some(Ok(v)) => {
                             let available = v.available.clone();
                             view! {
                                 <h3>"Default"</h3>
@@ -630,10 +638,8 @@ pub fn ClientScopesCard(#[prop(into)] realm: String, #[prop(into)] id: String) -
                                 })}
                             }.into_any()
                         }
-                        Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
-                    }
-                })}
-            </Transition>
+                        Some(Err(e)) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+            }}
             <ActionError value=assign/>
             <ActionError value=unassign/>
         </section>
