@@ -47,6 +47,8 @@ pub const SUCCESS_EVENT_INTERVAL_S: i64 = 10;
 const JTI_SKEW_S: i64 = 15;
 /// Assertion ids this process remembers in memory (the database remains the authority).
 const MAX_USED_JTIS: usize = 200_000;
+/// (client row id, jti) → until when, and when expired ones may next be swept out.
+type UsedJtis = (HashMap<(String, String), i64>, Instant);
 /// How often a full set of used assertion ids is swept of expired ones at most.
 const USED_JTI_SWEEP: Duration = Duration::from_secs(10);
 
@@ -63,7 +65,7 @@ pub struct OidcState {
     /// Assertion ids accepted by this process, (client row id, jti) → until when: a replay is
     /// refused from memory, before its signature is verified and without a database write.
     /// With the next time expired ids are swept out.
-    used_jtis: Mutex<(HashMap<(String, String), i64>, Instant)>,
+    used_jtis: Mutex<UsedJtis>,
     /// Realms, clients with their material and signing keys between requests.
     pub cache: CredentialCache,
     pub metrics: crate::metrics::Metrics,
