@@ -1023,16 +1023,28 @@ async fn client_scopes_by_role_in_the_console() {
     );
     let page = manager.get("/console/master/client-scopes").await;
     assert!(page.body.contains("Create client scope"));
+    // The Settings tab renders the card; its rows load after hydration (like the client's other
+    // tabs) from get_client_scope_assignments, which Playwright drives in the browser.
     let page = manager
         .get(&format!("/console/master/clients/{id}/settings"))
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains("data-testid=\"default-client-scopes\"")
-            && page.body.contains("payments")
-            && page.body.contains("Remove optional scope reports"),
+        page.body.contains("<h2>Client scopes</h2>"),
         "{}",
         page.body
+    );
+    let assigned = manager
+        .call(
+            "get_client_scope_assignments",
+            &[("realm", "master"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+    assert!(
+        assigned.body.contains("payments") && assigned.body.contains("reports"),
+        "{}",
+        assigned.body
     );
 
     // Taking a scope away, and deleting one, change what the client has.
