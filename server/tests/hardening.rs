@@ -15,16 +15,6 @@ use serde_json::{json, Value};
 const ATTACKER: &str = "127.0.0.66";
 const SERVICE: &str = "127.0.0.10";
 
-/// An HTTP client whose connections come from `from`.
-fn from(addr: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(Some(addr.parse().unwrap()))
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_DEADLINE)
-        .build()
-        .unwrap()
-}
-
 async fn token(
     l: &Live,
     http: &reqwest::Client,
@@ -83,8 +73,8 @@ async fn wrong_secrets_never_lock_out_the_service(l: Live) {
     let mut a = admin(&l.app).await;
     let (svc_id, secret) = secret_client(&mut a, "svc").await;
     let (_, other_secret) = secret_client(&mut a, "other").await;
-    let attacker = from(ATTACKER);
-    let service = from(SERVICE);
+    let attacker = http_from(ATTACKER);
+    let service = http_from(SERVICE);
     let mut throttled = 0;
     for i in 0..40 {
         let (status, body, headers) =
@@ -134,29 +124,6 @@ async fn wrong_secrets_never_lock_out_the_service_postgres() {
     wrong_secrets_never_lock_out_the_service(l).await;
 }
 
-/// A client-jwt client with an EC key; (row id, key).
-async fn jwt_client(a: &mut Client, client_id: &str) -> (String, EcKey) {
-    let id = new_client(a, client_id).await;
-    set_method(a, &id, "client-jwt", "").await;
-    let key = EcKey::new();
-    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
-    let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", &id),
-                ("format", "jwk"),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    (id, key)
-}
-
 fn assertion(l: &Live, key: &EcKey, client_id: &str, jti: &str, iat: i64, exp: i64) -> String {
     let aud = format!("{}/realms/master", l.base);
     key.sign(
@@ -179,8 +146,8 @@ fn jwt_form(assertion: &str) -> Vec<(&'static str, &str)> {
 async fn replays_never_refuse_fresh_assertions(l: Live) {
     let mut a = admin(&l.app).await;
     let (jwt_id, key) = jwt_client(&mut a, "jwt-svc").await;
-    let attacker = from(ATTACKER);
-    let service = from(SERVICE);
+    let attacker = http_from(ATTACKER);
+    let service = http_from(SERVICE);
     let now = keyward_server::now();
     let captured = assertion(&l, &key, "jwt-svc", "captured", now, now + 30);
     let (status, body, _) = token(&l, &service, None, &jwt_form(&captured), &[]).await;
@@ -257,7 +224,7 @@ async fn a_stranger_cannot_lock_out_the_admin_and_parallel_guesses_gain_nothing(
     let mut guesser = Client::live(&l, "127.0.0.77");
     guesser.open().await;
     let (cookie, csrf) = (guesser.cookie.clone().unwrap(), guesser.csrf.clone());
-    let http = from("127.0.0.77");
+    let http = http_from("127.0.0.77");
     let url = format!("{}/auth/login", l.base);
     let guesses = (0..100).map(|i| {
         let (http, url, cookie, csrf) = (http.clone(), url.clone(), cookie.clone(), csrf.clone());
@@ -298,8 +265,8 @@ async fn forwarding_headers_count_only_from_trusted_proxies() {
     let l = live_with(|c| c.trusted_proxies = "127.0.0.1/32".into()).await;
     let mut a = admin(&l.app).await;
     let (svc_id, secret) = secret_client(&mut a, "svc").await;
-    let proxy = from("127.0.0.1");
-    let stranger = from("127.0.0.2");
+    let proxy = http_from("127.0.0.1");
+    let stranger = http_from("127.0.0.2");
     // Through the trusted proxy, the forwarded address is the caller (rightmost untrusted hop).
     let (status, _, _) = token(
         &l,
@@ -918,7 +885,7 @@ async fn unknown_and_known_client_ids_do_the_same_work() {
     let mut a = admin(&l.app).await;
     secret_client(&mut a, "known").await;
     let cache = &l.app.keyward.state.oidc.cache;
-    let http = from(SERVICE);
+    let http = http_from(SERVICE);
     let mut loads = Vec::new();
     for id in ["known", "unknown"] {
         let before = cache.client_loads();

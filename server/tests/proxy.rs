@@ -81,14 +81,6 @@ async fn nginx_in_front_of(upstream: &str) -> Nginx {
     panic!("nginx did not start: {log}");
 }
 
-fn from(addr: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(Some(addr.parse().unwrap()))
-        .timeout(REQUEST_DEADLINE)
-        .build()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn behind_nginx_the_caller_is_the_address_nginx_saw() {
     let l = live_with(|c| c.trusted_proxies = "127.0.0.1/32".into()).await;
@@ -115,8 +107,8 @@ async fn behind_nginx_the_caller_is_the_address_nginx_saw() {
             (status, res.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
-    let attacker = from("127.0.0.66");
-    let service = from("127.0.0.10");
+    let attacker = http_from("127.0.0.66");
+    let service = http_from("127.0.0.10");
     // The attacker writes its own X-Forwarded-For; nginx appends the address it saw.
     for i in 0..15 {
         let (status, _) = send(attacker.clone(), "wrong".into(), Some("192.0.2.1")).await;

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use common::*;
 use keyward_store::testing::PgCluster;
@@ -27,24 +27,7 @@ async fn an_assertion_accepted_by_one_replica_is_refused_by_the_other() {
 
     // A client-jwt client with an EC key, made through replica one's console.
     let mut a = admin(&one.app).await;
-    let id = new_client(&mut a, "shared").await;
-    set_method(&mut a, &id, "client-jwt", "").await;
-    let key = EcKey::new();
-    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
-    let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", &id),
-                ("format", "jwk"),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (_, key) = jwt_client(&mut a, "shared").await;
 
     // Both replicas use the same public URL in `aud`: each checks against its own issuer, so
     // sign one assertion per audience with the same jti.

@@ -225,24 +225,7 @@ async fn client_secret_basic_and_post() {
 async fn private_key_jwt_rules_and_replay() {
     let l = live().await;
     let mut a = admin(&l.app).await;
-    let id = new_client(&mut a, "signer").await;
-    set_method(&mut a, &id, "client-jwt", "").await;
-    let key = EcKey::new();
-    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
-    let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", &id),
-                ("format", "jwk"),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (_, key) = jwt_client(&mut a, "signer").await;
     let issuer = format!("{}/realms/master", l.base);
     let send = |assertion: String| {
         let l = &l;
@@ -295,10 +278,7 @@ async fn private_key_jwt_rules_and_replay() {
     // Each from an address of its own: failures are throttled per (address, client), and these
     // are more than one address gets before its failures are answered 429.
     for (i, (what, assertion)) in cases.into_iter().enumerate() {
-        let from = reqwest::Client::builder()
-            .local_address(Some(format!("127.0.0.{}", 20 + i).parse().unwrap()))
-            .build()
-            .unwrap();
+        let from = http_from(&format!("127.0.0.{}", 20 + i));
         let res = from
             .post(l.token_url())
             .form(&[

@@ -92,12 +92,7 @@ impl Client {
 
     /// A browser on `from` (a loopback address such as 127.0.0.66) talking to a live server.
     pub fn live(l: &Live, from: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .local_address(Some(from.parse().unwrap()))
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(REQUEST_DEADLINE)
-            .build()
-            .unwrap();
+        let http = http_from(from);
         Client {
             router: l.app.keyward.router.clone(),
             cookie: None,
@@ -335,6 +330,41 @@ pub async fn new_client(a: &mut Client, client_id: &str) -> String {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.json()["id"].as_str().unwrap().to_string()
+}
+
+/// A client-jwt client in realm master with one EC key (kid `k1`) imported through the console;
+/// its row id and the key.
+pub async fn jwt_client(a: &mut Client, client_id: &str) -> (String, EcKey) {
+    let id = new_client(a, client_id).await;
+    set_method(a, &id, "client-jwt", "").await;
+    let key = EcKey::new();
+    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
+    let r = a
+        .change(
+            "import_keys",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("format", "jwk"),
+                ("file", &file),
+                ("store_password", ""),
+                ("alias", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    (id, key)
+}
+
+/// An HTTP client whose connections come from `from` (a loopback address such as 127.0.0.66),
+/// following no redirect, each request bounded by [`REQUEST_DEADLINE`].
+pub fn http_from(from: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(Some(from.parse().unwrap()))
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_DEADLINE)
+        .build()
+        .unwrap()
 }
 
 /// Sets a client's authentication method (and pinned alg, "" for any).
