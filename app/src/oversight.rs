@@ -91,6 +91,7 @@ pub async fn list_events(
         resource_path: None,
         from: day(&from, false)?,
         to: day(&to, true)?,
+        ..Default::default()
     };
     let found = events::search(&ctx.db, &filter, first, EVENTS_PAGE).await?;
     Ok(found

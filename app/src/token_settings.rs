@@ -43,17 +43,22 @@ pub mod server {
 
     /// Generates a realm signing key, seals it under the master key and makes it the active one
     /// (the previous active key turns passive: still in certs). The one way realm keys are made,
-    /// by the console and by the token endpoint on first use.
+    /// by the console and by the token endpoint on first use. An RS256 key is published with a
+    /// self-signed certificate naming the realm (`x5c`), as Keycloak's.
     pub async fn create_realm_key(
         ctx: &AppContext,
         realm_id: &str,
+        realm_name: &str,
         alg: SigningAlg,
         now: i64,
     ) -> Result<(RealmKey, RealmPrivateKey), AppError> {
-        let key = tokio::task::spawn_blocking(move || RealmPrivateKey::generate(alg))
-            .await
-            .map_err(internal)?
-            .map_err(internal)?;
+        let cn = realm_name.to_owned();
+        let key = tokio::task::spawn_blocking(move || {
+            RealmPrivateKey::generate(alg)?.with_certificate(&cn, now)
+        })
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
         let sealed = ctx.vault.seal(context::REALM_KEY, key.pkcs8_der());
         let jwk = key.public_jwk().to_string();
         let row = realm_keys::rotate_in(
@@ -157,7 +162,7 @@ pub async fn rotate_realm_key(csrf: String, realm: String) -> Result<(), AppErro
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
     let r = realm_of(&ctx, &realm).await?;
     let alg = SigningAlg::parse(&r.token_signing_alg).unwrap_or_default();
-    let (row, _) = server::create_realm_key(&ctx, &r.realm_id, alg, now()).await?;
+    let (row, _) = server::create_realm_key(&ctx, &r.realm_id, &r.name, alg, now()).await?;
     audit(
         &ctx,
         &op,

@@ -21,8 +21,10 @@ use crate::assertion::{self, shown, MAX_KID_LEN};
 use crate::authenticator::client_jwt::keycloak_kid;
 use crate::authenticator::AuthError;
 
-/// The `typ` header of every access token (RFC 9068 §2.1).
+/// The `typ` header of access tokens for clients that ask for RFC 9068's (§2.1).
 pub const TOKEN_TYPE: &str = "at+jwt";
+/// The `typ` header of access tokens by default, as Keycloak's.
+pub const JWT_TYPE: &str = "JWT";
 /// How far in the future `iat` may lie (clock skew between replicas), in seconds.
 pub const IAT_SKEW_S: i64 = 15;
 /// Random bytes in a `jti` (128 bits: 22 base64url characters).
@@ -82,8 +84,8 @@ pub enum TokenError {
     /// Not a well-formed access token: parts, base64url, JSON, claim types, missing kid.
     #[error("malformed access token: {0}")]
     Malformed(String),
-    /// The `typ` header is missing or not `at+jwt`.
-    #[error("the token type is {0}, not at+jwt")]
+    /// The `typ` header is missing or neither `JWT` nor `at+jwt`.
+    #[error("the token type is {0}, not JWT or at+jwt")]
     WrongType(String),
     /// `alg` is not ES256 or RS256 (`none`, HS*, anything else).
     #[error("alg {0} is not allowed for access tokens (ES256 or RS256 only)")]
@@ -205,6 +207,26 @@ impl RealmPrivateKey {
             signer,
             public_jwk,
         })
+    }
+
+    /// For RS256, a self-signed certificate (CN = `common_name`, 10 years from `now`) in the
+    /// public JWK as `x5c`, `x5t` and `x5t#S256`, as Keycloak's `rsa-generated` realm keys
+    /// carry (gateways that read the key from `x5c` need it). ES256 keys stay without one, as
+    /// Keycloak's. The certificate is only published: it is not needed to sign or verify.
+    pub fn with_certificate(mut self, common_name: &str, now: i64) -> Result<Self, TokenError> {
+        if self.alg != SigningAlg::Rs256 {
+            return Ok(self);
+        }
+        let cert = crate::keys::generate::rsa_self_signed(&self.pkcs8, common_name, now, 10)
+            .map_err(|e| key_err(format!("the realm certificate: {e}")))?;
+        self.public_jwk = crate::keys::public_jwk(
+            &spki(&self.signer)?,
+            &self.kid,
+            Some(self.alg.as_str()),
+            Some(&cert),
+        )
+        .map_err(|e| key_err(format!("the public key has no JWK: {e}")))?;
+        Ok(self)
     }
 
     pub fn alg(&self) -> SigningAlg {
@@ -358,10 +380,28 @@ fn sign_compact(
     Ok(token)
 }
 
-/// Mints an access token: header `{"alg", "typ": "at+jwt", "kid"}`, the claims as payload.
-/// ES256 signatures are JOSE R||S; RS256 is RSASSA-PKCS1-v1_5 with SHA-256.
+/// Mints an access token: header `{"alg", "typ": "JWT", "kid"}` as Keycloak's (Spring
+/// Security's default decoder refuses `at+jwt`), the claims as payload. ES256 signatures are
+/// JOSE R||S; RS256 is RSASSA-PKCS1-v1_5 with SHA-256.
 pub fn mint(key: &RealmPrivateKey, claims: &AccessTokenClaims) -> Result<String, TokenError> {
-    let header = json!({ "alg": key.alg.as_str(), "typ": TOKEN_TYPE, "kid": key.kid });
+    mint_typed(key, claims, JWT_TYPE)
+}
+
+/// As [`mint`], with header `typ: at+jwt` (RFC 9068), for clients that ask for it (Keycloak's
+/// client attribute `access.token.header.type.rfc9068`).
+pub fn mint_rfc9068(
+    key: &RealmPrivateKey,
+    claims: &AccessTokenClaims,
+) -> Result<String, TokenError> {
+    mint_typed(key, claims, TOKEN_TYPE)
+}
+
+fn mint_typed(
+    key: &RealmPrivateKey,
+    claims: &AccessTokenClaims,
+    typ: &str,
+) -> Result<String, TokenError> {
+    let header = json!({ "alg": key.alg.as_str(), "typ": typ, "kid": key.kid });
     let payload =
         serde_json::to_vec(claims).map_err(|_| malformed("the claims do not serialise"))?;
     sign_compact(key, &header, &payload)
@@ -466,8 +506,8 @@ fn parse_error(e: AuthError) -> TokenError {
     }
 }
 
-/// Verifies an access token for introspection (RFC 7662): a compact JWS whose `typ` is
-/// `at+jwt` (or `application/at+jwt`), `alg` ES256 or RS256 only (never `none`, never HS*), the
+/// Verifies an access token for introspection (RFC 7662): a compact JWS whose `typ` is `JWT`
+/// or `at+jwt` (or `application/at+jwt`), the two [`mint`] and [`mint_rfc9068`] write, `alg` ES256 or RS256 only (never `none`, never HS*), the
 /// key chosen by `kid` (and alg) among the realm's public JWKs (the objects
 /// [`RealmPrivateKey::public_jwk`] returns; pass active and passive keys, not disabled ones),
 /// a valid signature, `iss == issuer`, `exp > now` (no skew), `iat <= now + 15`. Claims are
@@ -485,7 +525,8 @@ pub fn verify(
     match header.typ.as_deref() {
         Some(t)
             if t.eq_ignore_ascii_case(TOKEN_TYPE)
-                || t.eq_ignore_ascii_case("application/at+jwt") => {}
+                || t.eq_ignore_ascii_case("application/at+jwt")
+                || t.eq_ignore_ascii_case(JWT_TYPE) => {}
         Some(t) => return Err(TokenError::WrongType(shown(t))),
         None => return Err(TokenError::WrongType("missing".into())),
     }
@@ -608,17 +649,21 @@ mod tests {
             let h = decode(parts(&token)[0]);
             assert_eq!(
                 h,
-                json!({ "alg": alg.as_str(), "typ": "at+jwt", "kid": key.kid() })
+                json!({ "alg": alg.as_str(), "typ": "JWT", "kid": key.kid() })
             );
             assert_eq!(
                 serde_json::to_string(&h).unwrap(),
                 format!(
-                    r#"{{"alg":"{}","typ":"at+jwt","kid":"{}"}}"#,
+                    r#"{{"alg":"{}","typ":"JWT","kid":"{}"}}"#,
                     alg.as_str(),
                     key.kid()
                 )
             );
             assert_eq!(verify_now(&token, key).unwrap(), c);
+            // RFC 9068's header, for clients that ask for it, verifies the same.
+            let typed = mint_rfc9068(key, &c).unwrap();
+            assert_eq!(decode(parts(&typed)[0])["typ"], "at+jwt");
+            assert_eq!(verify_now(&typed, key).unwrap(), c);
             // Among several keys (the other alg's and a passive one), kid selects.
             let other = realm_key(match alg {
                 SigningAlg::Es256 => SigningAlg::Rs256,
@@ -837,7 +882,7 @@ mod tests {
     fn wrong_type_refused() {
         let key = realm_key(SigningAlg::Es256);
         let payload = serde_json::to_vec(&claims()).unwrap();
-        for typ in [Some("JWT"), Some("at+jwt2"), Some(""), None] {
+        for typ in [Some("JWS"), Some("at+jwt2"), Some(""), None] {
             let mut h = header(key);
             match typ {
                 Some(t) => h["typ"] = t.into(),
@@ -851,7 +896,7 @@ mod tests {
                 "{typ:?}"
             );
         }
-        for typ in ["application/at+jwt", "AT+JWT"] {
+        for typ in ["application/at+jwt", "AT+JWT", "JWT", "jwt"] {
             let mut h = header(key);
             h["typ"] = typ.into();
             assert!(verify_now(&signed(key, h, &payload), key).is_ok(), "{typ}");
@@ -1065,6 +1110,48 @@ mod tests {
         }
         let a = RealmPrivateKey::generate(SigningAlg::Es256).unwrap();
         assert_ne!(a.kid(), realm_key(SigningAlg::Es256).kid());
+    }
+
+    #[test]
+    fn rs256_realm_keys_publish_a_self_signed_certificate() {
+        use x509_parser::prelude::{FromDer, X509Certificate};
+        let key = RealmPrivateKey::generate(SigningAlg::Rs256)
+            .unwrap()
+            .with_certificate("acme", NOW)
+            .unwrap();
+        let jwk = key.public_jwk();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(jwk["x5c"][0].as_str().unwrap())
+            .unwrap();
+        let (_, cert) = X509Certificate::from_der(&der).unwrap();
+        // The certificate is the key's: same SPKI, CN = the realm, signed by itself, 10 years.
+        assert_eq!(cert.public_key().raw, spki(&key.signer).unwrap().as_slice());
+        assert_eq!(cert.subject().to_string(), "CN=acme");
+        assert_eq!(cert.issuer(), cert.subject());
+        UnparsedPublicKey::new(
+            &signature::RSA_PKCS1_2048_8192_SHA256,
+            cert.public_key().subject_public_key.data.as_ref(),
+        )
+        .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+        .unwrap();
+        let years = (cert.validity().not_after.timestamp() - NOW) / (365 * 86_400);
+        assert_eq!(years, 10);
+        assert_eq!(jwk["x5t"].as_str().unwrap().len(), 27);
+        assert_eq!(jwk["x5t#S256"].as_str().unwrap().len(), 43);
+        assert_eq!(jwk["kid"], key.kid());
+        // Tokens it signs verify against the JWK with the certificate.
+        let token = mint(
+            &key,
+            &claims_for_client(ISSUER, "c", "sa", ISSUER, "", 60, NOW),
+        )
+        .unwrap();
+        verify(&token, &[jwk], ISSUER, NOW).unwrap();
+        // ES256 keys stay without a certificate, as Keycloak's.
+        let ec = RealmPrivateKey::generate(SigningAlg::Es256)
+            .unwrap()
+            .with_certificate("acme", NOW)
+            .unwrap();
+        assert!(ec.public_jwk().get("x5c").is_none());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use keyward_app::keys_api::server::{
     apply_jwks_url, generate_and_register, import, AlreadyRegistered, KeystoreSpec,
 };
 use keyward_app::ssr::{audit_as, Actor};
+use keyward_credentials::access_token::SigningAlg;
 use keyward_credentials::keys::generate::{KeyAlgorithm, KeystoreFormat};
 use keyward_credentials::keys::KeyFormat;
 use keyward_credentials::operator::Role;
@@ -94,6 +95,15 @@ pub fn router() -> Router<AppState> {
         // Nothing under /admin/ answers the console's HTML: an unknown path is Keycloak's 404.
         .route("/admin/{*rest}", axum::routing::any(unknown_path))
         .merge(crate::admin_scopes::router())
+        // Last, so it covers every route above: 405 in Keycloak's JSON (axum keeps `Allow`).
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::thrown(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "HTTP 405 Method Not Allowed",
+    )
 }
 
 async fn unknown_path() -> ApiError {
@@ -107,6 +117,9 @@ async fn unknown_path() -> ApiError {
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// Keycloak answers this case with the message itself as `error` (an exception's text, as
+    /// `KeycloakErrorHandler` writes it) rather than the HTTP status line.
+    message_is_error: bool,
 }
 
 impl ApiError {
@@ -114,6 +127,15 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            message_is_error: false,
+        }
+    }
+    /// An error Keycloak answers as `{"error": message}` (e.g. 404 "Realm not found."); the
+    /// body carries `errorMessage` too, as every Keyward error does.
+    pub(crate) fn thrown(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            message_is_error: true,
+            ..Self::new(status, message)
         }
     }
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
@@ -134,10 +156,16 @@ impl IntoResponse for ApiError {
             StatusCode::FORBIDDEN => "HTTP 403 Forbidden",
             StatusCode::NOT_FOUND => "HTTP 404 Not Found",
             StatusCode::CONFLICT => "HTTP 409 Conflict",
+            StatusCode::METHOD_NOT_ALLOWED => "HTTP 405 Method Not Allowed",
             StatusCode::NOT_ACCEPTABLE => "HTTP 406 Not Acceptable",
             StatusCode::PAYLOAD_TOO_LARGE => "HTTP 413 Payload Too Large",
             s if s.is_server_error() => "unknown_error",
             _ => "HTTP 400 Bad Request",
+        };
+        let error = if self.message_is_error {
+            self.message.as_str()
+        } else {
+            error
         };
         let mut res = (
             self.status,
@@ -336,7 +364,7 @@ pub(crate) async fn realm_named(state: &AppState, name: &str) -> ApiResult<Realm
     realms::get_by_name(&state.ctx.db, name)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("Realm"),
+            StoreError::NotFound => ApiError::thrown(StatusCode::NOT_FOUND, "Realm not found."),
             other => other.into(),
         })
 }
@@ -350,7 +378,9 @@ pub(crate) async fn realm_and_client(
     let c = clients::get(&state.ctx.db, &r.realm_id, id)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "Could not find client"),
+            StoreError::NotFound => {
+                ApiError::thrown(StatusCode::NOT_FOUND, "Could not find client")
+            }
             other => other.into(),
         })?;
     Ok((r, c))
@@ -395,8 +425,15 @@ fn realm_rep(r: &Realm) -> Value {
         "id": r.realm_id,
         "realm": r.name,
         "displayName": r.display_name,
-        "enabled": true,
+        "notBefore": 0,
+        "defaultSignatureAlgorithm": r.token_signing_alg,
         "accessTokenLifespan": r.access_token_lifetime_s,
+        "enabled": true,
+        "sslRequired": "external",
+        // Keyward always records admin events, with their representations.
+        "adminEventsEnabled": true,
+        "adminEventsDetailsEnabled": true,
+        "attributes": {},
     })
 }
 
@@ -413,6 +450,76 @@ struct RealmRep {
     realm: Option<String>,
     display_name: Option<String>,
     enabled: Option<bool>,
+    access_token_lifespan: Option<i64>,
+    default_signature_algorithm: Option<String>,
+}
+
+impl RealmRep {
+    /// The lifetime and algorithm asked for, validated with the console's rules.
+    fn requested(&self) -> ApiResult<(Option<i64>, Option<SigningAlg>)> {
+        use keyward_app::token_settings::MAX_TOKEN_LIFETIME_S;
+        let alg = match self.default_signature_algorithm.as_deref() {
+            None | Some("") => None,
+            Some(a) => Some(SigningAlg::parse(a).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "defaultSignatureAlgorithm {a:?} is not supported: choose ES256 or RS256"
+                ))
+            })?),
+        };
+        let lifespan = match self.access_token_lifespan {
+            None => None,
+            Some(s) if (10..=MAX_TOKEN_LIFETIME_S).contains(&s) => Some(s),
+            Some(s) => {
+                return Err(ApiError::bad_request(format!(
+                    "accessTokenLifespan {s} is out of range: 10 to {MAX_TOKEN_LIFETIME_S} seconds"
+                )))
+            }
+        };
+        Ok((lifespan, alg))
+    }
+
+    /// The token policy the representation asks for over `r`'s; `None` when it changes nothing.
+    fn token_policy(&self, r: &Realm) -> ApiResult<Option<(i64, SigningAlg)>> {
+        let (lifespan, alg) = self.requested()?;
+        let current_alg = SigningAlg::parse(&r.token_signing_alg).unwrap_or_default();
+        let lifespan = lifespan.unwrap_or(r.access_token_lifetime_s);
+        let alg = alg.unwrap_or(current_alg);
+        Ok(
+            (lifespan != r.access_token_lifetime_s || alg != current_alg)
+                .then_some((lifespan, alg)),
+        )
+    }
+}
+
+/// Writes a realm's new token lifetime and signing algorithm (the next token makes a key of
+/// the new algorithm if the realm has none) and audits it.
+async fn set_token_policy(
+    state: &AppState,
+    caller: &Caller,
+    r: &Realm,
+    (lifespan, alg): (i64, SigningAlg),
+) -> ApiResult<()> {
+    realms::update_token_policy(
+        &state.ctx.db,
+        &r.name,
+        &realms::TokenPolicy {
+            strict_audience: r.strict_audience,
+            access_token_lifetime_s: lifespan,
+            token_signing_alg: alg.as_str(),
+        },
+    )
+    .await?;
+    audit_as(
+        &state.ctx,
+        &caller.actor,
+        Some(&r.realm_id),
+        None,
+        "UPDATE",
+        &format!("realms/{}", r.name),
+        json!({ "accessTokenLifespan": lifespan, "defaultSignatureAlgorithm": alg.as_str() }),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn create_realm(
@@ -428,10 +535,19 @@ async fn create_realm(
             "Keyward realms are always enabled: leave enabled out or true",
         ));
     }
-    let display = rep.display_name.unwrap_or_default();
+    let display = rep.display_name.clone().unwrap_or_default();
     let display = keyward_credentials::names::text("displayName", &display, 255, false)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let r = realms::create(&state.ctx.db, &name, &display, crate::now()).await?;
+    // Checked before anything is written.
+    rep.requested()?;
+    let r = realms::create(&state.ctx.db, &name, &display, crate::now())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, format!("Realm {name} already exists"))
+            }
+            other => other.into(),
+        })?;
     audit_as(
         &state.ctx,
         &caller.actor,
@@ -442,6 +558,9 @@ async fn create_realm(
         json!({ "realm": r.name, "displayName": r.display_name }),
     )
     .await?;
+    if let Some(policy) = rep.token_policy(&r)? {
+        set_token_policy(&state, &caller, &r, policy).await?;
+    }
     Ok(created(format!("{}/admin/realms/{}", base(&state), r.name)))
 }
 
@@ -472,7 +591,8 @@ async fn update_realm(
     if rep.enabled == Some(false) {
         return Err(ApiError::bad_request("Keyward realms cannot be disabled"));
     }
-    if let Some(display) = rep.display_name {
+    let policy = rep.token_policy(&r)?;
+    if let Some(display) = &rep.display_name {
         let display = keyward_credentials::names::text("displayName", &display, 255, false)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         realms::update_display_name(&state.ctx.db, &r.name, &display).await?;
@@ -487,6 +607,9 @@ async fn update_realm(
         )
         .await?;
     }
+    if let Some(policy) = policy {
+        set_token_policy(&state, &caller, &r, policy).await?;
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -498,7 +621,9 @@ async fn delete_realm(
     caller.require(Role::Admin)?;
     let r = realm_named(&state, &realm).await?;
     if r.name == MASTER {
-        return Err(ApiError::bad_request("the master realm cannot be deleted"));
+        return Err(ApiError::bad_request(
+            "Can't remove master realm: the master realm cannot be deleted",
+        ));
     }
     realms::delete(&state.ctx.db, &r.name).await?;
     audit_as(
@@ -526,7 +651,7 @@ fn current_secret(all: &[secrets::ClientSecret], now: i64) -> Option<&secrets::C
 
 /// ClientRepresentations of `found`, in its order, read with four queries whatever their
 /// number (keys, JWKS settings, secrets and client scopes of all of them at once).
-async fn client_reps(state: &AppState, found: &[Client]) -> ApiResult<Vec<Value>> {
+async fn client_reps(state: &AppState, caller: &Caller, found: &[Client]) -> ApiResult<Vec<Value>> {
     let db = &state.ctx.db;
     let ids: Vec<String> = found.iter().map(|c| c.client_row_id.clone()).collect();
     let mut all_jwks = keys::jwks_for_clients(db, &ids).await?;
@@ -545,13 +670,22 @@ async fn client_reps(state: &AppState, found: &[Client]) -> ApiResult<Vec<Value>
                 now,
             );
             crate::admin_scopes::add_to_rep(&mut rep, all_scopes.remove(&c.client_row_id));
+            // What the caller may do with it, as Keycloak's `access`: changing it follows the
+            // one privilege rule (a client holding a higher API role is read-only).
+            let manage = caller.role.allows(Role::Manager)
+                && keyward_credentials::operator::may_change_client(
+                    caller.role,
+                    c.api_role.as_deref(),
+                )
+                .is_ok();
+            rep["access"] = json!({ "view": true, "configure": manage, "manage": manage });
             rep
         })
         .collect())
 }
 
-async fn client_rep(state: &AppState, c: &Client) -> ApiResult<Value> {
-    let mut reps = client_reps(state, std::slice::from_ref(c)).await?;
+async fn client_rep(state: &AppState, caller: &Caller, c: &Client) -> ApiResult<Value> {
+    let mut reps = client_reps(state, caller, std::slice::from_ref(c)).await?;
     Ok(reps.pop().unwrap_or_default())
 }
 
@@ -579,26 +713,63 @@ fn client_rep_of(
     if let Some(cert) = active_certificate(keys) {
         attributes.insert("jwt.credential.certificate", STANDARD.encode(cert));
     }
+    // A newest key registered without a certificate (public key PEM, JWK): Keycloak's
+    // attributes for a bare public key.
+    if let Some(k) = newest_active(keys).filter(|k| k.certificate_der.is_none()) {
+        attributes.insert("jwt.credential.public.key", STANDARD.encode(&k.spki_der));
+        if let Some(kid) = &k.kid {
+            attributes.insert("jwt.credential.kid", kid.clone());
+        }
+    }
     if let Some(s) = current_secret(secrets, now) {
         attributes.insert("client.secret.creation.time", s.created_at.to_string());
         if let Some(t) = s.expires_at {
             attributes.insert("client.secret.expiration.time", t.to_string());
         }
     }
-    json!({
+    attributes.insert(RFC9068_ATTRIBUTE, c.rfc9068_header.to_string());
+    attributes.insert("realm_client", "false".into());
+    // Keycloak's fields for what Keyward does not model, with the values that describe a
+    // Keyward client (scripts read e.g. `redirectUris` without checking it is there).
+    let mut rep = json!({
         "id": c.client_row_id,
         "clientId": c.client_id,
-        "name": c.name,
-        "description": c.description,
+        "surrogateAuthRequired": false,
         "enabled": c.enabled,
-        "publicClient": c.public_client,
+        "alwaysDisplayInConsole": false,
         "clientAuthenticatorType": c.authenticator,
-        "serviceAccountsEnabled": !c.public_client,
+        "redirectUris": [],
+        "webOrigins": [],
+        "notBefore": 0,
+        "bearerOnly": false,
+        "consentRequired": false,
         "standardFlowEnabled": false,
+        "implicitFlowEnabled": false,
         "directAccessGrantsEnabled": false,
+        "serviceAccountsEnabled": !c.public_client,
+        "publicClient": c.public_client,
+        "frontchannelLogout": false,
         "protocol": "openid-connect",
         "attributes": attributes,
-    })
+        "authenticationFlowBindingOverrides": {},
+        "fullScopeAllowed": true,
+        "nodeReRegistrationTimeout": -1,
+    });
+    // As Keycloak: a name or description that is not set is left out.
+    if !c.name.is_empty() {
+        rep["name"] = json!(c.name);
+    }
+    if !c.description.is_empty() {
+        rep["description"] = json!(c.description);
+    }
+    rep
+}
+
+/// The client's newest active key (the one Keycloak's single-key model would hold).
+fn newest_active(all: &[keys::ClientKey]) -> Option<&keys::ClientKey> {
+    all.iter()
+        .filter(|k| k.active)
+        .max_by_key(|k| (k.created_at, k.created_seq))
 }
 
 /// The newest active certificate among a client's registered keys (DER).
@@ -643,7 +814,7 @@ async fn list_clients(
                 .items
         }
     };
-    Ok(Json(client_reps(&state, &found).await?).into_response())
+    Ok(Json(client_reps(&state, &caller, &found).await?).into_response())
 }
 
 /// ClientRepresentation as Keyward reads it: fields absent stay unchanged (PUT) or take their
@@ -784,7 +955,12 @@ struct Plan {
     authentication: Option<(String, Option<String>, i64)>,
     /// (use the JWKS URL, the URL).
     jwks: Option<(bool, String)>,
+    /// Access tokens with header `typ: at+jwt` (`access.token.header.type.rfc9068`).
+    rfc9068_header: Option<bool>,
 }
+
+/// The name of Keycloak's client attribute that switches the access-token header to RFC 9068's.
+const RFC9068_ATTRIBUTE: &str = "access.token.header.type.rfc9068";
 
 async fn plan(state: &AppState, c: &Client, rep: &ClientRep) -> ApiResult<Plan> {
     let alg = rep.attribute("token.endpoint.auth.signing.alg");
@@ -861,9 +1037,20 @@ async fn plan(state: &AppState, c: &Client, rep: &ClientRep) -> ApiResult<Plan> 
         }
         Some((use_url, url))
     };
+    let rfc9068_header = match rep.attribute(RFC9068_ATTRIBUTE) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") | Some("") => Some(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "{RFC9068_ATTRIBUTE} must be \"true\" or \"false\", not {other:?}"
+            )))
+        }
+    };
     Ok(Plan {
         authentication,
         jwks,
+        rfc9068_header,
     })
 }
 
@@ -908,6 +1095,26 @@ async fn apply(
     if let Some((use_url, url)) = plan.jwks {
         apply_jwks_url(&state.ctx, &caller.actor, r, &c, use_url, &url).await?;
     }
+    if let Some(on) = plan.rfc9068_header.filter(|on| *on != c.rfc9068_header) {
+        c = clients::set_rfc9068_header(
+            &state.ctx.db,
+            &r.realm_id,
+            &c.client_row_id,
+            on,
+            crate::now(),
+        )
+        .await?;
+        audit_as(
+            &state.ctx,
+            &caller.actor,
+            Some(&r.realm_id),
+            Some(&c.client_row_id),
+            "UPDATE",
+            &format!("clients/{}", c.client_row_id),
+            json!({ RFC9068_ATTRIBUTE: on.to_string() }),
+        )
+        .await?;
+    }
     Ok(c)
 }
 
@@ -918,7 +1125,7 @@ async fn get_client(
 ) -> ApiResult {
     caller.require(Role::Viewer)?;
     let (_, c) = realm_and_client(&state, &realm, &id).await?;
-    Ok(Json(client_rep(&state, &c).await?).into_response())
+    Ok(Json(client_rep(&state, &caller, &c).await?).into_response())
 }
 
 async fn update_client(
@@ -1113,7 +1320,10 @@ async fn get_rotated(
     let (r, c) = realm_and_client(&state, &realm, &id).await?;
     let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
     let Some(s) = rotated_secret(&all, crate::now()) else {
-        return Err(ApiError::not_found("Rotated secret"));
+        return Err(ApiError::thrown(
+            StatusCode::NOT_FOUND,
+            "Client does not have a rotated secret",
+        ));
     };
     Ok(secret_rep(revealable(&state, &caller, &r, &c, s).await?))
 }
@@ -1257,7 +1467,8 @@ async fn generate_keystore_for(
     }
     let format = KeystoreFormat::parse(config.format.as_deref().unwrap_or("PKCS12"))
         .ok_or_else(|| ApiError::bad_request("format must be JKS or PKCS12"))?;
-    let algorithm = match config.key_size.unwrap_or(2048) {
+    // Keycloak's default (KeycloakModelUtils.DEFAULT_RSA_KEY_SIZE).
+    let algorithm = match config.key_size.unwrap_or(4096) {
         2048 => KeyAlgorithm::Rsa2048,
         3072 => KeyAlgorithm::Rsa3072,
         4096 => KeyAlgorithm::Rsa4096,
@@ -1425,9 +1636,23 @@ async fn installation(
     caller.require(Role::Viewer)?;
     let (r, c) = realm_and_client(&state, &realm, &id).await?;
     if provider != "keycloak-oidc-keycloak-json" {
-        return Err(ApiError::not_found("Installation provider"));
+        return Err(ApiError::thrown(StatusCode::NOT_FOUND, "Unknown Provider"));
     }
-    let text = keycloak_json(&state.ctx, &r.name, &c, None);
+    // As Keycloak, the real secret when the caller may see it (an admin, in a realm that allows
+    // reveal, a sealed secret; audited as a reveal); otherwise Keycloak's placeholder.
+    let secret = if matches!(
+        c.authenticator.as_str(),
+        "client-secret" | "client-secret-jwt"
+    ) {
+        let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
+        match current_secret(&all, crate::now()) {
+            Some(s) => revealable(&state, &caller, &r, &c, s).await?,
+            None => None,
+        }
+    } else {
+        None
+    };
+    let text = keycloak_json(&state.ctx, &r.name, &c, secret.as_ref().map(|s| s.expose()));
     let value: Value = serde_json::from_str(&text).map_err(internal)?;
     Ok(Json(value).into_response())
 }
@@ -1444,6 +1669,11 @@ struct EventQuery {
     first: Option<i64>,
     max: Option<i64>,
     auth_client: Option<String>,
+    auth_realm: Option<String>,
+    auth_user: Option<String>,
+    auth_ip_address: Option<String>,
+    resource_types: Vec<String>,
+    direction: Option<String>,
 }
 
 impl EventQuery {
@@ -1463,6 +1693,11 @@ impl EventQuery {
                 "first" => q.first = Some(number("first", &v)?),
                 "max" => q.max = Some(number("max", &v)?),
                 "authClient" => q.auth_client = Some(v.into_owned()),
+                "authRealm" => q.auth_realm = Some(v.into_owned()),
+                "authUser" => q.auth_user = Some(v.into_owned()),
+                "authIpAddress" => q.auth_ip_address = Some(v.into_owned()),
+                "resourceTypes" => q.resource_types.push(v.into_owned()),
+                "direction" => q.direction = Some(v.into_owned()),
                 _ => {}
             }
         }
@@ -1504,10 +1739,58 @@ async fn admin_events(
             "unknown operation type {bad}: use CREATE, UPDATE, DELETE or ACTION"
         )));
     }
+    let resource_types = q
+        .resource_types
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>();
+    let ascending = match q
+        .direction
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("") | Some("desc") => false,
+        Some("asc") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "direction must be asc or desc, not {other:?}"
+            )))
+        }
+    };
+    let master = realm_named(&state, MASTER).await?;
+    // Every caller signs in to master: another authRealm matches nothing.
+    let other_realm = q
+        .auth_realm
+        .as_deref()
+        .is_some_and(|a| a != master.realm_id && a != MASTER);
+    // The caller: authClient (the master client's id, or its clientId) and authUser (a client's
+    // service-account name, or an operator's username) must name the same actor.
+    let mut actors = Vec::new();
+    if let Some(c) = q.auth_client.as_deref() {
+        let client_id = match clients::get(&state.ctx.db, &master.realm_id, c).await {
+            Ok(found) => found.client_id,
+            Err(StoreError::NotFound) => c.to_owned(),
+            Err(e) => return Err(e.into()),
+        };
+        actors.push(format!("client:{client_id}"));
+    }
+    if let Some(u) = q.auth_user.as_deref() {
+        actors.push(match u.strip_prefix("service-account-") {
+            Some(c) => format!("client:{c}"),
+            None => u.to_owned(),
+        });
+    }
+    actors.dedup();
+    if other_realm || actors.len() > 1 {
+        return Ok(Json(Vec::<Value>::new()).into_response());
+    }
     let filter = events::EventFilter {
         realm_id: Some(r.realm_id.clone()),
         client_row_id: None,
-        actor: q.auth_client.as_ref().map(|c| format!("client:{c}")),
+        actor: actors.pop(),
         operations,
         resource_path: q.resource_path.clone(),
         from: q
@@ -1520,6 +1803,9 @@ async fn admin_events(
             .as_deref()
             .map(|d| parse_date(d, true))
             .transpose()?,
+        ip: q.auth_ip_address.clone(),
+        resource_types,
+        ascending,
     };
     let found = events::search(
         &state.ctx.db,
@@ -1528,50 +1814,53 @@ async fn admin_events(
         q.max.unwrap_or(100),
     )
     .await?;
+    // authDetails as Keycloak writes them: the caller's realm (master), the calling client's
+    // internal id, its service-account user (Keyward's `sub`); an operator is the user.
+    let mut client_ids: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    for e in &found {
+        if let Some(c) = e.actor.strip_prefix("client:") {
+            if !client_ids.contains_key(c) {
+                let id = match clients::get_by_client_id(&state.ctx.db, &master.realm_id, c).await {
+                    Ok(found) => Some(found.client_row_id),
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                };
+                client_ids.insert(c, id);
+            }
+        }
+    }
     let out: Vec<Value> = found
         .iter()
         .map(|e| {
-            let (client, user) = match e.actor.strip_prefix("client:") {
-                Some(c) => (Some(c), None),
-                None => (None, Some(e.actor.as_str())),
-            };
+            let mut auth = json!({ "realmId": master.realm_id });
+            match e.actor.strip_prefix("client:") {
+                Some(c) => {
+                    // A deleted caller keeps its clientId string.
+                    auth["clientId"] = json!(client_ids
+                        .get(c)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_else(|| c.to_owned()));
+                    auth["userId"] = json!(format!("service-account-{c}"));
+                }
+                None => auth["userId"] = json!(e.actor),
+            }
+            if let Some(ip) = &e.ip {
+                auth["ipAddress"] = json!(ip);
+            }
             json!({
                 "id": e.event_id.to_string(),
                 "time": e.at * 1000,
                 "realmId": e.realm_id,
-                "authDetails": {
-                    "realmId": e.realm_id,
-                    "clientId": client,
-                    "userId": user,
-                    "ipAddress": e.ip,
-                },
+                "authDetails": auth,
                 "operationType": e.operation,
-                "resourceType": resource_type(&e.resource_path),
+                "resourceType": events::resource_type(&e.resource_path),
                 "resourcePath": e.resource_path,
                 "representation": e.details,
             })
         })
         .collect();
     Ok(Json(out).into_response())
-}
-
-/// Keycloak's resourceType for a Keyward resource path.
-fn resource_type(path: &str) -> &'static str {
-    if path.starts_with("realms/") {
-        "REALM"
-    } else if path.contains("/client-secret") {
-        "CLIENT_SECRET"
-    } else if path.contains("/keys") || path.contains("/certificates") {
-        "CLIENT_KEY"
-    } else if path.contains("-client-scopes") {
-        "CLIENT_SCOPE_CLIENT_MAPPING"
-    } else if path.starts_with("client-scopes/") {
-        "CLIENT_SCOPE"
-    } else if path.starts_with("clients/") {
-        "CLIENT"
-    } else {
-        "OTHER"
-    }
 }
 
 /// Creates the bootstrap Admin REST client from the configuration when no master-realm client

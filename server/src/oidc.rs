@@ -132,14 +132,12 @@ pub fn router() -> Router<AppState> {
         // Nothing under /realms/ answers the console's HTML: an unknown path is a JSON 404.
         .route("/realms/{realm}", axum::routing::any(unknown_path))
         .route("/realms/{realm}/{*rest}", axum::routing::any(unknown_path))
+        // Last, so it covers every route above.
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn unknown_path() -> OAuthError {
-    OAuthError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request",
-        "Unable to find matching target resource method",
-    )
+    OAuthError::thrown(StatusCode::NOT_FOUND, "HTTP 404 Not Found")
 }
 
 /// The UMA 2.0 discovery document Keycloak serves beside the OpenID one: Keycloak's Java
@@ -160,8 +158,9 @@ async fn uma2_configuration(
             "jwks_uri": format!("{iss}/protocol/openid-connect/certs"),
             "introspection_endpoint": format!("{iss}/protocol/openid-connect/token/introspect"),
             "grant_types_supported": ["client_credentials"],
-            "response_types_supported": ["token"],
+            "response_types_supported": ["none"],
             "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_signing_alg_values_supported": signing_algs(),
             "scopes_supported": ["openid"],
         })),
     )
@@ -208,6 +207,25 @@ impl OAuthError {
     }
 }
 
+impl OAuthError {
+    /// An error Keycloak's REST layer answers with its message as `error` (an unknown realm or
+    /// path, a wrong method); `error_description` repeats it.
+    fn thrown(status: StatusCode, message: &'static str) -> Self {
+        OAuthError::new(status, message, message)
+    }
+}
+
+/// Keycloak's answer to a method a path does not take: 405 in JSON (axum keeps `Allow`).
+pub(crate) async fn method_not_allowed() -> Response {
+    let message = "HTTP 405 Method Not Allowed";
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(json!({ "error": message, "error_description": message })),
+    )
+        .into_response()
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let mut res = (
@@ -243,11 +261,9 @@ async fn realm(state: &AppState, name: &str) -> Result<Arc<Realm>, OAuthError> {
         .realm(db, name, keyward_store::realms::get_by_name(db, name))
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => OAuthError::new(
-                StatusCode::NOT_FOUND,
-                "invalid_request",
-                "Realm does not exist",
-            ),
+            StoreError::NotFound => {
+                OAuthError::thrown(StatusCode::NOT_FOUND, "Realm does not exist")
+            }
             other => internal(other),
         })
 }
@@ -268,8 +284,7 @@ async fn discovery(
     let r = realm(&state, &name).await?;
     let iss = issuer(&state, &r.name);
     let methods = AUTH_METHODS;
-    let mut algs: Vec<&str> = authenticator::CLIENT_JWT_ALGS.to_vec();
-    algs.extend_from_slice(authenticator::CLIENT_SECRET_JWT_ALGS);
+    let algs = signing_algs();
     Ok((
         [(header::CACHE_CONTROL, "public, max-age=60")],
         axum::Json(json!({
@@ -278,7 +293,9 @@ async fn discovery(
             "jwks_uri": format!("{iss}/protocol/openid-connect/certs"),
             "introspection_endpoint": format!("{iss}/protocol/openid-connect/token/introspect"),
             "grant_types_supported": ["client_credentials"],
-            "response_types_supported": ["token"],
+            // No authorization endpoint: no response type issues anything (OIDC Discovery
+            // requires the field).
+            "response_types_supported": ["none"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["ES256", "RS256"],
             "token_endpoint_auth_methods_supported": methods,
@@ -288,9 +305,34 @@ async fn discovery(
             // Only the scope every client may ask for: Keycloak also lists the realm's client
             // scopes here, Keyward does not show them to anonymous callers.
             "scopes_supported": ["openid"],
+            "claims_supported": CLAIMS,
+            "claim_types_supported": ["normal"],
         })),
     )
         .into_response())
+}
+
+/// The claims of Keyward's access tokens (and introspection answers).
+const CLAIMS: [&str; 11] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "jti",
+    "typ",
+    "azp",
+    "client_id",
+    "scope",
+    "preferred_username",
+];
+
+/// The algorithms a client assertion may be signed with (private_key_jwt, then
+/// client_secret_jwt).
+fn signing_algs() -> Vec<&'static str> {
+    let mut algs: Vec<&str> = authenticator::CLIENT_JWT_ALGS.to_vec();
+    algs.extend_from_slice(authenticator::CLIENT_SECRET_JWT_ALGS);
+    algs
 }
 
 /// The realm's signing key, created (or replaced, when the realm's algorithm changed) on first
@@ -330,6 +372,7 @@ async fn load_signing_key(state: &AppState, r: &Realm) -> Result<Arc<RealmPrivat
             let (row, key) = keyward_app::token_settings::server::create_realm_key(
                 &state.ctx,
                 &r.realm_id,
+                &r.name,
                 wanted,
                 crate::now(),
             )
@@ -876,12 +919,7 @@ async fn token_inner(
                 ),
             ))
         }
-        _ => {
-            return Err((
-                method,
-                OAuthError::invalid_request("repeated parameter grant_type"),
-            ))
-        }
+        _ => return Err((method, OAuthError::invalid_request("duplicated parameter"))),
     }
     // Scopes (Keycloak's client scopes, credentials::scope): the client's default scopes plus
     // the requested ones among its optional (or default) scopes; "openid", which Keycloak
@@ -896,12 +934,7 @@ async fn token_inner(
     let requested = match requested.as_slice() {
         [] => None,
         [s] => Some(*s),
-        _ => {
-            return Err((
-                method,
-                OAuthError::invalid_request("repeated parameter scope"),
-            ))
-        }
+        _ => return Err((method, OAuthError::invalid_request("duplicated parameter"))),
     };
     let client = &caller.client;
     let entry = &caller.entry;
@@ -928,7 +961,12 @@ async fn token_inner(
         r.access_token_lifetime_s,
         crate::now(),
     );
-    let token = access_token::mint(&key, &claims).map_err(|e| (method.clone(), internal(e)))?;
+    let token = if caller.client.rfc9068_header {
+        access_token::mint_rfc9068(&key, &claims)
+    } else {
+        access_token::mint(&key, &claims)
+    }
+    .map_err(|e| (method.clone(), internal(e)))?;
     let mut body = json!({
         "access_token": token,
         "expires_in": r.access_token_lifetime_s,
@@ -936,9 +974,8 @@ async fn token_inner(
         "token_type": "Bearer",
         "not-before-policy": 0,
     });
-    if !scope.is_empty() {
-        body["scope"] = json!(scope);
-    }
+    // Always present, as Keycloak's (empty when nothing was granted).
+    body["scope"] = json!(scope);
     Ok((
         method,
         (
@@ -968,9 +1005,7 @@ async fn introspect(
         .map(|(_, v)| v.as_str())
         .collect();
     let [token] = tokens.as_slice() else {
-        return Err(OAuthError::invalid_request(
-            "exactly one token parameter is required",
-        ));
+        return Err(OAuthError::invalid_request("Token not provided."));
     };
     // As Keycloak's introspection: a token signed by a key that is no longer published (retired
     // keys are left out of `public_jwks`), or issued to a client that has since been disabled or

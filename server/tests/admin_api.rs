@@ -501,10 +501,91 @@ async fn endpoints_roles_and_bad_input() {
     let events = events.as_array().unwrap();
     assert!(events.len() >= 2, "{events:?}");
     assert!(events.iter().all(|e| e["operationType"] == "ACTION"));
-    assert_eq!(events[0]["authDetails"]["clientId"], "manager");
+    // authDetails as Keycloak's: the caller's realm (master), the calling client's internal id,
+    // its service-account user.
+    let (_, master) = api.get("/admin/realms/master").await;
+    let (_, found) = api
+        .get("/admin/realms/master/clients?clientId=manager")
+        .await;
+    let manager_uuid = found[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(events[0]["authDetails"]["realmId"], master["id"]);
+    assert_eq!(events[0]["authDetails"]["clientId"], manager_uuid.as_str());
+    assert_eq!(
+        events[0]["authDetails"]["userId"],
+        "service-account-manager"
+    );
+    assert_eq!(events[0]["authDetails"]["ipAddress"], "127.0.0.1");
     assert!(events
         .iter()
-        .any(|e| e["authDetails"]["clientId"] == ADMIN_ID));
+        .any(|e| e["authDetails"]["userId"] == format!("service-account-{ADMIN_ID}")));
+    assert!(events.iter().all(|e| e["resourceType"] == "CLIENT"
+        || e["resourceType"] == "REALM"
+        || e["resourceType"] == "CLIENT_SCOPE_CLIENT_MAPPING"));
+    // Keycloak's filters, each applied (none silently ignored).
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let by_manager: Vec<Value> = events
+        .iter()
+        .filter(|e| e["authDetails"]["userId"] == "service-account-manager")
+        .cloned()
+        .collect();
+    for query in [
+        format!("authClient={manager_uuid}"),
+        "authClient=manager".to_string(),
+        "authUser=service-account-manager".to_string(),
+        format!(
+            "authClient=manager&authUser=service-account-manager&authRealm={}",
+            master["id"].as_str().unwrap()
+        ),
+    ] {
+        let (status, got) = api
+            .get(&format!(
+                "/admin/realms/ops/admin-events?operationTypes=ACTION&max=50&{query}"
+            ))
+            .await;
+        assert_eq!(status, 200, "{query}");
+        assert_eq!(ids(&got), ids(&json!(by_manager)), "{query}");
+    }
+    for query in [
+        "authRealm=some-other-realm-id",
+        "authClient=manager&authUser=service-account-someone-else",
+        "authIpAddress=10.9.9.9",
+        "resourceTypes=CLIENT_SCOPE",
+    ] {
+        let (status, got) = api
+            .get(&format!(
+                "/admin/realms/ops/admin-events?operationTypes=ACTION&{query}"
+            ))
+            .await;
+        assert_eq!((status, got), (200, json!([])), "{query}");
+    }
+    let (_, from_here) = api
+        .get("/admin/realms/ops/admin-events?operationTypes=ACTION&max=50&authIpAddress=127.0.0.1")
+        .await;
+    assert_eq!(ids(&from_here), ids(&json!(events)));
+    let (_, realms_only) = api
+        .get("/admin/realms/ops/admin-events?resourceTypes=REALM&max=50")
+        .await;
+    let realms_only = realms_only.as_array().unwrap();
+    assert!(!realms_only.is_empty());
+    assert!(realms_only.iter().all(|e| e["resourceType"] == "REALM"));
+    let (_, oldest_first) = api
+        .get("/admin/realms/ops/admin-events?operationTypes=ACTION&max=50&direction=asc")
+        .await;
+    let mut reversed = ids(&json!(events));
+    reversed.reverse();
+    assert_eq!(ids(&oldest_first), reversed);
+    assert_eq!(
+        api.get("/admin/realms/ops/admin-events?direction=sideways")
+            .await
+            .0,
+        400
+    );
     let text = serde_json::to_string(events).unwrap();
     assert!(!text.contains(&first) && !text.contains(&second));
     let (_, deleted) = api

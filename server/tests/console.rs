@@ -1096,6 +1096,7 @@ async fn client_scopes_by_role_in_the_console() {
             resource_path: None,
             from: None,
             to: None,
+            ..Default::default()
         },
         0,
         100,

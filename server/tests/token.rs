@@ -49,7 +49,7 @@ async fn client_secret_basic_and_post() {
     )
     .unwrap();
     assert_eq!(header["alg"], "ES256");
-    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["typ"], "JWT");
     let certs: Value = l
         .http
         .get(format!(

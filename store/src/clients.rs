@@ -38,6 +38,9 @@ pub struct Client {
     pub updated_at: i64,
     /// Admin REST API role of a master-realm client (`view`, `manage`, `admin`); `None`: none.
     pub api_role: Option<String>,
+    /// Access tokens carry header `typ: at+jwt` (RFC 9068) instead of `JWT` (Keycloak's
+    /// `access.token.header.type.rfc9068`).
+    pub rfc9068_header: bool,
 }
 
 /// Fields of a new client.
@@ -79,7 +82,7 @@ pub struct ClientPage {
 
 const COLUMNS: &str = "client_row_id, realm_id, client_id, name, description, enabled, \
                        public_client, authenticator, signing_alg, assertion_max_exp_s, version, \
-                       created_at, updated_at, api_role";
+                       created_at, updated_at, api_role, rfc9068_header";
 
 fn from_row(row: &AnyRow) -> std::result::Result<Client, sqlx::Error> {
     Ok(Client {
@@ -97,6 +100,7 @@ fn from_row(row: &AnyRow) -> std::result::Result<Client, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         api_role: row.try_get("api_role")?,
+        rfc9068_header: row.try_get::<i64, _>("rfc9068_header")? != 0,
     })
 }
 
@@ -115,6 +119,30 @@ pub async fn set_api_role(
     .bind(realm_id)
     .bind(client_row_id)
     .bind(role)
+    .fetch_all(db.pool())
+    .await?
+    .first_row()?;
+    db.changed().await;
+    Ok(from_row(&row)?)
+}
+
+/// Sets whether the client's access tokens carry header `typ: at+jwt` (RFC 9068) rather than
+/// `JWT`; [`StoreError::NotFound`] when there is no such client in the realm.
+pub async fn set_rfc9068_header(
+    db: &Db,
+    realm_id: &str,
+    client_row_id: &str,
+    on: bool,
+    now: i64,
+) -> Result<Client> {
+    let row = sqlx::query(&format!(
+        "UPDATE client SET rfc9068_header = $3, version = version + 1, updated_at = $4 \
+         WHERE realm_id = $1 AND client_row_id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(realm_id)
+    .bind(client_row_id)
+    .bind(flag(on))
+    .bind(now)
     .fetch_all(db.pool())
     .await?
     .first_row()?;

@@ -135,7 +135,41 @@ pub struct EventFilter {
     pub from: Option<i64>,
     /// Epoch seconds, inclusive.
     pub to: Option<i64>,
+    /// The caller's address, exact.
+    pub ip: Option<String>,
+    /// Any of these Keycloak resource types ([`resource_type`]); empty: all.
+    pub resource_types: Vec<String>,
+    /// Oldest first (Keycloak's `direction=asc`); newest first otherwise.
+    pub ascending: bool,
 }
+
+/// Keycloak's `ResourceType` of an event, from its resource path: `REALM` (`realms/…`,
+/// `realm/…`), `CLIENT_SCOPE_CLIENT_MAPPING` (a client's `…-client-scopes/…`), `CLIENT`
+/// (`clients/…`: the client, its secrets, keys and certificates, as Keycloak types them),
+/// `CLIENT_SCOPE` (`client-scopes/…`), `CUSTOM` (anything else: operators). The same rule as
+/// [`RESOURCE_TYPE_SQL`], which filters by it.
+pub fn resource_type(path: &str) -> &'static str {
+    if path.starts_with("realms/") || path.starts_with("realm/") {
+        "REALM"
+    } else if path.starts_with("clients/") && path.contains("-client-scopes") {
+        "CLIENT_SCOPE_CLIENT_MAPPING"
+    } else if path.starts_with("clients/") {
+        "CLIENT"
+    } else if path.starts_with("client-scopes/") {
+        "CLIENT_SCOPE"
+    } else {
+        "CUSTOM"
+    }
+}
+
+/// [`resource_type`] as an SQL expression over `resource_path` (the same on both backends).
+pub const RESOURCE_TYPE_SQL: &str = "CASE \
+    WHEN resource_path LIKE 'realms/%' OR resource_path LIKE 'realm/%' THEN 'REALM' \
+    WHEN resource_path LIKE 'clients/%' AND resource_path LIKE '%-client-scopes%' \
+        THEN 'CLIENT_SCOPE_CLIENT_MAPPING' \
+    WHEN resource_path LIKE 'clients/%' THEN 'CLIENT' \
+    WHEN resource_path LIKE 'client-scopes/%' THEN 'CLIENT_SCOPE' \
+    ELSE 'CUSTOM' END";
 
 /// Events matching `filter`, newest first, `max` from offset `first`.
 pub async fn search(
@@ -177,6 +211,20 @@ pub async fn search(
         }
         clauses.push(format!("({})", alternatives.join(" OR ")));
     }
+    if let Some(v) = &filter.ip {
+        text(&mut clauses, "ip = ?", v.clone());
+    }
+    if !filter.resource_types.is_empty() {
+        let mut alternatives = Vec::new();
+        for t in &filter.resource_types {
+            text(
+                &mut alternatives,
+                &format!("({RESOURCE_TYPE_SQL}) = ?"),
+                t.clone(),
+            );
+        }
+        clauses.push(format!("({})", alternatives.join(" OR ")));
+    }
     let mut numbers: Vec<i64> = Vec::new();
     for (sql, value) in [("at >= ", filter.from), ("at <= ", filter.to)] {
         if let Some(v) = value {
@@ -191,7 +239,8 @@ pub async fn search(
         format!("WHERE {}", clauses.join(" AND "))
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM admin_event {filter_sql} ORDER BY event_id DESC LIMIT ${} OFFSET ${}",
+        "SELECT {COLUMNS} FROM admin_event {filter_sql} ORDER BY event_id {} LIMIT ${} OFFSET ${}",
+        if filter.ascending { "ASC" } else { "DESC" },
         next + 1,
         next + 2
     );

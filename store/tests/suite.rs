@@ -1179,6 +1179,23 @@ async fn event_log(db: &Db) {
         .await,
         ["clients/3"]
     );
+    // Keycloak's filters: the caller's address, resource types (the SQL rule agrees with
+    // `resource_type` on every path recorded here), oldest first.
+    assert_eq!(
+        search(events::EventFilter {
+            resource_types: vec!["CLIENT".into()],
+            ascending: true,
+            ..in_demo.clone()
+        })
+        .await,
+        ["clients/1", "clients/3"]
+    );
+    assert!(search(events::EventFilter {
+        resource_types: vec!["REALM".into(), "CUSTOM".into()],
+        ..in_demo.clone()
+    })
+    .await
+    .is_empty());
     assert_eq!(all[0].details, r#"{"clientId":"x"}"#);
     let realm_only = events::list(db, Some(&demo.realm_id), 0, 10).await.unwrap();
     let paths: Vec<&str> = realm_only
@@ -1189,6 +1206,62 @@ async fn event_log(db: &Db) {
     let paged = events::list(db, None, 1, 1).await.unwrap();
     assert_eq!(paged.len(), 1);
     assert_eq!(paged[0].resource_path, "clients/2");
+    for (path, kind) in [
+        ("realms/demo", "REALM"),
+        ("realm/token-policy", "REALM"),
+        ("clients/1", "CLIENT"),
+        ("clients/1/client-secret", "CLIENT"),
+        ("clients/1/keys/k", "CLIENT"),
+        (
+            "clients/1/default-client-scopes/s",
+            "CLIENT_SCOPE_CLIENT_MAPPING",
+        ),
+        ("client-scopes/s", "CLIENT_SCOPE"),
+        ("operators/o", "CUSTOM"),
+    ] {
+        assert_eq!(events::resource_type(path), kind, "{path}");
+        events::record(
+            db,
+            &NewEvent {
+                at: NOW,
+                actor: "typing",
+                realm_id: None,
+                client_row_id: None,
+                operation: "UPDATE",
+                resource_path: path,
+                details: "{}",
+                ip: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    for kind in [
+        "REALM",
+        "CLIENT",
+        "CLIENT_SCOPE_CLIENT_MAPPING",
+        "CLIENT_SCOPE",
+        "CUSTOM",
+    ] {
+        let found = search(events::EventFilter {
+            actor: Some("typing".into()),
+            resource_types: vec![kind.into()],
+            ..Default::default()
+        })
+        .await;
+        assert!(!found.is_empty(), "{kind}");
+        for path in found {
+            assert_eq!(events::resource_type(&path), kind, "{path}");
+        }
+    }
+    assert_eq!(
+        search(events::EventFilter {
+            ip: Some("127.0.0.1".into()),
+            ..Default::default()
+        })
+        .await,
+        ["clients/1"]
+    );
 }
 
 async fn session_round_trip(db: &Db) {

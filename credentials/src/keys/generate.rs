@@ -415,6 +415,38 @@ pub fn generate(req: &GenerateRequest<'_>) -> Result<Generated, GenerateError> {
     })
 }
 
+/// A self-signed certificate for an existing RSA key (PKCS#8 DER; SHA-256 with RSA), CN =
+/// `common_name`, valid `years` from `now`: what Keycloak's `rsa-generated` realm key provider
+/// keeps beside a realm key, so `certs` can carry `x5c`. Not a CA; keyUsage digitalSignature.
+pub fn rsa_self_signed(
+    pkcs8: &[u8],
+    common_name: &str,
+    now: i64,
+    years: u32,
+) -> Result<Vec<u8>, GenerateError> {
+    if common_name.chars().any(char::is_control) {
+        return Err(GenerateError::CommonNameControlCharacter);
+    }
+    let (not_before, not_after) = validity(now, years)?;
+    let mut params = CertificateParams::default();
+    params.not_before = not_before;
+    params.not_after = not_after;
+    params.serial_number = Some(serial(&SystemRandom::new())?);
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, common_name);
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let der = rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8);
+    let key_pair =
+        KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_RSA_SHA256).map_err(internal)?;
+    Ok(params
+        .self_signed(&key_pair)
+        .map_err(internal)?
+        .der()
+        .to_vec())
+}
+
 /// A strong default password for the form: 24 characters from [A-Za-z0-9] (≈ 143 bits), ASCII
 /// so it suits both formats.
 pub fn default_password() -> Zeroizing<String> {

@@ -587,7 +587,7 @@ fn x5t_s256(certificate_der: &[u8]) -> String {
 }
 
 /// The public JWK: kty + params (n,e / crv,x,y / crv,x), kid, alg if set, "use":"sig", x5c (std
-/// base64 DER) and x5t#S256 when there is a certificate. Members in that order.
+/// base64 DER), x5t (SHA-1) and x5t#S256 when there is a certificate. Members in that order.
 pub fn public_jwk(
     spki_der: &[u8],
     kid: &str,
@@ -624,6 +624,12 @@ pub fn public_jwk(
         m.insert(
             "x5c".into(),
             Value::Array(vec![STANDARD.encode(cert).into()]),
+        );
+        m.insert(
+            "x5t".into(),
+            URL_SAFE_NO_PAD
+                .encode(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, cert))
+                .into(),
         );
         m.insert("x5t#S256".into(), x5t_s256(cert).into());
     }
