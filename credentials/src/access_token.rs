@@ -229,6 +229,11 @@ impl RealmPrivateKey {
         Ok(self)
     }
 
+    /// The public key as SubjectPublicKeyInfo DER (Keycloak's realm `public_key`, base64).
+    pub fn public_key_der(&self) -> Result<Vec<u8>, TokenError> {
+        spki(&self.signer)
+    }
+
     pub fn alg(&self) -> SigningAlg {
         self.alg
     }

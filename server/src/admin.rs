@@ -155,7 +155,6 @@ impl IntoResponse for ApiError {
             StatusCode::UNAUTHORIZED => "HTTP 401 Unauthorized",
             StatusCode::FORBIDDEN => "HTTP 403 Forbidden",
             StatusCode::NOT_FOUND => "HTTP 404 Not Found",
-            StatusCode::CONFLICT => "HTTP 409 Conflict",
             StatusCode::METHOD_NOT_ALLOWED => "HTTP 405 Method Not Allowed",
             StatusCode::NOT_ACCEPTABLE => "HTTP 406 Not Acceptable",
             StatusCode::PAYLOAD_TOO_LARGE => "HTTP 413 Payload Too Large",
@@ -167,11 +166,14 @@ impl IntoResponse for ApiError {
         } else {
             error
         };
-        let mut res = (
-            self.status,
-            Json(json!({ "error": error, "errorMessage": self.message })),
-        )
-            .into_response();
+        // A conflict is Keycloak's `ErrorResponse.exists`: `errorMessage` alone (python-keycloak
+        // compares the whole body to recognise "already exists").
+        let body = if self.status == StatusCode::CONFLICT {
+            json!({ "errorMessage": self.message })
+        } else {
+            json!({ "error": error, "errorMessage": self.message })
+        };
+        let mut res = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -593,7 +595,7 @@ async fn update_realm(
     }
     let policy = rep.token_policy(&r)?;
     if let Some(display) = &rep.display_name {
-        let display = keyward_credentials::names::text("displayName", &display, 255, false)
+        let display = keyward_credentials::names::text("displayName", display, 255, false)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         realms::update_display_name(&state.ctx.db, &r.name, &display).await?;
         audit_as(

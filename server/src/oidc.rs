@@ -130,7 +130,7 @@ pub fn router() -> Router<AppState> {
             get(uma2_configuration),
         )
         // Nothing under /realms/ answers the console's HTML: an unknown path is a JSON 404.
-        .route("/realms/{realm}", axum::routing::any(unknown_path))
+        .route("/realms/{realm}", get(public_realm))
         .route("/realms/{realm}/{*rest}", axum::routing::any(unknown_path))
         // Last, so it covers every route above.
         .method_not_allowed_fallback(method_not_allowed)
@@ -138,6 +138,30 @@ pub fn router() -> Router<AppState> {
 
 async fn unknown_path() -> OAuthError {
     OAuthError::thrown(StatusCode::NOT_FOUND, "HTTP 404 Not Found")
+}
+
+/// Keycloak's public realm document (`PublicRealmResource`): the realm's active signing key as
+/// base64 SubjectPublicKeyInfo (`public_key`, which python-keycloak's `public_key()` reads), and
+/// its service URLs. The key is made on first use, as for a token.
+async fn public_realm(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, OAuthError> {
+    let r = realm(&state, &name).await?;
+    let key = signing_key(&state, &r).await?;
+    let der = key.public_key_der().map_err(internal)?;
+    let iss = issuer(&state, &r.name);
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        axum::Json(json!({
+            "realm": r.name,
+            "public_key": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der),
+            "token-service": format!("{iss}/protocol/openid-connect"),
+            "account-service": format!("{iss}/account"),
+            "tokens-not-before": 0,
+        })),
+    )
+        .into_response())
 }
 
 /// The UMA 2.0 discovery document Keycloak serves beside the OpenID one: Keycloak's Java

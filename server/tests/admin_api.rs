@@ -1,6 +1,6 @@
 //! The Admin REST API against the real server: the bootstrap admin client, bearer tokens from
 //! the master realm only, role boundaries, Keycloak's representations and error shapes, bad
-//! input that changes nothing, and python-keycloak (PyPI) driving it unchanged.
+//! input that changes nothing. python-keycloak drives it in `interop_python_keycloak.rs`.
 
 mod common;
 
@@ -617,86 +617,6 @@ async fn set_api_role(a: &mut Client, id: &str, role: &str) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn python_keycloak_admin_runs_unchanged() {
-    let l = live_admin().await;
-    let dir = tempfile::tempdir().unwrap();
-    let cert = dir.path().join("cert.pem");
-    std::fs::copy(fixture("billing-cert.pem"), &cert).unwrap();
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/.venv/bin/python");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../end2end/interop/python_keycloak_admin.py");
-    let base = format!("{}/", l.base);
-    let out = tokio::task::spawn_blocking({
-        let cert = cert.clone();
-        move || {
-            Command::new(&python)
-                .arg(&script)
-                .args([&base, ADMIN_ID, ADMIN_SECRET])
-                .arg(&cert)
-                .output()
-                .unwrap_or_else(|e| {
-                    panic!("cannot run {python:?} ({e}); run `source scripts/tools.sh`")
-                })
-        }
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "python-keycloak failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let o: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(o["realm"]["realm"], "pk-realm");
-    assert_eq!(o["client_id_lookup"], o["client_uuid"]);
-    assert_eq!(o["client"]["clientId"], "pk-client");
-    let secret = o["regenerated"]["value"].as_str().unwrap();
-    assert!(secret.len() >= 32, "{o}");
-    assert_eq!(o["secret_after"]["type"], "secret");
-    assert!(o["uploaded"]["certificate"].as_str().unwrap().len() > 100);
-    assert_eq!(o["keystore_status"], 200);
-    // A PKCS12 file (DER SEQUENCE) that openssl opens with the password python-keycloak sent.
-    assert_eq!(o["keystore_head"], "3082");
-    let p12 = format!("{}.p12", cert.display());
-    let check = Command::new("openssl")
-        .args([
-            "pkcs12",
-            "-in",
-            &p12,
-            "-passin",
-            "pass:changeit-pk",
-            "-nokeys",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    assert!(String::from_utf8_lossy(&check.stdout).contains("BEGIN CERTIFICATE"));
-    assert_eq!(o["installation"]["resource"], "pk-client");
-    assert_eq!(o["installation"]["realm"], "pk-realm");
-    assert!(!o["events"].as_array().unwrap().is_empty());
-    assert_eq!(o["after_delete"], 404);
-    // The regenerated secret works at the token endpoint of the new realm.
-    let res = l
-        .http
-        .post(format!(
-            "{}/realms/pk-realm/protocol/openid-connect/token",
-            l.base
-        ))
-        .basic_auth("pk-client", Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
-    // The client was deleted at the end of the script: its secret no longer works.
-    assert_eq!(res.status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread")]
