@@ -917,7 +917,7 @@ mod tests {
         let names: Vec<_> = jwk.as_object().unwrap().keys().cloned().collect();
         assert_eq!(
             names,
-            ["kty", "crv", "x", "y", "kid", "alg", "use", "x5c", "x5t#S256"]
+            ["kty", "crv", "x", "y", "kid", "alg", "use", "x5c", "x5t", "x5t#S256"]
         );
         let k = one(fixture!("rsa2048-pub.pem"));
         let jwk = public_jwk(&k.spki_der, "k2", None, None).unwrap();
