@@ -521,7 +521,7 @@ pub async fn create_operator(
 /// Refuses a change that would leave no enabled admin.
 #[cfg(feature = "ssr")]
 async fn keep_an_admin(
-    ctx: &crate::ssr::AppContext,
+    ctx: &crate::ssr::Services,
     target: &keyward_store::operators::Operator,
 ) -> Result<(), AppError> {
     if target.role == Role::Admin && !target.disabled {

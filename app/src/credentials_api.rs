@@ -100,23 +100,22 @@ impl std::fmt::Debug for NewSecretView {
     }
 }
 
-/// Longest client-assertion lifetime an operator may set, in seconds.
+/// Longest client-assertion lifetime an operator may set, in seconds (the console's copy of
+/// `keyward_service::clients::MAX_ASSERTION_LIFETIME_S`, which decides; a test keeps them equal).
 pub const MAX_ASSERTION_LIFETIME_S: i64 = 3600;
 
 #[cfg(feature = "ssr")]
 pub mod server {
     use super::*;
     use crate::ssr::*;
-    use keyward_credentials::authenticator::{
-        self, AdapterValues, Authenticator, ClientAuthConfig,
-    };
+    use keyward_credentials::authenticator;
     use keyward_credentials::client_secret::SecretState;
     use keyward_store::clients::Client;
     use keyward_store::secrets::ClientSecret;
 
     /// Everything the Credentials tab shows of client `c`, for operator `op`.
     pub async fn credentials_view(
-        ctx: &AppContext,
+        ctx: &Services,
         op: &keyward_store::operators::Operator,
         r: &keyward_store::realms::Realm,
         c: Client,
@@ -165,39 +164,6 @@ pub mod server {
         }
     }
 
-    /// A stored secret's value, unsealed for an operator or API caller who asked to see it,
-    /// and audited as a reveal of `resource_path`; `None` when Keyward does not hold the value
-    /// (it was created before reveal was allowed). The caller checks role and realm policy.
-    pub async fn reveal(
-        ctx: &AppContext,
-        actor: &Actor,
-        realm: &keyward_store::realms::Realm,
-        client: &Client,
-        s: &ClientSecret,
-        resource_path: &str,
-    ) -> Result<Option<keyward_credentials::secret::SecretString>, AppError> {
-        use keyward_credentials::seal::{context, Sealed};
-        let Some((bytes, key_id)) = s.sealed.clone() else {
-            return Ok(None);
-        };
-        let plain = ctx
-            .vault
-            .open(context::CLIENT_SECRET, &Sealed { key_id, bytes })
-            .map_err(internal)?;
-        let value = String::from_utf8(plain.to_vec()).map_err(internal)?;
-        audit_as(
-            ctx,
-            actor,
-            Some(&realm.realm_id),
-            Some(&client.client_row_id),
-            "ACTION",
-            resource_path,
-            serde_json::json!({ "action": "reveal", "secretId": s.secret_id, "label": s.label }),
-        )
-        .await?;
-        Ok(Some(keyward_credentials::secret::SecretString::new(value)))
-    }
-
     pub fn methods() -> Vec<MethodView> {
         authenticator::REGISTRY
             .iter()
@@ -212,121 +178,7 @@ pub mod server {
             .collect()
     }
 
-    pub fn method(id: &str) -> Result<&'static dyn Authenticator, AppError> {
-        authenticator::by_id(id).ok_or_else(|| {
-            AppError::Invalid(format!(
-                "unknown authentication method {id:?}; choose one of {}",
-                authenticator::REGISTRY
-                    .iter()
-                    .map(|a| a.id())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
-    }
-
-    pub fn auth_config(c: &Client) -> ClientAuthConfig {
-        ClientAuthConfig {
-            client_id: c.client_id.clone(),
-            enabled: c.enabled,
-            public_client: c.public_client,
-            authenticator: c.authenticator.clone(),
-            signing_alg: c.signing_alg.clone(),
-            assertion_max_exp_s: c.assertion_max_exp_s,
-        }
-    }
-
-    /// keycloak.json for the client with `secret` filled in (placeholders elsewhere).
-    pub fn keycloak_json(
-        ctx: &AppContext,
-        realm: &str,
-        c: &Client,
-        secret: Option<&str>,
-    ) -> String {
-        let credentials = authenticator::by_id(&c.authenticator).map(|a| {
-            a.adapter_credentials(
-                &auth_config(c),
-                &AdapterValues {
-                    secret: secret.map(str::to_string),
-                    keystore_file: None,
-                    keystore_type: None,
-                    store_password: None,
-                    key_password: None,
-                    key_alias: None,
-                    key_algorithm: None,
-                },
-            )
-        });
-        keyward_credentials::snippet::keycloak_json(
-            realm,
-            &ctx.settings.public_url,
-            &c.client_id,
-            c.public_client,
-            credentials,
-        )
-    }
-
-    /// Generates a new secret for a confidential client, as the client's method needs it
-    /// (sealed for client-secret-jwt or when the realm allows reveal), keeps earlier ones valid
-    /// for `overlap` seconds, and audits it without the value. Returns the new row and value.
-    pub async fn regenerate(
-        ctx: &AppContext,
-        actor: &Actor,
-        r: &keyward_store::realms::Realm,
-        c: &Client,
-        label: &str,
-        overlap: i64,
-        expires_at: Option<i64>,
-    ) -> Result<(ClientSecret, keyward_credentials::secret::SecretString), AppError> {
-        use keyward_credentials::client_secret;
-        use keyward_credentials::seal::context;
-        let now = now();
-        let m = method(&c.authenticator)?;
-        // A client-secret-jwt secret is long enough for every HMAC algorithm (HS512: 64 bytes), so
-        // pinning or changing the algorithm later never makes it unusable.
-        let hmac_alg = m.needs_plaintext_secret().then_some("HS512");
-        let value = client_secret::generate(&mut rand::rngs::OsRng, hmac_alg);
-        let verifier = ctx.vault.verifier(value.expose());
-        let sealed = (m.needs_plaintext_secret() || r.allow_secret_reveal).then(|| {
-            ctx.vault
-                .seal(context::CLIENT_SECRET, value.expose().as_bytes())
-        });
-        let rotation = keyward_store::secrets::rotate(
-            &ctx.db,
-            &c.client_row_id,
-            &keyward_store::secrets::NewSecret {
-                label,
-                verifier: &verifier.0,
-                sealed: sealed
-                    .as_ref()
-                    .map(|s| (s.bytes.as_slice(), s.key_id.as_str())),
-                expires_at,
-                created_by: &actor.name,
-            },
-            now + overlap,
-            now,
-        )
-        .await?;
-        audit_as(
-            ctx,
-            actor,
-            Some(&r.realm_id),
-            Some(&c.client_row_id),
-            "ACTION",
-            &format!("clients/{}/client-secret", c.client_row_id),
-            serde_json::json!({
-                "action": "regenerate",
-                "secretId": rotation.created.secret_id,
-                "label": label,
-                "expiresAt": expires_at,
-                "overlapSeconds": overlap,
-                "previousSecretIds": rotation.previous,
-                "sealed": sealed.is_some(),
-            }),
-        )
-        .await?;
-        Ok((rotation.created, value))
-    }
+    pub use keyward_service::clients::{auth_config, keycloak_json, method};
 }
 
 #[server(endpoint = "get_credentials", output = crate::codec::StrJson)]
@@ -385,69 +237,19 @@ pub async fn set_authenticator(
     signing_alg: String,
     assertion_max_exp_s: String,
 ) -> Result<i64, AppError> {
-    use self::server::*;
     use crate::ssr::*;
+    use keyward_service::clients::{
+        parse_assertion_lifetime, set_authentication, AuthenticationChange,
+    };
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
-    if c.public_client {
-        return Err(AppError::Invalid(
-            "a public client has no authentication method; make it confidential in Settings first"
-                .into(),
-        ));
-    }
-    let m = method(&authenticator)?;
-    let signing_alg = Some(signing_alg.trim()).filter(|s| !s.is_empty());
-    if let Some(alg) = signing_alg {
-        if !m.algorithms().contains(&alg) {
-            return Err(AppError::Invalid(if m.algorithms().is_empty() {
-                format!("{} takes no signature algorithm", m.display_name())
-            } else {
-                format!(
-                    "{alg:?} is not an algorithm of {}; choose one of {}",
-                    m.display_name(),
-                    m.algorithms().join(", ")
-                )
-            }));
-        }
-    }
-    let max_exp: i64 = assertion_max_exp_s.trim().parse().map_err(|_| {
-        AppError::Invalid("the maximum assertion lifetime must be a whole number of seconds".into())
-    })?;
-    if !(1..=MAX_ASSERTION_LIFETIME_S).contains(&max_exp) {
-        return Err(AppError::Invalid(format!(
-            "the maximum assertion lifetime must be between 1 and {MAX_ASSERTION_LIFETIME_S} seconds"
-        )));
-    }
-    let updated = keyward_store::clients::set_authentication(
-        &ctx.db,
-        &r.realm_id,
-        &c.client_row_id,
-        version,
-        &keyward_store::clients::AuthenticationUpdate {
-            authenticator: m.id(),
-            signing_alg,
-            assertion_max_exp_s: max_exp,
-        },
-        now(),
-    )
-    .await
-    .map_err(not_found("Client"))?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "UPDATE",
-        &format!("clients/{}", c.client_row_id),
-        serde_json::json!({
-            "clientAuthenticatorType": m.id(),
-            "previousClientAuthenticatorType": c.authenticator,
-            "signingAlg": signing_alg,
-            "assertionMaxExpSeconds": max_exp,
-            "version": updated.version,
-        }),
-    )
-    .await?;
+    let change = AuthenticationChange {
+        method: Some(authenticator),
+        signing_alg: Some(Some(signing_alg.trim().to_owned()).filter(|s| !s.is_empty())),
+        assertion_max_exp_s: Some(parse_assertion_lifetime(&assertion_max_exp_s)?),
+        expected_version: Some(version),
+    };
+    let actor = console_actor(&op).await;
+    let updated = set_authentication(&ctx, &actor, &realm, &id, &change).await?;
     Ok(updated.version)
 }
 
@@ -498,27 +300,28 @@ pub async fn regenerate_secret(
 ) -> Result<NewSecretView, AppError> {
     use self::server::*;
     use crate::ssr::*;
-    use keyward_credentials::client_secret;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
-    if c.public_client {
-        return Err(AppError::Invalid(
-            "a public client has no secret; make it confidential in Settings first".into(),
-        ));
-    }
+    let (r, _) = realm_and_client(&ctx, &realm, &id).await?;
     let now = now();
-    let label = client_secret::label(&label).map_err(AppError::Invalid)?;
     let overlap = parse_overlap_hours(&overlap_hours, r.secret_overlap_default_s)?;
-    client_secret::check_overlap(overlap, r.secret_overlap_max_s).map_err(AppError::Invalid)?;
     let expires_at = parse_expiry_days(&expires_in_days, now)?;
-    client_secret::check_expiry(now, expires_at).map_err(AppError::Invalid)?;
-
     let actor = console_actor(&op).await;
-    let (created, value) = regenerate(&ctx, &actor, &r, &c, &label, overlap, expires_at).await?;
-    let keycloak_json = keycloak_json(&ctx, &realm, &c, Some(value.expose()));
+    let created = keyward_service::secrets::generate(
+        &ctx,
+        &actor,
+        &realm,
+        &id,
+        &keyward_service::secrets::NewSecret {
+            label: &label,
+            overlap_s: Some(overlap),
+            expires_at,
+        },
+    )
+    .await?;
+    let keycloak_json = keycloak_json(&ctx, &realm, &created.client, Some(created.value.expose()));
     Ok(NewSecretView {
-        secret: secret_view(&created, now),
-        value: value.expose().to_string(),
+        secret: secret_view(&created.secret, now),
+        value: created.value.expose().to_string(),
         keycloak_json,
     })
 }
@@ -534,28 +337,9 @@ pub async fn revoke_secret(
     use self::server::*;
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
-    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
-    let now = now();
-    let before = keyward_store::secrets::get(&ctx.db, &c.client_row_id, &secret_id)
-        .await
-        .map_err(not_found("Secret"))?;
-    if before.revoked_at.is_some() {
-        return Err(AppError::Conflict("this secret is already revoked".into()));
-    }
-    let s = keyward_store::secrets::revoke(&ctx.db, &c.client_row_id, &secret_id, now)
-        .await
-        .map_err(not_found("Secret"))?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "ACTION",
-        &format!("clients/{}/secrets/{}", c.client_row_id, s.secret_id),
-        serde_json::json!({ "action": "revoke", "secretId": s.secret_id, "label": s.label }),
-    )
-    .await?;
-    Ok(secret_view(&s, now))
+    let actor = console_actor(&op).await;
+    let s = keyward_service::secrets::revoke(&ctx, &actor, &realm, &id, &secret_id).await?;
+    Ok(secret_view(&s, now()))
 }
 
 /// Shows a stored secret again: only for admins, only where the realm allows it; audited.
@@ -568,21 +352,9 @@ pub async fn reveal_secret(
 ) -> Result<String, AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
-    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
-    if !r.allow_secret_reveal {
-        return Err(AppError::Forbidden);
-    }
-    let s = keyward_store::secrets::get(&ctx.db, &c.client_row_id, &secret_id)
-        .await
-        .map_err(not_found("Secret"))?;
-    let path = format!("clients/{}/secrets/{}", c.client_row_id, s.secret_id);
-    match server::reveal(&ctx, &console_actor(&op).await, &r, &c, &s, &path).await? {
-        Some(value) => Ok(value.expose().to_owned()),
-        None => Err(AppError::Conflict(
-            "Keyward does not hold this secret's value (it was created before reveal was allowed)"
-                .into(),
-        )),
-    }
+    let actor = console_actor(&op).await;
+    let value = keyward_service::secrets::reveal(&ctx, &actor, &realm, &id, &secret_id).await?;
+    Ok(value.expose().to_owned())
 }
 
 /// Changes the realm's secret policy (admin: reveal is a security decision).
@@ -596,9 +368,6 @@ pub async fn update_secret_policy(
 ) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
-    let r = keyward_store::realms::get_by_name(&ctx.db, &realm)
-        .await
-        .map_err(not_found(format!("Realm {realm:?}")))?;
     let hours = |name: &str, raw: &str| -> Result<i64, AppError> {
         raw.trim()
             .parse::<i64>()
@@ -607,33 +376,13 @@ pub async fn update_secret_policy(
             .map(|h| h * 3600)
             .ok_or_else(|| AppError::Invalid(format!("{name} must be 0 to 8760 hours")))
     };
-    let default_s = hours("the default overlap", &overlap_default_hours)?;
-    let max_s = hours("the maximum overlap", &overlap_max_hours)?;
-    if default_s > max_s {
-        return Err(AppError::Invalid(
-            "the default overlap cannot exceed the maximum".into(),
-        ));
-    }
-    let policy = keyward_store::realms::SecretPolicy {
-        overlap_default_s: default_s,
-        overlap_max_s: max_s,
+    let change = keyward_service::secrets::PolicyChange {
+        overlap_default_s: hours("the default overlap", &overlap_default_hours)?,
+        overlap_max_s: hours("the maximum overlap", &overlap_max_hours)?,
         allow_reveal: allow_reveal.is_some(),
     };
-    keyward_store::realms::update_secret_policy(&ctx.db, &realm, &policy).await?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        None,
-        "UPDATE",
-        "realm/secret-policy",
-        serde_json::json!({
-            "secretOverlapDefaultSeconds": default_s,
-            "secretOverlapMaxSeconds": max_s,
-            "allowSecretReveal": policy.allow_reveal,
-        }),
-    )
-    .await?;
+    let actor = console_actor(&op).await;
+    keyward_service::secrets::update_policy(&ctx, &actor, &realm, change).await?;
     Ok(())
 }
 

@@ -81,8 +81,8 @@ pub struct KeysView {
 #[cfg(feature = "ssr")]
 pub mod server {
     use super::*;
-    use crate::ssr::{audit_as, internal, not_found, now, Actor, AppContext};
-    use keyward_credentials::keys::{self, ImportError, ImportedKey};
+    use crate::ssr::{now, Services};
+    use keyward_credentials::keys;
     use keyward_store::keys::{ClientJwks, ClientKey};
 
     fn expiry(not_after: Option<i64>, now: i64) -> String {
@@ -158,7 +158,7 @@ pub mod server {
 
     /// The client's keys and JWKS URL state, as the Keys tab and `get_keys` show them.
     pub async fn keys_view(
-        ctx: &AppContext,
+        ctx: &Services,
         c: keyward_store::clients::Client,
     ) -> Result<KeysView, AppError> {
         let now = now();
@@ -243,298 +243,7 @@ pub mod server {
         }
     }
 
-    pub fn import_error(e: ImportError) -> AppError {
-        AppError::Invalid(e.to_string())
-    }
-
-    /// What an audit event says about a key: never more than public identifiers.
-    pub fn key_details(k: &ClientKey) -> serde_json::Value {
-        serde_json::json!({
-            "keyId": k.key_id,
-            "kid": k.kid.clone().unwrap_or_else(|| keyward_credentials::authenticator::client_jwt::keycloak_kid(&k.spki_der)),
-            "thumbprint": k.thumbprint_s256,
-            "source": k.source,
-            "active": k.active,
-        })
-    }
-
-    /// Turns a registered key on or off, audited (console and Admin API).
-    pub async fn set_active(
-        ctx: &AppContext,
-        actor: &Actor,
-        realm: &keyward_store::realms::Realm,
-        client: &keyward_store::clients::Client,
-        key_id: &str,
-        active: bool,
-    ) -> Result<(), AppError> {
-        let k = keyward_store::keys::set_active(&ctx.db, &client.client_row_id, key_id, active)
-            .await
-            .map_err(not_found("Key"))?;
-        audit_key(ctx, actor, realm, client, "UPDATE", &k).await
-    }
-
-    /// Deletes a registered key, audited (console and Admin API).
-    pub async fn delete(
-        ctx: &AppContext,
-        actor: &Actor,
-        realm: &keyward_store::realms::Realm,
-        client: &keyward_store::clients::Client,
-        key_id: &str,
-    ) -> Result<(), AppError> {
-        let k = keyward_store::keys::delete(&ctx.db, &client.client_row_id, key_id)
-            .await
-            .map_err(not_found("Key"))?;
-        audit_key(ctx, actor, realm, client, "DELETE", &k).await
-    }
-
-    /// Audits `operation` on a client's key, with [`key_details`].
-    async fn audit_key(
-        ctx: &AppContext,
-        actor: &Actor,
-        realm: &keyward_store::realms::Realm,
-        client: &keyward_store::clients::Client,
-        operation: &str,
-        k: &ClientKey,
-    ) -> Result<(), AppError> {
-        let path = format!("clients/{}/keys/{}", client.client_row_id, k.key_id);
-        let (realm, client) = (
-            Some(realm.realm_id.as_str()),
-            Some(client.client_row_id.as_str()),
-        );
-        audit_as(ctx, actor, realm, client, operation, &path, key_details(k)).await
-    }
-
-    /// The store row for an imported key.
-    pub fn facts_of(k: &ImportedKey) -> Result<keys::KeyFacts, AppError> {
-        keys::facts(&k.spki_der, k.certificate_der.as_deref()).map_err(import_error)
-    }
-
-    /// What an import does with a key the client already has.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum AlreadyRegistered {
-        /// Refuse the import with a 409 (the console: the operator learns it is there).
-        Conflict,
-        /// Keep the one copy and answer as if it was uploaded (Keycloak's `upload-certificate`,
-        /// so a provisioning script can be run again).
-        Keep,
-    }
-
-    /// Parses an uploaded file (off the async runtime: keystores cost PBKDF work), registers
-    /// the public keys it holds and audits each. Nothing is stored when the file is refused.
-    /// Returns the file's keys as registered (with `Keep`, those it already had too).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn import(
-        ctx: &AppContext,
-        actor: &Actor,
-        r: &keyward_store::realms::Realm,
-        c: &keyward_store::clients::Client,
-        format: Option<keys::KeyFormat>,
-        bytes: Vec<u8>,
-        store_password: Option<&str>,
-        alias: Option<&str>,
-        already_registered: AlreadyRegistered,
-    ) -> Result<Vec<ClientKey>, AppError> {
-        use keys::ImportRequest;
-        // Keystores are decrypted off the async runtime (PBKDF work); the request owns the bytes.
-        let imported = tokio::task::spawn_blocking({
-            let store_password = store_password.map(|p| zeroize::Zeroizing::new(p.to_owned()));
-            let alias = alias.map(str::to_owned);
-            move || {
-                keys::import(&ImportRequest {
-                    format,
-                    bytes: &bytes,
-                    store_password: store_password.as_ref().map(|p| p.as_str()),
-                    alias: alias.as_deref(),
-                })
-            }
-        })
-        .await
-        .map_err(internal)?
-        .map_err(import_error)?;
-        let now = now();
-        let mut rows = Vec::with_capacity(imported.len());
-        let mut facts = Vec::with_capacity(imported.len());
-        for k in &imported {
-            facts.push(facts_of(k)?);
-        }
-        let registered: Vec<ClientKey> = match already_registered {
-            AlreadyRegistered::Conflict => Vec::new(),
-            AlreadyRegistered::Keep => keyward_store::keys::list(&ctx.db, &c.client_row_id).await?,
-        };
-        let mut kept = Vec::new();
-        for (k, f) in imported.iter().zip(&facts) {
-            if let Some(existing) = registered
-                .iter()
-                .find(|r| r.thumbprint_s256 == f.jwk_thumbprint)
-            {
-                kept.push(existing.clone());
-                continue;
-            }
-            let cert = f.certificate.as_ref();
-            rows.push(keyward_store::keys::NewKey {
-                kid: k.kid.as_deref(),
-                kty: &f.kty,
-                alg: k.alg.as_deref(),
-                spki_der: &k.spki_der,
-                certificate_der: k.certificate_der.as_deref(),
-                thumbprint_s256: &f.jwk_thumbprint,
-                source: k.format.id(),
-                not_before: cert.map(|c| c.not_before),
-                not_after: cert.map(|c| c.not_after),
-            });
-        }
-        let created =
-            keyward_store::keys::insert_many(&ctx.db, &c.client_row_id, &rows, &actor.name, now)
-                .await?;
-        for k in &created {
-            audit_key(ctx, actor, r, c, "CREATE", k).await?;
-        }
-        // The file's keys, in its order: the new ones and (with `Keep`) those already there.
-        let mut all = created;
-        all.extend(kept);
-        Ok(all)
-    }
-
-    /// What a generated keystore is made of.
-    pub struct KeystoreSpec<'a> {
-        pub algorithm: keyward_credentials::keys::generate::KeyAlgorithm,
-        pub format: keyward_credentials::keys::generate::KeystoreFormat,
-        pub alias: &'a str,
-        pub store_password: &'a str,
-        pub key_password: &'a str,
-        pub validity_years: u32,
-    }
-
-    /// Generates a key pair and self-signed certificate (off the async runtime), registers the
-    /// certificate for the client and audits it; the keystore is returned to the caller and the
-    /// private key is never stored.
-    pub async fn generate_and_register(
-        ctx: &AppContext,
-        actor: &Actor,
-        r: &keyward_store::realms::Realm,
-        c: &keyward_store::clients::Client,
-        spec: &KeystoreSpec<'_>,
-    ) -> Result<(ClientKey, keyward_credentials::keys::generate::Generated), AppError> {
-        use keyward_credentials::keys::generate::{self, GenerateRequest};
-        use zeroize::Zeroizing;
-        let now = now();
-        let generated = tokio::task::spawn_blocking({
-            let (alias, client_id) = (spec.alias.to_owned(), c.client_id.clone());
-            let (store_password, key_password) = (
-                Zeroizing::new(spec.store_password.to_owned()),
-                Zeroizing::new(spec.key_password.to_owned()),
-            );
-            let (algorithm, format, validity_years) =
-                (spec.algorithm, spec.format, spec.validity_years);
-            move || {
-                generate::generate(&GenerateRequest {
-                    algorithm,
-                    format,
-                    alias: &alias,
-                    store_password: &store_password,
-                    key_password: &key_password,
-                    validity_years,
-                    common_name: &client_id,
-                    now,
-                })
-            }
-        })
-        .await
-        .map_err(internal)?
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
-        let facts =
-            keyward_credentials::keys::facts(&generated.spki_der, Some(&generated.certificate_der))
-                .map_err(import_error)?;
-        let cert = facts.certificate.as_ref();
-        let created = keyward_store::keys::insert_many(
-            &ctx.db,
-            &c.client_row_id,
-            &[keyward_store::keys::NewKey {
-                kid: None,
-                kty: &facts.kty,
-                alg: None,
-                spki_der: &generated.spki_der,
-                certificate_der: Some(&generated.certificate_der),
-                thumbprint_s256: &facts.jwk_thumbprint,
-                source: "generated",
-                not_before: cert.map(|c| c.not_before),
-                not_after: cert.map(|c| c.not_after),
-            }],
-            &actor.name,
-            now,
-        )
-        .await?;
-        let key = created.into_iter().next().ok_or(AppError::Internal)?;
-        let mut details = key_details(&key);
-        details["generated"] = serde_json::json!({
-            "algorithm": spec.algorithm.id(),
-            "format": spec.format.id(),
-            "alias": spec.alias,
-            "validityYears": spec.validity_years,
-        });
-        audit_as(
-            ctx,
-            actor,
-            Some(&r.realm_id),
-            Some(&c.client_row_id),
-            "CREATE",
-            &format!("clients/{}/keys/{}", c.client_row_id, key.key_id),
-            details,
-        )
-        .await?;
-        Ok((key, generated))
-    }
-
-    /// Sets whether the client's keys come from a JWKS URL, and the URL (checked against the
-    /// fetcher's rules: https, not internal unless allowed), and audits the change.
-    pub async fn apply_jwks_url(
-        ctx: &AppContext,
-        actor: &Actor,
-        r: &keyward_store::realms::Realm,
-        c: &keyward_store::clients::Client,
-        use_jwks_url: bool,
-        url: &str,
-    ) -> Result<(), AppError> {
-        let url = url.trim();
-        if url.is_empty() {
-            if use_jwks_url {
-                return Err(AppError::Invalid("enter the JWKS URL to use".into()));
-            }
-        } else {
-            ctx.jwks
-                .check_url(url)
-                .map_err(|e| AppError::Invalid(e.to_string()))?;
-        }
-        if url.len() > 2048 {
-            return Err(AppError::Invalid(
-                "the URL is longer than 2048 characters".into(),
-            ));
-        }
-        let previous = keyward_store::keys::jwks(&ctx.db, &c.client_row_id).await?;
-        keyward_store::keys::set_jwks_url(
-            &ctx.db,
-            &c.client_row_id,
-            use_jwks_url,
-            url,
-            &actor.name,
-            now(),
-        )
-        .await?;
-        audit_as(
-            ctx,
-            actor,
-            Some(&r.realm_id),
-            Some(&c.client_row_id),
-            "UPDATE",
-            &format!("clients/{}/jwks-url", c.client_row_id),
-            serde_json::json!({
-                "use.jwks.url": use_jwks_url,
-                "jwks.url": url,
-                "previous.jwks.url": previous.map(|p| p.jwks_url),
-            }),
-        )
-        .await
-    }
+    pub use keyward_service::keys::*;
 }
 
 #[server(endpoint = "get_keys", output = crate::codec::StrJson)]
@@ -637,7 +346,7 @@ pub async fn set_key_active(
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let actor = console_actor(&op).await;
-    self::server::set_active(&ctx, &actor, &r, &c, &key_id, active).await
+    Ok(self::server::set_active(&ctx, &actor, &r, &c, &key_id, active).await?)
 }
 
 /// Deletes a key.
@@ -652,7 +361,7 @@ pub async fn delete_key(
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let actor = console_actor(&op).await;
-    self::server::delete(&ctx, &actor, &r, &c, &key_id).await
+    Ok(self::server::delete(&ctx, &actor, &r, &c, &key_id).await?)
 }
 
 /// Sets the JWKS URL and whether the client's keys come from it. The URL is checked (https,
@@ -671,7 +380,7 @@ pub async fn set_jwks_url(
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let actor = console_actor(&op).await;
-    self::server::apply_jwks_url(&ctx, &actor, &r, &c, use_jwks_url, &url).await
+    Ok(self::server::apply_jwks_url(&ctx, &actor, &r, &c, use_jwks_url, &url).await?)
 }
 
 /// Fetches the client's JWKS URL now (through the safe fetcher) and records the outcome.
@@ -689,7 +398,8 @@ pub async fn fetch_jwks_now(csrf: String, realm: String, id: String) -> Result<J
     }
     let now = now();
     let after =
-        crate::jwks::refresh(&ctx.db, &ctx.jwks, &c.client_row_id, &j.jwks_url, now).await?;
+        keyward_service::jwks::refresh(&ctx.db, &ctx.jwks, &c.client_row_id, &j.jwks_url, now)
+            .await?;
     let view = jwks_view(after.as_ref(), now);
     audit(
         &ctx,

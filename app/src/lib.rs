@@ -11,8 +11,6 @@ pub mod credentials_page;
 pub mod error;
 pub mod form_action;
 pub mod installation;
-#[cfg(feature = "ssr")]
-pub mod jwks;
 pub mod keys_api;
 pub mod keys_page;
 pub mod oversight;
@@ -21,8 +19,6 @@ pub mod panel;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod token_settings;
-#[cfg(feature = "ssr")]
-pub mod vault;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -151,6 +147,25 @@ mod tests {
         assert_eq!(
             format_time(1_795_910_400 + 3_600 * 19 + 60 * 12),
             "2026-11-29 19:12 UTC"
+        );
+    }
+
+    /// The console shows limits in its forms (compiled for the browser too); the use cases in
+    /// `keyward-service` decide. They must be the same numbers.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_forms_limits_are_the_use_cases() {
+        assert_eq!(
+            crate::token_settings::MAX_TOKEN_LIFETIME_S,
+            keyward_service::realms::MAX_TOKEN_LIFETIME_S
+        );
+        assert_eq!(
+            crate::credentials_api::MAX_ASSERTION_LIFETIME_S,
+            keyward_service::clients::MAX_ASSERTION_LIFETIME_S
+        );
+        assert_eq!(
+            crate::client_scopes::MAX_DESCRIPTION_CHARS,
+            keyward_service::scopes::MAX_DESCRIPTION_CHARS
         );
     }
 }

@@ -165,12 +165,12 @@ pub async fn get_client_page(realm: String, id: String) -> Result<ClientPageView
 mod ssr {
     use super::ExpiringView;
     use crate::error::AppError;
-    use crate::ssr::{now, AppContext};
+    use crate::ssr::{now, Services};
 
     /// Credentials of the realm (or of one client) that have expired or expire within `days`,
     /// soonest first (at most 1,000).
     pub async fn expiring(
-        ctx: &AppContext,
+        ctx: &Services,
         realm_name: &str,
         client: Option<&str>,
         days: i64,

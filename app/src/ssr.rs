@@ -1,56 +1,31 @@
 //! Server-side plumbing of the console: shared context, session keys, authorisation and audit.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use keyward_credentials::operator::Role;
-use keyward_credentials::secret::SecretString;
-use keyward_store::operators::{self, Operator};
-use keyward_store::{events, Db, StoreError};
+use keyward_store::operators::Operator;
+use keyward_store::StoreError;
 use leptos::prelude::*;
 use tower_sessions::Session;
 
 use crate::error::{AppError, STALE};
 
-/// Everything a server function needs, provided as Leptos context by the server.
-#[derive(Clone)]
-pub struct AppContext {
-    pub db: Db,
-    pub settings: Arc<ConsoleSettings>,
-    /// The one-time setup token printed at start-up while no operator exists.
-    pub setup_token: Arc<Mutex<Option<SecretString>>>,
-    /// Master keys and pepper: seals client secrets, derives their verifiers.
-    pub vault: Arc<crate::vault::Vault>,
-    /// The safe fetcher of clients' JWKS URLs.
-    pub jwks: Arc<crate::jwks::JwksFetcher>,
-}
+pub use keyward_service::session::keys;
+/// The shared services, provided as Leptos context by the server.
+pub use keyward_service::{now, Actor, ClientAddr, Services, Settings};
 
-/// Console settings derived from the server's configuration.
-#[derive(Clone, Debug)]
-pub struct ConsoleSettings {
-    /// Base URL operators and clients use, without a trailing slash.
-    pub public_url: String,
-    /// A session ends this many seconds after sign-in, however active.
-    pub session_absolute_secs: i64,
-}
-
-/// Keys of the values Keyward keeps in an operator's session.
-pub mod keys {
-    pub const OPERATOR: &str = "operator_id";
-    pub const CSRF: &str = "csrf";
-    pub const SIGNED_IN_AT: &str = "signed_in_at";
-    /// The operator's session epoch at sign-in: once it moves on (password reset, role change,
-    /// disabled), the session is over.
-    pub const SESSION_EPOCH: &str = "session_epoch";
-}
-
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+impl From<keyward_service::ServiceError> for AppError {
+    fn from(e: keyward_service::ServiceError) -> Self {
+        use keyward_service::ServiceError as E;
+        match e {
+            E::Forbidden => AppError::Forbidden,
+            E::Denied(m) => AppError::Denied(m),
+            E::NotFound(m) => AppError::NotFound(m),
+            E::Conflict(m) => AppError::Conflict(m),
+            E::Invalid(m) => AppError::Invalid(m),
+            E::Internal => AppError::Internal,
+        }
+    }
 }
 
 /// Logs an internal failure and hides it from the caller.
@@ -79,8 +54,8 @@ pub fn not_found(what: impl Into<String>) -> impl FnOnce(StoreError) -> AppError
     }
 }
 
-pub fn context() -> Result<AppContext, AppError> {
-    use_context::<AppContext>().ok_or_else(|| internal("AppContext is not provided"))
+pub fn context() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| internal("Services are not provided"))
 }
 
 pub async fn session() -> Result<Session, AppError> {
@@ -89,56 +64,23 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|e| internal(format!("session layer missing: {e:?}")))
 }
 
-/// The operator signed in to `session`, if the session is still valid: not past its absolute
-/// lifetime, the operator still exists and is enabled, and its password, role and enabled
-/// state have not changed since the sign-in (its session epoch). An invalid session is emptied.
-pub async fn signed_in(ctx: &AppContext, session: &Session) -> Result<Option<Operator>, AppError> {
-    let Some(id) = session
-        .get::<String>(keys::OPERATOR)
-        .await
-        .map_err(internal)?
-    else {
-        return Ok(None);
-    };
-    let at = session
-        .get::<i64>(keys::SIGNED_IN_AT)
-        .await
-        .map_err(internal)?
-        .unwrap_or(0);
-    if now() - at >= ctx.settings.session_absolute_secs {
-        session.flush().await.map_err(internal)?;
-        return Ok(None);
-    }
-    let epoch = session
-        .get::<i64>(keys::SESSION_EPOCH)
-        .await
-        .map_err(internal)?
-        .unwrap_or(0);
-    match operators::get(&ctx.db, &id).await {
-        Ok(op) if !op.disabled && op.session_epoch == epoch => Ok(Some(op)),
-        Ok(_) | Err(StoreError::NotFound) => {
-            session.flush().await.map_err(internal)?;
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
-    }
+/// The operator signed in to `session`, if the session is still valid (see
+/// [`keyward_service::session::signed_in`]).
+pub async fn signed_in(ctx: &Services, session: &Session) -> Result<Option<Operator>, AppError> {
+    Ok(keyward_service::session::signed_in(ctx, session).await?)
 }
 
 /// This session's CSRF token (empty before sign-in), for the forms a page carries.
 pub async fn session_csrf(session: &Session) -> Result<String, AppError> {
-    Ok(session
-        .get::<String>(keys::CSRF)
-        .await
-        .map_err(internal)?
-        .unwrap_or_default())
+    Ok(keyward_service::session::csrf(session).await?)
 }
 
 /// Checks the CSRF token of a state-changing call against the session's.
 pub async fn check_csrf(session: &Session, token: &str) -> Result<(), AppError> {
-    let expected = session.get::<String>(keys::CSRF).await.map_err(internal)?;
-    match expected.map(SecretString::new) {
-        Some(expected) if !token.is_empty() && expected.ct_eq(token) => Ok(()),
-        _ => Err(AppError::Csrf),
+    if keyward_service::session::csrf_matches(session, token).await? {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
     }
 }
 
@@ -147,7 +89,7 @@ pub async fn check_csrf(session: &Session, token: &str) -> Result<(), AppError> 
 pub async fn authorize(
     required: Role,
     csrf: Option<&str>,
-) -> Result<(AppContext, Operator), AppError> {
+) -> Result<(Services, Operator), AppError> {
     let ctx = context()?;
     let session = session().await?;
     let op = signed_in(&ctx, &session)
@@ -163,20 +105,6 @@ pub async fn authorize(
     Ok((ctx, op))
 }
 
-/// Who made a change, for the audit log: an operator in the console, or an API client.
-#[derive(Clone, Debug)]
-pub struct Actor {
-    /// The operator's username, or `client:{client_id}` for an Admin REST API client.
-    pub name: String,
-    /// The caller's address, when known.
-    pub ip: Option<String>,
-}
-
-/// The caller's address, put in every request's extensions by the server: the TCP peer, or,
-/// behind a trusted proxy, the address its forwarding header names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddr(pub std::net::IpAddr);
-
 /// The operator of the current console request, with its address.
 pub async fn console_actor(op: &Operator) -> Actor {
     let ip = match leptos_axum::extract::<axum::Extension<ClientAddr>>().await {
@@ -189,13 +117,14 @@ pub async fn console_actor(op: &Operator) -> Actor {
     Actor {
         name: op.username.clone(),
         ip,
+        role: op.role,
     }
 }
 
 /// Records an admin event made by an operator in the console. `details` must never hold a
 /// secret value.
 pub async fn audit(
-    ctx: &AppContext,
+    ctx: &Services,
     actor: &Operator,
     realm_id: Option<&str>,
     client_row_id: Option<&str>,
@@ -218,7 +147,7 @@ pub async fn audit(
 
 /// Records an admin event. `details` must never hold a secret value.
 pub async fn audit_as(
-    ctx: &AppContext,
+    ctx: &Services,
     actor: &Actor,
     realm_id: Option<&str>,
     client_row_id: Option<&str>,
@@ -226,27 +155,21 @@ pub async fn audit_as(
     resource_path: &str,
     details: serde_json::Value,
 ) -> Result<(), AppError> {
-    let details = details.to_string();
-    events::record(
-        &ctx.db,
-        &events::NewEvent {
-            at: now(),
-            actor: &actor.name,
-            realm_id,
-            client_row_id,
-            operation,
-            resource_path,
-            details: &details,
-            ip: actor.ip.as_deref(),
-        },
+    Ok(keyward_service::audit(
+        ctx,
+        actor,
+        realm_id,
+        client_row_id,
+        operation,
+        resource_path,
+        details,
     )
-    .await?;
-    Ok(())
+    .await?)
 }
 
 /// The realm named in a console URL, or a 404 naming it.
 pub async fn realm_of(
-    ctx: &AppContext,
+    ctx: &Services,
     realm: &str,
 ) -> Result<keyward_store::realms::Realm, AppError> {
     keyward_store::realms::get_by_name(&ctx.db, realm)
@@ -256,7 +179,7 @@ pub async fn realm_of(
 
 /// The realm and one of its clients (by row id), or a 404.
 pub async fn realm_and_client(
-    ctx: &AppContext,
+    ctx: &Services,
     realm: &str,
     id: &str,
 ) -> Result<(keyward_store::realms::Realm, keyward_store::clients::Client), AppError> {
@@ -271,7 +194,7 @@ pub async fn realm_and_client(
 /// client holds an Admin REST API role above the operator's own (the shared rule,
 /// [`keyward_credentials::operator::may_change_client`]).
 pub async fn client_to_change(
-    ctx: &AppContext,
+    ctx: &Services,
     op: &Operator,
     realm: &str,
     id: &str,

@@ -30,52 +30,15 @@ pub struct TokenSettingsView {
     pub keys: Vec<RealmKeyView>,
 }
 
-/// Longest access-token lifetime an admin may set (1 day).
+/// Longest access-token lifetime an admin may set (1 day): the console's copy of
+/// `keyward_service::realms::MAX_TOKEN_LIFETIME_S`, which decides (a test keeps them equal).
 pub const MAX_TOKEN_LIFETIME_S: i64 = 86_400;
 
 #[cfg(feature = "ssr")]
 pub mod server {
-    use crate::error::AppError;
-    use crate::ssr::*;
-    use keyward_credentials::access_token::{RealmPrivateKey, SigningAlg};
-    use keyward_credentials::seal::context;
-    use keyward_store::realm_keys::{self, NewRealmKey, RealmKey};
-
-    /// Generates a realm signing key, seals it under the master key and makes it the active one
-    /// (the previous active key turns passive: still in certs). The one way realm keys are made,
-    /// by the console and by the token endpoint on first use. An RS256 key is published with a
-    /// self-signed certificate naming the realm (`x5c`), as Keycloak's.
-    pub async fn create_realm_key(
-        ctx: &AppContext,
-        realm_id: &str,
-        realm_name: &str,
-        alg: SigningAlg,
-        now: i64,
-    ) -> Result<(RealmKey, RealmPrivateKey), AppError> {
-        let cn = realm_name.to_owned();
-        let key = tokio::task::spawn_blocking(move || {
-            RealmPrivateKey::generate(alg)?.with_certificate(&cn, now)
-        })
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
-        let sealed = ctx.vault.seal(context::REALM_KEY, key.pkcs8_der());
-        let jwk = key.public_jwk().to_string();
-        let row = realm_keys::rotate_in(
-            &ctx.db,
-            realm_id,
-            &NewRealmKey {
-                kid: key.kid(),
-                alg: alg.as_str(),
-                sealed_private_key: &sealed.bytes,
-                master_key_id: &sealed.key_id,
-                public_jwk: &jwk,
-            },
-            now,
-        )
-        .await?;
-        Ok((row, key))
-    }
+    //! The use cases live in `keyward_service::realms` (shared with the Admin REST API and the
+    //! token endpoint).
+    pub use keyward_service::realms::create_realm_key;
 }
 
 #[server(endpoint = "get_token_settings", output = crate::codec::StrJson)]
@@ -111,46 +74,20 @@ pub async fn update_token_policy(
     strict_audience: String,
 ) -> Result<(), AppError> {
     use crate::ssr::*;
-    use keyward_credentials::access_token::SigningAlg;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
-    let r = realm_of(&ctx, &realm).await?;
-    let alg = SigningAlg::parse(token_signing_alg.trim())
-        .ok_or_else(|| AppError::Invalid("the signing algorithm must be ES256 or RS256".into()))?;
-    let lifetime: i64 = access_token_lifetime_s
-        .trim()
-        .parse()
-        .ok()
-        .filter(|s| (10..=MAX_TOKEN_LIFETIME_S).contains(s))
-        .ok_or_else(|| {
-            AppError::Invalid(format!(
-                "the access-token lifetime must be 10 to {MAX_TOKEN_LIFETIME_S} seconds"
-            ))
-        })?;
-    let strict = strict_audience.trim() == "true";
-    keyward_store::realms::update_token_policy(
-        &ctx.db,
-        &realm,
-        &keyward_store::realms::TokenPolicy {
-            strict_audience: strict,
-            access_token_lifetime_s: lifetime,
-            token_signing_alg: alg.as_str(),
-        },
-    )
-    .await?;
-    audit(
-        &ctx,
-        &op,
-        Some(&r.realm_id),
-        None,
-        "UPDATE",
-        "realm/token-policy",
-        serde_json::json!({
-            "tokenSigningAlg": alg.as_str(),
-            "accessTokenLifetimeSeconds": lifetime,
-            "strictAudience": strict,
-        }),
-    )
-    .await
+    let lifetime: i64 = access_token_lifetime_s.trim().parse().map_err(|_| {
+        AppError::Invalid(format!(
+            "the access-token lifetime must be 10 to {MAX_TOKEN_LIFETIME_S} seconds"
+        ))
+    })?;
+    let change = keyward_service::realms::TokenPolicyChange {
+        signing_alg: Some(token_signing_alg),
+        access_token_lifetime_s: Some(lifetime),
+        strict_audience: Some(strict_audience.trim() == "true"),
+    };
+    let actor = console_actor(&op).await;
+    keyward_service::realms::update_token_policy(&ctx, &actor, &realm, &change).await?;
+    Ok(())
 }
 
 /// Rotates the realm's signing key: a new key (the realm's algorithm) signs from now on; the

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use keyward_app::vault::reseal_all;
 use keyward_credentials::seal::{context, KeyRing, MasterKey};
+use keyward_service::vault::reseal_all;
 use keyward_store::secrets::{self, NewSecret};
 use keyward_store::testing::PgCluster;
 use keyward_store::{clients, realms, Db};

@@ -16,17 +16,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use keyward_app::credentials_api::server::{keycloak_json, method, regenerate};
-use keyward_app::error::AppError;
-use keyward_app::keys_api::server::{
-    apply_jwks_url, generate_and_register, import, AlreadyRegistered, KeystoreSpec,
-};
-use keyward_app::ssr::{audit_as, Actor};
-use keyward_credentials::access_token::SigningAlg;
 use keyward_credentials::keys::generate::{KeyAlgorithm, KeystoreFormat};
 use keyward_credentials::keys::KeyFormat;
 use keyward_credentials::operator::Role;
 use keyward_credentials::secret::SecretString;
+use keyward_service::clients::keycloak_json;
+use keyward_service::keys::{
+    apply_jwks_url, generate_and_register, import, AlreadyRegistered, KeystoreSpec,
+};
+use keyward_service::{audit as audit_as, Actor, ServiceError};
 use keyward_store::clients::{self, Client, ClientUpdate, NewClient};
 use keyward_store::realms::{self, Realm, MASTER};
 use keyward_store::{events, keys, secrets, StoreError};
@@ -182,10 +180,24 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError::new(status, e.to_string())
+/// A use case's refusal in Keycloak's words where Keycloak has them (an unknown realm or
+/// client, a role too low); the use case's own message otherwise.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match &e {
+            ServiceError::NotFound(what) if what == "Client" => {
+                ApiError::thrown(StatusCode::NOT_FOUND, "Could not find client")
+            }
+            ServiceError::NotFound(what) if what.starts_with("Realm") => {
+                ApiError::thrown(StatusCode::NOT_FOUND, "Realm not found.")
+            }
+            ServiceError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "HTTP 403 Forbidden"),
+            _ => {
+                let status =
+                    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                ApiError::new(status, e.to_string())
+            }
+        }
     }
 }
 
@@ -256,8 +268,9 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Bo
 }
 
 /// The caller of the API: a master-realm client with an API role, authenticated by a bearer
-/// access token the master realm issued to it. Its role is read on every request, so taking
-/// the role away (or disabling the client) takes effect at once.
+/// access token the master realm issued to it (or an operator's console session). Its role is
+/// read on every request, so taking the role away (or disabling the client) takes effect at
+/// once. `actor` carries the same role to the use cases.
 pub struct Caller {
     pub(crate) role: Role,
     pub(crate) actor: Actor,
@@ -323,6 +336,7 @@ impl FromRequestParts<AppState> for Caller {
             actor: Actor {
                 name: format!("client:{}", client.client_id),
                 ip,
+                role,
             },
         })
     }
@@ -338,7 +352,7 @@ async fn session_caller(
     let session = tower_sessions::Session::from_request_parts(parts, state)
         .await
         .map_err(|_| ApiError::unauthorized())?;
-    let op = keyward_app::ssr::signed_in(&state.ctx, &session)
+    let op = keyward_service::session::signed_in(&state.ctx, &session)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
     let safe = matches!(
@@ -351,13 +365,19 @@ async fn session_caller(
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        keyward_app::ssr::check_csrf(&session, token).await?;
+        if !keyward_service::session::csrf_matches(&session, token).await? {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "The security token of this page is missing or stale. Reload the page and try again.",
+            ));
+        }
     }
     Ok(Caller {
         role: op.role,
         actor: Actor {
             name: op.username,
             ip,
+            role: op.role,
         },
     })
 }
@@ -457,71 +477,14 @@ struct RealmRep {
 }
 
 impl RealmRep {
-    /// The lifetime and algorithm asked for, validated with the console's rules.
-    fn requested(&self) -> ApiResult<(Option<i64>, Option<SigningAlg>)> {
-        use keyward_app::token_settings::MAX_TOKEN_LIFETIME_S;
-        let alg = match self.default_signature_algorithm.as_deref() {
-            None | Some("") => None,
-            Some(a) => Some(SigningAlg::parse(a).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "defaultSignatureAlgorithm {a:?} is not supported: choose ES256 or RS256"
-                ))
-            })?),
-        };
-        let lifespan = match self.access_token_lifespan {
-            None => None,
-            Some(s) if (10..=MAX_TOKEN_LIFETIME_S).contains(&s) => Some(s),
-            Some(s) => {
-                return Err(ApiError::bad_request(format!(
-                    "accessTokenLifespan {s} is out of range: 10 to {MAX_TOKEN_LIFETIME_S} seconds"
-                )))
-            }
-        };
-        Ok((lifespan, alg))
+    /// The token-policy change the representation asks for (Keycloak's names).
+    fn token_policy(&self) -> keyward_service::realms::TokenPolicyChange {
+        keyward_service::realms::TokenPolicyChange {
+            signing_alg: self.default_signature_algorithm.clone(),
+            access_token_lifetime_s: self.access_token_lifespan,
+            strict_audience: None,
+        }
     }
-
-    /// The token policy the representation asks for over `r`'s; `None` when it changes nothing.
-    fn token_policy(&self, r: &Realm) -> ApiResult<Option<(i64, SigningAlg)>> {
-        let (lifespan, alg) = self.requested()?;
-        let current_alg = SigningAlg::parse(&r.token_signing_alg).unwrap_or_default();
-        let lifespan = lifespan.unwrap_or(r.access_token_lifetime_s);
-        let alg = alg.unwrap_or(current_alg);
-        Ok(
-            (lifespan != r.access_token_lifetime_s || alg != current_alg)
-                .then_some((lifespan, alg)),
-        )
-    }
-}
-
-/// Writes a realm's new token lifetime and signing algorithm (the next token makes a key of
-/// the new algorithm if the realm has none) and audits it.
-async fn set_token_policy(
-    state: &AppState,
-    caller: &Caller,
-    r: &Realm,
-    (lifespan, alg): (i64, SigningAlg),
-) -> ApiResult<()> {
-    realms::update_token_policy(
-        &state.ctx.db,
-        &r.name,
-        &realms::TokenPolicy {
-            strict_audience: r.strict_audience,
-            access_token_lifetime_s: lifespan,
-            token_signing_alg: alg.as_str(),
-        },
-    )
-    .await?;
-    audit_as(
-        &state.ctx,
-        &caller.actor,
-        Some(&r.realm_id),
-        None,
-        "UPDATE",
-        &format!("realms/{}", r.name),
-        json!({ "accessTokenLifespan": lifespan, "defaultSignatureAlgorithm": alg.as_str() }),
-    )
-    .await?;
-    Ok(())
 }
 
 async fn create_realm(
@@ -540,8 +503,11 @@ async fn create_realm(
     let display = rep.display_name.clone().unwrap_or_default();
     let display = keyward_credentials::names::text("displayName", &display, 255, false)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    // Checked before anything is written.
-    rep.requested()?;
+    // Checked before anything is written (against master: only the values' ranges matter).
+    keyward_service::realms::validate_token_policy(
+        &realm_named(&state, MASTER).await?,
+        &rep.token_policy(),
+    )?;
     let r = realms::create(&state.ctx.db, &name, &display, crate::now())
         .await
         .map_err(|e| match e {
@@ -560,9 +526,13 @@ async fn create_realm(
         json!({ "realm": r.name, "displayName": r.display_name }),
     )
     .await?;
-    if let Some(policy) = rep.token_policy(&r)? {
-        set_token_policy(&state, &caller, &r, policy).await?;
-    }
+    keyward_service::realms::update_token_policy(
+        &state.ctx,
+        &caller.actor,
+        &r.name,
+        &rep.token_policy(),
+    )
+    .await?;
     Ok(created(format!("{}/admin/realms/{}", base(&state), r.name)))
 }
 
@@ -593,7 +563,7 @@ async fn update_realm(
     if rep.enabled == Some(false) {
         return Err(ApiError::bad_request("Keyward realms cannot be disabled"));
     }
-    let policy = rep.token_policy(&r)?;
+    keyward_service::realms::validate_token_policy(&r, &rep.token_policy())?;
     if let Some(display) = &rep.display_name {
         let display = keyward_credentials::names::text("displayName", display, 255, false)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -609,9 +579,13 @@ async fn update_realm(
         )
         .await?;
     }
-    if let Some(policy) = policy {
-        set_token_policy(&state, &caller, &r, policy).await?;
-    }
+    keyward_service::realms::update_token_policy(
+        &state.ctx,
+        &caller.actor,
+        &r.name,
+        &rep.token_policy(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -918,7 +892,7 @@ async fn create_client(
         other => other.into(),
     })?;
     // The attributes are checked against the new client; a refusal removes it again.
-    let planned = match plan(&state, &c, &rep).await {
+    let planned = match plan(&state, &c, &rep, c.public_client).await {
         Ok(p) => p,
         Err(e) => {
             clients::delete(&state.ctx.db, &r.realm_id, &c.client_row_id).await?;
@@ -953,8 +927,8 @@ fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
 /// What a representation asks to change about a client's authentication and key source,
 /// validated before anything is written.
 struct Plan {
-    /// (authenticator, pinned alg, assertion max lifetime).
-    authentication: Option<(String, Option<String>, i64)>,
+    /// The authentication change, validated.
+    authentication: Option<keyward_service::clients::AuthenticationChange>,
     /// (use the JWKS URL, the URL).
     jwks: Option<(bool, String)>,
     /// Access tokens with header `typ: at+jwt` (`access.token.header.type.rfc9068`).
@@ -964,47 +938,33 @@ struct Plan {
 /// The name of Keycloak's client attribute that switches the access-token header to RFC 9068's.
 const RFC9068_ATTRIBUTE: &str = "access.token.header.type.rfc9068";
 
-async fn plan(state: &AppState, c: &Client, rep: &ClientRep) -> ApiResult<Plan> {
-    let alg = rep.attribute("token.endpoint.auth.signing.alg");
-    let max_exp = rep.attribute("token.endpoint.auth.signing.max.exp");
-    let authentication =
-        if rep.client_authenticator_type.is_none() && alg.is_none() && max_exp.is_none() {
-            None
-        } else {
-            let authenticator = rep
-                .client_authenticator_type
-                .clone()
-                .unwrap_or_else(|| c.authenticator.clone());
-            let m = method(&authenticator)?;
-            let signing_alg = match alg {
-                None => c
-                    .signing_alg
-                    .clone()
-                    .filter(|a| m.algorithms().contains(&a.as_str())),
-                Some("") => None,
-                Some(a) if m.algorithms().contains(&a) => Some(a.to_owned()),
-                Some(a) => {
-                    return Err(ApiError::bad_request(format!(
-                        "{a} is not an algorithm of {authenticator}; choose one of {}",
-                        m.algorithms().join(", ")
-                    )))
-                }
-            };
-            let max = keyward_app::credentials_api::MAX_ASSERTION_LIFETIME_S;
-            let assertion_max_exp_s = match max_exp {
-                None => c.assertion_max_exp_s,
-                Some(v) => v
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|s| (1..=max).contains(s))
-                    .ok_or_else(|| {
-                        ApiError::bad_request(format!(
-                            "token.endpoint.auth.signing.max.exp must be 1 to {max} seconds"
-                        ))
-                    })?,
-            };
-            Some((authenticator, signing_alg, assertion_max_exp_s))
-        };
+/// Validates what `rep` asks of client `c` (as it will be: `public_client` after the update)
+/// with the same rules and messages as the console (`keyward_service::clients`).
+async fn plan(
+    state: &AppState,
+    c: &Client,
+    rep: &ClientRep,
+    public_client: bool,
+) -> ApiResult<Plan> {
+    use keyward_service::clients::{
+        parse_assertion_lifetime, validate_authentication, AuthenticationChange,
+    };
+    let change = AuthenticationChange {
+        method: rep.client_authenticator_type.clone(),
+        signing_alg: rep
+            .attribute("token.endpoint.auth.signing.alg")
+            .map(|a| Some(a.to_owned()).filter(|a| !a.is_empty())),
+        assertion_max_exp_s: rep
+            .attribute("token.endpoint.auth.signing.max.exp")
+            .map(parse_assertion_lifetime)
+            .transpose()?,
+        expected_version: None,
+    };
+    let as_it_will_be = Client {
+        public_client,
+        ..c.clone()
+    };
+    let authentication = validate_authentication(&as_it_will_be, &change)?.map(|_| change);
     let use_url = rep.attribute("use.jwks.url");
     let url = rep.attribute("jwks.url");
     let jwks = if use_url.is_none() && url.is_none() {
@@ -1025,18 +985,7 @@ async fn plan(state: &AppState, c: &Client, rep: &ClientRep) -> ApiResult<Plan> 
             Some(u) => u.trim().to_owned(),
             None => current.map(|j| j.jwks_url).unwrap_or_default(),
         };
-        if url.is_empty() && use_url {
-            return Err(ApiError::bad_request(
-                "use.jwks.url is true but jwks.url is empty",
-            ));
-        }
-        if !url.is_empty() {
-            state
-                .ctx
-                .jwks
-                .check_url(&url)
-                .map_err(|e| ApiError::bad_request(format!("jwks.url: {e}")))?;
-        }
+        let url = keyward_service::keys::validate_jwks_url(&state.ctx, use_url, &url)?;
         Some((use_url, url))
     };
     let rfc9068_header = match rep.attribute(RFC9068_ATTRIBUTE) {
@@ -1065,32 +1014,13 @@ async fn apply(
     plan: Plan,
 ) -> ApiResult<Client> {
     let mut c = c;
-    if let Some((authenticator, signing_alg, assertion_max_exp_s)) = plan.authentication {
-        c = clients::set_authentication(
-            &state.ctx.db,
-            &r.realm_id,
-            &c.client_row_id,
-            c.version,
-            &clients::AuthenticationUpdate {
-                authenticator: &authenticator,
-                signing_alg: signing_alg.as_deref(),
-                assertion_max_exp_s,
-            },
-            crate::now(),
-        )
-        .await?;
-        audit_as(
+    if let Some(change) = plan.authentication {
+        c = keyward_service::clients::set_authentication(
             &state.ctx,
             &caller.actor,
-            Some(&r.realm_id),
-            Some(&c.client_row_id),
-            "UPDATE",
-            &format!("clients/{}", c.client_row_id),
-            json!({
-                "clientAuthenticatorType": authenticator,
-                "signingAlg": signing_alg,
-                "assertionMaxExpSeconds": assertion_max_exp_s,
-            }),
+            &r.name,
+            &c.client_row_id,
+            &change,
         )
         .await?;
     }
@@ -1166,7 +1096,7 @@ async fn update_client(
         public_client: rep.public_client.unwrap_or(c.public_client),
     };
     rep.check_flows(update.public_client)?;
-    let planned = plan(&state, &c, &rep).await?;
+    let planned = plan(&state, &c, &rep, update.public_client).await?;
     let scopes = crate::admin_scopes::plan(
         &state,
         &r,
@@ -1254,14 +1184,8 @@ async fn revealable(
     c: &Client,
     s: &secrets::ClientSecret,
 ) -> ApiResult<Option<SecretString>> {
-    if !caller.role.allows(Role::Admin) || !r.allow_secret_reveal {
-        return Ok(None);
-    }
     let path = format!("clients/{}/client-secret", c.client_row_id);
-    Ok(
-        keyward_app::credentials_api::server::reveal(&state.ctx, &caller.actor, r, c, s, &path)
-            .await?,
-    )
+    Ok(keyward_service::secrets::revealable(&state.ctx, &caller.actor, r, c, s, &path).await?)
 }
 
 async fn get_secret(
@@ -1284,24 +1208,21 @@ async fn regenerate_secret(
     caller: Caller,
     Path((realm, id)): Path<(String, String)>,
 ) -> ApiResult {
-    caller.require(Role::Manager)?;
-    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
-    if c.public_client {
-        return Err(ApiError::bad_request("a public client has no secret"));
-    }
     // As Keycloak's regenerate: the new secret replaces the current one; the realm's default
     // overlap keeps the previous one valid (Keycloak's "rotated secret") meanwhile.
-    let (_, value) = regenerate(
+    let created = keyward_service::secrets::generate(
         &state.ctx,
         &caller.actor,
-        &r,
-        &c,
-        "api",
-        r.secret_overlap_default_s,
-        None,
+        &realm,
+        &id,
+        &keyward_service::secrets::NewSecret {
+            label: "api",
+            overlap_s: None,
+            expires_at: None,
+        },
     )
     .await?;
-    Ok(secret_rep(Some(value)))
+    Ok(secret_rep(Some(created.value)))
 }
 
 /// The previous secret still valid in its overlap (Keycloak's rotated secret).
@@ -1405,15 +1326,8 @@ async fn make_only_active(
     for k in keys::list(&state.ctx.db, &c.client_row_id).await? {
         let wanted = keep_ids.contains(&k.key_id.as_str());
         if k.active != wanted {
-            keyward_app::keys_api::server::set_active(
-                &state.ctx,
-                &caller.actor,
-                r,
-                c,
-                &k.key_id,
-                wanted,
-            )
-            .await?;
+            keyward_service::keys::set_active(&state.ctx, &caller.actor, r, c, &k.key_id, wanted)
+                .await?;
         }
     }
     Ok(())
@@ -1869,7 +1783,7 @@ async fn admin_events(
 /// has its id (like Keycloak's bootstrap admin client): confidential, client-secret, role admin;
 /// only the secret's verifier is stored.
 pub async fn bootstrap_client(
-    ctx: &keyward_app::ssr::AppContext,
+    ctx: &keyward_service::Services,
     config: &crate::Config,
 ) -> Result<(), String> {
     let (id, secret) = match (
@@ -1937,6 +1851,7 @@ pub async fn bootstrap_client(
         &Actor {
             name: "bootstrap".into(),
             ip: None,
+            role: Role::Admin,
         },
         Some(&master.realm_id),
         Some(&c.client_row_id),
@@ -1993,26 +1908,21 @@ async fn add_secret(
     Path((realm, id)): Path<(String, String)>,
     Body(rep): Body<NewSecretRep>,
 ) -> ApiResult {
-    use keyward_credentials::client_secret;
-    caller.require(Role::Manager)?;
-    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
-    if c.public_client {
-        return Err(ApiError::bad_request("a public client has no secret"));
-    }
     let now = crate::now();
-    let label =
-        client_secret::label(rep.label.as_deref().unwrap_or("")).map_err(ApiError::bad_request)?;
-    let overlap = rep.overlap_seconds.unwrap_or(r.secret_overlap_default_s);
-    client_secret::check_overlap(overlap, r.secret_overlap_max_s).map_err(ApiError::bad_request)?;
-    client_secret::check_expiry(now, rep.expires_at).map_err(ApiError::bad_request)?;
-    let (created, value) = regenerate(
+    let keyward_service::secrets::Created {
+        secret: created,
+        value,
+        ..
+    } = keyward_service::secrets::generate(
         &state.ctx,
         &caller.actor,
-        &r,
-        &c,
-        &label,
-        overlap,
-        rep.expires_at,
+        &realm,
+        &id,
+        &keyward_service::secrets::NewSecret {
+            label: rep.label.as_deref().unwrap_or(""),
+            overlap_s: rep.overlap_seconds,
+            expires_at: rep.expires_at,
+        },
     )
     .await?;
     let mut body = secret_item(&created, now);
@@ -2030,22 +1940,7 @@ async fn revoke_secret(
     caller: Caller,
     Path((realm, id, secret_id)): Path<(String, String, String)>,
 ) -> ApiResult {
-    caller.require(Role::Manager)?;
-    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
-    let s = secrets::get(&state.ctx.db, &c.client_row_id, &secret_id)
-        .await
-        .map_err(|_| ApiError::not_found("Secret"))?;
-    secrets::revoke(&state.ctx.db, &c.client_row_id, &s.secret_id, crate::now()).await?;
-    audit_as(
-        &state.ctx,
-        &caller.actor,
-        Some(&r.realm_id),
-        Some(&c.client_row_id),
-        "ACTION",
-        &format!("clients/{}/secrets/{}", c.client_row_id, s.secret_id),
-        json!({ "action": "revoke", "secretId": s.secret_id, "label": s.label }),
-    )
-    .await?;
+    keyward_service::secrets::revoke(&state.ctx, &caller.actor, &realm, &id, &secret_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -2092,15 +1987,8 @@ async fn set_key_active(
 ) -> ApiResult {
     caller.require(Role::Manager)?;
     let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
-    keyward_app::keys_api::server::set_active(
-        &state.ctx,
-        &caller.actor,
-        &r,
-        &c,
-        &key_id,
-        change.active,
-    )
-    .await?;
+    keyward_service::keys::set_active(&state.ctx, &caller.actor, &r, &c, &key_id, change.active)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -2111,7 +1999,7 @@ async fn delete_key(
 ) -> ApiResult {
     caller.require(Role::Manager)?;
     let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
-    keyward_app::keys_api::server::delete(&state.ctx, &caller.actor, &r, &c, &key_id).await?;
+    keyward_service::keys::delete(&state.ctx, &caller.actor, &r, &c, &key_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -5,13 +5,13 @@
 //! PUT of a client: the list given becomes exactly the client's scopes of that kind; absent, they
 //! stay unchanged; an unknown name is a 400 and nothing is written).
 //!
-//! Viewers read, managers write. Every change goes through `keyward_app::client_scopes::server`,
+//! Viewers read, managers write. Every change goes through `keyward_service::scopes`,
 //! the use cases the console runs too (same name rule, same admin events).
 //!
 //! As Keycloak: a duplicate name answers 409 `Client Scope {name} already exists`, a name that is
 //! not a scope token (RFC 6749 §3.3) 400, an unknown scope 404, `PUT` of an assignment twice and
 //! `DELETE` of one the client does not have 204, the client's lists hold only ids and names.
-//! Differences (see the module docs of `keyward_app::client_scopes`): `PUT` moves a scope the
+//! Differences (see the module docs of `keyward_service::scopes`): `PUT` moves a scope the
 //! client has as the other kind, `DELETE` leaves the other kind alone, `protocol` is always
 //! `openid-connect`, and attributes are not stored (`include.in.token.scope` is always true).
 
@@ -22,8 +22,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use keyward_app::client_scopes::server as use_case;
 use keyward_credentials::operator::Role;
+use keyward_service::scopes as use_case;
 use keyward_store::client_scopes::{self, ClientScope, Kind};
 use keyward_store::clients::Client;
 use keyward_store::realms::Realm;

@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
-use keyward_app::ssr::ClientAddr;
+use keyward_service::ClientAddr;
 
 use crate::AppState;
 

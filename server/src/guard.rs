@@ -6,8 +6,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use keyward_app::ssr::keys;
 use keyward_credentials::token::random_token;
+use keyward_service::session::keys;
 use keyward_store::{clients, realms};
 use tower_sessions::Session;
 

@@ -28,10 +28,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_app::error::AppError;
-use keyward_app::ssr::{AppContext, ConsoleSettings};
-use keyward_app::vault::{KeySource, Vault};
 use keyward_app::{shell, App};
 use keyward_credentials::secret::SecretString;
+use keyward_service::vault::{KeySource, Vault};
+use keyward_service::{Services, Settings};
 use keyward_store::{operators, realms, Db};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -52,7 +52,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub struct AppState {
     /// Shared: the state is cloned for every request (middleware, extractors).
     pub leptos_options: Arc<LeptosOptions>,
-    pub ctx: AppContext,
+    pub ctx: Services,
     /// Console sign-in throttle per (address, username).
     pub sign_in: Arc<throttle::SignInThrottle>,
     /// Password hash checks running at once: at most one per core.
@@ -165,8 +165,8 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         )));
 
     let jwks_allow =
-        keyward_app::jwks::AllowList::parse(&config.jwks_allow).map_err(StartError::Config)?;
-    let jwks = keyward_app::jwks::JwksFetcher::new(jwks_allow).map_err(StartError::Config)?;
+        keyward_service::jwks::AllowList::parse(&config.jwks_allow).map_err(StartError::Config)?;
+    let jwks = keyward_service::jwks::JwksFetcher::new(jwks_allow).map_err(StartError::Config)?;
 
     let trusted_proxies =
         client_addr::TrustedProxies::parse(&config.trusted_proxies).map_err(StartError::Config)?;
@@ -184,9 +184,9 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         .build();
     let state = AppState {
         leptos_options: Arc::new(leptos_options),
-        ctx: AppContext {
+        ctx: Services {
             db,
-            settings: Arc::new(ConsoleSettings {
+            settings: Arc::new(Settings {
                 public_url: public_url.clone(),
                 session_absolute_secs: config.session_absolute_secs,
             }),
@@ -330,7 +330,7 @@ pub fn router(state: AppState) -> Router {
 
 /// What every rendered page gets: the server's context, and a Content-Security-Policy whose
 /// script nonce is the one Leptos puts on its hydration and streaming scripts.
-fn page_context(ctx: &AppContext) {
+fn page_context(ctx: &Services) {
     provide_context(ctx.clone());
     if let (Some(nonce), Some(res)) = (
         leptos::nonce::use_nonce(),

@@ -393,7 +393,7 @@ async fn load_signing_key(state: &AppState, r: &Realm) -> Result<Arc<RealmPrivat
             (row.realm_key_id, key)
         }
         _ => {
-            let (row, key) = keyward_app::token_settings::server::create_realm_key(
+            let (row, key) = keyward_service::realms::create_realm_key(
                 &state.ctx,
                 &r.realm_id,
                 &r.name,
@@ -657,7 +657,7 @@ async fn authenticate_client(
         let keys: &[ClientPublicKey] = match &entry.registered_keys {
             _ if !method.uses_keys() => &[],
             Some(registered) => registered,
-            None => match keyward_app::jwks::client_keys(
+            None => match keyward_service::jwks::client_keys(
                 db,
                 &state.ctx.jwks,
                 &client.client_row_id,
@@ -670,7 +670,7 @@ async fn authenticate_client(
                     fetched = k;
                     &fetched
                 }
-                Err(keyward_app::jwks::KeySourceError::Store(e)) => return Err(internal(e)),
+                Err(keyward_service::jwks::KeySourceError::Store(e)) => return Err(internal(e)),
                 Err(e) => {
                     let answer = OAuthError::invalid_client(basic);
                     return Err(
@@ -804,7 +804,7 @@ async fn load_client(
                     keyward_store::keys::list(db, &client.client_row_id)
                         .await?
                         .into_iter()
-                        .map(keyward_app::jwks::registered_key)
+                        .map(keyward_service::jwks::registered_key)
                         .collect(),
                 ),
             }

@@ -1,8 +1,8 @@
 //! `keyward-server rotate-master-key`: re-seals every stored ciphertext under a new master key
 //! while servers keep running.
 
-use keyward_app::vault::{self, KeySource, MASTER_KEY_VAR};
 use keyward_credentials::seal::{KeyRing, MasterKey};
+use keyward_service::vault::{self, KeySource, MASTER_KEY_VAR};
 use keyward_store::{secrets, Db};
 use zeroize::Zeroizing;
 

@@ -445,7 +445,7 @@ async fn jwks_url_fetch_cache_refetch_and_failures() {
         .unwrap()
         .last_attempt_at
         .unwrap();
-    let got = keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, false, t0 + 1)
+    let got = keyward_service::jwks::client_keys(&ctx.db, &ctx.jwks, &row, false, t0 + 1)
         .await
         .unwrap();
     assert_eq!(got.len(), 5);
@@ -454,7 +454,7 @@ async fn jwks_url_fetch_cache_refetch_and_failures() {
         1,
         "fresh cache: no fetch"
     );
-    keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, true, t0 + 5)
+    keyward_service::jwks::client_keys(&ctx.db, &ctx.jwks, &row, true, t0 + 5)
         .await
         .unwrap();
     assert_eq!(
@@ -468,7 +468,7 @@ async fn jwks_url_fetch_cache_refetch_and_failures() {
         String::from_utf8(fixture("p256.jwk")).unwrap()
     );
     *server.body.lock().unwrap() = (200, set.into_bytes());
-    let got = keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, true, t0 + 10)
+    let got = keyward_service::jwks::client_keys(&ctx.db, &ctx.jwks, &row, true, t0 + 10)
         .await
         .unwrap();
     assert_eq!(server.hits.load(Ordering::SeqCst), 2);
@@ -477,7 +477,7 @@ async fn jwks_url_fetch_cache_refetch_and_failures() {
 
     // The server fails: the last good keys stay, the failure is recorded; after max-age too.
     *server.body.lock().unwrap() = (500, b"oops".to_vec());
-    let got = keyward_app::jwks::client_keys(&ctx.db, &ctx.jwks, &row, false, t0 + 500)
+    let got = keyward_service::jwks::client_keys(&ctx.db, &ctx.jwks, &row, false, t0 + 500)
         .await
         .unwrap();
     assert_eq!(server.hits.load(Ordering::SeqCst), 3);

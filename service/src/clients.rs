@@ -1,0 +1,196 @@
+//! How a client authenticates: its method from the authenticator registry, a pinned signature
+//! algorithm, the longest client-assertion lifetime; and the `keycloak.json` that goes with it.
+//! One use case, [`set_authentication`], serves the console's method picker and the Admin REST
+//! API's ClientRepresentation (`clientAuthenticatorType` and the
+//! `token.endpoint.auth.signing.*` attributes), so both accept and refuse the same changes with
+//! the same messages and write the same audit record.
+
+use keyward_credentials::authenticator::{self, AdapterValues, Authenticator, ClientAuthConfig};
+use keyward_credentials::operator::Role;
+use keyward_store::clients::{self, Client};
+
+use crate::context::{audit, client_to_change, now, Actor, Services};
+use crate::error::{not_found, Result, ServiceError};
+
+/// Longest client-assertion lifetime an operator may set, in seconds.
+pub const MAX_ASSERTION_LIFETIME_S: i64 = 3600;
+
+/// The registry's method with this id, or a 400 listing the ids.
+pub fn method(id: &str) -> Result<&'static dyn Authenticator> {
+    authenticator::by_id(id).ok_or_else(|| {
+        ServiceError::Invalid(format!(
+            "unknown authentication method {id:?}; choose one of {}",
+            authenticator::REGISTRY
+                .iter()
+                .map(|a| a.id())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// What the authenticators check a request against.
+pub fn auth_config(c: &Client) -> ClientAuthConfig {
+    ClientAuthConfig {
+        client_id: c.client_id.clone(),
+        enabled: c.enabled,
+        public_client: c.public_client,
+        authenticator: c.authenticator.clone(),
+        signing_alg: c.signing_alg.clone(),
+        assertion_max_exp_s: c.assertion_max_exp_s,
+    }
+}
+
+/// keycloak.json for the client with `secret` filled in (placeholders elsewhere).
+pub fn keycloak_json(svc: &Services, realm: &str, c: &Client, secret: Option<&str>) -> String {
+    let credentials = authenticator::by_id(&c.authenticator).map(|a| {
+        a.adapter_credentials(
+            &auth_config(c),
+            &AdapterValues {
+                secret: secret.map(str::to_string),
+                keystore_file: None,
+                keystore_type: None,
+                store_password: None,
+                key_password: None,
+                key_alias: None,
+                key_algorithm: None,
+            },
+        )
+    });
+    keyward_credentials::snippet::keycloak_json(
+        realm,
+        &svc.settings.public_url,
+        &c.client_id,
+        c.public_client,
+        credentials,
+    )
+}
+
+/// A change of how a client authenticates; `None` fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthenticationChange {
+    /// A registry id (`client-secret`, `client-jwt`, `client-secret-jwt`).
+    pub method: Option<String>,
+    /// `Some(None)`: any algorithm the method allows; `Some(Some(alg))`: pinned.
+    pub signing_alg: Option<Option<String>>,
+    pub assertion_max_exp_s: Option<i64>,
+    /// The version the caller last saw (optimistic concurrency); `None`: the current one.
+    pub expected_version: Option<i64>,
+}
+
+/// A validated [`AuthenticationChange`]: (method, pinned algorithm, assertion lifetime).
+pub type Authentication = (&'static dyn Authenticator, Option<String>, i64);
+
+/// The longest assertion lifetime from text (a form field, a Keycloak attribute).
+pub fn parse_assertion_lifetime(raw: &str) -> Result<i64> {
+    raw.trim().parse().map_err(|_| {
+        ServiceError::Invalid(
+            "the maximum assertion lifetime (token.endpoint.auth.signing.max.exp) must be a whole number of seconds"
+                .into(),
+        )
+    })
+}
+
+/// Checks `change` against client `c` without writing: the method is in the registry; a pinned algorithm is one of the method's (an algorithm pinned
+/// before and not named again is dropped when the new method does not allow it); the lifetime
+/// is 1 to [`MAX_ASSERTION_LIFETIME_S`]. `None` when nothing changes (a representation read
+/// back and sent unchanged is accepted, also for a public client); a change on a public client
+/// is refused (it has no authentication method).
+pub fn validate_authentication(
+    c: &Client,
+    change: &AuthenticationChange,
+) -> Result<Option<Authentication>> {
+    if change.method.is_none()
+        && change.signing_alg.is_none()
+        && change.assertion_max_exp_s.is_none()
+    {
+        return Ok(None);
+    }
+    let m = method(change.method.as_deref().unwrap_or(&c.authenticator))?;
+    let signing_alg = match &change.signing_alg {
+        None => c
+            .signing_alg
+            .clone()
+            .filter(|a| m.algorithms().contains(&a.as_str())),
+        Some(None) => None,
+        Some(Some(a)) if a.trim().is_empty() => None,
+        Some(Some(a)) => {
+            let a = a.trim();
+            if !m.algorithms().contains(&a) {
+                return Err(ServiceError::Invalid(if m.algorithms().is_empty() {
+                    format!("{} takes no signature algorithm", m.display_name())
+                } else {
+                    format!(
+                        "{a:?} is not an algorithm of {}; choose one of {}",
+                        m.display_name(),
+                        m.algorithms().join(", ")
+                    )
+                }));
+            }
+            Some(a.to_owned())
+        }
+    };
+    let max_exp = change.assertion_max_exp_s.unwrap_or(c.assertion_max_exp_s);
+    if !(1..=MAX_ASSERTION_LIFETIME_S).contains(&max_exp) {
+        return Err(ServiceError::Invalid(format!(
+            "the maximum assertion lifetime (token.endpoint.auth.signing.max.exp) must be between 1 and {MAX_ASSERTION_LIFETIME_S} seconds"
+        )));
+    }
+    if m.id() == c.authenticator && signing_alg == c.signing_alg && max_exp == c.assertion_max_exp_s
+    {
+        return Ok(None);
+    }
+    if c.public_client {
+        return Err(ServiceError::Invalid(
+            "a public client has no authentication method; make it confidential first".into(),
+        ));
+    }
+    Ok(Some((m, signing_alg, max_exp)))
+}
+
+/// Use case: changes how a client authenticates (manager; the gate of
+/// [`client_to_change`]), checked by [`validate_authentication`], written with the caller's
+/// expected version, audited with the previous method. Returns the client as it now is.
+pub async fn set_authentication(
+    svc: &Services,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    change: &AuthenticationChange,
+) -> Result<Client> {
+    let (r, c) = client_to_change(svc, actor, Role::Manager, realm, id).await?;
+    let Some((m, signing_alg, max_exp)) = validate_authentication(&c, change)? else {
+        return Ok(c);
+    };
+    let updated = clients::set_authentication(
+        &svc.db,
+        &r.realm_id,
+        &c.client_row_id,
+        change.expected_version.unwrap_or(c.version),
+        &clients::AuthenticationUpdate {
+            authenticator: m.id(),
+            signing_alg: signing_alg.as_deref(),
+            assertion_max_exp_s: max_exp,
+        },
+        now(),
+    )
+    .await
+    .map_err(not_found("Client"))?;
+    audit(
+        svc,
+        actor,
+        Some(&r.realm_id),
+        Some(&c.client_row_id),
+        "UPDATE",
+        &format!("clients/{}", c.client_row_id),
+        serde_json::json!({
+            "clientAuthenticatorType": m.id(),
+            "previousClientAuthenticatorType": c.authenticator,
+            "signingAlg": signing_alg,
+            "assertionMaxExpSeconds": max_exp,
+            "version": updated.version,
+        }),
+    )
+    .await?;
+    Ok(updated)
+}
