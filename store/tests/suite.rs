@@ -1,6 +1,14 @@
-//! The store suite, run once against SQLite and once against PostgreSQL.
+//! The store suite: every rule group is a test of its own on each backend, `<group>_sqlite` and
+//! `<group>_postgres`, on a database of its own, so a failure names its group and backend and
+//! the other groups still run.
+//!
+//! SQLite: a fresh file per test. PostgreSQL: one throw-away cluster per test binary (started by
+//! the first PostgreSQL test, stopped when the last one ends or, whatever ends the binary, by a
+//! watchdog), with a database of its own per test.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use keyward_credentials::operator::Role;
 use keyward_store::clients::{self, ClientUpdate, NewClient};
@@ -14,21 +22,251 @@ use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 
 const NOW: i64 = 1_700_000_000;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sqlite_suite() {
-    let dir = tempfile::tempdir().unwrap();
-    // A missing sub-directory: connect must create it and the file.
-    let url = format!("sqlite://{}", dir.path().join("sub/keyward.db").display());
-    let db = Db::connect(&url)
+/// One `#[tokio::test]` per rule group and backend: `group => group_sqlite, group_postgres;`
+/// runs `group(db)`, `group(url) => …` runs `group(db, url)` (the URL of the test's database).
+macro_rules! rule_groups {
+    ($($group:ident $(($url:ident))? => $sqlite:ident, $postgres:ident;)*) => {
+        /// How many PostgreSQL tests this binary holds (the last one to end stops the cluster).
+        const POSTGRES_TESTS: usize = [$(stringify!($postgres)),*].len();
+        $(rule_groups!(@group $group $(($url))? => $sqlite, $postgres);)*
+    };
+    (@group $group:ident => $sqlite:ident, $postgres:ident) => {
+        rule_groups!(@tests $sqlite, $postgres, |db, _url| $group(db));
+    };
+    (@group $group:ident (url) => $sqlite:ident, $postgres:ident) => {
+        rule_groups!(@tests $sqlite, $postgres, |db, url| $group(db, url));
+    };
+    (@tests $sqlite:ident, $postgres:ident, |$db:ident, $url:ident| $run:expr) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $sqlite() {
+            let test = SqliteTest::start().await;
+            let ($db, $url) = (&test.db, test.url.as_str());
+            $run.await;
+            test.finish().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $postgres() {
+            let test = PostgresTest::start(stringify!($postgres)).await;
+            let ($db, $url) = (&test.db, test.url.as_str());
+            $run.await;
+            test.finish().await;
+        }
+    };
+}
+
+rule_groups! {
+    reconnect_is_idempotent(url) =>
+        reconnect_is_idempotent_sqlite, reconnect_is_idempotent_postgres;
+    realm_rules => realm_rules_sqlite, realm_rules_postgres;
+    client_rules => client_rules_sqlite, client_rules_postgres;
+    client_list => client_list_sqlite, client_list_postgres;
+    operator_rules => operator_rules_sqlite, operator_rules_postgres;
+    event_log => event_log_sqlite, event_log_postgres;
+    session_round_trip => session_round_trip_sqlite, session_round_trip_postgres;
+    secret_rules => secret_rules_sqlite, secret_rules_postgres;
+    authentication_rules => authentication_rules_sqlite, authentication_rules_postgres;
+    key_rules => key_rules_sqlite, key_rules_postgres;
+    jwks_rules => jwks_rules_sqlite, jwks_rules_postgres;
+    client_scope_rules => client_scope_rules_sqlite, client_scope_rules_postgres;
+    token_endpoint_rules(url) => token_endpoint_rules_sqlite, token_endpoint_rules_postgres;
+    generation_follows_changes(url) =>
+        generation_follows_changes_sqlite, generation_follows_changes_postgres;
+    expiry_rules => expiry_rules_sqlite, expiry_rules_postgres;
+}
+
+/// A SQLite test's database: a fresh file in a temporary directory of its own.
+struct SqliteTest {
+    dir: tempfile::TempDir,
+    db: Db,
+    url: String,
+}
+
+impl SqliteTest {
+    async fn start() -> SqliteTest {
+        let dir = tempfile::tempdir().unwrap();
+        // A missing sub-directory: connect must create it and the file.
+        let url = format!("sqlite://{}", dir.path().join("sub/keyward.db").display());
+        let db = Db::connect(&url)
+            .await
+            .expect("connect to a fresh SQLite file");
+        assert_eq!(db.backend(), Backend::Sqlite);
+        SqliteTest { dir, db, url }
+    }
+
+    /// After the group: WAL mode is set on the store's connections, and the WAL is checkpointed
+    /// in the background (not inside a request's commit), wholly.
+    async fn finish(self) {
+        assert!(self.dir.path().join("sub/keyward.db-wal").exists());
+        eventually("a background checkpoint", || self.db.wal_checkpoints() > 0).await;
+        self.db.close().await;
+    }
+}
+
+/// A PostgreSQL test's database: `CREATE DATABASE <test name>` on the binary's shared cluster.
+/// Fields drop in order: the test's handle, its slot, then its use of the cluster.
+struct PostgresTest {
+    db: Db,
+    url: String,
+    _slot: tokio::sync::SemaphorePermit<'static>,
+    _cluster: ClusterUse,
+}
+
+impl PostgresTest {
+    async fn start(name: &str) -> PostgresTest {
+        // First, so that this test counts as ended (and may stop the cluster) however it ends.
+        let cluster = ClusterUse;
+        let slot = POSTGRES_SLOTS.acquire().await.unwrap();
+        let admin_url = match SHARED_CLUSTER.get_or_init(start_shared_cluster).await {
+            Ok(url) => url,
+            Err(e) => {
+                panic!("PostgreSQL 15 is required for this test (see keyward_store::testing): {e}")
+            }
+        };
+        let url = create_database(admin_url, name).await;
+        let db = Db::connect(&url).await.expect("connect to PostgreSQL");
+        assert_eq!(db.backend(), Backend::Postgres);
+        PostgresTest {
+            db,
+            url,
+            _slot: slot,
+            _cluster: cluster,
+        }
+    }
+
+    async fn finish(self) {
+        self.db.close().await;
+    }
+}
+
+/// At most this many PostgreSQL tests at once: the cluster has PostgreSQL's default of 100
+/// connections, and a test may use a few dozen (two pools of 16 in `token_endpoint_rules`).
+static POSTGRES_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+
+/// The shared cluster's URL (its `keyward` database), or why it could not be started.
+static SHARED_CLUSTER: tokio::sync::OnceCell<Result<String, String>> =
+    tokio::sync::OnceCell::const_new();
+
+/// The shared cluster (statics are never dropped: see [`ClusterUse`]).
+static CLUSTER: Mutex<Option<PgCluster>> = Mutex::new(None);
+
+/// The cluster's watchdog: a shell that waits for the end of its stdin, a pipe from this process.
+static WATCHDOG: Mutex<Option<std::process::Child>> = Mutex::new(None);
+
+/// PostgreSQL tests not yet ended.
+static POSTGRES_LEFT: AtomicUsize = AtomicUsize::new(POSTGRES_TESTS);
+
+/// Held by a PostgreSQL test from its start: when the last of this binary's PostgreSQL tests
+/// ends (passed or failed), the cluster is stopped (`pg_ctl stop -m immediate`, the directory
+/// removed: [`PgCluster`]'s drop). When fewer run (a filter) or the binary dies (a panic that
+/// aborts, a signal, a kill), the watchdog does it once the binary is gone.
+struct ClusterUse;
+
+impl Drop for ClusterUse {
+    fn drop(&mut self) {
+        if POSTGRES_LEFT.fetch_sub(1, Ordering::SeqCst) != 1 {
+            return;
+        }
+        let cluster = CLUSTER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(cluster);
+        let watchdog = WATCHDOG
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(mut watchdog) = watchdog {
+            // End of its input: it finds the cluster stopped and removed, and exits.
+            drop(watchdog.stdin.take());
+            let _ = watchdog.wait();
+        }
+    }
+}
+
+/// Waits for the end of its stdin (the test binary is gone, however it ended), then stops the
+/// cluster as `pg_ctl stop -m immediate -w` does: SIGQUIT to the postmaster, then waits (up to
+/// 30 s) for its pid file to go (not `kill -0`: an exited postmaster stays a zombie until init
+/// reaps it), and removes the cluster's directory. `$1` is the data directory, `$2` the cluster's
+/// directory. Terminal signals (Ctrl-C) do not reach it: it has a process group of its own and
+/// ignores them.
+const WATCHDOG_SCRIPT: &str = r#"
+trap '' HUP INT
+while read -r line; do :; done
+if pid=$(head -n 1 "$1/postmaster.pid" 2>/dev/null) && [ -n "$pid" ]; then
+    kill -QUIT "$pid" 2>/dev/null
+    n=0
+    while [ -f "$1/postmaster.pid" ] && [ "$n" -lt 300 ]; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+fi
+rm -rf "$2"
+"#;
+
+/// Starts the shared cluster and its watchdog; answers the cluster's URL.
+async fn start_shared_cluster() -> Result<String, String> {
+    use sqlx::Connection;
+    use std::os::unix::process::CommandExt;
+    let cluster = tokio::task::spawn_blocking(PgCluster::start)
         .await
-        .expect("connect to a fresh SQLite file");
-    assert_eq!(db.backend(), Backend::Sqlite);
-    suite(&db, &url).await;
-    // WAL mode and foreign keys are set on the store's connections.
-    assert!(dir.path().join("sub/keyward.db-wal").exists());
-    // The WAL is checkpointed in the background (not inside a request's commit), wholly.
-    eventually("a background checkpoint", || db.wal_checkpoints() > 0).await;
-    db.close().await;
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let url = cluster.url();
+    // From here on, the last PostgreSQL test stops it, whatever fails below.
+    *CLUSTER.lock().unwrap_or_else(PoisonError::into_inner) = Some(cluster);
+    let watchdog_failed = |e: &dyn std::fmt::Display| format!("starting the watchdog: {e}");
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .map_err(|e| watchdog_failed(&e))?;
+    let (data,): (String,) = sqlx::query_as("SHOW data_directory")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| watchdog_failed(&e))?;
+    conn.close().await.map_err(|e| watchdog_failed(&e))?;
+    let data = std::path::PathBuf::from(data);
+    let dir = data
+        .parent()
+        .filter(|d| {
+            d.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("keyward-pg-"))
+        })
+        .ok_or_else(|| watchdog_failed(&format!("unexpected data directory {}", data.display())))?
+        .to_path_buf();
+    let watchdog = std::process::Command::new("sh")
+        .args(["-c", WATCHDOG_SCRIPT, "keyward-pg-watchdog"])
+        .arg(&data)
+        .arg(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| watchdog_failed(&e))?;
+    *WATCHDOG.lock().unwrap_or_else(PoisonError::into_inner) = Some(watchdog);
+    Ok(url)
+}
+
+/// Creates the database `name` on the shared cluster; answers its URL.
+async fn create_database(cluster_url: &str, name: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(cluster_url)
+        .await
+        .expect("connect to the shared PostgreSQL cluster");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+    conn.close().await.unwrap();
+    let (server, _) = cluster_url.rsplit_once('/').unwrap();
+    format!("{server}/{name}")
+}
+
+/// What most groups work in, as `realm_rules` makes them: the master realm and `demo`.
+async fn given_master_and_demo(db: &Db) {
+    realms::ensure_master(db, NOW).await.unwrap();
+    realms::create(db, "demo", "Demo realm", NOW).await.unwrap();
 }
 
 /// SQLite: the process owns the file (a lock beside it), answers assertion ids from one set
@@ -109,16 +347,6 @@ async fn sqlite_owner_keeps_assertion_ids_in_memory_and_on_disk() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn postgres_suite() {
-    let pg = PgCluster::start()
-        .expect("PostgreSQL 15 is required for this test (see keyward_store::testing)");
-    let db = Db::connect(&pg.url()).await.expect("connect to PostgreSQL");
-    assert_eq!(db.backend(), Backend::Postgres);
-    suite(&db, &pg.url()).await;
-    db.close().await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn connect_failures_are_one_line() {
     let err = Db::connect("postgres://postgres@127.0.0.1:1/keyward")
         .await
@@ -131,25 +359,6 @@ async fn connect_failures_are_one_line() {
         Db::connect("mysql://x/y").await,
         Err(StoreError::Unavailable(_))
     ));
-}
-
-async fn suite(db: &Db, url: &str) {
-    db.ping().await.unwrap();
-    reconnect_is_idempotent(url).await;
-    realm_rules(db).await;
-    client_rules(db).await;
-    client_list(db).await;
-    operator_rules(db).await;
-    event_log(db).await;
-    session_round_trip(db).await;
-    secret_rules(db).await;
-    authentication_rules(db).await;
-    key_rules(db).await;
-    jwks_rules(db).await;
-    client_scope_rules(db).await;
-    token_endpoint_rules(db, url).await;
-    generation_follows_changes(db, url).await;
-    expiry_rules(db).await;
 }
 
 /// Expiring secrets and certificates: soonest first, revoked and inactive ones left out.
@@ -236,13 +445,15 @@ async fn expiry_rules(db: &Db) {
         .is_empty());
 }
 
-/// Terminates every backend whose last statement was a LISTEN; answers how many.
+/// Terminates every backend on this URL's database whose last statement was a LISTEN (the other
+/// tests' databases on the shared cluster are left alone); answers how many.
 async fn kill_listeners(url: &str) -> usize {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     let rows: Vec<(bool,)> = sqlx::query_as(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+         WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() \
+         AND datname = current_database()",
     )
     .fetch_all(&mut conn)
     .await
@@ -339,7 +550,8 @@ async fn generation_follows_changes(db: &Db, url: &str) {
     other.close().await;
 }
 
-async fn reconnect_is_idempotent(url: &str) {
+async fn reconnect_is_idempotent(db: &Db, url: &str) {
+    db.ping().await.unwrap();
     let again = Db::connect(url)
         .await
         .expect("second connect re-runs migrations");
@@ -733,6 +945,7 @@ fn new_client(client_id: &str) -> NewClient<'_> {
 }
 
 async fn client_rules(db: &Db) {
+    given_master_and_demo(db).await;
     let demo = realms::get_by_name(db, "demo").await.unwrap();
     let master = realms::get_by_name(db, "master").await.unwrap();
     let created = clients::create(
@@ -1095,6 +1308,7 @@ async fn operator_rules(db: &Db) {
 }
 
 async fn event_log(db: &Db) {
+    given_master_and_demo(db).await;
     let demo = realms::get_by_name(db, "demo").await.unwrap();
     for (i, realm) in [
         (1, Some(demo.realm_id.as_str())),
@@ -1565,6 +1779,7 @@ async fn secret_rules(db: &Db) {
 }
 
 async fn authentication_rules(db: &Db) {
+    given_master_and_demo(db).await;
     let demo = realms::get_by_name(db, "demo").await.unwrap();
     let c = clients::create(db, &demo.realm_id, &new_client("auth-method"), NOW)
         .await
@@ -1632,6 +1847,7 @@ fn key<'a>(
 }
 
 async fn key_rules(db: &Db) {
+    given_master_and_demo(db).await;
     let demo = realms::get_by_name(db, "demo").await.unwrap();
     let c = clients::create(db, &demo.realm_id, &new_client("keys-owner"), NOW)
         .await
@@ -1765,6 +1981,7 @@ async fn key_rules(db: &Db) {
 }
 
 async fn jwks_rules(db: &Db) {
+    given_master_and_demo(db).await;
     let demo = realms::get_by_name(db, "demo").await.unwrap();
     let c = clients::create(db, &demo.realm_id, &new_client("jwks-owner"), NOW)
         .await
@@ -1837,6 +2054,7 @@ async fn jwks_rules(db: &Db) {
 async fn token_endpoint_rules(db: &Db, url: &str) {
     use keyward_store::realm_keys::{self, NewRealmKey};
     use keyward_store::{auth_events, jti};
+    given_master_and_demo(db).await;
     let demo = realms::get_by_name(db, "demo").await.unwrap();
     assert_eq!(demo.token_signing_alg, "ES256");
     assert_eq!(demo.access_token_lifetime_s, 300);
