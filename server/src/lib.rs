@@ -3,7 +3,6 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
-pub mod admin_scopes;
 pub mod auth;
 pub mod client_addr;
 pub mod config;

@@ -30,13 +30,13 @@ use keyward_store::realms::Realm;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::admin::{
+use super::{
     base, client_to_change, created, realm_and_client, realm_named, ApiError, ApiResult, Body,
     Caller,
 };
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     let scopes = "/admin/realms/{realm}/client-scopes";
     let client = "/admin/realms/{realm}/clients/{id}";
     Router::new()
@@ -275,14 +275,14 @@ async fn remove_optional(
 
 /// What a ClientRepresentation asks of the client's scopes, resolved before anything is
 /// written (`None`: that list was absent, the client's scopes of that kind stay).
-pub(crate) struct ScopePlan {
+pub(super) struct ScopePlan {
     default: Option<Vec<ClientScope>>,
     optional: Option<Vec<ClientScope>>,
 }
 
 /// Resolves the representation's `defaultClientScopes` and `optionalClientScopes` (names) in
 /// the realm: 400 for an unknown name or a name in both lists.
-pub(crate) async fn plan(
+pub(super) async fn plan(
     state: &AppState,
     r: &Realm,
     default: Option<&[String]>,
@@ -307,7 +307,7 @@ pub(crate) async fn plan(
 }
 
 /// Writes a [`ScopePlan`] (each kind given becomes exactly the client's scopes of that kind).
-pub(crate) async fn apply(
+pub(super) async fn apply(
     state: &AppState,
     caller: &Caller,
     r: &Realm,
@@ -326,7 +326,7 @@ pub(crate) async fn apply(
 }
 
 /// The names of several clients' default and optional scopes, by client row id (one query).
-pub(crate) async fn names_for_clients(
+pub(super) async fn names_for_clients(
     state: &AppState,
     client_row_ids: &[String],
 ) -> ApiResult<HashMap<String, Vec<client_scopes::Assigned>>> {
@@ -335,7 +335,7 @@ pub(crate) async fn names_for_clients(
 
 /// Adds `defaultClientScopes` and `optionalClientScopes` (names, in name order) to a
 /// ClientRepresentation.
-pub(crate) fn add_to_rep(rep: &mut Value, assigned: Option<Vec<client_scopes::Assigned>>) {
+pub(super) fn add_to_rep(rep: &mut Value, assigned: Option<Vec<client_scopes::Assigned>>) {
     let assigned = assigned.unwrap_or_default();
     let names = |kind: Kind| -> Vec<&str> {
         assigned
