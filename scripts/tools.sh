@@ -32,8 +32,9 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
 fi
 if [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/playwright" ] \
   || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/openid-client/package.json" ] \
-  || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/@keycloak/keycloak-admin-client/package.json" ]; then
-  say "installing npm packages (binaryen, Playwright, openid-client, @keycloak/keycloak-admin-client) in end2end/"
+  || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/@keycloak/keycloak-admin-client/package.json" ] \
+  || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/@axe-core/playwright/package.json" ]; then
+  say "installing npm packages (binaryen, Playwright, openid-client, @keycloak/keycloak-admin-client, @axe-core/playwright) in end2end/"
   (cd "$KEYWARD_ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 # Authlib (PyPI) for the token-endpoint interop test, in a venv of its own.

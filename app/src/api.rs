@@ -150,6 +150,18 @@ pub async fn session_info() -> Result<SessionView, AppError> {
 
 // ---- realms -------------------------------------------------------------------------------
 
+/// Whether the one-time setup link can still create the first admin (no operator yet).
+#[server(endpoint = "setup_open", output = crate::codec::StrJson)]
+pub async fn setup_open() -> Result<bool, AppError> {
+    let ctx = crate::ssr::context()?;
+    let pending = ctx
+        .setup_token
+        .lock()
+        .map_err(|_| crate::ssr::internal("the setup token lock is poisoned"))?
+        .is_some();
+    Ok(pending)
+}
+
 #[server(endpoint = "list_realms", output = crate::codec::StrJson)]
 pub async fn list_realms() -> Result<Vec<RealmView>, AppError> {
     use crate::ssr::*;
@@ -464,32 +476,6 @@ pub async fn list_operators() -> Result<Vec<OperatorView>, AppError> {
         .collect())
 }
 
-#[cfg(feature = "ssr")]
-async fn hash_off_runtime(
-    password: keyward_credentials::secret::SecretString,
-) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        keyward_credentials::password::hash(&password, &mut rand::rngs::OsRng)
-    })
-    .await
-    .map_err(crate::ssr::internal)
-}
-
-#[cfg(feature = "ssr")]
-fn new_password(
-    password: String,
-    confirm: String,
-) -> Result<keyward_credentials::secret::SecretString, AppError> {
-    use keyward_credentials::secret::SecretString;
-    let password = SecretString::new(password);
-    let confirm = SecretString::new(confirm);
-    keyward_credentials::password::check_policy(&password).map_err(AppError::Invalid)?;
-    if !password.ct_eq(confirm.expose()) {
-        return Err(AppError::Invalid("the two passwords differ".into()));
-    }
-    Ok(password)
-}
-
 #[server(endpoint = "create_operator", output = crate::codec::StrJson)]
 pub async fn create_operator(
     csrf: String,
@@ -499,40 +485,13 @@ pub async fn create_operator(
     role: String,
 ) -> Result<OperatorView, AppError> {
     use crate::ssr::*;
+    use keyward_service::operators;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
-    let username = keyward_credentials::names::username(&username)?;
     let role = parse_role(&role)?;
-    let password = new_password(password, confirm)?;
-    let hash = hash_off_runtime(password).await?;
-    let created = keyward_store::operators::create(&ctx.db, &username, &hash, role, now()).await?;
-    audit(
-        &ctx,
-        &op,
-        None,
-        None,
-        "CREATE",
-        &format!("operators/{}", created.operator_id),
-        serde_json::json!({ "username": username, "role": role.as_str() }),
-    )
-    .await?;
+    let password = operators::new_password(password, confirm)?;
+    let actor = console_actor(&op).await;
+    let created = operators::create(&ctx, &actor, &username, role, password).await?;
     Ok(convert::operator_view(created))
-}
-
-/// Refuses a change that would leave no enabled admin.
-#[cfg(feature = "ssr")]
-async fn keep_an_admin(
-    ctx: &crate::ssr::Services,
-    target: &keyward_store::operators::Operator,
-) -> Result<(), AppError> {
-    if target.role == Role::Admin && !target.disabled {
-        let admins = keyward_store::operators::count_active_admins(&ctx.db).await?;
-        if admins <= 1 {
-            return Err(AppError::Conflict(
-                "This is the last enabled admin: make another operator admin first.".into(),
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[server(endpoint = "set_operator_role", output = crate::codec::StrJson)]
@@ -544,23 +503,8 @@ pub async fn set_operator_role(
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
     let role = parse_role(&role)?;
-    let target = keyward_store::operators::get(&ctx.db, &operator_id)
-        .await
-        .map_err(not_found("Operator"))?;
-    if role != Role::Admin {
-        keep_an_admin(&ctx, &target).await?;
-    }
-    let updated = keyward_store::operators::set_role(&ctx.db, &operator_id, role).await?;
-    audit(
-        &ctx,
-        &op,
-        None,
-        None,
-        "UPDATE",
-        &format!("operators/{operator_id}"),
-        serde_json::json!({ "role": role.as_str() }),
-    )
-    .await?;
+    let actor = console_actor(&op).await;
+    let updated = keyward_service::operators::set_role(&ctx, &actor, &operator_id, role).await?;
     Ok(convert::operator_view(updated))
 }
 
@@ -572,23 +516,9 @@ pub async fn set_operator_disabled(
 ) -> Result<OperatorView, AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
-    let target = keyward_store::operators::get(&ctx.db, &operator_id)
-        .await
-        .map_err(not_found("Operator"))?;
-    if disabled {
-        keep_an_admin(&ctx, &target).await?;
-    }
-    let updated = keyward_store::operators::set_disabled(&ctx.db, &operator_id, disabled).await?;
-    audit(
-        &ctx,
-        &op,
-        None,
-        None,
-        "UPDATE",
-        &format!("operators/{operator_id}"),
-        serde_json::json!({ "disabled": disabled }),
-    )
-    .await?;
+    let actor = console_actor(&op).await;
+    let updated =
+        keyward_service::operators::set_disabled(&ctx, &actor, &operator_id, disabled).await?;
     Ok(convert::operator_view(updated))
 }
 
@@ -600,22 +530,10 @@ pub async fn reset_operator_password(
     confirm: String,
 ) -> Result<OperatorView, AppError> {
     use crate::ssr::*;
+    use keyward_service::operators;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
-    let password = new_password(password, confirm)?;
-    keyward_store::operators::get(&ctx.db, &operator_id)
-        .await
-        .map_err(not_found("Operator"))?;
-    let hash = hash_off_runtime(password).await?;
-    let updated = keyward_store::operators::set_password(&ctx.db, &operator_id, &hash).await?;
-    audit(
-        &ctx,
-        &op,
-        None,
-        None,
-        "ACTION",
-        &format!("operators/{operator_id}/reset-password"),
-        serde_json::json!({}),
-    )
-    .await?;
+    let password = operators::new_password(password, confirm)?;
+    let actor = console_actor(&op).await;
+    let updated = operators::reset_password(&ctx, &actor, &operator_id, password).await?;
     Ok(convert::operator_view(updated))
 }

@@ -5,7 +5,7 @@
 //! (`credentials::scope`).
 //!
 //! The use cases (validate → write → audit) live in [`server`], shared by these server functions
-//! and the Admin REST API (`server/src/admin_scopes.rs`), so both check names and record events
+//! and the Admin REST API (`server/src/admin/scopes.rs`), so both check names and record events
 //! the same way. Viewers read; managers change realm scopes and client assignments. Events name
 //! scopes by id and name; there is no secret here to leak.
 //!

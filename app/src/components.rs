@@ -43,11 +43,29 @@ pub struct Failure(pub(crate) Signal<Option<AppError>>);
 pub fn ActionError(#[prop(into)] value: Failure) -> impl IntoView {
     move || {
         value.0.get().map(|e| {
+            let signed_out = e == crate::error::AppError::Unauthenticated;
             view! {
-                <div class="alert alert-danger" role="alert">{e.to_string()}</div>
+                <div class="alert alert-danger" role="alert">
+                    {e.to_string()}
+                    {signed_out.then(|| view! { " " <a href=sign_in_here()>"Sign in again"</a> })}
+                </div>
             }
         })
     }
+}
+
+/// The sign-in page with a way back to the page the operator is on.
+pub fn sign_in_here() -> String {
+    let here = leptos_router::hooks::use_location();
+    let pathname = here.pathname.get_untracked();
+    let search = here.search.get_untracked();
+    let search = search.trim_start_matches('?');
+    let path = match (pathname.is_empty(), search.is_empty()) {
+        (true, _) => "/console".to_string(),
+        (false, true) => pathname,
+        (false, false) => format!("{pathname}?{search}"),
+    };
+    format!("/login?next={}", crate::pages::encode_query(&path))
 }
 
 /// A modal confirmation dialog: Escape or Cancel closes it, the confirm button gets the focus.
@@ -136,7 +154,7 @@ impl RealmsChanged {
 pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] help: String) -> impl IntoView {
     view! {
         <div class="empty-state">
-            <h3>{title}</h3>
+            <p class="empty-state-title">{title}</p>
             <p>{help}</p>
         </div>
     }

@@ -69,6 +69,8 @@ pub struct CredentialsTabView {
     pub panel: String,
     /// The regenerate dialog's form (empty unless the caller is a manager).
     pub regenerate_form: String,
+    /// The client has an active secret: the action is "Regenerate", else "Generate".
+    pub has_active_secret: bool,
 }
 
 /// One authentication at the token endpoint, as the Credentials tab lists it.
@@ -220,6 +222,7 @@ pub async fn credentials_tab(realm: String, id: String) -> Result<CredentialsTab
         assertion_max_exp_s: v.assertion_max_exp_s,
         methods: v.methods,
         can_reveal: v.can_reveal,
+        has_active_secret: v.secrets.iter().any(|s| s.state == "active"),
         panel,
         regenerate_form,
     })

@@ -169,7 +169,7 @@ fn CredentialsBody(
                 label: "Revoke",
             }/>
         {manager.then(|| view! {
-            <FormDialog open=regenerate_open title="Regenerate secret">
+            <FormDialog open=regenerate_open title=if v.has_active_secret { "Regenerate secret" } else { "Generate secret" }>
                 <Panel html=v.regenerate_form.clone() targets=vec![regenerate.into()]
                     on_do=Callback::new(move |_| regenerate_open.set(false))/>
                 <ActionError value=regenerate/>
@@ -234,10 +234,15 @@ pub mod ssr {
 
     /// The regenerate dialog's form (the realm's overlap default and maximum).
     pub fn regenerate_form(v: &CredentialsView, cx: &PanelContext) -> String {
+        let first = !v.secrets.iter().any(|s| s.state == "active");
         render(view! {
             <form class="form" method="post" action=RegenerateSecret::PATH data-once="">
                 {hidden_fields(cx)}
-                <p>"A new secret becomes the client's primary secret. The current ones keep working for the overlap, then expire on their own."</p>
+                <p>{if first {
+                    "The client's first secret: it is shown once, then only its verifier is kept (unless the realm allows reveal)."
+                } else {
+                    "A new secret becomes the client's primary secret. The current ones keep working for the overlap, then expire on their own."
+                }}</p>
                 <label for="secret-label">"Label"</label>
                 <input id="secret-label" name="label" maxlength="100" placeholder="Secret"/>
                 <label for="secret-overlap">"Overlap for the current secrets (hours; 0 revokes them now)"</label>
@@ -247,7 +252,7 @@ pub mod ssr {
                 <label for="secret-expiry">"New secret expires in (days; empty for never)"</label>
                 <input id="secret-expiry" name="expires_in_days" type="number" min="1"/>
                 <div class="modal-actions">
-                    <button type="submit" class="btn btn-primary">"Regenerate"</button>
+                    <button type="submit" class="btn btn-primary">{if first { "Generate" } else { "Regenerate" }}</button>
                     <button type="button" class="btn btn-link" data-do="cancel">"Cancel"</button>
                 </div>
             </form>
@@ -270,21 +275,38 @@ pub mod ssr {
                 <input type="hidden" name="secret_id" value=secret_id.to_string()/>
             }
         };
-        let secrets = uses_secrets.then(|| view! {
+        let has_active = v.secrets.iter().any(|s| s.state == "active");
+        // The primary secret: the newest active one (the list is newest first). The other
+        // active ones are in their overlap until they expire.
+        let primary = v
+            .secrets
+            .iter()
+            .find(|s| s.state == "active")
+            .map(|s| s.id.clone());
+        let method_name = method.map(|m| m.name.clone()).unwrap_or_default();
+        // Secrets stay listed (and revocable) when the method no longer uses them.
+        let secrets = (uses_secrets || !v.secrets.is_empty()).then(|| view! {
             <section class="card">
                 <div class="card-header">
                     <h2>"Client secrets"</h2>
-                    {manager.then(|| view! {
-                        <button type="button" class="btn btn-primary" data-do="regenerate">"Regenerate secret"</button>
+                    {(manager && uses_secrets).then(|| view! {
+                        <button type="button" class="btn btn-primary" data-do="regenerate">
+                            {if has_active { "Regenerate secret" } else { "Generate secret" }}
+                        </button>
                     })}
                 </div>
-                {(needs_plaintext && !has_usable_sealed).then(|| view! {
+                {(!uses_secrets).then(|| view! {
+                    <div class="alert alert-info" role="status">
+                        {format!("{method_name} does not use these secrets: token requests with them are refused. Revoke the ones still active when no service needs them any more.")}
+                    </div>
+                })}
+                {(uses_secrets && needs_plaintext && !has_usable_sealed).then(|| view! {
                     <div class="alert alert-warning" role="status">
-                        "Signed JWT with Client Secret needs a secret whose value Keyward keeps (sealed). Secrets created under another method are stored only as a verifier: regenerate one."
+                        "Signed JWT with Client Secret needs a secret whose value Keyward keeps (sealed). Secrets created under another method are stored only as a verifier: generate a new one."
                     </div>
                 })}
                 {if v.secrets.is_empty() {
-                    view! { <EmptyState title="No secret yet" help="Regenerate a secret to let this client authenticate with its client id and secret."/> }.into_any()
+                    view! { <EmptyState title="No secret yet" help="Generate a secret to let this client authenticate with its client id and secret."/> }.into_any()
                 } else {
                     view! {
                         <table class="table" data-testid="secrets">
@@ -292,10 +314,16 @@ pub mod ssr {
                             <tbody>
                                 {v.secrets.iter().map(|s| {
                                     let active = s.state == "active";
+                                    let is_primary = primary.as_deref() == Some(s.id.as_str());
+                                    let state = match (active, is_primary, s.expires_at) {
+                                        (true, true, _) => "active, primary".to_string(),
+                                        (true, false, Some(e)) => format!("active, in overlap until {}", format_time(e)),
+                                        _ => s.state.clone(),
+                                    };
                                     view! {
                                         <tr data-secret-id=s.id.clone()>
                                             <td>{s.label.clone()}</td>
-                                            <td><span class=format!("badge badge-{}", s.state)>{s.state.clone()}</span></td>
+                                            <td><span class=format!("badge badge-{}", s.state)>{state}</span></td>
                                             <td>{format_time(s.created_at)}" by "{s.created_by.clone()}</td>
                                             <td>{match (s.revoked_at, s.expires_at) {
                                                 (Some(r), _) => format!("revoked {}", format_time(r)),

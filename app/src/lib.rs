@@ -27,6 +27,9 @@ use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
 use crate::pages::*;
 
+/// The console's icon: a key on Keyward's blue, inline (no extra request).
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='6' fill='%230066cc'/%3E%3Ccircle cx='12' cy='16' r='5' fill='none' stroke='%23fff' stroke-width='3'/%3E%3Cpath d='M17 16h10m-3 0v4m-3-4v3' stroke='%23fff' stroke-width='3' fill='none'/%3E%3C/svg%3E";
+
 /// The HTML document around the application, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -35,6 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href=FAVICON/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

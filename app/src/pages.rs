@@ -37,13 +37,17 @@ pub fn LoginPage() -> impl IntoView {
     mark_hydrated();
     let error = move || query.read().get("error").map(|c| login_error_text(&c));
     let notice = move || {
-        query
-            .read()
-            .get("signed_out")
-            .map(|_| "You have signed out.")
+        let q = query.read();
+        if q.get("signed_out").is_some() {
+            Some("You have signed out.")
+        } else if q.get("next").is_some() && q.get("error").is_none() {
+            Some("Sign in to continue where you were.")
+        } else {
+            None
+        }
     };
     view! {
-        <div class="login-page">
+        <main class="login-page">
             <div class="login-card">
                 <h1 class="brand">"Keyward"</h1>
                 <p class="subtitle">"Sign in to the console"</p>
@@ -55,6 +59,7 @@ pub fn LoginPage() -> impl IntoView {
                             Ok(info) => view! {
                                 <form method="post" action="/auth/login" class="form">
                                     <input type="hidden" name="csrf" value=info.csrf/>
+                                    <input type="hidden" name="next" value=move || query.read().get("next").unwrap_or_default()/>
                                     <label for="username">"Username"</label>
                                     <input id="username" name="username" autocomplete="username" required autofocus/>
                                     <label for="password">"Password"</label>
@@ -67,7 +72,7 @@ pub fn LoginPage() -> impl IntoView {
                     })}
                 </Suspense>
             </div>
-        </div>
+        </main>
     }
 }
 
@@ -77,8 +82,9 @@ pub fn SetupPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let error = move || query.read().get("error");
     let info = Resource::new(|| (), |_| session_info());
+    let open = Resource::new(|| (), |_| setup_open());
     view! {
-        <div class="login-page">
+        <main class="login-page">
             <div class="login-card">
                 <h1 class="brand">"Keyward"</h1>
                 <p class="subtitle">"Create the first administrator"</p>
@@ -86,6 +92,15 @@ pub fn SetupPage() -> impl IntoView {
                 <Suspense fallback=loading>
                     {move || Suspend::new(async move {
                         let csrf = info.await.map(|i| i.csrf).unwrap_or_default();
+                        // A used link says so at once, instead of failing after the form.
+                        if open.await == Ok(false) {
+                            return view! {
+                                <div class="alert alert-info" role="status">
+                                    "This setup link has already been used: the first administrator exists. "
+                                    <a href="/login">"Sign in"</a>
+                                </div>
+                            }.into_any();
+                        }
                         view! {
                             <form method="post" action="/auth/setup" class="form">
                                 <input type="hidden" name="csrf" value=csrf/>
@@ -98,11 +113,11 @@ pub fn SetupPage() -> impl IntoView {
                                 <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
                                 <button type="submit" class="btn btn-primary">"Create administrator"</button>
                             </form>
-                        }
+                        }.into_any()
                     })}
                 </Suspense>
             </div>
-        </div>
+        </main>
     }
 }
 
@@ -113,13 +128,13 @@ pub fn NotFoundPage() -> impl IntoView {
         res.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <div class="login-page">
+        <main class="login-page">
             <div class="login-card">
                 <h1 class="brand">"Keyward"</h1>
                 <p>"This page does not exist."</p>
                 <a href="/console">"Go to the console"</a>
             </div>
-        </div>
+        </main>
     }
 }
 
@@ -137,11 +152,11 @@ pub fn ConsoleLayout() -> impl IntoView {
                         view! { <Console info/> }.into_any()
                     }
                     Ok(_) | Err(crate::error::AppError::Unauthenticated) => view! {
-                        <div class="login-page"><div class="login-card">
+                        <main class="login-page"><div class="login-card">
                             <h1 class="brand">"Keyward"</h1>
                             <p>"You are signed out."</p>
                             <a class="btn btn-primary" href="/login" rel="external">"Sign in"</a>
-                        </div></div>
+                        </div></main>
                     }.into_any(),
                     Err(e) => view! { <div class="alert alert-danger">{e.to_string()}</div> }.into_any(),
                 }
@@ -264,7 +279,7 @@ pub fn RealmsPage() -> impl IntoView {
                 match realms.await {
                     Ok(list) => view! {
                         <table class="table" aria-label="Realms">
-                            <thead><tr><th>"Name"</th><th>"Display name"</th><th>"Created"</th><th></th></tr></thead>
+                            <thead><tr><th>"Name"</th><th>"Display name"</th><th>"Created"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|r| {
                                     let name = r.name.clone();
@@ -522,7 +537,7 @@ pub fn ClientsPage() -> impl IntoView {
 }
 
 /// Percent-encodes a query-string value.
-fn encode_query(s: &str) -> String {
+pub(crate) fn encode_query(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -769,6 +784,7 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
 
 #[component]
 pub fn OperatorsPage() -> impl IntoView {
+    let is_admin_for_fetch = current_session().me.is_some_and(|m| m.role == Role::Admin);
     let create = FormAction::<CreateOperator>::new();
     let set_role = FormAction::<SetOperatorRole>::new();
     let set_disabled = FormAction::<SetOperatorDisabled>::new();
@@ -782,60 +798,126 @@ pub fn OperatorsPage() -> impl IntoView {
                 reset.version().get(),
             )
         },
-        |_| list_operators(),
+        move |_| async move {
+            if is_admin_for_fetch {
+                list_operators().await
+            } else {
+                Ok(Vec::new())
+            }
+        },
     );
     let reset_open = RwSignal::new(false);
     let reset_target = RwSignal::new((String::new(), String::new()));
-    let csrf = current_session().csrf;
+    // A change that takes power away (demote, disable) waits for a confirmation.
+    let confirm_open = RwSignal::new(false);
+    let pending = RwSignal::new(None::<(String, PendingChange)>);
+    let session = current_session();
+    let csrf = session.csrf;
+    let me = session.me.clone();
+    let is_admin = me.as_ref().is_some_and(|m| m.role == Role::Admin);
+    let my_id = StoredValue::new(me.map(|m| m.operator_id).unwrap_or_default());
     Effect::new(move |_| {
         if reset.succeeded() {
             reset_open.set(false);
         }
     });
-    let csrf_rows = csrf.clone();
+    let csrf_rows = StoredValue::new(csrf.clone());
+    let csrf_confirm = csrf.clone();
+    let confirm = move |_| {
+        if let Some((id, change)) = pending.get_untracked() {
+            match change {
+                PendingChange::Role(_, role) => {
+                    set_role.dispatch(SetOperatorRole {
+                        csrf: csrf_confirm.clone(),
+                        operator_id: id,
+                        role,
+                    });
+                }
+                PendingChange::Disable(_) => {
+                    set_disabled.dispatch(SetOperatorDisabled {
+                        csrf: csrf_confirm.clone(),
+                        operator_id: id,
+                        disabled: true,
+                    });
+                }
+            }
+        }
+        confirm_open.set(false);
+    };
     view! {
         <h1>"Operators"</h1>
         <p class="lead">"People who use this console. Viewers read, managers change credentials, admins also manage operators."</p>
+        {(!is_admin).then(|| view! {
+            <div class="alert alert-info" role="status">"Only admins manage operators."</div>
+        })}
         <ActionError value=set_role/>
         <ActionError value=set_disabled/>
+        <Show when=move || is_admin>
         <Transition fallback=loading>
             {move || {
-                let csrf = csrf_rows.clone();
+                let csrf = csrf_rows.get_value();
+                let my_id = my_id.get_value();
                 Suspend::new(async move {
                 match operators.await {
                     Ok(list) => view! {
                         <table class="table" aria-label="Operators">
-                            <thead><tr><th>"Username"</th><th>"Role"</th><th>"State"</th><th>"Created"</th><th></th></tr></thead>
+                            <thead><tr><th>"Username"</th><th>"Role"</th><th>"State"</th><th>"Created"</th><th>"Actions"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|o| {
                                     let id_role = o.operator_id.clone();
                                     let id_dis = o.operator_id.clone();
                                     let id_reset = o.operator_id.clone();
                                     let name_reset = o.username.clone();
+                                    let name_role = o.username.clone();
+                                    let name_dis = o.username.clone();
                                     let csrf_role = csrf.clone();
                                     let csrf_dis = csrf.clone();
                                     let disabled = o.disabled;
+                                    let current = o.role;
                                     let state = if o.disabled { "disabled" } else { "active" };
+                                    let is_me = o.operator_id == my_id;
                                     view! {
                                         <tr>
-                                            <td>{o.username.clone()}</td>
+                                            <td>{o.username.clone()}{is_me.then_some(" (you)")}</td>
                                             <td>
-                                                <select aria-label=format!("Role of {}", o.username)
-                                                    on:change=move |ev| {
-                                                        set_role.dispatch(SetOperatorRole { csrf: csrf_role.clone(), operator_id: id_role.clone(), role: event_target_value(&ev) });
-                                                    }>
-                                                    {Role::ALL.iter().map(|r| view! {
-                                                        <option value=r.as_str() selected=*r == o.role>{r.as_str()}</option>
-                                                    }).collect_view()}
-                                                </select>
+                                                {if is_me {
+                                                    view! { <span>{o.role.as_str()}</span> }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <select aria-label=format!("Role of {}", o.username)
+                                                            on:change=move |ev| {
+                                                                let role = event_target_value(&ev);
+                                                                let lower = Role::ALL.iter().any(|r| r.as_str() == role && *r < current);
+                                                                if lower {
+                                                                    pending.set(Some((id_role.clone(), PendingChange::Role(name_role.clone(), role))));
+                                                                    confirm_open.set(true);
+                                                                } else {
+                                                                    set_role.dispatch(SetOperatorRole { csrf: csrf_role.clone(), operator_id: id_role.clone(), role });
+                                                                }
+                                                            }>
+                                                            {Role::ALL.iter().map(|r| view! {
+                                                                <option value=r.as_str() selected=*r == o.role>{r.as_str()}</option>
+                                                            }).collect_view()}
+                                                        </select>
+                                                    }.into_any()
+                                                }}
                                             </td>
                                             <td>{state}</td>
                                             <td>{format_time(o.created_at)}</td>
                                             <td class="actions">
-                                                <button type="button" class="btn btn-link"
-                                                    on:click=move |_| { set_disabled.dispatch(SetOperatorDisabled { csrf: csrf_dis.clone(), operator_id: id_dis.clone(), disabled: !disabled }); }>
-                                                    {if disabled { "Enable" } else { "Disable" }}
-                                                </button>
+                                                {(!is_me).then(|| view! {
+                                                    <button type="button" class="btn btn-link"
+                                                        on:click=move |_| {
+                                                            if disabled {
+                                                                set_disabled.dispatch(SetOperatorDisabled { csrf: csrf_dis.clone(), operator_id: id_dis.clone(), disabled: false });
+                                                            } else {
+                                                                pending.set(Some((id_dis.clone(), PendingChange::Disable(name_dis.clone()))));
+                                                                confirm_open.set(true);
+                                                            }
+                                                        }>
+                                                        {if disabled { "Enable" } else { "Disable" }}
+                                                    </button>
+                                                })}
                                                 <button type="button" class="btn btn-link"
                                                     on:click=move |_| { reset_target.set((id_reset.clone(), name_reset.clone())); reset_open.set(true); }>
                                                     "Reset password"
@@ -874,6 +956,18 @@ pub fn OperatorsPage() -> impl IntoView {
                 <div class="alert alert-success" role="status">"Operator " {o.username} " added."</div>
             })}
         </section>
+        </Show>
+        <FormDialog open=confirm_open title="Confirm the change">
+            <p>{move || match pending.get() {
+                Some((_, PendingChange::Role(name, role))) => format!("Make {name} a {role}? They lose what their current role allows at once; their sessions end."),
+                Some((_, PendingChange::Disable(name))) => format!("Disable {name}? They are signed out at once and cannot sign in until enabled again."),
+                None => String::new(),
+            }}</p>
+            <div class="modal-actions">
+                <button type="button" class="btn btn-danger" on:click=confirm.clone()>"Confirm"</button>
+                <button type="button" class="btn btn-link" on:click=move |_| { pending.set(None); confirm_open.set(false); operators.refetch(); }>"Cancel"</button>
+            </div>
+        </FormDialog>
         <FormDialog open=reset_open title="Reset password">
             <p>"New password for " <strong>{move || reset_target.get().1}</strong></p>
             <SubmitForm action=reset attr:class="form">
@@ -891,6 +985,14 @@ pub fn OperatorsPage() -> impl IntoView {
             </SubmitForm>
         </FormDialog>
     }
+}
+
+/// A change of an operator that waits for the admin's confirmation: (username, new role) or
+/// disabling (username).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PendingChange {
+    Role(String, String),
+    Disable(String),
 }
 
 #[cfg(test)]

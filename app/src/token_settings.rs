@@ -188,6 +188,11 @@ pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
                         })}
                         <h3>"Signing keys"</h3>
                         <p class="help">"The active key signs new access tokens; passive keys stay in the realm's certs so tokens they signed keep verifying, until retired. A key is created on first use."</p>
+                        {if t.keys.is_empty() {
+                            view! { <EmptyState title="No signing key yet"
+                                help="The realm's first access token creates its key (the realm's algorithm); Rotate creates one now."/> }.into_any()
+                        } else {
+                            view! {
                         <table class="table" data-testid="realm-keys">
                             <thead><tr><th>"Kid"</th><th>"Alg"</th><th>"Status"</th><th>"Created"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
@@ -210,6 +215,8 @@ pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                            }.into_any()
+                        }}
                         <ActionError value=rotate/>
                         <ActionError value=retire/>
                         {admin.then(|| view! {

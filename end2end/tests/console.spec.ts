@@ -93,12 +93,13 @@ test('an admin signs in, manages a realm and a client, and signs out', async ({ 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login\?signed_out=1$/);
   await page.goBack();
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?next=%2Fconsole%2Facme%2Fclients$/);
   await expect(page.getByText('orders-api')).toHaveCount(0);
   // The whole walk ran under the Content-Security-Policy without a single violation.
   expect(cspViolations).toEqual([]);
   await page.goto('/console/acme/clients');
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?next=%2Fconsole%2Facme%2Fclients$/);
+  await expect(page.getByRole('status')).toContainText('Sign in to continue where you were.');
 });
 
 test('a viewer reads clients but cannot edit them', async ({ page, browser }) => {

@@ -2,12 +2,13 @@ import { test, expect, Page } from '@playwright/test';
 import { ADMIN, hydrated, signIn } from './helpers';
 
 async function regenerate(page: Page, label: string, overlapHours: string): Promise<string> {
-  await page.getByRole('button', { name: 'Regenerate secret' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Regenerate secret' });
+  // "Generate secret" for the client's first secret, "Regenerate secret" after.
+  await page.getByRole('button', { name: /^(Generate|Regenerate) secret$/ }).click();
+  const dialog = page.getByRole('dialog', { name: /^(Generate|Regenerate) secret$/ });
   await expect(dialog).toBeVisible();
   await dialog.getByLabel('Label').fill(label);
   await dialog.getByLabel(/Overlap for the current secrets/).fill(overlapHours);
-  await dialog.getByRole('button', { name: 'Regenerate' }).click();
+  await dialog.getByRole('button', { name: /^(Generate|Regenerate)$/ }).click();
   const shown = page.getByRole('dialog', { name: 'New client secret' });
   await expect(shown).toBeVisible();
   await expect(shown).toContainText('only time Keyward shows it');
@@ -36,6 +37,7 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   const method = page.getByLabel('Client authenticator');
   await expect(method).toHaveValue('client-secret');
   await expect(page.getByText('No secret yet')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Generate secret' })).toBeVisible();
 
   // Changing the method explains what the client must now send (client-side: needs the WASM).
   await method.selectOption('client-jwt');
@@ -63,8 +65,9 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   const table = page.getByTestId('secrets');
   await expect(table.getByRole('row')).toHaveCount(3);
   const firstRow = table.getByRole('row').filter({ hasText: 'first' });
-  await expect(firstRow).toContainText('active');
-  await expect(table.getByRole('row').filter({ hasText: 'second' })).toContainText('active');
+  await expect(firstRow).toContainText('active, in overlap until');
+  await expect(table.getByRole('row').filter({ hasText: 'second' })).toContainText('active, primary');
+  await expect(page.getByRole('button', { name: 'Regenerate secret' })).toBeVisible();
 
   // Revoke the old one, with confirmation.
   await firstRow.getByRole('button', { name: 'Revoke' }).click();
@@ -90,6 +93,16 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   expect(await page.content()).not.toContain(first);
   expect(await page.content()).not.toContain(second);
 
+  // A JWT method does not use the secrets: they stay listed, revocable, with a note.
+  await page.getByLabel('Client authenticator').selectOption('client-jwt');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('does not use these secrets')).toBeVisible();
+  await expect(page.getByTestId('secrets').getByRole('row')).toHaveCount(3);
+  await expect(page.getByTestId('secrets').getByRole('button', { name: 'Revoke' })).toHaveCount(1);
+  await page.getByLabel('Client authenticator').selectOption('client-secret');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('does not use these secrets')).toHaveCount(0);
+
   expect(pageErrors).toEqual([]);
   // A viewer sees the secrets' metadata, no value, and no buttons.
   await page.getByRole('link', { name: 'Operators' }).click();
@@ -106,7 +119,7 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   await hydrated(viewer);
   await expect(viewer.getByText('Secret values are never shown to it')).toBeVisible();
   await expect(viewer.getByTestId('secrets').getByRole('row')).toHaveCount(3);
-  await expect(viewer.getByRole('button', { name: 'Regenerate secret' })).toHaveCount(0);
+  await expect(viewer.getByRole('button', { name: /^(Generate|Regenerate) secret$/ })).toHaveCount(0);
   await expect(viewer.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
   await expect(viewer.getByLabel('Client authenticator')).toBeDisabled();
   const html = await viewer.content();

@@ -2,12 +2,13 @@ import { test, expect, Page } from '@playwright/test';
 import { hydrated, signIn } from './helpers';
 
 async function regenerate(page: Page, label: string, expiresDays: string): Promise<string> {
-  await page.getByRole('button', { name: 'Regenerate secret' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Regenerate secret' });
+  // "Generate secret" for the client's first secret, "Regenerate secret" after.
+  await page.getByRole('button', { name: /^(Generate|Regenerate) secret$/ }).click();
+  const dialog = page.getByRole('dialog', { name: /^(Generate|Regenerate) secret$/ });
   await dialog.getByLabel('Label').fill(label);
   await dialog.getByLabel(/Overlap for the current secrets/).fill('1');
   await dialog.getByLabel(/New secret expires in/).fill(expiresDays);
-  await dialog.getByRole('button', { name: 'Regenerate' }).click();
+  await dialog.getByRole('button', { name: /^(Generate|Regenerate)$/ }).click();
   const shown = page.getByRole('dialog', { name: 'New client secret' });
   await expect(shown).toBeVisible();
   const value = await shown.getByTestId('new-secret-value').inputValue();

@@ -153,6 +153,53 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    /// The console page to return to (from `/login?next=`).
+    #[serde(default)]
+    next: String,
+}
+
+/// Where a signed-in operator lands: `next` when it is a console page of this server (a path
+/// under `/console`, never another origin), else the realm it last worked in (when that realm
+/// still exists), else [`HOME`].
+async fn landing(state: &AppState, next: &str, headers: &axum::http::HeaderMap) -> String {
+    let safe = (next == "/console" || next.starts_with("/console/"))
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if safe {
+        return next.to_string();
+    }
+    let remembered = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == crate::guard::LAST_REALM_COOKIE)
+        .and_then(|(_, v)| {
+            url::form_urlencoded::parse(format!("r={v}").as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .next()
+        });
+    if let Some(realm) = remembered {
+        if keyward_store::realms::get_by_name(&state.ctx.db, &realm)
+            .await
+            .is_ok()
+        {
+            let enc = url::form_urlencoded::byte_serialize(realm.as_bytes()).collect::<String>();
+            return format!("/console/{enc}/clients");
+        }
+    }
+    HOME.to_string()
+}
+
+/// Back to the sign-in form after a refusal, keeping where the operator was going.
+fn invalid(next: &str) -> Response {
+    if next.is_empty() {
+        return Redirect::to("/login?error=invalid").into_response();
+    }
+    let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+    Redirect::to(&format!("/login?error=invalid&next={next}")).into_response()
 }
 
 /// `POST /auth/login`.
@@ -160,6 +207,7 @@ pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     session: Session,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     if check_csrf(&session, &form.csrf).await.is_err() {
@@ -189,7 +237,7 @@ pub async fn login(
         verify_off_runtime(&state, pw, password::DUMMY_HASH.to_string()).await;
         attempt.failed(Instant::now());
         tracing::info!(ip = ?ip, "sign-in refused: unknown username");
-        return Redirect::to("/login?error=invalid").into_response();
+        return invalid(&form.next);
     };
     let ok = verify_off_runtime(&state, pw, op.password_hash.clone()).await;
     if !ok || op.disabled {
@@ -199,14 +247,14 @@ pub async fn login(
         } else {
             tracing::info!(username = %op.username, ip = ?ip, "sign-in refused: wrong password");
         }
-        return Redirect::to("/login?error=invalid").into_response();
+        return invalid(&form.next);
     }
     attempt.succeeded();
     if let Err(res) = start_session(&session, &op).await {
         return res;
     }
     tracing::info!(username = %op.username, "operator signed in");
-    Redirect::to(HOME).into_response()
+    Redirect::to(&landing(&state, &form.next, &headers).await).into_response()
 }
 
 #[derive(Deserialize)]

@@ -92,7 +92,13 @@ pub async fn console_guard(
     }
     let signed_in = matches!(session.get::<String>(keys::OPERATOR).await, Ok(Some(_)));
     if !signed_in {
-        return Redirect::to("/login").into_response();
+        // Back to this page after signing in (`next`, checked by the sign-in handler).
+        let here = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.clone(),
+        };
+        let next = url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>();
+        return Redirect::to(&format!("/login?next={next}")).into_response();
     }
     let missing = match missing_resource(&state, &path).await {
         Ok(m) => m,
@@ -104,8 +110,26 @@ pub async fn console_guard(
     let mut res: Response<Body> = next.run(req).await;
     if missing {
         *res.status_mut() = StatusCode::NOT_FOUND;
+    } else if let Some(realm) = realm_in(&path) {
+        // The realm the operator works in: the next sign-in lands there.
+        let value = url::form_urlencoded::byte_serialize(realm.as_bytes()).collect::<String>();
+        if let Ok(v) = header::HeaderValue::from_str(&format!(
+            "{LAST_REALM_COOKIE}={value}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax"
+        )) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     res
+}
+
+/// The cookie that remembers the realm an operator last worked in (a realm name, nothing
+/// secret), so the next sign-in lands there.
+pub const LAST_REALM_COOKIE: &str = "keyward_realm";
+
+/// The realm of a console path `/console/{realm}/…` (not the realm-independent pages).
+fn realm_in(path: &str) -> Option<&str> {
+    let realm = path.strip_prefix("/console/")?.split('/').next()?;
+    (!realm.is_empty() && !matches!(realm, "realms" | "operators")).then_some(realm)
 }
 
 /// Whether `/console/{realm}/…` names an unknown realm, or `/console/{realm}/clients/{id}/…` an

@@ -79,7 +79,7 @@ async fn sign_in_starts_a_fresh_strict_http_only_session() {
     assert!(me["me"].is_null());
     let page = c.get("/console/master/clients").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(page.location(), "/login");
+    assert_eq!(page.location(), "/login?next=%2Fconsole%2Fmaster%2Fclients");
 }
 
 #[tokio::test]
@@ -405,27 +405,34 @@ async fn roles_bound_what_each_operator_may_do() {
 }
 
 #[tokio::test]
-async fn the_last_admin_cannot_be_demoted_or_disabled() {
+async fn an_admin_cannot_demote_or_disable_itself() {
     let app = app().await;
     let mut a = admin(&app).await;
     let me = a.call("session_info", &[]).await.json()["me"]["operator_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let r = a
-        .change(
-            "set_operator_role",
-            &[("operator_id", &me), ("role", "viewer")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let r = a
-        .change(
-            "set_operator_disabled",
-            &[("operator_id", &me), ("disabled", "true")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT);
+    let events_before = keyward_store::events::list(&app.keyward.state.ctx.db, None, 0, 100)
+        .await
+        .unwrap()
+        .len();
+    // Oneself: refused, saying another admin must do it (also when it is the last admin).
+    for (name, field, value) in [
+        ("set_operator_role", "role", "viewer"),
+        ("set_operator_role", "role", "manager"),
+        ("set_operator_disabled", "disabled", "true"),
+    ] {
+        let r = a
+            .change(name, &[("operator_id", &me), (field, value)])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{name} {value}: {}",
+            r.body
+        );
+        assert!(r.body.contains("another admin must do it"), "{}", r.body);
+    }
     let r = a
         .change(
             "set_operator_role",
@@ -433,6 +440,31 @@ async fn the_last_admin_cannot_be_demoted_or_disabled() {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        keyward_store::events::list(&app.keyward.state.ctx.db, None, 0, 100)
+            .await
+            .unwrap()
+            .len(),
+        events_before,
+        "a refusal changed nothing"
+    );
+    assert_eq!(a.call("list_operators", &[]).await.status, StatusCode::OK);
+    // Another admin may: then the first admin is a viewer, and the second the one admin left.
+    let mut ada = operator(&app, "ada", "admin").await;
+    let r = ada
+        .change(
+            "set_operator_role",
+            &[("operator_id", &me), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = ada
+        .change(
+            "set_operator_disabled",
+            &[("operator_id", &me), ("disabled", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
 #[tokio::test]
@@ -772,7 +804,13 @@ async fn console_pages_answer_404_for_unknown_realms_and_clients() {
     );
     let r = Client::new(&app).send(head(&settings)).await;
     assert!(r.status.is_redirection(), "{}", r.status);
-    assert_eq!(r.headers[header::LOCATION], "/login");
+    assert_eq!(
+        r.headers[header::LOCATION],
+        format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(settings.as_bytes()).collect::<String>()
+        )
+    );
 }
 
 #[tokio::test]
@@ -1124,4 +1162,104 @@ async fn client_scopes_by_role_in_the_console() {
             "{expected:?} in {paths:?}"
         );
     }
+}
+
+/// Issue 19 §3: a signed-out visitor of a console page signs in and comes back to it; a plain
+/// sign-in lands in the realm last worked in; `next` never leads away from the console.
+#[tokio::test]
+async fn sign_in_returns_to_the_page_or_the_last_realm() {
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let r = a
+        .change(
+            "create_realm",
+            &[("name", "payments"), ("display_name", "Payments")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Working in a realm remembers it (a cookie with the realm's name only).
+    let page = a.get("/console/payments/clients").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let set: Vec<&str> = page
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("keyward_realm=payments;") && c.contains("HttpOnly")),
+        "{set:?}"
+    );
+    assert!(a.get("/console/master/clients").await.status == StatusCode::OK);
+    assert!(a.get("/console/payments/clients").await.status == StatusCode::OK);
+    let jar = a.jar.clone();
+
+    // A visitor without a session is sent to sign in, with the way back.
+    let mut v = Client::new(&app);
+    let r = v.get("/console/payments/clients?search=svc").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.location(),
+        "/login?next=%2Fconsole%2Fpayments%2Fclients%3Fsearch%3Dsvc"
+    );
+    v.open().await;
+    let sign_in = |next: &str| {
+        vec![
+            ("username".to_string(), ADMIN.to_string()),
+            ("password".to_string(), ADMIN_PASSWORD.to_string()),
+            ("next".to_string(), next.to_string()),
+        ]
+    };
+    let form_of = |c: &Client, next: &str| {
+        let mut all = vec![("csrf".to_string(), c.csrf.clone())];
+        all.extend(sign_in(next));
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(all)
+            .finish()
+    };
+    // A wrong password keeps `next`.
+    let body = form_of(&v, "/console/payments/clients?search=svc")
+        .replace(ADMIN_PASSWORD, "wrong-password-1");
+    let r = v.post_form("/auth/login", body).await;
+    assert_eq!(
+        r.location(),
+        "/login?error=invalid&next=%2Fconsole%2Fpayments%2Fclients%3Fsearch%3Dsvc"
+    );
+    let body = form_of(&v, "/console/payments/clients?search=svc");
+    let r = v.post_form("/auth/login", body).await;
+    assert_eq!(r.location(), "/console/payments/clients?search=svc");
+
+    // `next` outside the console is ignored: the last realm (from the cookie), else master.
+    for next in [
+        "https://evil.example/console/",
+        "//evil.example/console",
+        "/console//evil.example",
+        "/consolex",
+        "/api/delete_realm",
+        "/console/\\evil",
+    ] {
+        for (cookies, landing) in [
+            (Vec::new(), "/console/master/clients"),
+            (jar.clone(), "/console/payments/clients"),
+        ] {
+            let mut c = Client::new(&app);
+            c.jar = cookies;
+            c.open().await;
+            let body = form_of(&c, next);
+            let r = c.post_form("/auth/login", body).await;
+            assert_eq!(r.location(), landing, "{next}");
+        }
+    }
+    // A remembered realm that no longer exists: master.
+    let r = a.change("delete_realm", &[("realm", "payments")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut c = Client::new(&app);
+    c.jar = jar;
+    c.open().await;
+    let body = form_of(&c, "");
+    assert_eq!(
+        c.post_form("/auth/login", body).await.location(),
+        "/console/master/clients"
+    );
 }

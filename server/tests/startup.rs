@@ -23,7 +23,9 @@ async fn without_a_bootstrap_admin_a_one_time_setup_link_creates_the_first_admin
     let mut c = Client::new(&app);
     let page = c.get(&format!("/setup?token={token}")).await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Create administrator"), "{}", page.body);
     c.refresh_csrf().await;
+    assert_eq!(c.call("setup_open", &[]).await.json(), true);
     let csrf = c.csrf.clone();
     let r = c
         .post_form(
@@ -74,7 +76,17 @@ async fn without_a_bootstrap_admin_a_one_time_setup_link_creates_the_first_admin
         c.call("session_info", &[]).await.json()["me"]["username"],
         "root"
     );
-    // The link dies once used.
+    // The link dies once used, and its page says so at once (no form to fill in first).
+    assert_eq!(c.call("setup_open", &[]).await.json(), false);
+    let page = Client::new(&app)
+        .get(&format!("/setup?token={token}"))
+        .await;
+    assert!(
+        page.body.contains("This setup link has already been used"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Create administrator"));
     let mut d = Client::new(&app);
     d.open().await;
     let csrf = d.csrf.clone();

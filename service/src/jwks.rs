@@ -111,9 +111,9 @@ fn is_internal_v4(ip: Ipv4Addr) -> bool {
 pub enum FetchError {
     #[error("not a valid URL: {0}")]
     BadUrl(String),
-    #[error("only https URLs are fetched (http is allowed only for hosts in KEYWARD_JWKS_ALLOW)")]
+    #[error("only https URLs are fetched: use the https address of the key set")]
     NotHttps,
-    #[error("{0} is an internal address; add it to KEYWARD_JWKS_ALLOW to allow it")]
+    #[error("{0} is an internal address (loopback or a private network): Keyward does not fetch keys from there unless the server's administrator allowed it")]
     InternalAddress(IpAddr),
     #[error("{0}")]
     Resolve(String),
@@ -175,8 +175,8 @@ impl Resolve for GuardedResolver {
                     .map(|a| a.ip().to_string())
                     .unwrap_or_else(|| "no address".into());
                 return Err(Box::new(ResolveError(format!(
-                    "{host} resolves to an internal address ({first}); add it to \
-                     KEYWARD_JWKS_ALLOW to allow it"
+                    "{host} resolves to an internal address ({first}): Keyward does not \
+                     fetch keys from there unless the server's administrator allowed it"
                 )))
                     as Box<dyn std::error::Error + Send + Sync>);
             }

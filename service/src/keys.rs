@@ -264,9 +264,7 @@ pub fn validate_jwks_url(
     let url = url.trim();
     if url.is_empty() {
         if use_jwks_url {
-            return Err(ServiceError::Invalid(
-                "enter the JWKS URL to use (jwks.url)".into(),
-            ));
+            return Err(ServiceError::Invalid("enter the JWKS URL to use".into()));
         }
     } else {
         ctx.jwks

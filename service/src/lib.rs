@@ -15,6 +15,7 @@ pub mod context;
 pub mod error;
 pub mod jwks;
 pub mod keys;
+pub mod operators;
 pub mod realms;
 pub mod scopes;
 pub mod secrets;

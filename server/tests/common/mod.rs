@@ -72,6 +72,8 @@ pub struct Client {
     /// When set, requests go over TCP to a [`Live`] server (base URL) from a chosen local
     /// address, instead of through the router with `oneshot`.
     pub http: Option<(reqwest::Client, String)>,
+    /// Other cookies the server set (`name=value`), sent back like a browser does.
+    pub jar: Vec<String>,
 }
 
 pub fn form(pairs: &[(&str, &str)]) -> String {
@@ -87,6 +89,7 @@ impl Client {
             cookie: None,
             csrf: String::new(),
             http: None,
+            jar: Vec::new(),
         }
     }
 
@@ -98,6 +101,7 @@ impl Client {
             cookie: None,
             csrf: String::new(),
             http: Some((http, l.base.clone())),
+            jar: Vec::new(),
         }
     }
 
@@ -112,10 +116,7 @@ impl Client {
         let res = r.body(body).send().await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        if let Some(set) = headers.get(header::SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
-            self.cookie = (!pair.ends_with('=')).then_some(pair);
-        }
+        self.take_cookies(&headers);
         let body = res.text().await.unwrap();
         Reply {
             status,
@@ -124,10 +125,34 @@ impl Client {
         }
     }
 
+    /// Keeps the cookies of an answer: the session cookie in `cookie` (emptied when the server
+    /// clears it), the others in `jar`.
+    fn take_cookies(&mut self, headers: &axum::http::HeaderMap) {
+        for set in headers.get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            let name = pair.split('=').next().unwrap_or_default().to_string();
+            if name.ends_with("keyward_session") {
+                self.cookie = (!pair.ends_with('=')).then_some(pair);
+            } else {
+                self.jar.retain(|c| !c.starts_with(&format!("{name}=")));
+                if !pair.ends_with('=') {
+                    self.jar.push(pair);
+                }
+            }
+        }
+    }
+
     pub async fn send(&mut self, req: Request<Body>) -> Reply {
         let mut req = req;
-        if let Some(c) = &self.cookie {
-            req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
+        let cookies: Vec<&str> = self
+            .cookie
+            .iter()
+            .chain(self.jar.iter())
+            .map(String::as_str)
+            .collect();
+        if !cookies.is_empty() {
+            req.headers_mut()
+                .insert(header::COOKIE, cookies.join("; ").parse().unwrap());
         }
         if self.http.is_some() {
             return self.send_http(req).await;
@@ -140,14 +165,7 @@ impl Client {
             .unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        if let Some(set) = headers.get(header::SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
-            if pair.ends_with('=') {
-                self.cookie = None;
-            } else {
-                self.cookie = Some(pair);
-            }
-        }
+        self.take_cookies(&headers);
         let body = tokio::time::timeout(REQUEST_DEADLINE, res.into_body().collect())
             .await
             .unwrap_or_else(|_| panic!("{what}: the body did not end within {REQUEST_DEADLINE:?}"))
