@@ -25,6 +25,15 @@ pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> 
     // plain signal: a resource read here would register with the client page's suspense, whose
     // hydration then expected its fallback and broke in release builds.
     let view_data = RwSignal::new(None::<Result<CredentialsTabView, crate::error::AppError>>);
+    // After a change by this tab, the client page's expiry banner reads again.
+    Effect::new(move |previous: Option<()>| {
+        set_auth.version().track();
+        regenerate.version().track();
+        revoke.version().track();
+        if previous.is_some() {
+            crate::oversight::ClientChanged::bump();
+        }
+    });
     Effect::new(move |_| {
         set_auth.version().track();
         regenerate.version().track();

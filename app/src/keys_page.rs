@@ -32,6 +32,18 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
     // join the client page's suspense and break release hydration). The two panels (keys, JWKS
     // URL) come rendered from the server (see `crate::panel`).
     let data = RwSignal::new(None::<Result<(String, String), crate::error::AppError>>);
+    // After a change by this tab, the client page's expiry banner reads again.
+    Effect::new(move |previous: Option<()>| {
+        import.version().track();
+        set_active.version().track();
+        delete.version().track();
+        set_url.version().track();
+        fetch.version().track();
+        generate.version().track();
+        if previous.is_some() {
+            crate::oversight::ClientChanged::bump();
+        }
+    });
     Effect::new(move |_| {
         import.version().track();
         set_active.version().track();

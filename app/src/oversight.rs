@@ -374,15 +374,52 @@ pub fn ExpiryPage() -> impl IntoView {
     }
 }
 
-/// The banner on a client's page when one of its credentials has expired or expires within
-/// [`DEFAULT_WINDOW_DAYS`] (read with the client, see [`ClientPageView`]).
-#[component]
-pub fn ExpiryBanner(items: Vec<ExpiringView>) -> impl IntoView {
-    (!items.is_empty()).then(|| {
-        view! {
-            <div class="alert alert-warning" role="status" data-testid="expiry-banner">
-                <ul>{items.iter().map(|e| view! { <li>{expiry_text(e)}</li> }).collect_view()}</ul>
-            </div>
+/// Bumped by a client's tabs when they change its credentials (a secret revoked, a key
+/// deleted…), so the client page's expiry banner reads them again.
+#[derive(Clone, Copy)]
+pub struct ClientChanged(pub RwSignal<u32>);
+
+impl ClientChanged {
+    pub fn bump() {
+        if let Some(c) = use_context::<ClientChanged>() {
+            c.0.update(|n| *n += 1);
         }
-    })
+    }
+}
+
+/// The banner on a client's page when one of its credentials has expired or expires within
+/// [`DEFAULT_WINDOW_DAYS`]: first as read with the client (see [`ClientPageView`]), then again
+/// whenever a tab changes the client's credentials ([`ClientChanged`]), so a revoked secret
+/// leaves the banner at once.
+#[component]
+pub fn ExpiryBanner(
+    items: Vec<ExpiringView>,
+    #[prop(into)] realm: String,
+    #[prop(into)] id: String,
+) -> impl IntoView {
+    let shown = RwSignal::new(items);
+    if let Some(changed) = use_context::<ClientChanged>() {
+        Effect::new(move |previous: Option<u32>| {
+            let n = changed.0.get();
+            if previous.is_some_and(|p| p != n) {
+                let (realm, id) = (realm.clone(), id.clone());
+                leptos::task::spawn_local(async move {
+                    if let Ok(items) = list_expiring(realm, id, DEFAULT_WINDOW_DAYS).await {
+                        let _ = shown.try_set(items);
+                    }
+                });
+            }
+            n
+        });
+    }
+    move || {
+        let items = shown.get();
+        (!items.is_empty()).then(|| {
+            view! {
+                <div class="alert alert-warning" role="status" data-testid="expiry-banner">
+                    <ul>{items.iter().map(|e| view! { <li>{expiry_text(e)}</li> }).collect_view()}</ul>
+                </div>
+            }
+        })
+    }
 }

@@ -579,6 +579,7 @@ pub fn ClientPage() -> impl IntoView {
             .unwrap_or("settings")
             .to_string()
     });
+    provide_context(crate::oversight::ClientChanged(RwSignal::new(0)));
     // Re-read on every tab switch: another tab (Credentials) may have changed the client's
     // version, and Settings must save against the current one.
     let client = Resource::new(
@@ -599,7 +600,7 @@ pub fn ClientPage() -> impl IntoView {
                             <h1>{c.client_id.clone()}
                                 {(!c.enabled).then(|| view! { <span class="badge badge-muted">"disabled"</span> })}
                             </h1>
-                            <crate::oversight::ExpiryBanner items=expiring/>
+                            <crate::oversight::ExpiryBanner items=expiring realm=realm.get_untracked() id=c.id.clone()/>
                             <nav class="tabs" aria-label="Client">
                                 {TABS.iter().map(|(slug, label)| {
                                     let href = format!("/console/{}/clients/{}/{}", realm.get_untracked(), c.id, slug);

@@ -74,6 +74,17 @@ test('an operator imports a PEM certificate, a JWKS and a PKCS12; a bad file sho
   await expect(rows).toHaveCount(6);
   await expect(p256).toHaveCount(0);
 
+  // Six keys with long kids and thumbprints fit the page at 1280 px and at 1024 px: no sideways
+  // scrolling, and the row actions stay on screen.
+  for (const width of [1280, 1024]) {
+    await page.setViewportSize({ width, height: 900 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, `sideways overflow at ${width} px`).toBeLessThanOrEqual(0);
+    const box = await page.locator('tr[data-kid="ed25519-kid"]').getByRole('button', { name: 'Deactivate' }).boundingBox();
+    expect(box && box.x + box.width <= width, `row actions on screen at ${width} px`).toBeTruthy();
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
+
   // The public key downloads as a PEM file.
   const download = page.waitForEvent('download');
   await page.locator('tr[data-kid="ed25519-kid"]').getByRole('link', { name: 'PEM' }).click();

@@ -68,5 +68,13 @@ test('admin events show a rotation without its secrets; the expiry dashboard and
   await expiring.filter({ hasText: 'daily' }).getByRole('link', { name: 'rotating' }).click();
   await expect(page).toHaveURL(/\/credentials$/);
   await expect(page.getByTestId('expiry-banner')).toContainText('Secret "daily" expires on');
+  await hydrated(page);
+  // Revoking the expiring secrets takes them out of the banner at once, on the same tab.
+  for (const label of ['daily', 'before']) {
+    await page.getByTestId('secrets').getByRole('row').filter({ hasText: label }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Revoke secret' }).getByRole('button', { name: 'Revoke' }).click();
+    await expect(page.getByTestId('secrets').getByRole('row').filter({ hasText: label })).toContainText('revoked');
+  }
+  await expect(page.getByTestId('expiry-banner')).toHaveCount(0);
   expect(pageErrors).toEqual([]);
 });
