@@ -22,10 +22,44 @@ pub struct EventView {
     pub at: i64,
     pub actor: String,
     pub client_row_id: Option<String>,
+    /// The client's id (`clientId`) when the event concerns a client that still exists.
+    pub client_id: Option<String>,
     pub operation: String,
     pub resource_path: String,
+    /// The resource path with the client's internal id replaced by its client id.
+    pub resource: String,
     pub details: String,
+    /// The details as (field, value) pairs, values as text (the JSON when not a string).
+    pub fields: Vec<(String, String)>,
     pub ip: Option<String>,
+}
+
+/// An event's details (a JSON object) as readable (field, value) pairs, in their order.
+pub fn detail_fields(details: &str) -> Vec<(String, String)> {
+    match serde_json::from_str::<serde_json::Value>(details) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => "none".into(),
+                    other => other.to_string(),
+                };
+                (k, text)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `clients/{row id}/…` with the row id replaced by the client id.
+pub fn readable_path(path: &str, row_id: Option<&str>, client_id: Option<&str>) -> String {
+    match (row_id, client_id) {
+        (Some(row), Some(id)) => {
+            path.replacen(&format!("clients/{row}"), &format!("clients/{id}"), 1)
+        }
+        _ => path.to_string(),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +114,7 @@ pub async fn list_events(
             .ok_or_else(|| AppError::Invalid(format!("{d:?} is not a date (yyyy-mm-dd)"))),
     };
     let filter = EventFilter {
-        realm_id: Some(r.realm_id),
+        realm_id: Some(r.realm_id.clone()),
         client_row_id,
         actor: Some(actor.trim().to_owned()).filter(|a| !a.is_empty()),
         operations: if operation.is_empty() {
@@ -94,17 +128,41 @@ pub async fn list_events(
         ..Default::default()
     };
     let found = events::search(&ctx.db, &filter, first, EVENTS_PAGE).await?;
+    // The client ids of the clients the page names (each looked up once).
+    let mut names = std::collections::BTreeMap::<String, Option<String>>::new();
+    for row in found.iter().filter_map(|e| e.client_row_id.clone()) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(row) {
+            let name = keyward_store::clients::get(&ctx.db, &r.realm_id, slot.key())
+                .await
+                .ok()
+                .map(|c| c.client_id);
+            slot.insert(name);
+        }
+    }
     Ok(found
         .into_iter()
-        .map(|e| EventView {
-            id: e.event_id,
-            at: e.at,
-            actor: e.actor,
-            client_row_id: e.client_row_id,
-            operation: e.operation,
-            resource_path: e.resource_path,
-            details: e.details,
-            ip: e.ip,
+        .map(|e| {
+            let client_id = e
+                .client_row_id
+                .as_ref()
+                .and_then(|row| names.get(row).cloned().flatten());
+            EventView {
+                id: e.event_id,
+                at: e.at,
+                actor: e.actor,
+                resource: readable_path(
+                    &e.resource_path,
+                    e.client_row_id.as_deref(),
+                    client_id.as_deref(),
+                ),
+                fields: detail_fields(&e.details),
+                client_id,
+                client_row_id: e.client_row_id,
+                operation: e.operation,
+                resource_path: e.resource_path,
+                details: e.details,
+                ip: e.ip,
+            }
         })
         .collect())
 }
@@ -243,20 +301,30 @@ pub fn EventsPage() -> impl IntoView {
         <h1>"Admin events"</h1>
         <p class="lead">"Every change made in this realm, by operators in the console and by Admin REST API clients. Secret values and private keys are never recorded."</p>
         <form method="get" class="filters" role="search" aria-label="Filter events">
-            <label for="ev-client">"Client ID"</label>
-            <input id="ev-client" name="client" value=client/>
-            <label for="ev-actor">"Operator or API client"</label>
-            <input id="ev-actor" name="actor" value=actor placeholder="alice or client:ci-bot"/>
-            <label for="ev-operation">"Operation"</label>
-            <select id="ev-operation" name="operation">
-                {["", "CREATE", "UPDATE", "DELETE", "ACTION"].into_iter().map(|o| view! {
-                    <option value=o selected=move || operation() == o>{if o.is_empty() { "Any" } else { o }}</option>
-                }).collect_view()}
-            </select>
-            <label for="ev-from">"From"</label>
-            <input id="ev-from" type="date" name="from" value=from/>
-            <label for="ev-to">"To"</label>
-            <input id="ev-to" type="date" name="to" value=to/>
+            <div class="filter">
+                <label for="ev-client">"Client ID"</label>
+                <input id="ev-client" name="client" value=client/>
+            </div>
+            <div class="filter">
+                <label for="ev-actor">"Operator or API client"</label>
+                <input id="ev-actor" name="actor" value=actor placeholder="alice or client:ci-bot"/>
+            </div>
+            <div class="filter">
+                <label for="ev-operation">"Operation"</label>
+                <select id="ev-operation" name="operation">
+                    {["", "CREATE", "UPDATE", "DELETE", "ACTION"].into_iter().map(|o| view! {
+                        <option value=o selected=move || operation() == o>{if o.is_empty() { "Any" } else { o }}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="filter">
+                <label for="ev-from">"From"</label>
+                <input id="ev-from" type="date" name="from" value=from/>
+            </div>
+            <div class="filter">
+                <label for="ev-to">"To"</label>
+                <input id="ev-to" type="date" name="to" value=to/>
+            </div>
             <button type="submit" class="btn btn-secondary">"Filter"</button>
         </form>
         <Transition fallback=loading>
@@ -273,9 +341,18 @@ pub fn EventsPage() -> impl IntoView {
                                 <thead><tr><th>"Time (UTC)"</th><th>"Who"</th><th>"Operation"</th><th>"Resource"</th><th>"Details"</th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|e| {
-                                        let resource = match &e.client_row_id {
-                                            Some(id) => view! { <A href=format!("/console/{realm_name}/clients/{id}/settings")>{e.resource_path.clone()}</A> }.into_any(),
-                                            None => view! { <span>{e.resource_path.clone()}</span> }.into_any(),
+                                        let resource = match (&e.client_row_id, &e.client_id) {
+                                            (Some(id), Some(_)) => view! { <A href=format!("/console/{realm_name}/clients/{id}/settings") attr:title=e.resource_path.clone()>{e.resource.clone()}</A> }.into_any(),
+                                            _ => view! { <span title=e.resource_path.clone()>{e.resource.clone()}</span> }.into_any(),
+                                        };
+                                        let details = if e.fields.is_empty() {
+                                            view! { <code class="details">{e.details.clone()}</code> }.into_any()
+                                        } else {
+                                            view! {
+                                                <dl class="details">
+                                                    {e.fields.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
+                                                </dl>
+                                            }.into_any()
                                         };
                                         view! {
                                             <tr data-testid="event-row">
@@ -283,7 +360,7 @@ pub fn EventsPage() -> impl IntoView {
                                                 <td>{e.actor.clone()}{e.ip.clone().map(|ip| view! { <span class="help">" · " {ip}</span> })}</td>
                                                 <td>{e.operation.clone()}</td>
                                                 <td>{resource}</td>
-                                                <td><code class="details">{e.details.clone()}</code></td>
+                                                <td>{details}</td>
                                             </tr>
                                         }
                                     }).collect_view()}
@@ -421,5 +498,44 @@ pub fn ExpiryBanner(
                 </div>
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_read_as_fields() {
+        assert_eq!(
+            detail_fields(
+                r#"{"action":"regenerate","label":"daily","overlapSeconds":3600,"expiresAt":null,"previousSecretIds":["a","b"]}"#
+            ),
+            vec![
+                ("action".to_string(), "regenerate".to_string()),
+                ("label".into(), "daily".into()),
+                ("overlapSeconds".into(), "3600".into()),
+                ("expiresAt".into(), "none".into()),
+                ("previousSecretIds".into(), r#"["a","b"]"#.into()),
+            ]
+        );
+        assert!(detail_fields("not json").is_empty());
+        assert!(detail_fields("[1,2]").is_empty());
+    }
+
+    #[test]
+    fn paths_name_the_client() {
+        assert_eq!(
+            readable_path("clients/9f1c/client-secret", Some("9f1c"), Some("billing")),
+            "clients/billing/client-secret"
+        );
+        assert_eq!(
+            readable_path("clients/9f1c", Some("9f1c"), None),
+            "clients/9f1c"
+        );
+        assert_eq!(
+            readable_path("realm/token-policy", None, None),
+            "realm/token-policy"
+        );
     }
 }

@@ -51,6 +51,10 @@ test('admin events show a rotation without its secrets; the expiry dashboard and
   await expect(rows.first()).toContainText('regenerate');
   await expect(rows.first()).toContainText('daily');
   await expect(rows.first()).toContainText('admin');
+  // Readable: the client's id instead of its internal id, the details as fields.
+  await expect(rows.first().getByRole('link')).toHaveText('clients/rotating/client-secret');
+  await expect(rows.first().locator('dl.details dt').filter({ hasText: /^label$/ })).toHaveCount(1);
+  await expect(rows.first().locator('dl.details')).toContainText('overlapSeconds');
   const text = await page.locator('main').innerText();
   expect(text).not.toContain(first);
   expect(text).not.toContain(second);

@@ -67,6 +67,23 @@ async fn send(
     )
 }
 
+/// Master's introspection of `token`, authenticated as the bootstrap admin client.
+async fn introspect(l: &Live, token: &str) -> Value {
+    l.http
+        .post(format!(
+            "{}/realms/master/protocol/openid-connect/token/introspect",
+            l.base
+        ))
+        .basic_auth(ADMIN_ID, Some(ADMIN_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_admin_and_oidc_route_answers_the_same_with_a_trailing_slash() {
     let l = live_admin().await;
@@ -506,33 +523,13 @@ async fn representations_and_tokens_say_what_keycloak_tooling_reads() {
         "{ct} {body}"
     );
     // Tokens carry Keycloak's typ and preferred_username; introspection names the user.
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            t.split('.').nth(1).unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let (_, claims) = jws_parts(&t);
     assert_eq!(claims["typ"], "Bearer");
     assert_eq!(
         claims["preferred_username"],
         format!("service-account-{ADMIN_ID}")
     );
-    let answer: Value = l
-        .http
-        .post(format!(
-            "{}/realms/master/protocol/openid-connect/token/introspect",
-            l.base
-        ))
-        .basic_auth(ADMIN_ID, Some(ADMIN_SECRET))
-        .form(&[("token", t.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = introspect(&l, &t).await;
     assert_eq!(answer["active"], true);
     assert_eq!(answer["username"], format!("service-account-{ADMIN_ID}"));
     // Repeated operationTypes, as Keycloak's admin client sends them.
@@ -651,20 +648,7 @@ async fn answers_match_keycloak_field_by_field() {
     let typed = body["access_token"].as_str().unwrap().to_string();
     assert_eq!(jws_parts(&typed).0["typ"], "at+jwt");
     for token in [&t, &typed] {
-        let answer: Value = l
-            .http
-            .post(format!(
-                "{}/realms/master/protocol/openid-connect/token/introspect",
-                l.base
-            ))
-            .basic_auth(ADMIN_ID, Some(ADMIN_SECRET))
-            .form(&[("token", token.as_str())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer = introspect(&l, token).await;
         assert_eq!(answer["active"], true, "{answer}");
     }
     // Switched off again: the next token has Keycloak's header.
