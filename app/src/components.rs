@@ -110,7 +110,9 @@ pub fn ConfirmDialog(
     }
 }
 
-/// A modal dialog (a form, or a confirmation), rendered only while open; Escape closes it.
+/// A modal dialog (a form, or a confirmation), rendered only while open: the browser's own
+/// `<dialog>` opened with `showModal()`, so focus moves into it, Tab stays in it, the page
+/// behind is inert, Escape closes it and focus returns where it was.
 #[component]
 pub fn FormDialog(
     open: RwSignal<bool>,
@@ -118,21 +120,57 @@ pub fn FormDialog(
     children: ChildrenFn,
 ) -> impl IntoView {
     let title = StoredValue::new(title);
+    let dialog = NodeRef::<html::Dialog>::new();
+    // The element that had the focus when the dialog opened gets it back when it closes
+    // (however it closes: Escape, Cancel, a form's success). Browser only: a dialog is never
+    // open on the server, dialogs open on a click.
+    #[cfg(feature = "hydrate")]
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    Effect::new(move |was_open: Option<bool>| {
+        let is_open = open.get();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if is_open && was_open != Some(true) {
+                let focused = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.active_element())
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+                opener.set_value(focused);
+            }
+            if !is_open && was_open == Some(true) {
+                if let Some(el) = opener.get_value() {
+                    let _ = el.focus();
+                }
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = was_open;
+        is_open
+    });
+    // Opened as a modal once it is in the page: the page behind turns inert.
+    Effect::new(move |_| {
+        if let Some(d) = dialog.get() {
+            if !d.open() {
+                let _ = d.show_modal();
+            }
+        }
+    });
     view! {
         <Show when=move || open.get()>
-            <div
-                class="modal-backdrop"
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        open.set(false);
-                    }
+            <dialog
+                node_ref=dialog
+                class="modal"
+                aria-label=title.get_value()
+                // Escape: the browser cancels the dialog; the signal closes it here too.
+                on:cancel=move |ev: leptos::ev::Event| {
+                    ev.prevent_default();
+                    open.set(false);
                 }
             >
-                <div class="modal" role="dialog" aria-modal="true" aria-label=title.get_value()>
-                    <h2 class="modal-title">{title.get_value()}</h2>
-                    {children()}
-                </div>
-            </div>
+                <h2 class="modal-title">{title.get_value()}</h2>
+                {children()}
+            </dialog>
         </Show>
     }
 }

@@ -75,3 +75,61 @@ test('every page passes axe, as an admin and as a viewer', async ({ page, browse
   await viewerContext.close();
   expect(found).toEqual([]);
 });
+
+// Issue 19 §3/§4: dialogs are the browser's modal <dialog>: focus moves in, Tab stays in,
+// Escape closes, focus returns; and the main flow's first steps work from the keyboard alone.
+test('dialogs keep the focus, and a client is created and given a secret with the keyboard alone', async ({ page }) => {
+  await signIn(page, ADMIN.user, ADMIN.password);
+  const open = page.getByRole('button', { name: 'Create client' });
+  await open.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Create client' });
+  await expect(dialog).toBeVisible();
+  const inDialog = () => page.evaluate(() => !!document.activeElement?.closest('dialog'));
+  // The page behind a modal dialog is inert: Tab cycles through the dialog (and the browser's
+  // own controls, where focus is on no element of the page), never onto the page behind.
+  const notBehind = () => page.evaluate(() => {
+    const a = document.activeElement;
+    return !a || a === document.body || !!a.closest('dialog');
+  });
+  expect(await inDialog()).toBe(true);
+  let visitedDialog = 0;
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    expect(await notBehind(), `Tab ${i + 1} reached the page behind the dialog`).toBe(true);
+    if (await inDialog()) visitedDialog++;
+  }
+  expect(visitedDialog).toBeGreaterThan(6);
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(open).toBeFocused();
+
+  // Create a client: Enter opens the dialog, the first field has the focus, Enter submits.
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel('Client ID')).toBeFocused();
+  await page.keyboard.type('keyboard-svc');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/settings$/);
+  await hydrated(page);
+  // To the Credentials tab and a first secret, by Tab and Enter only.
+  const credentials = page.getByRole('link', { name: 'Credentials', exact: true });
+  await credentials.focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/credentials$/);
+  await hydrated(page);
+  const generate = page.getByRole('button', { name: 'Generate secret' });
+  await generate.focus();
+  await page.keyboard.press('Enter');
+  const secretDialog = page.getByRole('dialog', { name: 'Generate secret' });
+  await expect(secretDialog).toBeVisible();
+  await page.keyboard.type('from the keyboard');
+  await secretDialog.getByRole('button', { name: 'Generate', exact: true }).focus();
+  await page.keyboard.press('Enter');
+  const shown = page.getByRole('dialog', { name: 'New client secret' });
+  await expect(shown).toBeVisible();
+  await expect(shown.getByTestId('new-secret-value')).not.toHaveValue('');
+  await page.keyboard.press('Escape');
+  await expect(shown).toHaveCount(0);
+  await expect(page.getByTestId('secrets')).toContainText('from the keyboard');
+});
