@@ -1,6 +1,9 @@
 import { test, expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { ADMIN, hydrated, signIn } from './helpers';
+import * as path from 'path';
+
+const FIXTURES = path.join(__dirname, '..', '..', 'credentials', 'tests', 'fixtures', 'keys');
 
 // Issue 19 §4: axe (axe-core, WCAG 2.x A/AA rules and best practices) on every page of the
 // console, as an admin and as a viewer: no violation of any impact.
@@ -79,6 +82,7 @@ test('every page passes axe, as an admin and as a viewer', async ({ page, browse
 // Issue 19 §3/§4: dialogs are the browser's modal <dialog>: focus moves in, Tab stays in,
 // Escape closes, focus returns; and the main flow's first steps work from the keyboard alone.
 test('dialogs keep the focus, and a client is created and given a secret with the keyboard alone', async ({ page }) => {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
   await signIn(page, ADMIN.user, ADMIN.password);
   const open = page.getByRole('button', { name: 'Create client' });
   await open.focus();
@@ -129,7 +133,32 @@ test('dialogs keep the focus, and a client is created and given a secret with th
   const shown = page.getByRole('dialog', { name: 'New client secret' });
   await expect(shown).toBeVisible();
   await expect(shown.getByTestId('new-secret-value')).not.toHaveValue('');
+  // Copied with the keyboard: the copy button, Enter.
+  const value = await shown.getByTestId('new-secret-value').inputValue();
+  await shown.getByRole('button', { name: 'Copy secret' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(shown.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
   await page.keyboard.press('Escape');
   await expect(shown).toHaveCount(0);
   await expect(page.getByTestId('secrets')).toContainText('from the keyboard');
+
+  // A key imported from the keyboard: the Keys tab, Import key, the file (chosen by the test:
+  // a file picker is the operating system's), then Enter on Import.
+  const keys = page.getByRole('link', { name: 'Keys', exact: true });
+  await keys.focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/keys$/);
+  await hydrated(page);
+  const importButton = page.getByRole('button', { name: 'Import key' });
+  await importButton.focus();
+  await page.keyboard.press('Enter');
+  const importDialog = page.getByRole('dialog', { name: 'Import key' });
+  await expect(importDialog).toBeVisible();
+  expect(await inDialog()).toBe(true);
+  await importDialog.getByLabel(/^File/).setInputFiles(path.join(FIXTURES, 'p256-cert.pem'));
+  await importDialog.getByRole('button', { name: 'Import' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(importDialog).toHaveCount(0);
+  await expect(page.locator('tbody tr[data-key-id]')).toHaveCount(1);
 });
