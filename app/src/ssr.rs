@@ -133,31 +133,9 @@ pub async fn audit(
     details: serde_json::Value,
 ) -> Result<(), AppError> {
     let actor = console_actor(actor).await;
-    audit_as(
-        ctx,
-        &actor,
-        realm_id,
-        client_row_id,
-        operation,
-        resource_path,
-        details,
-    )
-    .await
-}
-
-/// Records an admin event. `details` must never hold a secret value.
-pub async fn audit_as(
-    ctx: &Services,
-    actor: &Actor,
-    realm_id: Option<&str>,
-    client_row_id: Option<&str>,
-    operation: &str,
-    resource_path: &str,
-    details: serde_json::Value,
-) -> Result<(), AppError> {
     Ok(keyward_service::audit(
         ctx,
-        actor,
+        &actor,
         realm_id,
         client_row_id,
         operation,

@@ -135,13 +135,10 @@ fn realm_in(path: &str) -> Option<&str> {
 /// Whether `/console/{realm}/…` names an unknown realm, or `/console/{realm}/clients/{id}/…` an
 /// unknown client.
 async fn missing_resource(state: &AppState, path: &str) -> Result<bool, keyward_store::StoreError> {
-    let segments: Vec<&str> = path.trim_start_matches("/console/").split('/').collect();
-    let Some(realm) = segments.first().filter(|s| !s.is_empty()) else {
+    let Some(realm) = realm_in(path) else {
         return Ok(false);
     };
-    if path == "/console" || matches!(*realm, "realms" | "operators") {
-        return Ok(false);
-    }
+    let segments: Vec<&str> = path.trim_start_matches("/console/").split('/').collect();
     let realm = match realms::get_by_name(&state.ctx.db, realm).await {
         Ok(r) => r,
         Err(keyward_store::StoreError::NotFound) => return Ok(true),

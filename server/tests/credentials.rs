@@ -8,23 +8,6 @@ use axum::http::StatusCode;
 use common::*;
 use keyward_server::rotate::rotate_master_key;
 
-async fn new_client(a: &mut Client, client_id: &str, access: &str) -> String {
-    let r = a
-        .change(
-            "create_client",
-            &[
-                ("realm", "master"),
-                ("client_id", client_id),
-                ("name", ""),
-                ("description", ""),
-                ("access_type", access),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.json()["id"].as_str().unwrap().to_string()
-}
-
 async fn regenerate(
     a: &mut Client,
     id: &str,
@@ -72,7 +55,7 @@ async fn secrets_rotate_with_overlap_and_revoke() {
     log();
     let app = app().await;
     let mut a = admin(&app).await;
-    let id = new_client(&mut a, "billing", "confidential").await;
+    let id = new_client_with(&mut a, "billing", "confidential").await;
     let v = credentials(&mut a, &id).await;
     assert_eq!(v["authenticator"], "client-secret", "Keycloak's default");
     assert_eq!(v["secrets"].as_array().unwrap().len(), 0);
@@ -190,8 +173,8 @@ async fn bad_secret_input_is_refused_and_changes_nothing() {
     log();
     let app = app().await;
     let mut a = admin(&app).await;
-    let id = new_client(&mut a, "svc", "confidential").await;
-    let public = new_client(&mut a, "spa", "public").await;
+    let id = new_client_with(&mut a, "svc", "confidential").await;
+    let public = new_client_with(&mut a, "spa", "public").await;
     let long = "x".repeat(101);
     for (label, overlap, expiry, want) in [
         (long.as_str(), "", "", "longer than 100"),
@@ -308,7 +291,7 @@ async fn roles_and_reveal() {
     log();
     let app = app().await;
     let mut a = admin(&app).await;
-    let id = new_client(&mut a, "api", "confidential").await;
+    let id = new_client_with(&mut a, "api", "confidential").await;
     let mut viewer = operator(&app, "vera", "viewer").await;
     let mut manager = operator(&app, "mona", "manager").await;
     // A viewer reads the tab but cannot change it, and is never given a value.
@@ -467,7 +450,7 @@ async fn master_key_is_checked_at_start_and_rotates_without_losing_secrets() {
     assert!(keyward.master_key_created.is_some());
     let app = TestApp { keyward, dir };
     let mut a = admin(&app).await;
-    let id = new_client(&mut a, "sealed", "confidential").await;
+    let id = new_client_with(&mut a, "sealed", "confidential").await;
     let policy = [
         ("realm", "master"),
         ("overlap_default_hours", "1"),

@@ -50,26 +50,6 @@ async fn last_event(l: &TestApp) -> (String, String, Value) {
     )
 }
 
-async fn client_of(a: &mut Client, client_id: &str, public: bool) -> String {
-    let r = a
-        .change(
-            "create_client",
-            &[
-                ("realm", "master"),
-                ("client_id", client_id),
-                ("name", ""),
-                ("description", ""),
-                (
-                    "access_type",
-                    if public { "public" } else { "confidential" },
-                ),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.json()["id"].as_str().unwrap().to_string()
-}
-
 async fn version(a: &mut Client, id: &str) -> String {
     let c = a
         .call("get_credentials", &[("realm", "master"), ("id", id)])
@@ -112,8 +92,8 @@ async fn refused_alike(
 async fn console_and_admin_api_decide_alike() {
     let app = app().await;
     let mut a = admin(&app).await;
-    let conf = client_of(&mut a, "rules-conf", false).await;
-    let public = client_of(&mut a, "rules-public", true).await;
+    let conf = new_client(&mut a, "rules-conf").await;
+    let public = new_client_with(&mut a, "rules-public", "public").await;
     let client = |id: &str| format!("/admin/realms/master/clients/{id}");
     let method = |id: &str, m: &str, alg: &str, max: &str, v: String| {
         (
@@ -318,7 +298,7 @@ async fn console_and_admin_api_decide_alike() {
     }
 
     // Accepted changes write the same admin event through both doors.
-    let other = client_of(&mut a, "rules-other", false).await;
+    let other = new_client(&mut a, "rules-other").await;
     let v = version(&mut a, &conf).await;
     let (name, args) = method(&conf, "client-jwt", "ES256", "120", v);
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -64,28 +64,36 @@ pub struct TokenPolicyChange {
     pub strict_audience: Option<bool>,
 }
 
-/// Checks `change` without writing; `None` when it changes nothing.
+/// The algorithm and lifetime `change` names, checked (no realm needed: a new realm's are
+/// checked before it is created).
+pub fn check_token_policy(change: &TokenPolicyChange) -> Result<(Option<SigningAlg>, Option<i64>)> {
+    let alg = match change.signing_alg.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(a) => Some(SigningAlg::parse(a).ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "the signing algorithm (defaultSignatureAlgorithm) must be ES256 or RS256, not {a:?}"
+            ))
+        })?),
+    };
+    if let Some(lifetime) = change.access_token_lifetime_s {
+        if !(MIN_TOKEN_LIFETIME_S..=MAX_TOKEN_LIFETIME_S).contains(&lifetime) {
+            return Err(ServiceError::Invalid(format!(
+                "the access-token lifetime (accessTokenLifespan) must be {MIN_TOKEN_LIFETIME_S} to {MAX_TOKEN_LIFETIME_S} seconds"
+            )));
+        }
+    }
+    Ok((alg, change.access_token_lifetime_s))
+}
+
+/// Checks `change` against realm `r` without writing; `None` when it changes nothing.
 pub fn validate_token_policy(
     r: &Realm,
     change: &TokenPolicyChange,
 ) -> Result<Option<(SigningAlg, i64, bool)>> {
+    let (alg, lifetime) = check_token_policy(change)?;
     let current = SigningAlg::parse(&r.token_signing_alg).unwrap_or_default();
-    let alg = match change.signing_alg.as_deref().map(str::trim) {
-        None | Some("") => current,
-        Some(a) => SigningAlg::parse(a).ok_or_else(|| {
-            ServiceError::Invalid(format!(
-                "the signing algorithm (defaultSignatureAlgorithm) must be ES256 or RS256, not {a:?}"
-            ))
-        })?,
-    };
-    let lifetime = change
-        .access_token_lifetime_s
-        .unwrap_or(r.access_token_lifetime_s);
-    if !(MIN_TOKEN_LIFETIME_S..=MAX_TOKEN_LIFETIME_S).contains(&lifetime) {
-        return Err(ServiceError::Invalid(format!(
-            "the access-token lifetime (accessTokenLifespan) must be {MIN_TOKEN_LIFETIME_S} to {MAX_TOKEN_LIFETIME_S} seconds"
-        )));
-    }
+    let alg = alg.unwrap_or(current);
+    let lifetime = lifetime.unwrap_or(r.access_token_lifetime_s);
     let strict = change.strict_audience.unwrap_or(r.strict_audience);
     if alg == current && lifetime == r.access_token_lifetime_s && strict == r.strict_audience {
         return Ok(None);

@@ -21,7 +21,7 @@ use keyward_store::{keys, secrets, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::secrets::revealable;
+use super::secrets::current_value;
 use super::{
     base, client_to_change, created, internal, realm_and_client, realm_named, ApiError, ApiQuery,
     ApiResult, Body, Caller,
@@ -698,11 +698,7 @@ async fn installation(
         c.authenticator.as_str(),
         "client-secret" | "client-secret-jwt"
     ) {
-        let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
-        match current_secret(&all, crate::now()) {
-            Some(s) => revealable(&state, &caller, &r, &c, s).await?,
-            None => None,
-        }
+        current_value(&state, &caller, &r, &c).await?
     } else {
         None
     };

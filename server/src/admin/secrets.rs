@@ -53,6 +53,20 @@ pub(super) async fn revealable(
     Ok(keyward_service::secrets::revealable(&state.ctx, &caller.actor, r, c, s, &path).await?)
 }
 
+/// The client's current secret's value, when it may be shown (see [`revealable`]).
+pub(super) async fn current_value(
+    state: &AppState,
+    caller: &Caller,
+    r: &Realm,
+    c: &Client,
+) -> ApiResult<Option<SecretString>> {
+    let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
+    match current_secret(&all, crate::now()) {
+        Some(s) => revealable(state, caller, r, c, s).await,
+        None => Ok(None),
+    }
+}
+
 async fn get_secret(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,12 +74,7 @@ async fn get_secret(
 ) -> ApiResult {
     caller.require(Role::Viewer)?;
     let (r, c) = realm_and_client(&state, &realm, &id).await?;
-    let all = secrets::list(&state.ctx.db, &c.client_row_id).await?;
-    let value = match current_secret(&all, crate::now()) {
-        Some(s) => revealable(&state, &caller, &r, &c, s).await?,
-        None => None,
-    };
-    Ok(secret_rep(value))
+    Ok(secret_rep(current_value(&state, &caller, &r, &c).await?))
 }
 
 async fn regenerate_secret(

@@ -334,6 +334,12 @@ impl Live {
 
 /// A confidential client in realm master, made through the console; its row id.
 pub async fn new_client(a: &mut Client, client_id: &str) -> String {
+    new_client_with(a, client_id, "confidential").await
+}
+
+/// A client of realm master created through the console with `access_type` ("confidential"
+/// or "public"); its row id.
+pub async fn new_client_with(a: &mut Client, client_id: &str, access_type: &str) -> String {
     let r = a
         .change(
             "create_client",
@@ -342,7 +348,7 @@ pub async fn new_client(a: &mut Client, client_id: &str) -> String {
                 ("client_id", client_id),
                 ("name", ""),
                 ("description", ""),
-                ("access_type", "confidential"),
+                ("access_type", access_type),
             ],
         )
         .await;
