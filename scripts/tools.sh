@@ -14,14 +14,6 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
-# The release wasm is built with a pinned nightly (`scripts/build`): std rebuilt for wasm with
-# panics that abort at once, which no stable toolchain can do. rustup fetches it like a target.
-export KEYWARD_WASM_TOOLCHAIN=nightly-2026-05-20
-if ! rustup component list --toolchain "$KEYWARD_WASM_TOOLCHAIN" --installed 2>/dev/null | grep -q '^rust-src' \
-  || ! rustup target list --toolchain "$KEYWARD_WASM_TOOLCHAIN" --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  say "installing the $KEYWARD_WASM_TOOLCHAIN toolchain with rust-src and wasm32 (for the release wasm, ~1 minute)"
-  rustup toolchain install "$KEYWARD_WASM_TOOLCHAIN" --profile minimal --component rust-src --target wasm32-unknown-unknown
-fi
 if ! command -v cargo-leptos >/dev/null 2>&1; then
   say "installing cargo-leptos 0.3.11 (takes ~16 minutes, once)"
   cargo install cargo-leptos --version 0.3.11 --locked --ignore-rust-version

@@ -134,7 +134,7 @@ fn parse_role(value: &str) -> Result<Role, AppError> {
     })
 }
 
-#[server(endpoint = "session_info", output = crate::codec::StrJson)]
+#[server(endpoint = "session_info")]
 pub async fn session_info() -> Result<SessionView, AppError> {
     use crate::ssr::*;
     let ctx = context()?;
@@ -151,7 +151,7 @@ pub async fn session_info() -> Result<SessionView, AppError> {
 // ---- realms -------------------------------------------------------------------------------
 
 /// Whether the one-time setup link can still create the first admin (no operator yet).
-#[server(endpoint = "setup_open", output = crate::codec::StrJson)]
+#[server(endpoint = "setup_open")]
 pub async fn setup_open() -> Result<bool, AppError> {
     let ctx = crate::ssr::context()?;
     let pending = ctx
@@ -162,7 +162,7 @@ pub async fn setup_open() -> Result<bool, AppError> {
     Ok(pending)
 }
 
-#[server(endpoint = "list_realms", output = crate::codec::StrJson)]
+#[server(endpoint = "list_realms")]
 pub async fn list_realms() -> Result<Vec<RealmView>, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Viewer, None).await?;
@@ -170,7 +170,7 @@ pub async fn list_realms() -> Result<Vec<RealmView>, AppError> {
     Ok(realms.into_iter().map(Into::into).collect())
 }
 
-#[server(endpoint = "get_realm", output = crate::codec::StrJson)]
+#[server(endpoint = "get_realm")]
 pub async fn get_realm(realm: String) -> Result<RealmView, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Viewer, None).await?;
@@ -180,7 +180,7 @@ pub async fn get_realm(realm: String) -> Result<RealmView, AppError> {
     Ok(r.into())
 }
 
-#[server(endpoint = "create_realm", output = crate::codec::StrJson)]
+#[server(endpoint = "create_realm")]
 pub async fn create_realm(
     csrf: String,
     name: String,
@@ -210,7 +210,7 @@ pub async fn create_realm(
     Ok(realm.into())
 }
 
-#[server(endpoint = "update_realm", output = crate::codec::StrJson)]
+#[server(endpoint = "update_realm")]
 pub async fn update_realm(
     csrf: String,
     realm: String,
@@ -236,7 +236,7 @@ pub async fn update_realm(
     Ok(updated.into())
 }
 
-#[server(endpoint = "delete_realm", output = crate::codec::StrJson)]
+#[server(endpoint = "delete_realm")]
 pub async fn delete_realm(csrf: String, realm: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
@@ -266,7 +266,7 @@ pub async fn delete_realm(csrf: String, realm: String) -> Result<(), AppError> {
 
 // ---- clients ------------------------------------------------------------------------------
 
-#[server(endpoint = "list_clients", output = crate::codec::StrJson)]
+#[server(endpoint = "list_clients")]
 pub async fn list_clients(
     realm: String,
     search: String,
@@ -297,7 +297,7 @@ pub async fn list_clients(
     })
 }
 
-#[server(endpoint = "get_client", output = crate::codec::StrJson)]
+#[server(endpoint = "get_client")]
 pub async fn get_client(realm: String, id: String) -> Result<ClientView, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Viewer, None).await?;
@@ -305,7 +305,7 @@ pub async fn get_client(realm: String, id: String) -> Result<ClientView, AppErro
     Ok(c.into())
 }
 
-#[server(endpoint = "create_client", output = crate::codec::StrJson)]
+#[server(endpoint = "create_client")]
 pub async fn create_client(
     csrf: String,
     realm: String,
@@ -345,11 +345,16 @@ pub async fn create_client(
         serde_json::json!({ "clientId": client_id, "publicClient": public_client }),
     )
     .await?;
+    // A form posted by the browser itself continues on the new client's page.
+    leptos_axum::redirect(&format!(
+        "/console/{}/clients/{}/settings",
+        r.name, c.client_row_id
+    ));
     Ok(c.into())
 }
 
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "update_client", output = crate::codec::StrJson)]
+#[server(endpoint = "update_client")]
 pub async fn update_client(
     csrf: String,
     realm: String,
@@ -396,7 +401,7 @@ pub async fn update_client(
     Ok(c.into())
 }
 
-#[server(endpoint = "delete_client", output = crate::codec::StrJson)]
+#[server(endpoint = "delete_client")]
 pub async fn delete_client(csrf: String, realm: String, id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
@@ -414,12 +419,14 @@ pub async fn delete_client(csrf: String, realm: String, id: String) -> Result<()
         serde_json::json!({ "clientId": c.client_id }),
     )
     .await?;
+    // The client's page is gone: a form posted by the browser itself continues on the list.
+    leptos_axum::redirect(&format!("/console/{}/clients", r.name));
     Ok(())
 }
 
 /// Gives a master-realm client an Admin REST API role (`view`, `manage`, `admin`; empty takes it
 /// away). Admins only: an API role is as strong as an operator's.
-#[server(endpoint = "set_api_role", output = crate::codec::StrJson)]
+#[server(endpoint = "set_api_role")]
 pub async fn set_api_role(
     csrf: String,
     realm: String,
@@ -465,7 +472,7 @@ pub async fn set_api_role(
 
 // ---- operators ----------------------------------------------------------------------------
 
-#[server(endpoint = "list_operators", output = crate::codec::StrJson)]
+#[server(endpoint = "list_operators")]
 pub async fn list_operators() -> Result<Vec<OperatorView>, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Admin, None).await?;
@@ -476,7 +483,7 @@ pub async fn list_operators() -> Result<Vec<OperatorView>, AppError> {
         .collect())
 }
 
-#[server(endpoint = "create_operator", output = crate::codec::StrJson)]
+#[server(endpoint = "create_operator")]
 pub async fn create_operator(
     csrf: String,
     username: String,
@@ -494,7 +501,7 @@ pub async fn create_operator(
     Ok(convert::operator_view(created))
 }
 
-#[server(endpoint = "set_operator_role", output = crate::codec::StrJson)]
+#[server(endpoint = "set_operator_role")]
 pub async fn set_operator_role(
     csrf: String,
     operator_id: String,
@@ -508,7 +515,7 @@ pub async fn set_operator_role(
     Ok(convert::operator_view(updated))
 }
 
-#[server(endpoint = "set_operator_disabled", output = crate::codec::StrJson)]
+#[server(endpoint = "set_operator_disabled")]
 pub async fn set_operator_disabled(
     csrf: String,
     operator_id: String,
@@ -522,7 +529,7 @@ pub async fn set_operator_disabled(
     Ok(convert::operator_view(updated))
 }
 
-#[server(endpoint = "reset_operator_password", output = crate::codec::StrJson)]
+#[server(endpoint = "reset_operator_password")]
 pub async fn reset_operator_password(
     csrf: String,
     operator_id: String,

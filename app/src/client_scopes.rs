@@ -18,12 +18,11 @@
 #[cfg(feature = "ssr")]
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 use crate::components::*;
 use crate::error::AppError;
-use crate::form_action::{FormAction, SubmitForm};
 
 /// Longest client-scope description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -65,7 +64,7 @@ pub mod server {
 // ---- server functions ---------------------------------------------------------------------
 
 /// The realm's client scopes, by name.
-#[server(endpoint = "list_client_scopes", output = crate::codec::StrJson)]
+#[server(endpoint = "list_client_scopes")]
 pub async fn list_client_scopes(realm: String) -> Result<Vec<ClientScopeView>, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(Role::Viewer, None).await?;
@@ -77,7 +76,7 @@ pub async fn list_client_scopes(realm: String) -> Result<Vec<ClientScopeView>, A
         .collect())
 }
 
-#[server(endpoint = "create_client_scope", output = crate::codec::StrJson)]
+#[server(endpoint = "create_client_scope")]
 pub async fn create_client_scope(
     csrf: String,
     realm: String,
@@ -93,7 +92,7 @@ pub async fn create_client_scope(
         .into())
 }
 
-#[server(endpoint = "delete_client_scope", output = crate::codec::StrJson)]
+#[server(endpoint = "delete_client_scope")]
 pub async fn delete_client_scope(csrf: String, realm: String, id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
@@ -104,7 +103,7 @@ pub async fn delete_client_scope(csrf: String, realm: String, id: String) -> Res
 }
 
 /// A client's default and optional scopes, and the realm's others.
-#[server(endpoint = "get_client_scope_assignments", output = crate::codec::StrJson)]
+#[server(endpoint = "get_client_scope_assignments")]
 pub async fn get_client_scope_assignments(
     realm: String,
     id: String,
@@ -133,7 +132,7 @@ pub async fn get_client_scope_assignments(
 }
 
 /// Gives the client a realm scope as `kind` (`default` or `optional`).
-#[server(endpoint = "assign_client_scope", output = crate::codec::StrJson)]
+#[server(endpoint = "assign_client_scope")]
 pub async fn assign_client_scope(
     csrf: String,
     realm: String,
@@ -152,7 +151,7 @@ pub async fn assign_client_scope(
 }
 
 /// Takes a scope of this `kind` from the client.
-#[server(endpoint = "unassign_client_scope", output = crate::codec::StrJson)]
+#[server(endpoint = "unassign_client_scope")]
 pub async fn unassign_client_scope(
     csrf: String,
     realm: String,
@@ -173,26 +172,16 @@ pub async fn unassign_client_scope(
 // ---- views --------------------------------------------------------------------------------
 
 fn can_manage() -> bool {
-    current_session()
-        .me
-        .is_some_and(|m| m.role.allows(keyward_credentials::operator::Role::Manager))
+    can(keyward_credentials::operator::Role::Manager)
 }
 
 /// The realm's Client scopes page: the list, a create form and delete buttons (managers).
 #[component]
 pub fn ClientScopesPage() -> impl IntoView {
-    let params = use_params_map();
-    let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
-    let create = FormAction::<CreateClientScope>::new();
-    let delete = FormAction::<DeleteClientScope>::new();
-    let scopes = Resource::new(
-        move || (realm.get(), create.version().get(), delete.version().get()),
-        |(r, _, _)| list_client_scopes(r),
-    );
-    let to_delete = RwSignal::new((String::new(), String::new()));
-    let confirm_open = RwSignal::new(false);
-    let csrf = StoredValue::new(current_session().csrf);
+    let realm = crate::pages::param("realm");
+    let create = ServerAction::<CreateClientScope>::new();
     let manager = can_manage();
+    let realm_list = realm.clone();
     view! {
         <h1>"Client scopes"</h1>
         <p class="lead">
@@ -202,10 +191,11 @@ pub fn ClientScopesPage() -> impl IntoView {
             "). Any other requested scope is refused with " <code>"invalid_scope"</code>
             "; " <code>"openid"</code> " is always accepted. Give clients their scopes on their Settings tab."
         </p>
-        <ActionError value=delete/>
-        <Transition fallback=|| view! { <p class="loading" aria-live="polite">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match scopes.await {
+        {error_of::<DeleteClientScope>()}
+        {done::<DeleteClientScope>("Client scope deleted.")}
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
+                match list_client_scopes(realm_list.clone()).await {
                     Ok(list) if list.is_empty() => view! {
                         <EmptyState title="No client scopes yet" help="Every token request may ask for openid only. Create a scope to give clients more."/>
                     }.into_any(),
@@ -214,18 +204,22 @@ pub fn ClientScopesPage() -> impl IntoView {
                             <thead><tr><th>"Name"</th><th>"Description"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|s| {
-                                    let (id, name) = (s.id.clone(), s.name.clone());
+                                    let (realm, sid) = (realm_list.clone(), s.id.clone());
                                     view! {
                                         <tr>
                                             <td><code>{s.name.clone()}</code></td>
                                             <td>{s.description.clone()}</td>
                                             <td class="actions">
                                                 {manager.then(|| view! {
-                                                    <button type="button" class="btn btn-link danger"
-                                                        aria-label=format!("Delete client scope {name}")
-                                                        on:click=move |_| { to_delete.set((id.clone(), name.clone())); confirm_open.set(true); }>
-                                                        "Delete"
-                                                    </button>
+                                                    <Confirm id=format!("delete-scope-{sid}") action=DeleteClientScope::PATH
+                                                        button="Delete" button_label=Some(format!("Delete client scope {}", s.name))
+                                                        title="Delete client scope?"
+                                                        message="Every client that has this scope loses it: their next tokens no longer carry it, and requests that ask for it are refused."
+                                                        confirm="Delete">
+                                                        <CsrfField/>
+                                                        <input type="hidden" name="realm" value=realm.clone()/>
+                                                        <input type="hidden" name="id" value=sid.clone()/>
+                                                    </Confirm>
                                                 })}
                                             </td>
                                         </tr>
@@ -234,41 +228,30 @@ pub fn ClientScopesPage() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
         {(!manager).then(|| view! {
             <div class="alert alert-info" role="status">"Your role can read the client scopes but not change them."</div>
         })}
         {manager.then(|| view! {
             <section class="card">
                 <h2>"Create client scope"</h2>
-                <SubmitForm action=create attr:class="form form-inline">
+                <ActionForm action=create attr:class="form form-inline">
                     <CsrfField/>
-                    <input type="hidden" name="realm" value=move || realm.get()/>
+                    <input type="hidden" name="realm" value=realm.clone()/>
                     <label for="scope-name">"Name"</label>
                     <input id="scope-name" name="name" required maxlength="255" pattern="[\\x21\\x23-\\x5B\\x5D-\\x7E]+"
                         title="visible ASCII characters, without spaces, quotes or backslashes"/>
                     <label for="scope-description">"Description"</label>
                     <input id="scope-description" name="description" maxlength="1000"/>
                     <button type="submit" class="btn btn-primary">"Create"</button>
-                </SubmitForm>
-                <ActionError value=create/>
-                {move || create.value().and_then(|r| r.ok()).map(|s| view! {
-                    <div class="alert alert-success" role="status">"Client scope " <code>{s.name.clone()}</code> " created."</div>
-                })}
+                </ActionForm>
+                {error_of::<CreateClientScope>()}
+                {done::<CreateClientScope>("Client scope created.")}
             </section>
         })}
-        <ConfirmDialog
-            open=confirm_open
-            title="Delete client scope?"
-            message="Every client that has this scope loses it: their next tokens no longer carry it, and requests that ask for it are refused."
-            confirm_label="Delete"
-            on_confirm=Callback::new(move |_| {
-                delete.dispatch(DeleteClientScope { csrf: csrf.get_value(), realm: realm.get_untracked(), id: to_delete.get_untracked().0 });
-            })
-        />
     }
 }
 
@@ -276,49 +259,35 @@ pub fn ClientScopesPage() -> impl IntoView {
 /// for managers.
 #[component]
 pub fn ClientScopesCard(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
-    let assign = FormAction::<AssignClientScope>::new();
-    let unassign = FormAction::<UnassignClientScope>::new();
-    let (realm, id) = (StoredValue::new(realm), StoredValue::new(id));
-    // Loaded after hydration into a plain signal, like the client's other tabs: a resource read
-    // here registers with the client page's suspense, whose hydration then breaks in release
-    // builds (see credentials_page.rs).
-    let data = RwSignal::new(None::<Result<ClientScopeAssignmentsView, AppError>>);
-    Effect::new(move |_| {
-        assign.version().track();
-        unassign.version().track();
-        let (r, i) = (realm.get_value(), id.get_value());
-        leptos::task::spawn_local(async move {
-            let loaded = get_client_scope_assignments(r, i).await;
-            let _ = data.try_set(Some(loaded));
-        });
-    });
+    let assign = ServerAction::<AssignClientScope>::new();
     let manager = can_manage();
-    let rows = move |scopes: Vec<ClientScopeView>, kind: &'static str| {
-        if scopes.is_empty() {
-            return view! { <p class="help">"None."</p> }.into_any();
+    let rows = {
+        let (realm, id) = (realm.clone(), id.clone());
+        move |scopes: Vec<ClientScopeView>, kind: &'static str| {
+            if scopes.is_empty() {
+                return view! { <p class="help">"None."</p> }.into_any();
+            }
+            view! {
+                <ul class="scope-list" data-testid=format!("{kind}-client-scopes")>
+                    {scopes.into_iter().map(|s| view! {
+                        <li>
+                            <code>{s.name.clone()}</code>
+                            {(!s.description.is_empty()).then(|| view! { " " <span class="help">{s.description.clone()}</span> })}
+                            {manager.then(|| view! {
+                                <form method="post" action=UnassignClientScope::PATH class="inline">
+                                    <ClientFields realm=realm.clone() id=id.clone()/>
+                                    <input type="hidden" name="scope_id" value=s.id.clone()/>
+                                    <input type="hidden" name="kind" value=kind/>
+                                    <button type="submit" class="btn btn-link danger"
+                                        aria-label=format!("Remove {kind} scope {}", s.name)>"Remove"</button>
+                                </form>
+                            })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }
+            .into_any()
         }
-        view! {
-            <ul class="scope-list" data-testid=format!("{kind}-client-scopes")>
-                {scopes.into_iter().map(|s| view! {
-                    <li>
-                        <code>{s.name.clone()}</code>
-                        {(!s.description.is_empty()).then(|| view! { " " <span class="help">{s.description.clone()}</span> })}
-                        {manager.then(|| view! {
-                            <SubmitForm action=unassign attr:class="inline">
-                                <CsrfField/>
-                                <input type="hidden" name="realm" value=realm.get_value()/>
-                                <input type="hidden" name="id" value=id.get_value()/>
-                                <input type="hidden" name="scope_id" value=s.id.clone()/>
-                                <input type="hidden" name="kind" value=kind/>
-                                <button type="submit" class="btn btn-link danger"
-                                    aria-label=format!("Remove {kind} scope {}", s.name)>"Remove"</button>
-                            </SubmitForm>
-                        })}
-                    </li>
-                }).collect_view()}
-            </ul>
-        }
-        .into_any()
     };
     view! {
         <section class="card">
@@ -327,9 +296,10 @@ pub fn ClientScopesCard(#[prop(into)] realm: String, #[prop(into)] id: String) -
                 "The client's tokens carry its default scopes, and its optional scopes when the request asks for them; "
                 "any other requested scope is refused (" <code>"invalid_scope"</code> ")."
             </p>
-            {move || match data.get() {
-                        None => view! { <p class="loading" aria-live="polite">"Loading…"</p> }.into_any(),
-                        Some(Ok(v)) => {
+            <Suspense fallback=loading>
+                {Suspend::new(async move {
+                    match get_client_scope_assignments(realm.clone(), id.clone()).await {
+                        Ok(v) => {
                             let available = v.available.clone();
                             view! {
                                 <h3>"Default"</h3>
@@ -337,10 +307,8 @@ pub fn ClientScopesCard(#[prop(into)] realm: String, #[prop(into)] id: String) -
                                 <h3>"Optional"</h3>
                                 {rows(v.optional, "optional")}
                                 {(manager && !available.is_empty()).then(|| view! {
-                                    <SubmitForm action=assign attr:class="form form-inline">
-                                        <CsrfField/>
-                                        <input type="hidden" name="realm" value=realm.get_value()/>
-                                        <input type="hidden" name="id" value=id.get_value()/>
+                                    <ActionForm action=assign attr:class="form form-inline">
+                                        <ClientFields realm=realm.clone() id=id.clone()/>
                                         <label for="assign-scope">"Add scope"</label>
                                         <select id="assign-scope" name="scope_id">
                                             {available.into_iter().map(|s| view! { <option value=s.id.clone()>{s.name.clone()}</option> }).collect_view()}
@@ -351,14 +319,16 @@ pub fn ClientScopesCard(#[prop(into)] realm: String, #[prop(into)] id: String) -
                                             <option value="optional">"Optional"</option>
                                         </select>
                                         <button type="submit" class="btn btn-secondary">"Add"</button>
-                                    </SubmitForm>
+                                    </ActionForm>
                                 })}
                             }.into_any()
                         }
-                        Some(Err(e)) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
-            }}
-            <ActionError value=assign/>
-            <ActionError value=unassign/>
+                        Err(error) => view! { <ErrorAlert error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            {error_of::<AssignClientScope>()}
+            {error_of::<UnassignClientScope>()}
         </section>
     }
 }

@@ -1,7 +1,18 @@
-//! Small building blocks of the console: confirmation dialog, alerts, empty states.
+//! Small building blocks of the console's server-rendered pages: forms' errors and success
+//! notes, dialogs, confirmations, empty states.
+//!
+//! None of them runs in the browser. A form posts natively to its server function; the server
+//! sends the browser back to the page (Post/Redirect/Get), with the error in the URL when it
+//! failed (`__path`, `__err`: Leptos' own convention, read by `ServerAction::new`) or a success
+//! mark when it worked (`__ok`, added by the server next to it). Dialogs are the browser's own
+//! modal `<dialog>`, opened and closed by HTML invoker commands (`commandfor` /
+//! `command="show-modal"`), so they need no script: focus moves in, Tab stays in, Escape
+//! closes and focus returns where it was. The wasm only hydrates `crate::islands`.
 
-use leptos::html;
+use keyward_credentials::operator::Role;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::SessionView;
 use crate::error::AppError;
@@ -14,15 +25,9 @@ pub fn current_session() -> SessionView {
     })
 }
 
-/// Marks the page as interactive once it has hydrated (`<body data-hydrated="true">`); the
-/// end-to-end tests wait for it before they click.
-pub fn mark_hydrated() {
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+/// Whether the signed-in operator's role allows what `role` may do.
+pub fn can(role: Role) -> bool {
+    current_session().me.is_some_and(|m| m.role.allows(role))
 }
 
 /// The hidden CSRF field every state-changing form carries.
@@ -32,31 +37,62 @@ pub fn CsrfField() -> impl IntoView {
     view! { <input type="hidden" name="csrf" value=csrf/> }
 }
 
-/// The error of an action's last run, if it failed: what [`ActionError`] shows. Made from a
-/// `FormAction` from its undecoded answer, so this and the view below are compiled once, not once
-/// per action result type.
-#[derive(Clone, Copy)]
-pub struct Failure(pub(crate) Signal<Option<AppError>>);
-
-/// Shows the error of the last run of an action, if it failed.
+/// The hidden fields of a form about one client: CSRF token, realm and client.
 #[component]
-pub fn ActionError(#[prop(into)] value: Failure) -> impl IntoView {
-    move || {
-        value.0.get().map(|e| {
-            let signed_out = e == crate::error::AppError::Unauthenticated;
-            view! {
-                <div class="alert alert-danger" role="alert">
-                    {e.to_string()}
-                    {signed_out.then(|| view! { " " <a href=sign_in_here()>"Sign in again"</a> })}
-                </div>
-            }
-        })
+pub fn ClientFields(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
+    view! {
+        <CsrfField/>
+        <input type="hidden" name="realm" value=realm/>
+        <input type="hidden" name="id" value=id/>
     }
+}
+
+/// The error the server function `S` answered this page's form with, if its last post failed.
+pub fn failure_of<S>() -> Option<AppError>
+where
+    S: ServerFn<Error = AppError>,
+{
+    use_context::<leptos::server::ServerActionError>()
+        .filter(|e| e.path() == S::PATH)
+        .map(|e| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err()))
+}
+
+/// Whether the last post of this page's form to the server function `S` succeeded.
+pub fn succeeded<S: ServerFn>() -> bool {
+    use_query_map()
+        .read_untracked()
+        .get("__ok")
+        .is_some_and(|p| p == S::PATH)
+}
+
+/// The error of the last post to `S`, as an alert, if it failed.
+pub fn error_of<S>() -> impl IntoView
+where
+    S: ServerFn<Error = AppError>,
+{
+    failure_of::<S>().map(|error| view! { <ErrorAlert error/> })
+}
+
+/// An error as an alert; "sign in again" leads back here.
+#[component]
+pub fn ErrorAlert(error: AppError) -> impl IntoView {
+    let signed_out = error == AppError::Unauthenticated;
+    view! {
+        <div class="alert alert-danger" role="alert">
+            {error.to_string()}
+            {signed_out.then(|| view! { " " <a href=sign_in_here()>"Sign in again"</a> })}
+        </div>
+    }
+}
+
+/// A success note, shown after the last post to `S` succeeded.
+pub fn done<S: ServerFn>(text: &'static str) -> impl IntoView {
+    succeeded::<S>().then(|| view! { <div class="alert alert-success" role="status">{text}</div> })
 }
 
 /// The sign-in page with a way back to the page the operator is on.
 pub fn sign_in_here() -> String {
-    let here = leptos_router::hooks::use_location();
+    let here = use_location();
     let pathname = here.pathname.get_untracked();
     let search = here.search.get_untracked();
     let search = search.trim_start_matches('?');
@@ -68,126 +104,83 @@ pub fn sign_in_here() -> String {
     format!("/login?next={}", crate::pages::encode_query(&path))
 }
 
-/// A modal confirmation dialog: Escape or Cancel closes it, the confirm button gets the focus.
+/// A modal dialog, closed until a [`DialogButton`] opens it.
 #[component]
-pub fn ConfirmDialog(
-    open: RwSignal<bool>,
+pub fn Modal(
+    #[prop(into)] id: String,
+    #[prop(into)] title: String,
+    children: Children,
+) -> impl IntoView {
+    let label = title.clone();
+    view! {
+        <dialog id=id class="modal" aria-label=label>
+            <h2 class="modal-title">{title}</h2>
+            {children()}
+        </dialog>
+    }
+}
+
+/// A button that opens the modal dialog `dialog` (the browser does it: no script).
+#[component]
+pub fn DialogButton(
+    #[prop(into)] dialog: String,
+    #[prop(into, optional)] class: Option<String>,
+    #[prop(default = None)] label: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <button type="button" class=class.unwrap_or_else(|| "btn btn-primary".into())
+            aria-label=label commandfor=dialog command="show-modal">
+            {children()}
+        </button>
+    }
+}
+
+/// The Cancel button of the dialog `dialog`.
+#[component]
+pub fn CancelButton(#[prop(into)] dialog: String) -> impl IntoView {
+    view! {
+        <button type="button" class="btn btn-link" commandfor=dialog command="close">"Cancel"</button>
+    }
+}
+
+/// A change that asks first: a button opening a dialog that says what will happen, whose
+/// confirm button posts the form (`children` are its hidden fields) to the server function at
+/// `action`. The confirm button has the focus when the dialog opens.
+#[allow(clippy::too_many_arguments)]
+#[component]
+pub fn Confirm(
+    /// The dialog's element id (unique on the page).
+    #[prop(into)]
+    id: String,
+    action: &'static str,
+    #[prop(into)] button: String,
+    #[prop(into, optional)] button_class: Option<String>,
+    /// The opener's accessible name, when its text alone is ambiguous (a row's "Delete").
+    #[prop(default = None)]
+    button_label: Option<String>,
     #[prop(into)] title: String,
     #[prop(into)] message: String,
-    #[prop(into)] confirm_label: String,
-    on_confirm: Callback<()>,
+    #[prop(into)] confirm: String,
+    children: Children,
 ) -> impl IntoView {
-    let confirm_ref = NodeRef::<html::Button>::new();
-    Effect::new(move |_| {
-        if open.get() {
-            if let Some(button) = confirm_ref.get() {
-                let _ = button.focus();
-            }
-        }
-    });
-    let message = StoredValue::new(message);
-    let confirm_label = StoredValue::new(confirm_label);
     view! {
-        <FormDialog open title>
-            <p>{message.get_value()}</p>
-            <div class="modal-actions">
-                <button
-                    type="button"
-                    class="btn btn-danger"
-                    node_ref=confirm_ref
-                    on:click=move |_| {
-                        open.set(false);
-                        on_confirm.run(());
-                    }
-                >
-                    {confirm_label.get_value()}
-                </button>
-                <button type="button" class="btn btn-link" on:click=move |_| open.set(false)>
-                    "Cancel"
-                </button>
-            </div>
-        </FormDialog>
-    }
-}
-
-/// A modal dialog (a form, or a confirmation), rendered only while open: the browser's own
-/// `<dialog>` opened with `showModal()`, so focus moves into it, Tab stays in it, the page
-/// behind is inert, Escape closes it and focus returns where it was.
-#[component]
-pub fn FormDialog(
-    open: RwSignal<bool>,
-    #[prop(into)] title: String,
-    children: ChildrenFn,
-) -> impl IntoView {
-    let title = StoredValue::new(title);
-    let dialog = NodeRef::<html::Dialog>::new();
-    // The element that had the focus when the dialog opened gets it back when it closes
-    // (however it closes: Escape, Cancel, a form's success). Browser only: a dialog is never
-    // open on the server, dialogs open on a click.
-    #[cfg(feature = "hydrate")]
-    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
-    Effect::new(move |was_open: Option<bool>| {
-        let is_open = open.get();
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            if is_open && was_open != Some(true) {
-                let focused = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.active_element())
-                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
-                opener.set_value(focused);
-            }
-            if !is_open && was_open == Some(true) {
-                if let Some(el) = opener.get_value() {
-                    let _ = el.focus();
-                }
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = was_open;
-        is_open
-    });
-    // Opened as a modal once it is in the page: the page behind turns inert.
-    Effect::new(move |_| {
-        if let Some(d) = dialog.get() {
-            if !d.open() {
-                let _ = d.show_modal();
-            }
-        }
-    });
-    view! {
-        <Show when=move || open.get()>
-            <dialog
-                node_ref=dialog
-                class="modal"
-                aria-label=title.get_value()
-                // Escape: the browser cancels the dialog; the signal closes it here too.
-                on:cancel=move |ev: leptos::ev::Event| {
-                    ev.prevent_default();
-                    open.set(false);
-                }
-            >
-                <h2 class="modal-title">{title.get_value()}</h2>
+        <DialogButton dialog=id.clone() class=button_class.unwrap_or_else(|| "btn btn-link btn-danger-text".into())
+            label=button_label>
+            {button}
+        </DialogButton>
+        <Modal id=id.clone() title>
+            <p>{message}</p>
+            <form method="post" action=action class="modal-actions">
                 {children()}
-            </dialog>
-        </Show>
+                <button type="submit" class="btn btn-danger" autofocus>{confirm}</button>
+                <CancelButton dialog=id/>
+            </form>
+        </Modal>
     }
 }
 
-/// Bumped whenever realms are created or deleted, so the realm selector reloads.
-#[derive(Clone, Copy)]
-pub struct RealmsChanged(pub RwSignal<u32>);
-
-impl RealmsChanged {
-    pub fn bump() {
-        if let Some(c) = use_context::<RealmsChanged>() {
-            c.0.update(|n| *n += 1);
-        }
-    }
-}
-
-/// An empty state: a title, a line of help, and an optional action.
+/// An empty state: a title and a line of help.
 #[component]
 pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] help: String) -> impl IntoView {
     view! {
@@ -198,34 +191,7 @@ pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] help: String) -> im
     }
 }
 
-/// A button that copies `text` to the clipboard and says "Copied" once the browser confirms.
-#[component]
-pub fn CopyButton(
-    #[prop(into)] text: Signal<String>,
-    #[prop(into)] label: String,
-) -> impl IntoView {
-    let copied = RwSignal::new(None::<bool>);
-    let label = StoredValue::new(label);
-    let on_click = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let value = text.get_untracked();
-            let promise = window().navigator().clipboard().write_text(&value);
-            leptos::task::spawn_local(async move {
-                let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-                copied.set(Some(ok));
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = text;
-    };
-    view! {
-        <button type="button" class="btn btn-secondary btn-small" on:click=on_click>
-            {move || match copied.get() {
-                Some(true) => "Copied".to_string(),
-                Some(false) => "Copy failed: select and copy by hand".to_string(),
-                None => label.get_value(),
-            }}
-        </button>
-    }
+/// "Loading…", while a page's data is read (only seen if the page is streamed).
+pub fn loading() -> impl IntoView {
+    view! { <p class="loading" aria-live="polite">"Loading…"</p> }
 }

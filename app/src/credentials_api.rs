@@ -54,25 +54,6 @@ pub struct CredentialsView {
     pub now: i64,
 }
 
-/// What the Credentials tab loads: the method form's data, and the secrets and recent
-/// authentications as a panel rendered on the server (see `crate::panel`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CredentialsTabView {
-    pub public_client: bool,
-    pub version: i64,
-    pub authenticator: String,
-    pub signing_alg: Option<String>,
-    pub assertion_max_exp_s: i64,
-    pub methods: Vec<MethodView>,
-    pub can_reveal: bool,
-    /// The secrets card (for a method that uses secrets) and the recent authentications.
-    pub panel: String,
-    /// The regenerate dialog's form (empty unless the caller is a manager).
-    pub regenerate_form: String,
-    /// The client has an active secret: the action is "Regenerate", else "Generate".
-    pub has_active_secret: bool,
-}
-
 /// One authentication at the token endpoint, as the Credentials tab lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthEventView {
@@ -183,7 +164,7 @@ pub mod server {
     pub use keyward_service::clients::{auth_config, keycloak_json, method};
 }
 
-#[server(endpoint = "get_credentials", output = crate::codec::StrJson)]
+#[server(endpoint = "get_credentials")]
 pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsView, AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Viewer, None).await?;
@@ -191,46 +172,9 @@ pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsVie
     self::server::credentials_view(&ctx, &op, &r, c).await
 }
 
-/// The Credentials tab: the method form's data and the rendered panel of secrets and recent
-/// authentications (a viewer's panel has no forms).
-#[server(endpoint = "credentials_tab", output = crate::codec::StrJson)]
-pub async fn credentials_tab(realm: String, id: String) -> Result<CredentialsTabView, AppError> {
-    use crate::credentials_page::ssr::{panel, regenerate_form};
-    use crate::panel::PanelContext;
-    use crate::ssr::*;
-    let (ctx, op) = authorize(Role::Viewer, None).await?;
-    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    let v = self::server::credentials_view(&ctx, &op, &r, c).await?;
-    let csrf = session_csrf(&session().await?).await?;
-    let cx = PanelContext {
-        manager: op.role.allows(Role::Manager),
-        csrf: &csrf,
-        realm: &realm,
-        id: &id,
-    };
-    let panel = panel(&v, &cx);
-    let regenerate_form = if cx.manager {
-        regenerate_form(&v, &cx)
-    } else {
-        String::new()
-    };
-    Ok(CredentialsTabView {
-        public_client: v.public_client,
-        version: v.version,
-        authenticator: v.authenticator,
-        signing_alg: v.signing_alg,
-        assertion_max_exp_s: v.assertion_max_exp_s,
-        methods: v.methods,
-        can_reveal: v.can_reveal,
-        has_active_secret: v.secrets.iter().any(|s| s.state == "active"),
-        panel,
-        regenerate_form,
-    })
-}
-
 /// Sets how the client authenticates. `signing_alg` "" = any algorithm the method allows.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "set_authenticator", output = crate::codec::StrJson)]
+#[server(endpoint = "set_authenticator")]
 pub async fn set_authenticator(
     csrf: String,
     realm: String,
@@ -292,7 +236,7 @@ pub fn parse_overlap_hours(raw: &str, default_s: i64) -> Result<i64, AppError> {
 
 /// Regenerates the client's secret: a new primary secret, the previous ones valid for
 /// `overlap_hours` more (0 = revoked now). Returns the value, shown once.
-#[server(endpoint = "regenerate_secret", output = crate::codec::StrJson)]
+#[server(endpoint = "regenerate_secret")]
 pub async fn regenerate_secret(
     csrf: String,
     realm: String,
@@ -330,7 +274,7 @@ pub async fn regenerate_secret(
 }
 
 /// Revokes one secret at once.
-#[server(endpoint = "revoke_secret", output = crate::codec::StrJson)]
+#[server(endpoint = "revoke_secret")]
 pub async fn revoke_secret(
     csrf: String,
     realm: String,
@@ -346,7 +290,7 @@ pub async fn revoke_secret(
 }
 
 /// Shows a stored secret again: only for admins, only where the realm allows it; audited.
-#[server(endpoint = "reveal_secret", output = crate::codec::StrJson)]
+#[server(endpoint = "reveal_secret")]
 pub async fn reveal_secret(
     csrf: String,
     realm: String,
@@ -361,7 +305,7 @@ pub async fn reveal_secret(
 }
 
 /// Changes the realm's secret policy (admin: reveal is a security decision).
-#[server(endpoint = "update_secret_policy", output = crate::codec::StrJson)]
+#[server(endpoint = "update_secret_policy")]
 pub async fn update_secret_policy(
     csrf: String,
     realm: String,

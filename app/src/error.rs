@@ -46,8 +46,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    // Errors travel like results (see `crate::codec`), so their deserializer is compiled once.
-    type Encoder = crate::codec::StrJsonEncoding;
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::*;
 use crate::error::AppError;
+use crate::islands::CopyButton;
 
 /// One snippet with the file name it downloads as.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +29,7 @@ pub struct InstallationView {
     pub snippets: Vec<Snippet>,
 }
 
-#[server(endpoint = "get_installation", output = crate::codec::StrJson)]
+#[server(endpoint = "get_installation")]
 pub async fn get_installation(realm: String, id: String) -> Result<InstallationView, AppError> {
     use crate::credentials_api::server::keycloak_json;
     use crate::ssr::*;
@@ -80,41 +81,33 @@ pub fn data_url(mime: &str, bytes: impl AsRef<[u8]>) -> String {
 
 #[component]
 pub fn InstallationTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
-    let data = RwSignal::new(None::<Result<InstallationView, AppError>>);
-    let (realm, id) = (StoredValue::new(realm), StoredValue::new(id));
-    // Loaded after hydration, like the other tabs (no resource under the client page's suspense).
-    Effect::new(move |_| {
-        let (r, i) = (realm.get_value(), id.get_value());
-        leptos::task::spawn_local(async move {
-            let loaded = get_installation(r, i).await;
-            let _ = data.try_set(Some(loaded));
-        });
-    });
     view! {
-        {move || match data.get() {
-            None => view! { <p class="loading" aria-live="polite">"Loading…"</p> }.into_any(),
-            Some(Err(e)) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
-            Some(Ok(v)) => view! {
-                <section class="card">
-                    <h2>"Adapter configuration"</h2>
-                    <p class="help">
-                        {format!("Client {} authenticates with {}. Values Keyward does not hold (a secret shown only once, keystore passwords and file) are marked REPLACE WITH …", v.client_id, v.method)}
-                    </p>
-                    {v.snippets.into_iter().map(|s| {
-                        let text = s.text.clone();
-                        let test_id = s.file_name.clone();
-                        view! {
-                            <h3>{s.title.clone()}</h3>
-                            <pre class="snippet" data-testid=format!("snippet-{test_id}")>{s.text.clone()}</pre>
-                            <div class="form-actions">
-                                <CopyButton text=Signal::derive(move || text.clone()) label="Copy"/>
-                                <a class="btn btn-secondary btn-small" download=s.file_name.clone()
-                                    href=data_url(&s.mime, &s.text)>{format!("Download {}", s.file_name)}</a>
-                            </div>
-                        }
-                    }).collect_view()}
-                </section>
-            }.into_any(),
-        }}
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
+                match get_installation(realm, id).await {
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
+                    Ok(v) => view! {
+                        <section class="card">
+                            <h2>"Adapter configuration"</h2>
+                            <p class="help">
+                                {format!("Client {} authenticates with {}. Values Keyward does not hold (a secret shown only once, keystore passwords and file) are marked REPLACE WITH …", v.client_id, v.method)}
+                            </p>
+                            {v.snippets.into_iter().map(|s| {
+                                let test_id = s.file_name.clone();
+                                view! {
+                                    <h3>{s.title.clone()}</h3>
+                                    <pre class="snippet" data-testid=format!("snippet-{test_id}")>{s.text.clone()}</pre>
+                                    <div class="form-actions">
+                                        <CopyButton text=s.text.clone() label="Copy".to_string()/>
+                                        <a class="btn btn-secondary btn-small" download=s.file_name.clone()
+                                            href=data_url(&s.mime, &s.text)>{format!("Download {}", s.file_name)}</a>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -246,7 +246,7 @@ pub mod server {
     pub use keyward_service::keys::*;
 }
 
-#[server(endpoint = "get_keys", output = crate::codec::StrJson)]
+#[server(endpoint = "get_keys")]
 pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
     use crate::ssr::*;
     let (ctx, _op) = authorize(Role::Viewer, None).await?;
@@ -254,30 +254,10 @@ pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
     self::server::keys_view(&ctx, c).await
 }
 
-/// The Keys tab's two panels, rendered (see `crate::panel`): the registered keys, and the JWKS
-/// URL (empty for a public client). A viewer's panels have no forms.
-#[server(endpoint = "keys_panels", output = crate::codec::StrJson)]
-pub async fn keys_panels(realm: String, id: String) -> Result<(String, String), AppError> {
-    use crate::keys_page::ssr::panels;
-    use crate::panel::PanelContext;
-    use crate::ssr::*;
-    let (ctx, op) = authorize(Role::Viewer, None).await?;
-    let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    let view = self::server::keys_view(&ctx, c).await?;
-    let csrf = session_csrf(&session().await?).await?;
-    let cx = PanelContext {
-        manager: op.role.allows(Role::Manager),
-        csrf: &csrf,
-        realm: &realm,
-        id: &id,
-    };
-    Ok(panels(&view, &cx))
-}
-
 /// Imports the public keys of an uploaded file. `format` "" = recognise it; `file` is the file's
 /// bytes, base64url; passwords and alias only for keystores. All keys or none are added.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "import_keys", output = crate::codec::StrJson)]
+#[server(endpoint = "import_keys")]
 pub async fn import_keys(
     csrf: String,
     realm: String,
@@ -334,7 +314,7 @@ pub async fn import_keys(
 }
 
 /// Activates or deactivates a key.
-#[server(endpoint = "set_key_active", output = crate::codec::StrJson)]
+#[server(endpoint = "set_key_active")]
 pub async fn set_key_active(
     csrf: String,
     realm: String,
@@ -350,7 +330,7 @@ pub async fn set_key_active(
 }
 
 /// Deletes a key.
-#[server(endpoint = "delete_key", output = crate::codec::StrJson)]
+#[server(endpoint = "delete_key")]
 pub async fn delete_key(
     csrf: String,
     realm: String,
@@ -366,7 +346,7 @@ pub async fn delete_key(
 
 /// Sets the JWKS URL and whether the client's keys come from it. The URL is checked (https,
 /// no internal address unless allowed) but not fetched.
-#[server(endpoint = "set_jwks_url", output = crate::codec::StrJson)]
+#[server(endpoint = "set_jwks_url")]
 pub async fn set_jwks_url(
     csrf: String,
     realm: String,
@@ -384,7 +364,7 @@ pub async fn set_jwks_url(
 }
 
 /// Fetches the client's JWKS URL now (through the safe fetcher) and records the outcome.
-#[server(endpoint = "fetch_jwks_now", output = crate::codec::StrJson)]
+#[server(endpoint = "fetch_jwks_now")]
 pub async fn fetch_jwks_now(csrf: String, realm: String, id: String) -> Result<JwksView, AppError> {
     use self::server::*;
     use crate::ssr::*;
@@ -462,7 +442,7 @@ impl std::fmt::Debug for KeystoreChoices {
 }
 
 /// Fresh defaults for the generate dialog (new random passwords each time).
-#[server(endpoint = "keystore_defaults", output = crate::codec::StrJson)]
+#[server(endpoint = "keystore_defaults")]
 pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoices, AppError> {
     use crate::ssr::*;
     let (ctx, _op) = authorize(Role::Manager, None).await?;
@@ -470,31 +450,12 @@ pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoi
     Ok(self::server::keystore_choices(c))
 }
 
-/// The generate dialog's form, rendered (see `crate::panel`) with fresh defaults.
-#[server(endpoint = "generate_form", output = crate::codec::StrJson)]
-pub async fn generate_form(realm: String, id: String) -> Result<String, AppError> {
-    use crate::keys_page::ssr::generate_form;
-    use crate::panel::PanelContext;
-    use crate::ssr::*;
-    let (ctx, _op) = authorize(Role::Manager, None).await?;
-    let (_r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    let choices = self::server::keystore_choices(c);
-    let csrf = session_csrf(&session().await?).await?;
-    let cx = PanelContext {
-        manager: true,
-        csrf: &csrf,
-        realm: &realm,
-        id: &id,
-    };
-    Ok(generate_form(&choices, &cx))
-}
-
 /// Generates a key pair and self-signed certificate (CN = client id), packages it as a PKCS12 or
 /// JKS keystore for download, and registers the certificate as one of the client's keys. The
 /// private key is never stored, logged or audited. `include_passwords` = "true" writes the
 /// passwords into the returned keycloak.json.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "generate_keystore", output = crate::codec::StrJson)]
+#[server(endpoint = "generate_keystore")]
 pub async fn generate_keystore(
     csrf: String,
     realm: String,
@@ -605,7 +566,10 @@ pub async fn generate_keystore(
                 keystore_file: Some(format!("classpath:{file_name}")),
                 keystore_type: Some(format.id().to_owned()),
                 store_password: include.then(|| store_password.to_string()),
-                key_password: include.then(|| key_password.to_string()),
+                // A PKCS12 file has one password (its key is protected with the store
+                // password): its keycloak.json names no separate key password.
+                key_password: (include && format == KeystoreFormat::Jks)
+                    .then(|| key_password.to_string()),
                 key_alias: Some(alias.clone()),
                 key_algorithm: Some(algorithm.jws_alg().to_owned()),
             },

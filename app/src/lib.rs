@@ -4,18 +4,16 @@
 
 pub mod api;
 pub mod client_scopes;
-pub mod codec;
 pub mod components;
 pub mod credentials_api;
 pub mod credentials_page;
 pub mod error;
-pub mod form_action;
 pub mod installation;
+pub mod islands;
 pub mod keys_api;
 pub mod keys_page;
 pub mod oversight;
 pub mod pages;
-pub mod panel;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod token_settings;
@@ -23,14 +21,16 @@ pub mod token_settings;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{lazy_route, path, Lazy, LazyRoute};
+use leptos_router::{path, SsrMode};
 
 use crate::pages::*;
 
 /// The console's icon: a key on Keyward's blue, inline (no extra request).
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='6' fill='%230066cc'/%3E%3Ccircle cx='12' cy='16' r='5' fill='none' stroke='%23fff' stroke-width='3'/%3E%3Cpath d='M17 16h10m-3 0v4m-3-4v3' stroke='%23fff' stroke-width='3' fill='none'/%3E%3C/svg%3E";
 
-/// The HTML document around the application, rendered on the server.
+/// The HTML document around the application, rendered on the server. The console is built
+/// with Leptos islands: pages are rendered on the server only, and the browser's wasm hydrates
+/// just the `#[island]` components (see `crate::islands`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -39,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href=FAVICON/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -49,6 +49,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The console's routes. Every page is rendered whole before it is sent (`SsrMode::Async`):
+/// complete HTML, readable and usable before (and without) the wasm.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -57,66 +59,28 @@ pub fn App() -> impl IntoView {
         <Title text="Keyward"/>
         <Router>
             <Routes fallback=|| view! { <NotFoundPage/> }>
-                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
-                <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()}/>
-                <ParentRoute path=path!("/console") view=ConsoleLayout>
-                    <Route path=path!("") view={Lazy::<RealmsRoute>::new()}/>
-                    <Route path=path!("realms") view={Lazy::<RealmsRoute>::new()}/>
-                    <Route path=path!("operators") view={Lazy::<OperatorsRoute>::new()}/>
-                    <Route path=path!(":realm/clients") view={Lazy::<ClientsRoute>::new()}/>
-                    <ParentRoute path=path!(":realm/clients/:id") view={Lazy::<ClientRoute>::new()}>
-                        <Route path=path!("settings") view={Lazy::<SettingsTabRoute>::new()}/>
-                        <Route path=path!("credentials") view={Lazy::<CredentialsTabRoute>::new()}/>
-                        <Route path=path!("keys") view={Lazy::<KeysTabRoute>::new()}/>
-                        <Route path=path!("installation") view={Lazy::<InstallationTabRoute>::new()}/>
-                        <Route path=path!(":tab") view=unknown_tab/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/console") view=ConsoleLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=RealmsPage ssr=SsrMode::Async/>
+                    <Route path=path!("realms") view=RealmsPage ssr=SsrMode::Async/>
+                    <Route path=path!("operators") view=OperatorsPage ssr=SsrMode::Async/>
+                    <Route path=path!(":realm/clients") view=ClientsPage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!(":realm/clients/:id") view=ClientPage ssr=SsrMode::Async>
+                        <Route path=path!("settings") view=SettingsTab ssr=SsrMode::Async/>
+                        <Route path=path!("credentials") view=CredentialsTabRoute ssr=SsrMode::Async/>
+                        <Route path=path!("keys") view=KeysTabRoute ssr=SsrMode::Async/>
+                        <Route path=path!("installation") view=InstallationTabRoute ssr=SsrMode::Async/>
+                        <Route path=path!(":tab") view=unknown_tab ssr=SsrMode::Async/>
                     </ParentRoute>
-                    <Route path=path!(":realm/settings") view={Lazy::<RealmSettingsRoute>::new()}/>
-                    <Route path=path!(":realm/events") view={Lazy::<EventsRoute>::new()}/>
-                    <Route path=path!(":realm/expiry") view={Lazy::<ExpiryRoute>::new()}/>
-                    <Route path=path!(":realm/client-scopes") view={Lazy::<ClientScopesRoute>::new()}/>
+                    <Route path=path!(":realm/settings") view=RealmSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!(":realm/events") view=crate::oversight::EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!(":realm/expiry") view=crate::oversight::ExpiryPage ssr=SsrMode::Async/>
+                    <Route path=path!(":realm/client-scopes") view=crate::client_scopes::ClientScopesPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
-}
-
-/// A page whose code the browser loads when it is first shown (`cargo leptos build --split`
-/// puts each in its own wasm chunk), so the first download holds only the console's frame.
-macro_rules! lazy_page {
-    ($($route:ident => $page:expr),* $(,)?) => {$(
-        #[derive(Clone, Copy)]
-        pub struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(this: Self) -> AnyView {
-                let _ = this;
-                $page.into_any()
-            }
-        }
-    )*};
-}
-
-lazy_page! {
-    LoginRoute => LoginPage(),
-    SetupRoute => SetupPage(),
-    RealmsRoute => RealmsPage(),
-    OperatorsRoute => OperatorsPage(),
-    ClientsRoute => ClientsPage(),
-    ClientRoute => ClientPage(),
-    SettingsTabRoute => settings_tab(),
-    CredentialsTabRoute => credentials_tab(),
-    KeysTabRoute => keys_tab(),
-    InstallationTabRoute => installation_tab(),
-    RealmSettingsRoute => RealmSettingsPage(),
-    EventsRoute => crate::oversight::EventsPage(),
-    ExpiryRoute => crate::oversight::ExpiryPage(),
-    ClientScopesRoute => crate::client_scopes::ClientScopesPage(),
 }
 
 /// Formats epoch seconds as `YYYY-MM-DD HH:MM UTC` without a date library.

@@ -5,11 +5,12 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+use crate::components::{loading, ErrorAlert};
 use crate::error::AppError;
 use crate::format_time;
+use crate::pages::{param, query};
 
 /// Days ahead the expiry dashboard and banner look by default.
 pub const DEFAULT_WINDOW_DAYS: i64 = 30;
@@ -78,7 +79,7 @@ pub struct ExpiringView {
 /// A realm's admin events, newest first. `client` is a client id, `from`/`to` are
 /// `yyyy-MM-dd` (UTC, inclusive); empty means any.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "list_events", output = crate::codec::StrJson)]
+#[server(endpoint = "list_events")]
 pub async fn list_events(
     realm: String,
     client: String,
@@ -169,7 +170,7 @@ pub async fn list_events(
 
 /// Secrets and certificates of the realm (or of one client, `id` non-empty) that have expired
 /// or expire within `days`, soonest first.
-#[server(endpoint = "list_expiring", output = crate::codec::StrJson)]
+#[server(endpoint = "list_expiring")]
 pub async fn list_expiring(
     realm: String,
     id: String,
@@ -196,7 +197,7 @@ pub struct ClientPageView {
     pub expiring: Vec<ExpiringView>,
 }
 
-#[server(endpoint = "get_client_page", output = crate::codec::StrJson)]
+#[server(endpoint = "get_client_page")]
 pub async fn get_client_page(realm: String, id: String) -> Result<ClientPageView, AppError> {
     use crate::ssr::*;
     let (ctx, _) = authorize(keyward_credentials::operator::Role::Viewer, None).await?;
@@ -262,19 +263,9 @@ mod ssr {
     }
 }
 
-fn loading() -> impl IntoView {
-    view! { <p class="loading" aria-live="polite">"Loading…"</p> }
-}
-
-fn query(name: &'static str) -> impl Fn() -> String + Copy {
-    let q = use_query_map();
-    move || q.read().get(name).unwrap_or_default()
-}
-
 #[component]
 pub fn EventsPage() -> impl IntoView {
-    let params = use_params_map();
-    let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
+    let realm = param("realm");
     let (client, actor, operation, from, to) = (
         query("client"),
         query("actor"),
@@ -282,20 +273,16 @@ pub fn EventsPage() -> impl IntoView {
         query("from"),
         query("to"),
     );
-    let first = move || query("first")().parse::<i64>().unwrap_or(0).max(0);
-    let events = Resource::new(
-        move || {
-            (
-                realm.get(),
-                client(),
-                actor(),
-                operation(),
-                from(),
-                to(),
-                first(),
-            )
-        },
-        |(r, c, a, o, f, t, first)| list_events(r, c, a, o, f, t, first),
+    let first = query("first").parse::<i64>().unwrap_or(0).max(0);
+    let realm_name = realm.clone();
+    let events = list_events(
+        realm,
+        client.clone(),
+        actor.clone(),
+        operation.clone(),
+        from.clone(),
+        to.clone(),
+        first,
     );
     view! {
         <h1>"Admin events"</h1>
@@ -313,7 +300,7 @@ pub fn EventsPage() -> impl IntoView {
                 <label for="ev-operation">"Operation"</label>
                 <select id="ev-operation" name="operation">
                     {["", "CREATE", "UPDATE", "DELETE", "ACTION"].into_iter().map(|o| view! {
-                        <option value=o selected=move || operation() == o>{if o.is_empty() { "Any" } else { o }}</option>
+                        <option value=o selected=operation == o>{if o.is_empty() { "Any" } else { o }}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -327,14 +314,13 @@ pub fn EventsPage() -> impl IntoView {
             </div>
             <button type="submit" class="btn btn-secondary">"Filter"</button>
         </form>
-        <Transition fallback=loading>
-            {move || Suspend::new(async move {
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
                 match events.await {
                     Ok(list) if list.is_empty() => view! {
                         <crate::components::EmptyState title="No events" help="No change matches these filters."/>
                     }.into_any(),
                     Ok(list) => {
-                        let realm_name = realm.get_untracked();
                         let more = list.len() as i64 == EVENTS_PAGE;
                         view! {
                             <table class="table" aria-label="Admin events">
@@ -371,10 +357,10 @@ pub fn EventsPage() -> impl IntoView {
                             })}
                         }.into_any()
                     }
-                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -395,36 +381,29 @@ fn expiry_text(e: &ExpiringView) -> String {
 
 #[component]
 pub fn ExpiryPage() -> impl IntoView {
-    let params = use_params_map();
-    let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
-    let days_text = query("days");
-    let days = move || {
-        days_text()
-            .parse::<i64>()
-            .ok()
-            .filter(|d| (1..=3650).contains(d))
-            .unwrap_or(DEFAULT_WINDOW_DAYS)
-    };
-    let list = Resource::new(
-        move || (realm.get(), days()),
-        |(r, d)| list_expiring(r, String::new(), d),
-    );
+    let realm = param("realm");
+    let days = query("days")
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (1..=3650).contains(d))
+        .unwrap_or(DEFAULT_WINDOW_DAYS);
+    let realm_name = realm.clone();
+    let list = list_expiring(realm, String::new(), days);
     view! {
         <h1>"Expiring credentials"</h1>
         <p class="lead">"Secrets and certificates of this realm that have expired or expire soon. Alerting can use the Prometheus gauge keyward_credential_expiry_seconds at /metrics."</p>
         <form method="get" class="filters" aria-label="Window">
             <label for="expiry-days">"Within (days)"</label>
-            <input id="expiry-days" type="number" min="1" max="3650" name="days" value=move || days().to_string()/>
+            <input id="expiry-days" type="number" min="1" max="3650" name="days" value=days.to_string()/>
             <button type="submit" class="btn btn-secondary">"Show"</button>
         </form>
-        <Transition fallback=loading>
-            {move || Suspend::new(async move {
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
                 match list.await {
                     Ok(items) if items.is_empty() => view! {
                         <crate::components::EmptyState title="Nothing expires soon" help="No secret or certificate of this realm expires within this window."/>
                     }.into_any(),
                     Ok(items) => {
-                        let realm_name = realm.get_untracked();
                         view! {
                             <table class="table" aria-label="Expiring credentials">
                                 <thead><tr><th>"Client"</th><th>"Credential"</th><th>"Expires (UTC)"</th><th>"State"</th></tr></thead>
@@ -444,61 +423,25 @@ pub fn ExpiryPage() -> impl IntoView {
                             </table>
                         }.into_any()
                     }
-                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
-        </Transition>
-    }
-}
-
-/// Bumped by a client's tabs when they change its credentials (a secret revoked, a key
-/// deleted…), so the client page's expiry banner reads them again.
-#[derive(Clone, Copy)]
-pub struct ClientChanged(pub RwSignal<u32>);
-
-impl ClientChanged {
-    pub fn bump() {
-        if let Some(c) = use_context::<ClientChanged>() {
-            c.0.update(|n| *n += 1);
-        }
+        </Suspense>
     }
 }
 
 /// The banner on a client's page when one of its credentials has expired or expires within
-/// [`DEFAULT_WINDOW_DAYS`]: first as read with the client (see [`ClientPageView`]), then again
-/// whenever a tab changes the client's credentials ([`ClientChanged`]), so a revoked secret
-/// leaves the banner at once.
+/// [`DEFAULT_WINDOW_DAYS`] (read with the client, see [`ClientPageView`]: a page rendered after a
+/// secret is revoked no longer shows it).
 #[component]
-pub fn ExpiryBanner(
-    items: Vec<ExpiringView>,
-    #[prop(into)] realm: String,
-    #[prop(into)] id: String,
-) -> impl IntoView {
-    let shown = RwSignal::new(items);
-    if let Some(changed) = use_context::<ClientChanged>() {
-        Effect::new(move |previous: Option<u32>| {
-            let n = changed.0.get();
-            if previous.is_some_and(|p| p != n) {
-                let (realm, id) = (realm.clone(), id.clone());
-                leptos::task::spawn_local(async move {
-                    if let Ok(items) = list_expiring(realm, id, DEFAULT_WINDOW_DAYS).await {
-                        let _ = shown.try_set(items);
-                    }
-                });
-            }
-            n
-        });
-    }
-    move || {
-        let items = shown.get();
-        (!items.is_empty()).then(|| {
-            view! {
-                <div class="alert alert-warning" role="status" data-testid="expiry-banner">
-                    <ul>{items.iter().map(|e| view! { <li>{expiry_text(e)}</li> }).collect_view()}</ul>
-                </div>
-            }
-        })
-    }
+pub fn ExpiryBanner(items: Vec<ExpiringView>) -> impl IntoView {
+    (!items.is_empty()).then(|| {
+        view! {
+            <div class="alert alert-warning" role="status" data-testid="expiry-banner">
+                <ul>{items.iter().map(|e| view! { <li>{expiry_text(e)}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
 }
 
 #[cfg(test)]

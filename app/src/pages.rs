@@ -1,21 +1,34 @@
 //! The console's pages: sign-in, first-admin setup, realms, clients, a client's tabs, operators.
+//!
+//! Every page is rendered on the server with the data it shows; its forms post natively to
+//! their server functions and the server sends the browser back (see `crate::components`).
+//! The interactive parts are islands (`crate::islands`).
 
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::{Outlet, A};
-use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 use crate::api::*;
 use crate::components::*;
-use crate::form_action::{FormAction, SubmitForm};
 use crate::format_time;
+use crate::islands::RealmPicker;
 
-fn loading() -> impl IntoView {
-    view! { <p class="loading" aria-live="polite">"Loading…"</p> }
+/// A query parameter of the current URL ("" when absent).
+pub(crate) fn query(name: &str) -> String {
+    use_query_map()
+        .read_untracked()
+        .get(name)
+        .unwrap_or_default()
 }
 
-fn can(role: Role) -> bool {
-    current_session().me.is_some_and(|m| m.role.allows(role))
+/// A path parameter of the current route ("" when absent).
+pub(crate) fn param(name: &str) -> String {
+    use_params_map()
+        .read_untracked()
+        .get(name)
+        .unwrap_or_default()
 }
 
 // ---- signed-out pages ---------------------------------------------------------------------
@@ -32,34 +45,31 @@ fn login_error_text(code: &str) -> &'static str {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let query = use_query_map();
-    let info = Resource::new(|| (), |_| session_info());
-    mark_hydrated();
-    let error = move || query.read().get("error").map(|c| login_error_text(&c));
-    let notice = move || {
-        let q = query.read();
-        if q.get("signed_out").is_some() {
-            Some("You have signed out.")
-        } else if q.get("next").is_some() && q.get("error").is_none() {
-            Some("Sign in to continue where you were.")
-        } else {
-            None
-        }
+    let error = Some(query("error"))
+        .filter(|c| !c.is_empty())
+        .map(|c| login_error_text(&c));
+    let next = query("next");
+    let notice = if !query("signed_out").is_empty() {
+        Some("You have signed out.")
+    } else if !next.is_empty() && error.is_none() {
+        Some("Sign in to continue where you were.")
+    } else {
+        None
     };
     view! {
         <main class="login-page">
             <div class="login-card">
                 <h1 class="brand">"Keyward"</h1>
                 <p class="subtitle">"Sign in to the console"</p>
-                {move || error().map(|e| view! { <div class="alert alert-danger" role="alert">{e}</div> })}
-                {move || notice().map(|n| view! { <div class="alert alert-info" role="status">{n}</div> })}
+                {error.map(|e| view! { <div class="alert alert-danger" role="alert">{e}</div> })}
+                {notice.map(|n| view! { <div class="alert alert-info" role="status">{n}</div> })}
                 <Suspense fallback=loading>
-                    {move || Suspend::new(async move {
-                        match info.await {
+                    {Suspend::new(async move {
+                        match session_info().await {
                             Ok(info) => view! {
                                 <form method="post" action="/auth/login" class="form">
                                     <input type="hidden" name="csrf" value=info.csrf/>
-                                    <input type="hidden" name="next" value=move || query.read().get("next").unwrap_or_default()/>
+                                    <input type="hidden" name="next" value=next/>
                                     <label for="username">"Username"</label>
                                     <input id="username" name="username" autocomplete="username" required autofocus/>
                                     <label for="password">"Password"</label>
@@ -67,7 +77,7 @@ pub fn LoginPage() -> impl IntoView {
                                     <button type="submit" class="btn btn-primary">"Sign in"</button>
                                 </form>
                             }.into_any(),
-                            Err(e) => view! { <div class="alert alert-danger">{e.to_string()}</div> }.into_any(),
+                            Err(error) => view! { <ErrorAlert error/> }.into_any(),
                         }
                     })}
                 </Suspense>
@@ -78,22 +88,19 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
-    let query = use_query_map();
-    let token = move || query.read().get("token").unwrap_or_default();
-    let error = move || query.read().get("error");
-    let info = Resource::new(|| (), |_| session_info());
-    let open = Resource::new(|| (), |_| setup_open());
+    let token = query("token");
+    let error = Some(query("error")).filter(|e| !e.is_empty());
     view! {
         <main class="login-page">
             <div class="login-card">
                 <h1 class="brand">"Keyward"</h1>
                 <p class="subtitle">"Create the first administrator"</p>
-                {move || error().map(|e| view! { <div class="alert alert-danger" role="alert">{e}</div> })}
+                {error.map(|e| view! { <div class="alert alert-danger" role="alert">{e}</div> })}
                 <Suspense fallback=loading>
-                    {move || Suspend::new(async move {
-                        let csrf = info.await.map(|i| i.csrf).unwrap_or_default();
+                    {Suspend::new(async move {
+                        let csrf = session_info().await.map(|i| i.csrf).unwrap_or_default();
                         // A used link says so at once, instead of failing after the form.
-                        if open.await == Ok(false) {
+                        if setup_open().await == Ok(false) {
                             return view! {
                                 <div class="alert alert-info" role="status">
                                     "This setup link has already been used: the first administrator exists. "
@@ -142,14 +149,14 @@ pub fn NotFoundPage() -> impl IntoView {
 
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
-    let info = Resource::new(|| (), |_| session_info());
     view! {
         <Suspense fallback=loading>
-            {move || Suspend::new(async move {
-                match info.await {
+            {Suspend::new(async move {
+                match session_info().await {
                     Ok(info) if info.me.is_some() => {
                         provide_context(info.clone());
-                        view! { <Console info/> }.into_any()
+                        let realms = list_realms().await.unwrap_or_default();
+                        view! { <Console info realms/> }.into_any()
                     }
                     Ok(_) | Err(crate::error::AppError::Unauthenticated) => view! {
                         <main class="login-page"><div class="login-card">
@@ -158,7 +165,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                             <a class="btn btn-primary" href="/login" rel="external">"Sign in"</a>
                         </div></main>
                     }.into_any(),
-                    Err(e) => view! { <div class="alert alert-danger">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -166,19 +173,23 @@ pub fn ConsoleLayout() -> impl IntoView {
 }
 
 #[component]
-fn Console(info: SessionView) -> impl IntoView {
+fn Console(info: SessionView, realms: Vec<RealmView>) -> impl IntoView {
     let me = info
         .me
         .clone()
         .expect("Console is only shown when signed in");
-    let params = use_params_map();
-    let current_realm = move || params.read().get("realm");
-    let realms_changed = RealmsChanged(RwSignal::new(0));
-    provide_context(realms_changed);
-    let realms = Resource::new(move || realms_changed.0.get(), |_| list_realms());
-    let navigate = use_navigate();
+    // The realm of the page: `/console/{realm}/…` (the layout's own params do not have it).
+    let path = use_location().pathname.get_untracked();
+    let current_realm = path
+        .strip_prefix("/console/")
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(realm, _)| realm.to_string())
+        .filter(|r| !r.is_empty() && realms.iter().any(|x| &x.name == r));
     let is_admin = me.role == Role::Admin;
-    mark_hydrated();
+    let choices: Vec<(String, String)> = realms
+        .into_iter()
+        .map(|r| (r.name, r.display_name))
+        .collect();
     view! {
         <div class="console">
             <header class="masthead">
@@ -195,37 +206,8 @@ fn Console(info: SessionView) -> impl IntoView {
             <div class="console-body">
                 <nav class="sidebar" aria-label="Console">
                     <label class="sidebar-label" for="realm-select">"Realm"</label>
-                    <Transition fallback=loading>
-                        {
-                            let navigate = navigate.clone();
-                            move || {
-                                let navigate = navigate.clone();
-                                Suspend::new(async move {
-                                    let list = realms.await.unwrap_or_default();
-                                    let selected = current_realm().unwrap_or_default();
-                                    view! {
-                                        <select
-                                            id="realm-select"
-                                            class="realm-select"
-                                            on:change=move |ev| {
-                                                let realm = event_target_value(&ev);
-                                                if !realm.is_empty() {
-                                                    navigate(&format!("/console/{realm}/clients"), Default::default());
-                                                }
-                                            }
-                                        >
-                                            <option value="" selected=selected.is_empty()>"Choose a realm…"</option>
-                                            {list.into_iter().map(|r| {
-                                                let is_sel = r.name == selected;
-                                                view! { <option value=r.name.clone() selected=is_sel>{r.display_name.clone()} " (" {r.name.clone()} ")"</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    }
-                                })
-                            }
-                        }
-                    </Transition>
-                    {move || current_realm().map(|realm| view! {
+                    <RealmPicker realms=choices selected=current_realm.clone().unwrap_or_default()/>
+                    {current_realm.map(|realm| view! {
                         <ul class="nav-list">
                             <li><A href=format!("/console/{realm}/clients")>"Clients"</A></li>
                             <li><A href=format!("/console/{realm}/client-scopes")>"Client scopes"</A></li>
@@ -251,39 +233,24 @@ fn Console(info: SessionView) -> impl IntoView {
 
 #[component]
 pub fn RealmsPage() -> impl IntoView {
-    let create = FormAction::<CreateRealm>::new();
-    let delete = FormAction::<DeleteRealm>::new();
-    let realms = Resource::new(
-        move || (create.version().get(), delete.version().get()),
-        |_| list_realms(),
-    );
-    Effect::new(move |_| {
-        let created = create.succeeded();
-        let deleted = delete.succeeded();
-        if created || deleted {
-            RealmsChanged::bump();
-        }
-    });
-    let to_delete = RwSignal::new(String::new());
-    let confirm_open = RwSignal::new(false);
-    let csrf = current_session().csrf;
-    let csrf_for_delete = csrf.clone();
+    let create = ServerAction::<CreateRealm>::new();
     let manager = can(Role::Manager);
     let admin = can(Role::Admin);
     view! {
         <h1>"Realms"</h1>
         <p class="lead">"A realm holds a set of clients and their credentials, like a Keycloak realm."</p>
-        <ActionError value=delete/>
-        <Transition fallback=loading>
-            {move || Suspend::new(async move {
-                match realms.await {
+        {error_of::<DeleteRealm>()}
+        {done::<DeleteRealm>("Realm deleted.")}
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
+                match list_realms().await {
                     Ok(list) => view! {
                         <table class="table" aria-label="Realms">
                             <thead><tr><th>"Name"</th><th>"Display name"</th><th>"Created"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|r| {
-                                    let name = r.name.clone();
                                     let deletable = admin && r.name != "master";
+                                    let name = r.name.clone();
                                     view! {
                                         <tr>
                                             <td><A href=format!("/console/{}/clients", r.name)>{r.name.clone()}</A></td>
@@ -291,11 +258,14 @@ pub fn RealmsPage() -> impl IntoView {
                                             <td>{format_time(r.created_at)}</td>
                                             <td class="actions">
                                                 {deletable.then(|| view! {
-                                                    <button type="button" class="btn btn-link danger"
-                                                        aria-label=format!("Delete realm {name}")
-                                                        on:click=move |_| { to_delete.set(name.clone()); confirm_open.set(true); }>
-                                                        "Delete"
-                                                    </button>
+                                                    <Confirm id=format!("delete-realm-{name}") action=DeleteRealm::PATH
+                                                        button="Delete" button_label=Some(format!("Delete realm {name}"))
+                                                        title="Delete realm?"
+                                                        message="The realm and every client in it will be deleted. This cannot be undone."
+                                                        confirm="Delete">
+                                                        <CsrfField/>
+                                                        <input type="hidden" name="realm" value=name.clone()/>
+                                                    </Confirm>
                                                 })}
                                             </td>
                                         </tr>
@@ -304,14 +274,14 @@ pub fn RealmsPage() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(e) => view! { <div class="alert alert-danger">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
         {manager.then(|| view! {
             <section class="card">
                 <h2>"Create realm"</h2>
-                <SubmitForm action=create attr:class="form form-inline">
+                <ActionForm action=create attr:class="form form-inline">
                     <CsrfField/>
                     <label for="realm-name">"Realm name"</label>
                     <input id="realm-name" name="name" required maxlength="100" pattern="[A-Za-z0-9._\\-]+"
@@ -319,62 +289,44 @@ pub fn RealmsPage() -> impl IntoView {
                     <label for="realm-display">"Display name"</label>
                     <input id="realm-display" name="display_name" maxlength="255"/>
                     <button type="submit" class="btn btn-primary">"Create"</button>
-                </SubmitForm>
-                <ActionError value=create/>
-                {move || create.value().and_then(|r| r.ok()).map(|r| view! {
-                    <div class="alert alert-success" role="status">
-                        "Realm " <A href=format!("/console/{}/clients", r.name)>{r.name.clone()}</A> " created."
-                    </div>
-                })}
+                </ActionForm>
+                {error_of::<CreateRealm>()}
+                {done::<CreateRealm>("Realm created.")}
             </section>
         })}
-        <ConfirmDialog
-            open=confirm_open
-            title="Delete realm?"
-            message="The realm and every client in it will be deleted. This cannot be undone."
-            confirm_label="Delete"
-            on_confirm=Callback::new(move |_| {
-                delete.dispatch(DeleteRealm { csrf: csrf_for_delete.clone(), realm: to_delete.get_untracked() });
-            })
-        />
     }
 }
 
 #[component]
 pub fn RealmSettingsPage() -> impl IntoView {
-    let params = use_params_map();
-    let realm = move || params.read().get("realm").unwrap_or_default();
-    let update = FormAction::<UpdateRealm>::new();
-    let policy = FormAction::<crate::credentials_api::UpdateSecretPolicy>::new();
-    let data = Resource::new(
-        move || (realm(), update.version().get(), policy.version().get()),
-        |(r, _, _)| get_realm(r),
-    );
+    let realm = param("realm");
+    let update = ServerAction::<UpdateRealm>::new();
+    let policy = ServerAction::<crate::credentials_api::UpdateSecretPolicy>::new();
     let manager = can(Role::Manager);
     let admin = can(Role::Admin);
     view! {
-        <Transition fallback=loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(r) => { let name_form = r.name.clone(); let name_policy = r.name.clone(); view! {
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
+                match get_realm(realm).await {
+                    Ok(r) => {
+                        let (name_update, name_policy, name_tokens) = (r.name.clone(), r.name.clone(), r.name.clone());
+                        view! {
                         <h1>"Realm settings: " {r.name.clone()}</h1>
                         <section class="card">
-                            <SubmitForm action=update attr:class="form">
+                            <ActionForm action=update attr:class="form">
                                 <CsrfField/>
-                                <input type="hidden" name="realm" value=name_form/>
+                                <input type="hidden" name="realm" value=name_update/>
                                 <label for="display-name">"Display name"</label>
                                 <input id="display-name" name="display_name" value=r.display_name.clone() required maxlength="255" disabled=!manager/>
                                 <p class="help">"Created " {format_time(r.created_at)}</p>
                                 {manager.then(|| view! { <button type="submit" class="btn btn-primary">"Save"</button> })}
-                            </SubmitForm>
-                            <ActionError value=update/>
-                            {move || update.succeeded().then(|| view! {
-                                <div class="alert alert-success" role="status">"Saved."</div>
-                            })}
+                            </ActionForm>
+                            {error_of::<UpdateRealm>()}
+                            {done::<UpdateRealm>("Saved.")}
                         </section>
                         <section class="card">
                             <h2>"Client secrets"</h2>
-                            <SubmitForm action=policy attr:class="form">
+                            <ActionForm action=policy attr:class="form">
                                 <CsrfField/>
                                 <input type="hidden" name="realm" value=name_policy/>
                                 <label for="overlap-default">"Default overlap when a secret is regenerated (hours)"</label>
@@ -388,18 +340,16 @@ pub fn RealmSettingsPage() -> impl IntoView {
                                     " Admins may reveal stored secrets again (each reveal is audited; new secrets are then kept sealed)"
                                 </label>
                                 {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save secret policy"</button> })}
-                            </SubmitForm>
-                            <ActionError value=policy/>
-                            {move || policy.succeeded().then(|| view! {
-                                <div class="alert alert-success" role="status">"Secret policy saved."</div>
-                            })}
+                            </ActionForm>
+                            {error_of::<crate::credentials_api::UpdateSecretPolicy>()}
+                            {done::<crate::credentials_api::UpdateSecretPolicy>("Secret policy saved.")}
                         </section>
-                        <crate::token_settings::TokenSettings realm=r.name.clone()/>
+                        <crate::token_settings::TokenSettings realm=name_tokens/>
                     }.into_any() }
-                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -407,79 +357,51 @@ pub fn RealmSettingsPage() -> impl IntoView {
 
 #[component]
 pub fn ClientsPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
-    let search = Memo::new(move |_| query.read().get("search").unwrap_or_default());
-    let first = Memo::new(move |_| {
-        query
-            .read()
-            .get("first")
-            .and_then(|f| f.parse::<i64>().ok())
-            .unwrap_or(0)
-            .max(0)
-    });
-    let create = FormAction::<CreateClient>::new();
-    let clients = Resource::new(
-        move || (realm.get(), search.get(), first.get()),
-        |(r, s, f)| list_clients(r, s, f),
-    );
-    let create_open = RwSignal::new(false);
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(c)) = create.value() {
-            create_open.set(false);
-            navigate(
-                &format!(
-                    "/console/{}/clients/{}/settings",
-                    realm.get_untracked(),
-                    c.id
-                ),
-                Default::default(),
-            );
-        }
-    });
+    let realm = param("realm");
+    let search = query("search");
+    let first = query("first").parse::<i64>().unwrap_or(0).max(0);
+    let create = ServerAction::<CreateClient>::new();
     let manager = can(Role::Manager);
-    let page_link = move |first: i64| {
-        let s = search.get();
-        if s.is_empty() {
-            format!("/console/{}/clients?first={first}", realm.get())
-        } else {
-            format!(
-                "/console/{}/clients?search={}&first={first}",
-                realm.get(),
-                encode_query(&s)
-            )
+    let page_link = {
+        let (realm, search) = (realm.clone(), search.clone());
+        move |first: i64| {
+            if search.is_empty() {
+                format!("/console/{realm}/clients?first={first}")
+            } else {
+                format!(
+                    "/console/{realm}/clients?search={}&first={first}",
+                    encode_query(&search)
+                )
+            }
         }
     };
+    let realm_for_list = realm.clone();
+    let searched = !search.is_empty();
     view! {
         <h1>"Clients"</h1>
         <p class="lead">"Clients are the services that authenticate to this realm with their credentials."</p>
+        {error_of::<CreateClient>()}
+        {done::<DeleteClient>("Client deleted.")}
         <div class="toolbar">
             <form method="get" class="search" role="search">
                 <label class="sr-only" for="client-search">"Search by client id or name"</label>
                 <input id="client-search" type="search" name="search" placeholder="Search by client id or name"
-                    value=move || search.get()/>
+                    value=search.clone()/>
                 <button type="submit" class="btn btn-secondary">"Search"</button>
             </form>
-            {manager.then(|| view! {
-                <button type="button" class="btn btn-primary" on:click=move |_| create_open.set(true)>
-                    "Create client"
-                </button>
-            })}
+            {manager.then(|| view! { <DialogButton dialog="create-client">"Create client"</DialogButton> })}
         </div>
-        <Transition fallback=loading>
-            {move || Suspend::new(async move {
-                match clients.await {
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
+                match list_clients(realm_for_list.clone(), search, first).await {
                     Ok(page) if page.items.is_empty() && page.first == 0 => {
-                        if search.get_untracked().is_empty() {
-                            view! { <EmptyState title="No clients yet" help="Create a client to give a service its credentials."/> }.into_any()
-                        } else {
+                        if searched {
                             view! { <EmptyState title="No matching clients" help="No client id or name contains this text."/> }.into_any()
+                        } else {
+                            view! { <EmptyState title="No clients yet" help="Create a client to give a service its credentials."/> }.into_any()
                         }
                     }
                     Ok(page) => {
-                        let realm_name = realm.get_untracked();
                         let prev = (page.first > 0).then(|| (page.first - PAGE_SIZE).max(0));
                         let next = page.has_more.then_some(page.first + PAGE_SIZE);
                         let shown = page.items.len() as i64;
@@ -489,7 +411,7 @@ pub fn ClientsPage() -> impl IntoView {
                                 <tbody>
                                     {page.items.into_iter().map(|c| view! {
                                         <tr>
-                                            <td><A href=format!("/console/{}/clients/{}/settings", realm_name, c.id)>{c.client_id.clone()}</A></td>
+                                            <td><A href=format!("/console/{}/clients/{}/settings", realm_for_list, c.id)>{c.client_id.clone()}</A></td>
                                             <td>{c.name.clone()}</td>
                                             <td>{if c.public_client { "public" } else { "confidential" }}</td>
                                             <td>{if c.enabled { "yes" } else { "no" }}</td>
@@ -505,17 +427,17 @@ pub fn ClientsPage() -> impl IntoView {
                             </nav>
                         }.into_any()
                     }
-                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
         {manager.then(|| view! {
-            <FormDialog open=create_open title="Create client">
-                <SubmitForm action=create attr:class="form">
+            <Modal id="create-client" title="Create client">
+                <ActionForm action=create attr:class="form">
                     <CsrfField/>
-                    <input type="hidden" name="realm" value=move || realm.get()/>
+                    <input type="hidden" name="realm" value=realm.clone()/>
                     <label for="new-client-id">"Client ID"</label>
-                    <input id="new-client-id" name="client_id" required maxlength="255"/>
+                    <input id="new-client-id" name="client_id" required maxlength="255" autofocus/>
                     <label for="new-client-name">"Name"</label>
                     <input id="new-client-name" name="name" maxlength="255"/>
                     <label for="new-client-description">"Description"</label>
@@ -525,28 +447,14 @@ pub fn ClientsPage() -> impl IntoView {
                         <option value="confidential" selected=true>"Confidential (the client authenticates)"</option>
                         <option value="public">"Public (no client authentication)"</option>
                     </select>
-                    <ActionError value=create/>
                     <div class="modal-actions">
                         <button type="submit" class="btn btn-primary">"Create"</button>
-                        <button type="button" class="btn btn-link" on:click=move |_| create_open.set(false)>"Cancel"</button>
+                        <CancelButton dialog="create-client"/>
                     </div>
-                </SubmitForm>
-            </FormDialog>
+                </ActionForm>
+            </Modal>
         })}
     }
-}
-
-/// Percent-encodes a query-string value.
-pub(crate) fn encode_query(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 const TABS: [(&str, &str); 4] = [
@@ -556,152 +464,106 @@ const TABS: [(&str, &str); 4] = [
     ("installation", "Installation"),
 ];
 
-/// What the client page hands to its tab (a nested route, loaded lazily): the realm's name
-/// and the client as just read.
+/// What the client page hands to its tab (a nested route): the realm's name and the client
+/// as just read.
 #[derive(Clone)]
 pub struct ClientTabContext {
     pub realm: String,
     pub client: ClientView,
 }
 
-/// The client page: its header and tab bar around the current tab, each tab a nested route
-/// whose code the browser loads when the tab is first shown.
+/// The client page: its header and tab bar around the current tab, each tab a nested route.
 #[component]
 pub fn ClientPage() -> impl IntoView {
-    let params = use_params_map();
-    let realm = Memo::new(move |_| params.read().get("realm").unwrap_or_default());
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let path = use_location().pathname;
-    let tab = Memo::new(move |_| {
-        path.read()
-            .rsplit('/')
-            .next()
-            .unwrap_or("settings")
-            .to_string()
-    });
-    provide_context(crate::oversight::ClientChanged(RwSignal::new(0)));
-    // Re-read on every tab switch: another tab (Credentials) may have changed the client's
-    // version, and Settings must save against the current one.
-    let client = Resource::new(
-        move || (realm.get(), id.get(), tab.get()),
-        |(r, i, _)| crate::oversight::get_client_page(r, i),
-    );
+    let realm = param("realm");
+    let id = param("id");
+    let path = use_location().pathname.get_untracked();
+    let tab = path.rsplit('/').next().unwrap_or("settings").to_string();
     view! {
-        <Transition fallback=loading>
-            {move || Suspend::new(async move {
-                match client.await {
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
+                match crate::oversight::get_client_page(realm.clone(), id).await {
                     Ok(crate::oversight::ClientPageView { client: c, expiring }) => {
-                        provide_context(ClientTabContext { realm: realm.get_untracked(), client: c.clone() });
+                        provide_context(ClientTabContext { realm: realm.clone(), client: c.clone() });
                         view! {
                             <p class="breadcrumb">
-                                <A href=format!("/console/{}/clients", realm.get_untracked())>"Clients"</A>
+                                <A href=format!("/console/{realm}/clients")>"Clients"</A>
                                 " › " {c.client_id.clone()}
                             </p>
                             <h1>{c.client_id.clone()}
                                 {(!c.enabled).then(|| view! { <span class="badge badge-muted">"disabled"</span> })}
                             </h1>
-                            <crate::oversight::ExpiryBanner items=expiring realm=realm.get_untracked() id=c.id.clone()/>
+                            <crate::oversight::ExpiryBanner items=expiring/>
                             <nav class="tabs" aria-label="Client">
                                 {TABS.iter().map(|(slug, label)| {
-                                    let href = format!("/console/{}/clients/{}/{}", realm.get_untracked(), c.id, slug);
-                                    let slug = *slug;
-                                    view! { <A href=href attr:class=move || if tab.get() == slug { "tab tab-active" } else { "tab" }>{*label}</A> }
+                                    let href = format!("/console/{realm}/clients/{}/{slug}", c.id);
+                                    let class = if tab == *slug { "tab tab-active" } else { "tab" };
+                                    view! { <A href=href attr:class=class>{*label}</A> }
                                 }).collect_view()}
                             </nav>
                             <Outlet/>
                         }.into_any()
                     }
-                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
-
-// The tabs of the client page (see [`ClientPage`]), one function each so that each tab's
-// code lands in its own wasm chunk. Each reads the client its page provided.
 
 fn tab_context() -> Option<ClientTabContext> {
     use_context::<ClientTabContext>()
 }
 
-pub fn settings_tab() -> AnyView {
-    tab_context()
-        .map(|ClientTabContext { realm, client }| {
-            view! { <ClientSettings client realm/> }.into_any()
-        })
-        .unwrap_or_else(|| ().into_any())
+#[component]
+pub fn SettingsTab() -> impl IntoView {
+    tab_context().map(|ClientTabContext { realm, client }| view! { <ClientSettings client realm/> })
 }
 
-pub fn credentials_tab() -> AnyView {
-    tab_context()
-        .map(|ClientTabContext { realm, client }| {
-            view! { <crate::credentials_page::CredentialsTab realm id=client.id/> }.into_any()
-        })
-        .unwrap_or_else(|| ().into_any())
+#[component]
+pub fn CredentialsTabRoute() -> impl IntoView {
+    tab_context().map(|ClientTabContext { realm, client }| {
+        view! { <crate::credentials_page::CredentialsTab realm id=client.id/> }
+    })
 }
 
-pub fn keys_tab() -> AnyView {
-    tab_context()
-        .map(|ClientTabContext { realm, client }| {
-            view! { <crate::keys_page::KeysTab realm id=client.id/> }.into_any()
-        })
-        .unwrap_or_else(|| ().into_any())
+#[component]
+pub fn KeysTabRoute() -> impl IntoView {
+    tab_context().map(|ClientTabContext { realm, client }| {
+        view! { <crate::keys_page::KeysTab realm id=client.id/> }
+    })
 }
 
-pub fn installation_tab() -> AnyView {
-    tab_context()
-        .map(|ClientTabContext { realm, client }| {
-            view! { <crate::installation::InstallationTab realm id=client.id/> }.into_any()
-        })
-        .unwrap_or_else(|| ().into_any())
+#[component]
+pub fn InstallationTabRoute() -> impl IntoView {
+    tab_context().map(|ClientTabContext { realm, client }| {
+        view! { <crate::installation::InstallationTab realm id=client.id/> }
+    })
 }
 
-pub fn unknown_tab() -> AnyView {
-    view! { <EmptyState title="No such tab" help="Choose one of the tabs above."/> }.into_any()
+pub fn unknown_tab() -> impl IntoView {
+    view! { <EmptyState title="No such tab" help="Choose one of the tabs above."/> }
 }
 
 #[component]
 fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
-    let update = FormAction::<UpdateClient>::new();
-    let delete = FormAction::<DeleteClient>::new();
-    let version = RwSignal::new(client.version);
-    let confirm_open = RwSignal::new(false);
+    let update = ServerAction::<UpdateClient>::new();
     let manager = can(Role::Manager);
-    let csrf = current_session().csrf;
-    Effect::new(move |_| {
-        if let Some(Ok(c)) = update.value() {
-            version.set(c.version);
-        }
-    });
-    let navigate = use_navigate();
-    let realm_after_delete = realm.clone();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value() {
-            navigate(
-                &format!("/console/{realm_after_delete}/clients"),
-                Default::default(),
-            );
-        }
-    });
-    let id = client.id.clone();
-    let realm_for_delete = realm.clone();
     let api_role_form = (realm == "master" && can(Role::Admin)).then(|| {
         view! { <ApiRoleForm client=client.clone() realm=realm.clone()/> }
     });
     let scopes_card = view! {
         <crate::client_scopes::ClientScopesCard realm=realm.clone() id=client.id.clone()/>
     };
+    let (realm_del, id_del) = (realm.clone(), client.id.clone());
     view! {
         <section class="card">
             {(!manager).then(|| view! {
                 <div class="alert alert-info" role="status">"Your role can read this client but not change it."</div>
             })}
-            <SubmitForm action=update attr:class="form">
-                <CsrfField/>
-                <input type="hidden" name="realm" value=realm.clone()/>
-                <input type="hidden" name="id" value=client.id.clone()/>
-                <input type="hidden" name="version" value=move || version.get().to_string()/>
+            <ActionForm action=update attr:class="form">
+                <ClientFields realm=realm.clone() id=client.id.clone()/>
+                <input type="hidden" name="version" value=client.version.to_string()/>
                 <label>"Client ID"</label>
                 <p class="readonly">{client.client_id.clone()}</p>
                 <label for="client-name">"Name"</label>
@@ -721,34 +583,34 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
                 {manager.then(|| view! {
                     <div class="form-actions">
                         <button type="submit" class="btn btn-primary">"Save"</button>
-                        <button type="button" class="btn btn-danger-outline" on:click=move |_| confirm_open.set(true)>"Delete client"</button>
                     </div>
                 })}
-            </SubmitForm>
-            <ActionError value=update/>
-            <ActionError value=delete/>
-            {move || update.succeeded().then(|| view! {
-                <div class="alert alert-success" role="status">"Saved."</div>
+            </ActionForm>
+            {error_of::<UpdateClient>()}
+            {error_of::<DeleteClient>()}
+            {done::<UpdateClient>("Saved.")}
+            {done::<CreateClient>("Client created.")}
+            {manager.then(|| view! {
+                <div class="form-actions">
+                    <Confirm id="delete-client" action=DeleteClient::PATH button="Delete client"
+                        button_class="btn btn-danger-outline"
+                        title="Delete client?"
+                        message="The client and all its credentials will be deleted. Services using it will no longer authenticate."
+                        confirm="Delete">
+                        <ClientFields realm=realm_del id=id_del/>
+                    </Confirm>
+                </div>
             })}
         </section>
         {scopes_card}
         {api_role_form}
-        <ConfirmDialog
-            open=confirm_open
-            title="Delete client?"
-            message="The client and all its credentials will be deleted. Services using it will no longer authenticate."
-            confirm_label="Delete"
-            on_confirm=Callback::new(move |_| {
-                delete.dispatch(DeleteClient { csrf: csrf.clone(), realm: realm_for_delete.clone(), id: id.clone() });
-            })
-        />
     }
 }
 
 /// The Admin REST API role of a master-realm client (admins only).
 #[component]
 fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
-    let set_role = FormAction::<SetApiRole>::new();
+    let set_role = ServerAction::<SetApiRole>::new();
     let current = client.api_role.clone().unwrap_or_default();
     view! {
         <section class="card">
@@ -758,10 +620,8 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
                 " (Keycloak's Admin REST API) with a bearer token from this realm's token endpoint: "
                 "view reads, manage changes clients and credentials, admin also manages realms."
             </p>
-            <SubmitForm action=set_role attr:class="form">
-                <CsrfField/>
-                <input type="hidden" name="realm" value=realm/>
-                <input type="hidden" name="id" value=client.id.clone()/>
+            <ActionForm action=set_role attr:class="form">
+                <ClientFields realm=realm id=client.id.clone()/>
                 <label for="client-api-role">"API role"</label>
                 <select id="client-api-role" name="api_role">
                     {[("", "None"), ("view", "view"), ("manage", "manage"), ("admin", "admin")]
@@ -772,11 +632,9 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary">"Set API role"</button>
                 </div>
-            </SubmitForm>
-            <ActionError value=set_role/>
-            {move || set_role.succeeded().then(|| view! {
-                <div class="alert alert-success" role="status">"API role updated."</div>
-            })}
+            </ActionForm>
+            {error_of::<SetApiRole>()}
+            {done::<SetApiRole>("API role updated.")}
         </section>
     }
 }
@@ -785,98 +643,38 @@ fn ApiRoleForm(client: ClientView, realm: String) -> impl IntoView {
 
 #[component]
 pub fn OperatorsPage() -> impl IntoView {
-    let is_admin_for_fetch = current_session().me.is_some_and(|m| m.role == Role::Admin);
-    let create = FormAction::<CreateOperator>::new();
-    let set_role = FormAction::<SetOperatorRole>::new();
-    let set_disabled = FormAction::<SetOperatorDisabled>::new();
-    let reset = FormAction::<ResetOperatorPassword>::new();
-    let operators = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                set_role.version().get(),
-                set_disabled.version().get(),
-                reset.version().get(),
-            )
-        },
-        move |_| async move {
-            if is_admin_for_fetch {
-                list_operators().await
-            } else {
-                Ok(Vec::new())
-            }
-        },
-    );
-    let reset_open = RwSignal::new(false);
-    let reset_target = RwSignal::new((String::new(), String::new()));
-    // A change that takes power away (demote, disable) waits for a confirmation.
-    let confirm_open = RwSignal::new(false);
-    let pending = RwSignal::new(None::<(String, PendingChange)>);
+    let create = ServerAction::<CreateOperator>::new();
     let session = current_session();
-    let csrf = session.csrf;
     let me = session.me.clone();
     let is_admin = me.as_ref().is_some_and(|m| m.role == Role::Admin);
-    let my_id = StoredValue::new(me.map(|m| m.operator_id).unwrap_or_default());
-    Effect::new(move |_| {
-        if reset.succeeded() {
-            reset_open.set(false);
-        }
-    });
-    let csrf_rows = StoredValue::new(csrf.clone());
-    let csrf_confirm = csrf.clone();
-    let confirm = move |_| {
-        if let Some((id, change)) = pending.get_untracked() {
-            match change {
-                PendingChange::Role(_, role) => {
-                    set_role.dispatch(SetOperatorRole {
-                        csrf: csrf_confirm.clone(),
-                        operator_id: id,
-                        role,
-                    });
-                }
-                PendingChange::Disable(_) => {
-                    set_disabled.dispatch(SetOperatorDisabled {
-                        csrf: csrf_confirm.clone(),
-                        operator_id: id,
-                        disabled: true,
-                    });
-                }
-            }
-        }
-        confirm_open.set(false);
-    };
+    let my_id = me.map(|m| m.operator_id).unwrap_or_default();
+    let csrf = session.csrf;
+    let roles: Vec<String> = Role::ALL.iter().map(|r| r.as_str().to_string()).collect();
     view! {
         <h1>"Operators"</h1>
         <p class="lead">"People who use this console. Viewers read, managers change credentials, admins also manage operators."</p>
         {(!is_admin).then(|| view! {
             <div class="alert alert-info" role="status">"Only admins manage operators."</div>
         })}
-        <ActionError value=set_role/>
-        <ActionError value=set_disabled/>
-        <Show when=move || is_admin>
-        <Transition fallback=loading>
-            {move || {
-                let csrf = csrf_rows.get_value();
-                let my_id = my_id.get_value();
-                Suspend::new(async move {
-                match operators.await {
+        {error_of::<SetOperatorRole>()}
+        {error_of::<SetOperatorDisabled>()}
+        {error_of::<ResetOperatorPassword>()}
+        {done::<SetOperatorRole>("Role changed.")}
+        {done::<SetOperatorDisabled>("Saved.")}
+        {done::<ResetOperatorPassword>("Password set.")}
+        {is_admin.then(|| view! {
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
+                match list_operators().await {
                     Ok(list) => view! {
                         <table class="table" aria-label="Operators">
                             <thead><tr><th>"Username"</th><th>"Role"</th><th>"State"</th><th>"Created"</th><th>"Actions"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|o| {
-                                    let id_role = o.operator_id.clone();
-                                    let id_dis = o.operator_id.clone();
-                                    let id_reset = o.operator_id.clone();
-                                    let name_reset = o.username.clone();
-                                    let name_role = o.username.clone();
-                                    let name_dis = o.username.clone();
-                                    let csrf_role = csrf.clone();
-                                    let csrf_dis = csrf.clone();
-                                    let disabled = o.disabled;
-                                    let current = o.role;
-                                    let state = if o.disabled { "disabled" } else { "active" };
                                     let is_me = o.operator_id == my_id;
+                                    let state = if o.disabled { "disabled" } else { "active" };
+                                    let name = o.username.clone();
+                                    let oid = o.operator_id.clone();
                                     view! {
                                         <tr>
                                             <td>{o.username.clone()}{is_me.then_some(" (you)")}</td>
@@ -885,44 +683,52 @@ pub fn OperatorsPage() -> impl IntoView {
                                                     view! { <span>{o.role.as_str()}</span> }.into_any()
                                                 } else {
                                                     view! {
-                                                        <select aria-label=format!("Role of {}", o.username)
-                                                            on:change=move |ev| {
-                                                                let role = event_target_value(&ev);
-                                                                let lower = Role::ALL.iter().any(|r| r.as_str() == role && *r < current);
-                                                                if lower {
-                                                                    pending.set(Some((id_role.clone(), PendingChange::Role(name_role.clone(), role))));
-                                                                    confirm_open.set(true);
-                                                                } else {
-                                                                    set_role.dispatch(SetOperatorRole { csrf: csrf_role.clone(), operator_id: id_role.clone(), role });
-                                                                }
-                                                            }>
-                                                            {Role::ALL.iter().map(|r| view! {
-                                                                <option value=r.as_str() selected=*r == o.role>{r.as_str()}</option>
-                                                            }).collect_view()}
-                                                        </select>
+                                                        <crate::islands::RoleSelect action=SetOperatorRole::PATH.to_string()
+                                                            csrf=csrf.clone() operator_id=oid.clone() username=name.clone()
+                                                            current=o.role.as_str().to_string() roles=roles.clone()/>
                                                     }.into_any()
                                                 }}
                                             </td>
                                             <td>{state}</td>
                                             <td>{format_time(o.created_at)}</td>
                                             <td class="actions">
-                                                {(!is_me).then(|| view! {
-                                                    <button type="button" class="btn btn-link"
-                                                        on:click=move |_| {
-                                                            if disabled {
-                                                                set_disabled.dispatch(SetOperatorDisabled { csrf: csrf_dis.clone(), operator_id: id_dis.clone(), disabled: false });
-                                                            } else {
-                                                                pending.set(Some((id_dis.clone(), PendingChange::Disable(name_dis.clone()))));
-                                                                confirm_open.set(true);
-                                                            }
-                                                        }>
-                                                        {if disabled { "Enable" } else { "Disable" }}
-                                                    </button>
+                                                {(!is_me && o.disabled).then(|| view! {
+                                                    <form method="post" action=SetOperatorDisabled::PATH class="inline">
+                                                        <CsrfField/>
+                                                        <input type="hidden" name="operator_id" value=oid.clone()/>
+                                                        <input type="hidden" name="disabled" value="false"/>
+                                                        <button type="submit" class="btn btn-link">"Enable"</button>
+                                                    </form>
                                                 })}
-                                                <button type="button" class="btn btn-link"
-                                                    on:click=move |_| { reset_target.set((id_reset.clone(), name_reset.clone())); reset_open.set(true); }>
-                                                    "Reset password"
-                                                </button>
+                                                {(!is_me && !o.disabled).then({
+                                                    let (oid, name) = (oid.clone(), name.clone());
+                                                    move || view! {
+                                                    <Confirm id=format!("disable-{oid}") action=SetOperatorDisabled::PATH
+                                                        button="Disable" button_class="btn btn-link"
+                                                        title="Confirm the change"
+                                                        message=format!("Disable {name}? They are signed out at once and cannot sign in until enabled again.")
+                                                        confirm="Confirm">
+                                                        <CsrfField/>
+                                                        <input type="hidden" name="operator_id" value=oid.clone()/>
+                                                        <input type="hidden" name="disabled" value="true"/>
+                                                    </Confirm>
+                                                }})}
+                                                <DialogButton dialog=format!("reset-{oid}") class="btn btn-link">"Reset password"</DialogButton>
+                                                <Modal id=format!("reset-{oid}") title="Reset password">
+                                                    <p>"New password for " <strong>{name.clone()}</strong></p>
+                                                    <form method="post" action=ResetOperatorPassword::PATH class="form">
+                                                        <CsrfField/>
+                                                        <input type="hidden" name="operator_id" value=oid.clone()/>
+                                                        <label for=format!("reset-password-{oid}")>"New password"</label>
+                                                        <input id=format!("reset-password-{oid}") name="password" type="password" required minlength="12" autocomplete="new-password"/>
+                                                        <label for=format!("reset-confirm-{oid}")>"Repeat the password"</label>
+                                                        <input id=format!("reset-confirm-{oid}") name="confirm" type="password" required autocomplete="new-password"/>
+                                                        <div class="modal-actions">
+                                                            <button type="submit" class="btn btn-primary">"Set password"</button>
+                                                            <CancelButton dialog=format!("reset-{oid}")/>
+                                                        </div>
+                                                    </form>
+                                                </Modal>
                                             </td>
                                         </tr>
                                     }
@@ -930,13 +736,13 @@ pub fn OperatorsPage() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                    Err(e) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
-            })}}
-        </Transition>
+            })}
+        </Suspense>
         <section class="card">
             <h2>"Add operator"</h2>
-            <SubmitForm action=create attr:class="form">
+            <ActionForm action=create attr:class="form">
                 <CsrfField/>
                 <label for="op-username">"Username"</label>
                 <input id="op-username" name="username" required maxlength="64" autocomplete="off"/>
@@ -951,49 +757,25 @@ pub fn OperatorsPage() -> impl IntoView {
                 <label for="op-confirm">"Repeat the password"</label>
                 <input id="op-confirm" name="confirm" type="password" required autocomplete="new-password"/>
                 <button type="submit" class="btn btn-primary">"Add operator"</button>
-            </SubmitForm>
-            <ActionError value=create/>
-            {move || create.value().and_then(|r| r.ok()).map(|o| view! {
-                <div class="alert alert-success" role="status">"Operator " {o.username} " added."</div>
-            })}
+            </ActionForm>
+            {error_of::<CreateOperator>()}
+            {done::<CreateOperator>("Operator added.")}
         </section>
-        </Show>
-        <FormDialog open=confirm_open title="Confirm the change">
-            <p>{move || match pending.get() {
-                Some((_, PendingChange::Role(name, role))) => format!("Make {name} a {role}? They lose what their current role allows at once; their sessions end."),
-                Some((_, PendingChange::Disable(name))) => format!("Disable {name}? They are signed out at once and cannot sign in until enabled again."),
-                None => String::new(),
-            }}</p>
-            <div class="modal-actions">
-                <button type="button" class="btn btn-danger" on:click=confirm.clone()>"Confirm"</button>
-                <button type="button" class="btn btn-link" on:click=move |_| { pending.set(None); confirm_open.set(false); operators.refetch(); }>"Cancel"</button>
-            </div>
-        </FormDialog>
-        <FormDialog open=reset_open title="Reset password">
-            <p>"New password for " <strong>{move || reset_target.get().1}</strong></p>
-            <SubmitForm action=reset attr:class="form">
-                <CsrfField/>
-                <input type="hidden" name="operator_id" value=move || reset_target.get().0/>
-                <label for="reset-password">"New password"</label>
-                <input id="reset-password" name="password" type="password" required minlength="12" autocomplete="new-password"/>
-                <label for="reset-confirm">"Repeat the password"</label>
-                <input id="reset-confirm" name="confirm" type="password" required autocomplete="new-password"/>
-                <ActionError value=reset/>
-                <div class="modal-actions">
-                    <button type="submit" class="btn btn-primary">"Set password"</button>
-                    <button type="button" class="btn btn-link" on:click=move |_| reset_open.set(false)>"Cancel"</button>
-                </div>
-            </SubmitForm>
-        </FormDialog>
+        })}
     }
 }
 
-/// A change of an operator that waits for the admin's confirmation: (username, new role) or
-/// disabling (username).
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum PendingChange {
-    Role(String, String),
-    Disable(String),
+/// Percent-encodes a query-string value.
+pub(crate) fn encode_query(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

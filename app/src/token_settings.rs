@@ -4,11 +4,11 @@
 #[cfg(feature = "ssr")]
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 use crate::components::*;
 use crate::error::AppError;
-use crate::form_action::{FormAction, SubmitForm};
 use crate::format_time;
 
 /// One realm signing key (public facts only).
@@ -41,7 +41,7 @@ pub mod server {
     pub use keyward_service::realms::create_realm_key;
 }
 
-#[server(endpoint = "get_token_settings", output = crate::codec::StrJson)]
+#[server(endpoint = "get_token_settings")]
 pub async fn get_token_settings(realm: String) -> Result<TokenSettingsView, AppError> {
     use crate::ssr::*;
     let (ctx, _op) = authorize(Role::Viewer, None).await?;
@@ -64,14 +64,15 @@ pub async fn get_token_settings(realm: String) -> Result<TokenSettingsView, AppE
     })
 }
 
-/// Changes the realm's token policy (admin). `strict_audience` is "true" or "false".
-#[server(endpoint = "update_token_policy", output = crate::codec::StrJson)]
+/// Changes the realm's token policy (admin). `strict_audience` is "true" or "false" (a
+/// checkbox: absent when unticked).
+#[server(endpoint = "update_token_policy")]
 pub async fn update_token_policy(
     csrf: String,
     realm: String,
     token_signing_alg: String,
     access_token_lifetime_s: String,
-    strict_audience: String,
+    #[server(default)] strict_audience: String,
 ) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
@@ -92,7 +93,7 @@ pub async fn update_token_policy(
 
 /// Rotates the realm's signing key: a new key (the realm's algorithm) signs from now on; the
 /// previous one stays in certs, verifying the tokens it signed, until it is retired.
-#[server(endpoint = "rotate_realm_key", output = crate::codec::StrJson)]
+#[server(endpoint = "rotate_realm_key")]
 pub async fn rotate_realm_key(csrf: String, realm: String) -> Result<(), AppError> {
     use crate::ssr::*;
     use keyward_credentials::access_token::SigningAlg;
@@ -113,7 +114,7 @@ pub async fn rotate_realm_key(csrf: String, realm: String) -> Result<(), AppErro
 }
 
 /// Retires a passive realm key: it leaves certs, and tokens it signed no longer verify.
-#[server(endpoint = "retire_realm_key", output = crate::codec::StrJson)]
+#[server(endpoint = "retire_realm_key")]
 pub async fn retire_realm_key(csrf: String, realm: String, key_id: String) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
@@ -135,98 +136,86 @@ pub async fn retire_realm_key(csrf: String, realm: String, key_id: String) -> Re
 
 #[component]
 pub fn TokenSettings(#[prop(into)] realm: String) -> impl IntoView {
-    let update = FormAction::<UpdateTokenPolicy>::new();
-    let rotate = FormAction::<RotateRealmKey>::new();
-    let retire = FormAction::<RetireRealmKey>::new();
-    let realm = StoredValue::new(realm);
-    let data = RwSignal::new(None::<Result<TokenSettingsView, AppError>>);
-    Effect::new(move |_| {
-        update.version().track();
-        rotate.version().track();
-        retire.version().track();
-        let r = realm.get_value();
-        leptos::task::spawn_local(async move {
-            let loaded = get_token_settings(r).await;
-            let _ = data.try_set(Some(loaded));
-        });
-    });
-    let admin = current_session()
-        .me
-        .is_some_and(|m| m.role.allows(keyward_credentials::operator::Role::Admin));
-    let csrf = StoredValue::new(current_session().csrf);
+    let update = ServerAction::<UpdateTokenPolicy>::new();
+    let admin = can(keyward_credentials::operator::Role::Admin);
     view! {
-        {move || match data.get() {
-            None => view! { <p class="loading" aria-live="polite">"Loading…"</p> }.into_any(),
-            Some(Err(e)) => view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> }.into_any(),
-            Some(Ok(t)) => {
-                let strict = RwSignal::new(t.strict_audience);
-                view! {
-                    <section class="card">
-                        <h2>"Tokens"</h2>
-                        <SubmitForm action=update attr:class="form">
-                            <CsrfField/>
-                            <input type="hidden" name="realm" value=realm.get_value()/>
-                            <input type="hidden" name="strict_audience" value=move || strict.get().to_string()/>
-                            <label for="token-alg">"Access-token signature algorithm"</label>
-                            <select id="token-alg" name="token_signing_alg" disabled=!admin>
-                                <option value="ES256" selected=t.token_signing_alg == "ES256">"ES256"</option>
-                                <option value="RS256" selected=t.token_signing_alg == "RS256">"RS256 (for consumers that only know Keycloak's default)"</option>
-                            </select>
-                            <label for="token-lifetime">"Access-token lifetime (seconds)"</label>
-                            <input id="token-lifetime" name="access_token_lifetime_s" type="number" min="10" max="86400"
-                                value=t.access_token_lifetime_s.to_string() disabled=!admin/>
-                            <label class="checkbox">
-                                <input type="checkbox" prop:checked=move || strict.get() disabled=!admin
-                                    on:change=move |ev| strict.set(event_target_checked(&ev))/>
-                                " Strict audience: a client assertion's aud must be the issuer (the token endpoint URL is refused)"
-                            </label>
-                            <ActionError value=update/>
-                            {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save token settings"</button> })}
-                        </SubmitForm>
-                        {move || update.succeeded().then(|| view! {
-                            <div class="alert alert-success" role="status">"Token settings saved."</div>
-                        })}
-                        <h3>"Signing keys"</h3>
-                        <p class="help">"The active key signs new access tokens; passive keys stay in the realm's certs so tokens they signed keep verifying, until retired. A key is created on first use."</p>
-                        {if t.keys.is_empty() {
-                            view! { <EmptyState title="No signing key yet"
-                                help="The realm's first access token creates its key (the realm's algorithm); Rotate creates one now."/> }.into_any()
-                        } else {
-                            view! {
-                        <table class="table" data-testid="realm-keys">
-                            <thead><tr><th>"Kid"</th><th>"Alg"</th><th>"Status"</th><th>"Created"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
-                            <tbody>
-                                {t.keys.iter().map(|k| {
-                                    let id = k.id.clone();
-                                    let passive = k.status == "passive";
-                                    view! {
-                                        <tr>
-                                            <td><code>{k.kid.clone()}</code></td>
-                                            <td>{k.alg.clone()}</td>
-                                            <td>{k.status.clone()}</td>
-                                            <td>{format_time(k.created_at)}</td>
-                                            <td>{(admin && passive).then(|| view! {
-                                                <button type="button" class="btn btn-link btn-danger-text" on:click=move |_| {
-                                                    retire.dispatch(RetireRealmKey { csrf: csrf.get_value(), realm: realm.get_value(), key_id: id.clone() });
-                                                }>"Retire"</button>
-                                            })}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                            }.into_any()
-                        }}
-                        <ActionError value=rotate/>
-                        <ActionError value=retire/>
-                        {admin.then(|| view! {
-                            <button type="button" class="btn btn-secondary" on:click=move |_| {
-                                rotate.dispatch(RotateRealmKey { csrf: csrf.get_value(), realm: realm.get_value() });
-                            }>"Rotate signing key"</button>
-                        })}
-                    </section>
-                }.into_any()
-            }
-        }}
+        <Suspense fallback=loading>
+            {Suspend::new(async move {
+                match get_token_settings(realm.clone()).await {
+                    Err(error) => view! { <ErrorAlert error/> }.into_any(),
+                    Ok(t) => { let (realm_form, realm_rotate) = (realm.clone(), realm.clone()); view! {
+                        <section class="card">
+                            <h2>"Tokens"</h2>
+                            <ActionForm action=update attr:class="form">
+                                <CsrfField/>
+                                <input type="hidden" name="realm" value=realm_form/>
+                                <label for="token-alg">"Access-token signature algorithm"</label>
+                                <select id="token-alg" name="token_signing_alg" disabled=!admin>
+                                    <option value="ES256" selected=t.token_signing_alg == "ES256">"ES256"</option>
+                                    <option value="RS256" selected=t.token_signing_alg == "RS256">"RS256 (for consumers that only know Keycloak's default)"</option>
+                                </select>
+                                <label for="token-lifetime">"Access-token lifetime (seconds)"</label>
+                                <input id="token-lifetime" name="access_token_lifetime_s" type="number" min="10" max="86400"
+                                    value=t.access_token_lifetime_s.to_string() disabled=!admin/>
+                                <label class="checkbox">
+                                    <input type="checkbox" name="strict_audience" value="true" checked=t.strict_audience disabled=!admin/>
+                                    " Strict audience: a client assertion's aud must be the issuer (the token endpoint URL is refused)"
+                                </label>
+                                {error_of::<UpdateTokenPolicy>()}
+                                {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save token settings"</button> })}
+                            </ActionForm>
+                            {done::<UpdateTokenPolicy>("Token settings saved.")}
+                            <h3>"Signing keys"</h3>
+                            <p class="help">"The active key signs new access tokens; passive keys stay in the realm's certs so tokens they signed keep verifying, until retired. A key is created on first use."</p>
+                            {if t.keys.is_empty() {
+                                view! { <EmptyState title="No signing key yet"
+                                    help="The realm's first access token creates its key (the realm's algorithm); Rotate creates one now."/> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="table" data-testid="realm-keys">
+                                        <thead><tr><th>"Kid"</th><th>"Alg"</th><th>"Status"</th><th>"Created"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                                        <tbody>
+                                            {t.keys.iter().map(|k| {
+                                                let (realm, key_id) = (realm.clone(), k.id.clone());
+                                                let passive = k.status == "passive";
+                                                view! {
+                                                    <tr>
+                                                        <td><code>{k.kid.clone()}</code></td>
+                                                        <td>{k.alg.clone()}</td>
+                                                        <td>{k.status.clone()}</td>
+                                                        <td>{format_time(k.created_at)}</td>
+                                                        <td>{(admin && passive).then(|| view! {
+                                                            <Confirm id=format!("retire-{key_id}") action=RetireRealmKey::PATH button="Retire"
+                                                                title="Retire signing key?"
+                                                                message="Tokens this key signed no longer verify once it is retired."
+                                                                confirm="Retire">
+                                                                <CsrfField/>
+                                                                <input type="hidden" name="realm" value=realm.clone()/>
+                                                                <input type="hidden" name="key_id" value=key_id.clone()/>
+                                                            </Confirm>
+                                                        })}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                            {error_of::<RotateRealmKey>()}
+                            {error_of::<RetireRealmKey>()}
+                            {done::<RotateRealmKey>("A new signing key is active.")}
+                            {done::<RetireRealmKey>("Key retired.")}
+                            {admin.then(|| view! {
+                                <form method="post" action=RotateRealmKey::PATH>
+                                    <CsrfField/>
+                                    <input type="hidden" name="realm" value=realm_rotate.clone()/>
+                                    <button type="submit" class="btn btn-secondary">"Rotate signing key"</button>
+                                </form>
+                            })}
+                        </section>
+                    }.into_any() }
+                }
+            })}
+        </Suspense>
     }
 }

@@ -14,7 +14,7 @@ test('an admin signs in, manages a realm and a client, and signs out', async ({ 
   await page.getByLabel('Realm name').fill('acme');
   await page.getByLabel('Display name').fill('Acme Corp');
   await page.getByRole('button', { name: 'Create', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText('Realm acme created');
+  await expect(page.getByRole('status')).toContainText('Realm created.');
   await expect(page.getByRole('table', { name: 'Realms' })).toContainText('Acme Corp');
 
   // A bad realm name gets a clear inline error from the server.
@@ -22,12 +22,12 @@ test('an admin signs in, manages a realm and a client, and signs out', async ({ 
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('already exists');
 
-  // Choose the realm in the sidebar (a client-side navigation: needs the WASM).
+  // Choose the realm in the sidebar (the realm picker is an island: needs the wasm).
   await page.getByLabel('Realm', { exact: true }).selectOption('acme');
   await expect(page).toHaveURL(/\/console\/acme\/clients$/);
   await expect(page.getByText('No clients yet')).toBeVisible();
 
-  // The "Create client" dialog opens only when the page is hydrated.
+  // The "Create client" dialog: the browser's own modal dialog (no script needed).
   await page.getByRole('button', { name: 'Create client' }).click();
   const dialog = page.getByRole('dialog', { name: 'Create client' });
   await expect(dialog).toBeVisible();
@@ -110,7 +110,7 @@ test('a viewer reads clients but cannot edit them', async ({ page, browser }) =>
   await page.getByLabel('Password (at least 12 characters)').fill('viewer-password-1');
   await page.getByLabel('Repeat the password').fill('viewer-password-1');
   await page.getByRole('button', { name: 'Add operator' }).click();
-  await expect(page.getByRole('status')).toContainText('Operator victor added');
+  await expect(page.getByRole('status')).toContainText('Operator added.');
   await expect(page.getByRole('table', { name: 'Operators' })).toContainText('victor');
 
   await page.goto('/console/master/clients');

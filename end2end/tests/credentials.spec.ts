@@ -39,7 +39,7 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   await expect(page.getByText('No secret yet')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Generate secret' })).toBeVisible();
 
-  // Changing the method explains what the client must now send (client-side: needs the WASM).
+  // Changing the method explains what the client must now send (the picker is an island).
   await method.selectOption('client-jwt');
   await expect(page.getByTestId('method-help')).toContainText('client_assertion');
   await expect(page.getByText('requests that use the old method are refused')).toBeVisible();
@@ -111,7 +111,7 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   await page.getByLabel('Password (at least 12 characters)').fill('viewer-password-2');
   await page.getByLabel('Repeat the password').fill('viewer-password-2');
   await page.getByRole('button', { name: 'Add operator' }).click();
-  await expect(page.getByRole('status')).toContainText('Operator vic added');
+  await expect(page.getByRole('status')).toContainText('Operator added.');
   const viewerContext = await browser.newContext();
   const viewer = await viewerContext.newPage();
   await signIn(viewer, 'vic', 'viewer-password-2');
@@ -137,7 +137,7 @@ test('an admin of a realm that allows reveal shows a kept secret again from the 
   await page.getByRole('link', { name: 'Manage realms' }).click();
   await page.getByLabel('Realm name').fill('vault');
   await page.getByRole('button', { name: 'Create', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText('Realm vault created');
+  await expect(page.getByRole('status')).toContainText('Realm created.');
   await page.goto('/console/vault/settings');
   await hydrated(page);
   await page.getByLabel(/Admins may reveal stored secrets again/).check();
@@ -156,7 +156,7 @@ test('an admin of a realm that allows reveal shows a kept secret again from the 
   const value = await regenerate(page, 'kept', '0');
   await page.getByRole('dialog', { name: 'New client secret' }).getByRole('button', { name: 'Done' }).click();
 
-  // The Reveal button is a form in the server-rendered panel; its answer opens the dialog.
+  // Reveal is an island in the server-rendered table; its answer opens the dialog.
   const row = page.getByTestId('secrets').getByRole('row').filter({ hasText: 'kept' });
   await row.getByRole('button', { name: 'Reveal' }).click();
   const revealed = page.getByRole('dialog', { name: 'Secret' });

@@ -90,12 +90,16 @@ test('an operator imports a PEM certificate, a JWKS and a PKCS12; a bad file sho
   await page.locator('tr[data-kid="ed25519-kid"]').getByRole('link', { name: 'PEM' }).click();
   expect((await download).suggestedFilename()).toBe('ed25519-kid.pem');
 
-  // The JWKS URL form is part of the server-rendered panel: its Save runs through the console
-  // and the server's refusal shows on the page.
+  // The JWKS URL form is an island: the server's refusal shows beside the field and the URL
+  // stays as typed.
   await page.getByLabel('Use JWKS URL').check();
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('alert')).toHaveText('enter the JWKS URL to use');
-  await expect(page).toHaveURL(/\/keys$/);
+  await expect(page).toHaveURL(/\/keys(\?|$)/);
+  await page.getByLabel('JWKS URL', { exact: true }).fill('https://10.0.0.1/jwks.json');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('alert')).toContainText('10.0.0.1');
+  await expect(page.getByLabel('JWKS URL', { exact: true })).toHaveValue('https://10.0.0.1/jwks.json');
 
   expect(pageErrors).toEqual([]);
 });

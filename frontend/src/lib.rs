@@ -1,11 +1,16 @@
-//! The wasm entry point: hydrates the server-rendered console in the browser.
+//! The wasm entry point: hydrates the console's islands (the interactive parts of its
+//! server-rendered pages) in the browser.
 #![forbid(unsafe_code)]
+
+// The islands are defined in the app crate; linking it brings their hydration functions.
+pub use keyward_app;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    // The release build aborts on panic without running any hook (`scripts/build`), so the hook
-    // that prints panics to the browser console is only set in other builds.
-    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_lazy(keyward_app::App);
+    leptos::mount::hydrate_islands();
+    // The end-to-end tests wait for this mark before they use an island.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

@@ -560,10 +560,31 @@ fn closing(mut res: Response) -> Response {
 }
 
 /// Gives a failed server function (leptos answers 500 for every error) the status its
-/// `AppError` names.
+/// `AppError` names, and marks a native form post that succeeded (see [`success_mark`]).
 async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> Response {
     let is_server_fn = req.uri().path().starts_with("/api/");
-    let res = next.run(req).await;
+    // A form the browser posted itself (no wasm involved): Leptos answers it with a redirect
+    // back to the page.
+    let native_form = is_server_fn
+        && req
+            .headers()
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    let path = req.uri().path().to_owned();
+    let mut res = next.run(req).await;
+    if native_form && res.status().is_redirection() {
+        let marked = res
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|location| success_mark(location, &path))
+            .and_then(|l| http::HeaderValue::from_str(&l).ok());
+        if let Some(location) = marked {
+            res.headers_mut().insert(http::header::LOCATION, location);
+        }
+        return res;
+    }
     if !is_server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return res;
     }
@@ -576,6 +597,29 @@ async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> R
             StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Where the browser goes after a native post to the server function at `path`: Leptos sends it
+/// back to `location` (the page), with `__path` and `__err` when the function failed. When it
+/// succeeded, `__ok=<path>` is added, so the page can say so (the success twin of Leptos'
+/// error convention); an `__ok` (and its `__count`) left from an earlier post is dropped either
+/// way.
+pub fn success_mark(location: &str, path: &str) -> String {
+    let (base, query) = location.split_once('?').unwrap_or((location, ""));
+    let mut pairs: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("__ok=") && !p.starts_with("__count="))
+        .collect();
+    let failed = pairs.iter().any(|p| p.starts_with("__err="));
+    let mark = format!("__ok={}", path.replace('&', "%26").replace('#', "%23"));
+    if !failed {
+        pairs.push(&mark);
+    }
+    if pairs.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", pairs.join("&"))
+    }
 }
 
 /// Builds Keyward, listens on the configured address and serves until Ctrl-C or SIGTERM.
@@ -654,4 +698,26 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::success_mark;
+
+    #[test]
+    fn a_native_post_that_succeeded_is_marked_and_a_failed_one_is_not() {
+        assert_eq!(
+            success_mark("http://h/console/realms", "/api/create_realm"),
+            "http://h/console/realms?__ok=/api/create_realm"
+        );
+        // An earlier mark goes; the page's own query stays.
+        assert_eq!(
+            success_mark("http://h/c?search=a&__ok=/api/x&__count=2", "/api/y"),
+            "http://h/c?search=a&__ok=/api/y"
+        );
+        assert_eq!(
+            success_mark("http://h/c?__ok=/api/x&__path=/api/y&__err=abc", "/api/y"),
+            "http://h/c?__path=/api/y&__err=abc"
+        );
+    }
 }

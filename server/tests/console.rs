@@ -1263,3 +1263,101 @@ async fn sign_in_returns_to_the_page_or_the_last_realm() {
         "/console/master/clients"
     );
 }
+
+/// A form the browser posts itself (no wasm: `Accept: text/html`) is answered with a redirect
+/// back to its page: marked `__ok` when it worked, with Leptos' `__path`/`__err` when it did
+/// not, and the page then shows the outcome. Creating a client continues on its page; deleting
+/// it, on the list.
+#[tokio::test]
+async fn native_form_posts_come_back_to_the_page_with_their_outcome() {
+    let app = app().await;
+    let mut c = admin(&app).await;
+    let csrf = c.csrf.clone();
+    let native = |path: &str, referer: &str, fields: &[(&str, &str)]| {
+        Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, referer)
+            .body(Body::from(form(fields)))
+            .unwrap()
+    };
+    let page = "http://127.0.0.1:3000/console/realms?x=1&__ok=/api/old";
+    let r = c
+        .send(native(
+            "/api/create_realm",
+            page,
+            &[("csrf", &csrf), ("name", "native"), ("display_name", "")],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(
+        r.location(),
+        "http://127.0.0.1:3000/console/realms?x=1&__ok=/api/create_realm"
+    );
+    let shown = c.get("/console/realms?__ok=/api/create_realm").await;
+    assert!(shown.body.contains("Realm created."), "{}", shown.body);
+    // The same name again: back with the error, which the page shows; no success mark.
+    let r = c
+        .send(native(
+            "/api/create_realm",
+            page,
+            &[("csrf", &csrf), ("name", "native"), ("display_name", "")],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let location = r.location().to_string();
+    assert!(
+        location.contains("__path=%2Fapi%2Fcreate_realm")
+            || location.contains("__path=/api/create_realm"),
+        "{location}"
+    );
+    assert!(location.contains("__err="), "{location}");
+    assert!(!location.contains("__ok="), "{location}");
+    let back = location.trim_start_matches("http://127.0.0.1:3000");
+    let shown = c.get(back).await;
+    assert!(shown.body.contains("already exists"), "{}", shown.body);
+    assert!(!shown.body.contains("Realm created."), "{}", shown.body);
+
+    // A new client's form continues on the client's page.
+    let r = c
+        .send(native(
+            "/api/create_client",
+            "http://127.0.0.1:3000/console/native/clients",
+            &[
+                ("csrf", &csrf),
+                ("realm", "native"),
+                ("client_id", "svc"),
+                ("name", ""),
+                ("description", ""),
+                ("access_type", "confidential"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let settings = r.location().to_string();
+    assert!(
+        settings.starts_with("/console/native/clients/")
+            && settings.contains("/settings?__ok=/api/create_client"),
+        "{settings}"
+    );
+    let id = settings
+        .trim_start_matches("/console/native/clients/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let shown = c.get(&settings).await;
+    assert!(shown.body.contains("Client created."), "{}", shown.body);
+    let r = c
+        .send(native(
+            "/api/delete_client",
+            &format!("http://127.0.0.1:3000{settings}"),
+            &[("csrf", &csrf), ("realm", "native"), ("id", &id)],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(
+        r.location(),
+        "/console/native/clients?__ok=/api/delete_client"
+    );
+}

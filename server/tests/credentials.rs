@@ -380,58 +380,60 @@ async fn roles_and_reveal() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(!r.body.contains(&value));
 
-    // The tab's panel, rendered by the server: an admin may revoke (after confirming) and
-    // reveal the sealed secret, a manager only revoke, a viewer neither; no value in any of them.
+    // The tab as the server renders it: an admin may revoke (after confirming) and reveal the
+    // sealed secret, a manager only revoke (and regenerate), a viewer neither; no value in any.
     let r = regenerate(&mut manager, &id, "<i>markup</i>", "1", "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let newest = r.json()["value"].as_str().unwrap().to_string();
-    let panel_of = |r: common::Reply| {
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        r.json()["panel"].as_str().unwrap().to_string()
-    };
-    let args = [("realm", "master"), ("id", id.as_str())];
-    let viewer_tab = viewer.call("credentials_tab", &args).await.json();
-    assert_eq!(viewer_tab["regenerate_form"], "", "no form for a viewer");
-    let manager_tab = manager.call("credentials_tab", &args).await.json();
-    let regenerate_form = manager_tab["regenerate_form"].as_str().unwrap();
+    let path = format!("/console/master/clients/{id}/credentials");
+    let admin_panel = common::tab(&mut a, &path).await;
+    let manager_panel = common::tab(&mut manager, &path).await;
+    let viewer_panel = common::tab(&mut viewer, &path).await;
+    // Regenerate is an island (the new value is shown once, so it needs the browser): its form
+    // posts what regenerate_secret reads, with the session's CSRF token.
+    let issuer = common::island(&manager_panel, "SecretIssuer");
     assert!(
-        regenerate_form.contains(r#"action="/api/regenerate_secret" data-once"#),
-        "{regenerate_form}"
+        issuer.contains(r#"action="/api/regenerate_secret""#),
+        "{issuer}"
     );
     for field in ["label", "overlap_hours", "expires_in_days"] {
         assert!(
-            regenerate_form.contains(&format!(r#"name="{field}""#)),
-            "{field}: {regenerate_form}"
+            issuer.contains(&format!(r#"name="{field}""#)),
+            "{field}: {issuer}"
         );
     }
-    let admin_panel = panel_of(a.call("credentials_tab", &args).await);
-    let manager_panel = panel_of(manager.call("credentials_tab", &args).await);
-    let viewer_panel = panel_of(viewer.call("credentials_tab", &args).await);
-    // (Every active sealed secret has its reveal form; this one is the secret revealed above.)
-    let reveal_form = admin_panel
-        .split(r#"action="/api/reveal_secret""#)
-        .skip(1)
-        .filter_map(|rest| rest.split("</form>").next())
-        .find(|form| form.contains(&format!(r#"name="secret_id" value="{sid}""#)))
-        .unwrap_or_else(|| panic!("no reveal form for {sid}: {admin_panel}"));
-    for field in [
-        format!(r#"name="csrf" value="{}""#, a.csrf),
-        format!(r#"name="id" value="{id}""#),
-        format!(r#"name="secret_id" value="{sid}""#),
-    ] {
-        assert!(reveal_form.contains(&field), "{field} in {reveal_form}");
-    }
-    assert!(!manager_panel.contains("reveal_secret"), "{manager_panel}");
+    assert!(issuer.contains(&format!(r#"name="csrf" value="{}""#, manager.csrf)));
+    assert!(
+        !viewer_panel.contains("SecretIssuer"),
+        "no regenerate for a viewer"
+    );
+    // (Every active sealed secret has its reveal button; this one is the secret revealed above.)
+    let reveals: Vec<&str> = admin_panel
+        .split("data-component=\"")
+        .filter(|rest| rest.starts_with("RevealButton"))
+        .collect();
+    assert!(
+        reveals
+            .iter()
+            .any(|r| r.contains(&format!("&quot;secret_id&quot;:&quot;{sid}&quot;"))),
+        "no reveal for {sid}: {admin_panel}"
+    );
+    assert!(!manager_panel.contains("RevealButton"), "{manager_panel}");
     for panel in [&admin_panel, &manager_panel] {
+        assert!(panel.contains(r#"action="/api/revoke_secret""#), "{panel}");
         assert!(
-            panel.contains(r#"action="/api/revoke_secret" data-confirm"#),
-            "{panel}"
+            panel.contains(r#"command="show-modal""#),
+            "revoke asks first: {panel}"
         );
-        assert!(panel.contains(r#"data-do="regenerate""#), "{panel}");
     }
-    assert!(viewer_panel.contains(&format!(r#"data-secret-id="{sid}""#)));
-    assert!(!viewer_panel.contains("<form"), "{viewer_panel}");
-    assert!(!viewer_panel.contains("data-do"), "{viewer_panel}");
+    let viewer_secrets = viewer_panel
+        .split(r#"data-testid="secrets""#)
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_else(|| panic!("no secrets table: {viewer_panel}"));
+    assert!(viewer_secrets.contains(&format!(r#"data-secret-id="{sid}""#)));
+    assert!(!viewer_secrets.contains("<form"), "{viewer_secrets}");
+    assert!(!viewer_secrets.contains("<button"), "{viewer_secrets}");
     for panel in [&admin_panel, &manager_panel, &viewer_panel] {
         assert!(panel.contains("&lt;i&gt;markup&lt;/i&gt;"), "{panel}");
         assert!(!panel.contains("<i>"), "{panel}");

@@ -853,12 +853,14 @@ async fn installation_snippets_follow_the_method() {
 }
 
 /// The Keys tab's panels as the server renders them: `[keys, jwks]` HTML.
+/// The Keys tab as the server renders it for `a`: the keys card, and the JWKS URL card (""
+/// when there is none).
 async fn panels(a: &mut Client, id: &str) -> (String, String) {
-    let r = a
-        .call("keys_panels", &[("realm", "master"), ("id", id)])
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    serde_json::from_str(&r.body).unwrap()
+    let tab = common::tab(a, &format!("/console/master/clients/{id}/keys")).await;
+    match tab.split_once("<h2>JWKS URL</h2>") {
+        Some((keys, jwks)) => (keys.to_string(), jwks.to_string()),
+        None => (tab, String::new()),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -876,10 +878,10 @@ async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
     let (keys_html, jwks) = panels(&mut a, &id).await;
     assert!(keys_html.contains("&lt;b&gt;bold&lt;/b&gt;"), "{keys_html}");
     assert!(!keys_html.contains("<b>"), "{keys_html}");
-    // A manager's panel: the dialogs' buttons, and one form per change, each with this session's
-    // CSRF token; deleting asks first.
-    assert!(keys_html.contains(r#"data-do="import""#), "{keys_html}");
-    assert!(keys_html.contains(r#"data-do="generate""#), "{keys_html}");
+    // A manager's tab: the import and generate islands, and one form per change, each with this
+    // session's CSRF token; deleting asks first.
+    common::island(&keys_html, "ImportKey");
+    common::island(&keys_html, "KeystoreGenerator");
     assert!(
         keys_html.contains(r#"action="/api/set_key_active""#),
         "{keys_html}"
@@ -889,8 +891,12 @@ async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
         "{keys_html}"
     );
     assert!(
-        keys_html.contains(r#"action="/api/delete_key" data-confirm"#),
+        keys_html.contains(r#"action="/api/delete_key""#),
         "{keys_html}"
+    );
+    assert!(
+        keys_html.contains(r#"command="show-modal""#),
+        "delete asks first: {keys_html}"
     );
     assert!(
         keys_html.contains(&format!(r#"name="csrf" value="{}""#, a.csrf)),
@@ -921,10 +927,7 @@ async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["key_count"], 5);
     let (_, jwks) = panels(&mut a, &id).await;
-    assert!(
-        jwks.contains(r#"formaction="/api/fetch_jwks_now""#),
-        "{jwks}"
-    );
+    assert!(jwks.contains(r#"action="/api/fetch_jwks_now""#), "{jwks}");
     assert!(jwks.contains("HTTP 200, 5 keys."), "{jwks}");
     assert!(
         jwks.contains(r#"name="use_jwks_url" value="true" checked"#),
@@ -961,7 +964,7 @@ async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
     }
     for html in [&keys_html, &jwks] {
         assert!(!html.contains("<button"), "{html}");
-        assert!(!html.contains("data-do"), "{html}");
+        assert!(!html.contains("leptos-island"), "{html}");
         assert!(!html.contains(r#"name="csrf""#), "{html}");
     }
 
@@ -991,16 +994,16 @@ async fn generate_form_is_for_managers_and_posts_what_generate_keystore_reads() 
     let app = app().await;
     let mut a = admin(&app).await;
     let id = new_client(&mut a, "gen-form").await;
-    let args = [("realm", "master"), ("id", id.as_str())];
+    let path = format!("/console/master/clients/{id}/keys");
     let mut viewer = operator(&app, "gfviewer", "viewer").await;
-    let r = viewer.call("generate_form", &args).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let viewer_tab = common::tab(&mut viewer, &path).await;
+    assert!(!viewer_tab.contains("KeystoreGenerator"), "{viewer_tab}");
+    assert!(!viewer_tab.contains("generate_keystore"), "{viewer_tab}");
 
-    let r = a.call("generate_form", &args).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let form: String = r.json().as_str().unwrap().to_string();
+    let tab = common::tab(&mut a, &path).await;
+    let form = common::island(&tab, "KeystoreGenerator");
     assert!(
-        form.contains(r#"action="/api/generate_keystore" data-once"#),
+        form.contains(r#"action="/api/generate_keystore""#),
         "{form}"
     );
     assert!(form.contains(&format!(r#"name="csrf" value="{}""#, a.csrf)));
@@ -1023,7 +1026,7 @@ async fn generate_form_is_for_managers_and_posts_what_generate_keystore_reads() 
         );
     }
     assert!(form.contains(r#"name="alias" value="gen-form""#), "{form}");
-    // Fresh passwords each time.
-    let again = a.call("generate_form", &args).await.json();
-    assert_ne!(again.as_str().unwrap(), form);
+    // Fresh passwords each time the tab is shown.
+    let again = common::tab(&mut a, &path).await;
+    assert_ne!(common::island(&again, "KeystoreGenerator"), form);
 }

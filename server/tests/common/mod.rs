@@ -529,3 +529,28 @@ pub fn contains(hay: &[u8], needle: &str) -> bool {
 pub fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A client tab as the server renders it for `c`: from the tab bar to the end of the page's
+/// main element (the console's frame, with the sign-out form, left out).
+pub async fn tab(c: &mut Client, path: &str) -> String {
+    let r = c.get(path).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    r.body
+        .split(r#"class="tabs">"#)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no tab bar in {path}: {}", r.body))
+        .split("</main>")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The first island `name` in `html` (its element, props and server-rendered content).
+pub fn island<'a>(html: &'a str, name: &str) -> &'a str {
+    let start = html
+        .find(&format!(r#"<leptos-island data-component="{name}"#))
+        .unwrap_or_else(|| panic!("no island {name} in {html}"));
+    let rest = &html[start..];
+    let end = rest.find("</leptos-island>").unwrap_or(rest.len());
+    &rest[..end]
+}
