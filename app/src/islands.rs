@@ -14,6 +14,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use crate::credentials_api::{MethodView, RegenerateSecret, RevealSecret};
 use crate::error::AppError;
@@ -55,6 +56,43 @@ fn reload(query: &str) {
 /// An error of a server function called from an island.
 fn error_view(e: Option<AppError>) -> impl IntoView {
     e.map(|e| view! { <div class="alert alert-danger" role="alert">{e.to_string()}</div> })
+}
+
+/// The fields of a submitted form, read by name (an island's form builds its server function's
+/// arguments from them and dispatches the action: one small reader for every form, instead of a
+/// query-string decoder compiled per argument type).
+struct Fields(#[cfg(feature = "hydrate")] Option<web_sys::FormData>);
+
+impl Fields {
+    fn of(ev: &leptos::ev::SubmitEvent) -> Self {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let form = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
+            Fields(form.and_then(|f| web_sys::FormData::new_with_form(&f).ok()))
+        }
+        #[cfg(not(feature = "hydrate"))]
+        Fields()
+    }
+
+    /// The field's value ("" when absent, as for an unticked checkbox).
+    fn get(&self, name: &str) -> String {
+        #[cfg(feature = "hydrate")]
+        {
+            self.0
+                .as_ref()
+                .and_then(|d| d.get(name).as_string())
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = name;
+            String::new()
+        }
+    }
 }
 
 /// The realm picker of the sidebar: choosing a realm opens its clients.
@@ -212,7 +250,17 @@ pub fn SecretIssuer(
         </button>
         <dialog node_ref=form_dialog class="modal" aria-label=title>
             <h2 class="modal-title">{title}</h2>
-            <ActionForm action=regenerate attr:class="form">
+            <form class="form" method="post" action=RegenerateSecret::PATH on:submit=move |ev| {
+                let f = Fields::of(&ev);
+                regenerate.dispatch(RegenerateSecret {
+                    csrf: f.get("csrf"),
+                    realm: f.get("realm"),
+                    id: f.get("id"),
+                    label: f.get("label"),
+                    overlap_hours: f.get("overlap_hours"),
+                    expires_in_days: f.get("expires_in_days"),
+                });
+            }>
                 <input type="hidden" name="csrf" value=csrf/>
                 <input type="hidden" name="realm" value=realm/>
                 <input type="hidden" name="id" value=id/>
@@ -236,7 +284,7 @@ pub fn SecretIssuer(
                     </button>
                     <button type="button" class="btn btn-link" on:click=move |_| show(form_dialog, false)>"Cancel"</button>
                 </div>
-            </ActionForm>
+            </form>
         </dialog>
         <dialog node_ref=shown_dialog class="modal" aria-label="New client secret"
             on:close=move |_| reload("")>
@@ -428,16 +476,34 @@ pub fn KeystoreGenerator(
     let link = NodeRef::<html::A>::new();
     // The passwords of the last request, kept to show them with its result.
     let passwords = RwSignal::new(None::<(String, String, String)>);
-    Effect::new(move |_| {
-        if let Some(input) = generate.input().get() {
-            let key = if input.format == "JKS" && !input.key_password.is_empty() {
-                input.key_password.clone()
-            } else {
-                String::new()
-            };
-            passwords.set(Some((input.format, input.store_password, key)));
-        }
-    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        let f = Fields::of(&ev);
+        let request = GenerateKeystore {
+            csrf: f.get("csrf"),
+            realm: f.get("realm"),
+            id: f.get("id"),
+            format: f.get("format"),
+            algorithm: f.get("algorithm"),
+            alias: f.get("alias"),
+            store_password: f.get("store_password"),
+            store_password_confirm: f.get("store_password_confirm"),
+            key_password: f.get("key_password"),
+            key_password_confirm: f.get("key_password_confirm"),
+            validity_years: f.get("validity_years"),
+            include_passwords: f.get("include_passwords"),
+        };
+        let key = if request.format == "JKS" {
+            request.key_password.clone()
+        } else {
+            String::new()
+        };
+        passwords.set(Some((
+            request.format.clone(),
+            request.store_password.clone(),
+            key,
+        )));
+        generate.dispatch(request);
+    };
     Effect::new(move |_| {
         if let Some(Ok(_)) = generate.value().get() {
             show(form_dialog, false);
@@ -463,7 +529,7 @@ pub fn KeystoreGenerator(
             on:click=move |_| show(form_dialog, true)>"Generate new keys"</button>
         <dialog node_ref=form_dialog class="modal" aria-label="Generate new keys">
             <h2 class="modal-title">"Generate new keys"</h2>
-            <ActionForm action=generate attr:class="form">
+            <form class="form" method="post" action=GenerateKeystore::PATH on:submit=on_submit>
                 <input type="hidden" name="csrf" value=csrf/>
                 <input type="hidden" name="realm" value=realm/>
                 <input type="hidden" name="id" value=id/>
@@ -508,7 +574,7 @@ pub fn KeystoreGenerator(
                     <button type="submit" class="btn btn-primary" disabled=move || generate.pending().get()>"Generate and download"</button>
                     <button type="button" class="btn btn-link" on:click=move |_| show(form_dialog, false)>"Cancel"</button>
                 </div>
-            </ActionForm>
+            </form>
         </dialog>
         <dialog node_ref=result_dialog class="modal" aria-label="Keystore generated"
             on:close=move |_| reload("")>
@@ -616,7 +682,8 @@ pub fn JwksUrlForm(
     use_jwks_url: bool,
     url: String,
 ) -> impl IntoView {
-    let save = ServerAction::<crate::keys_api::SetJwksUrl>::new();
+    use crate::keys_api::SetJwksUrl;
+    let save = ServerAction::<SetJwksUrl>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = save.value().get() {
             reload("");
@@ -624,7 +691,16 @@ pub fn JwksUrlForm(
     });
     let error = move || save.value().get().and_then(Result::err);
     view! {
-        <ActionForm action=save attr:class="form">
+        <form class="form" method="post" action=SetJwksUrl::PATH on:submit=move |ev| {
+            let f = Fields::of(&ev);
+            save.dispatch(SetJwksUrl {
+                csrf: f.get("csrf"),
+                realm: f.get("realm"),
+                id: f.get("id"),
+                use_jwks_url: f.get("use_jwks_url") == "true",
+                url: f.get("url"),
+            });
+        }>
             <input type="hidden" name="csrf" value=csrf/>
             <input type="hidden" name="realm" value=realm/>
             <input type="hidden" name="id" value=id/>
@@ -643,6 +719,6 @@ pub fn JwksUrlForm(
             <div class="form-actions">
                 <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>"Save"</button>
             </div>
-        </ActionForm>
+        </form>
     }
 }

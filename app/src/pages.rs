@@ -381,7 +381,6 @@ pub fn ClientsPage() -> impl IntoView {
         <h1>"Clients"</h1>
         <p class="lead">"Clients are the services that authenticate to this realm with their credentials."</p>
         {error_of::<CreateClient>()}
-        {done::<DeleteClient>("Client deleted.")}
         <div class="toolbar">
             <form method="get" class="search" role="search">
                 <label class="sr-only" for="client-search">"Search by client id or name"</label>
@@ -589,7 +588,6 @@ fn ClientSettings(client: ClientView, realm: String) -> impl IntoView {
             {error_of::<UpdateClient>()}
             {error_of::<DeleteClient>()}
             {done::<UpdateClient>("Saved.")}
-            {done::<CreateClient>("Client created.")}
             {manager.then(|| view! {
                 <div class="form-actions">
                     <Confirm id="delete-client" action=DeleteClient::PATH button="Delete client"
@@ -721,7 +719,7 @@ pub fn OperatorsPage() -> impl IntoView {
                                                         <input type="hidden" name="operator_id" value=oid.clone()/>
                                                         <label for=format!("reset-password-{oid}")>"New password"</label>
                                                         <input id=format!("reset-password-{oid}") name="password" type="password" required minlength="12" autocomplete="new-password"/>
-                                                        <label for=format!("reset-confirm-{oid}")>"Repeat the password"</label>
+                                                        <label for=format!("reset-confirm-{oid}")>"Repeat the new password"</label>
                                                         <input id=format!("reset-confirm-{oid}") name="confirm" type="password" required autocomplete="new-password"/>
                                                         <div class="modal-actions">
                                                             <button type="submit" class="btn btn-primary">"Set password"</button>

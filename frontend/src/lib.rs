@@ -7,7 +7,6 @@ pub use keyward_app;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     // The end-to-end tests wait for this mark before they use an island.
     if let Some(body) = leptos::prelude::document().body() {

@@ -572,12 +572,20 @@ async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> R
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
     let path = req.uri().path().to_owned();
+    let referer = req
+        .headers()
+        .get(http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .map(|r| r.split('?').next().unwrap_or_default().to_owned());
     let mut res = next.run(req).await;
     if native_form && res.status().is_redirection() {
+        // Only the way back to the page is marked; a function that sends the browser on to
+        // another page (a new client's) leaves its URL as it chose.
         let marked = res
             .headers()
             .get(http::header::LOCATION)
             .and_then(|v| v.to_str().ok())
+            .filter(|l| referer.as_deref() == Some(l.split('?').next().unwrap_or_default()))
             .map(|location| success_mark(location, &path))
             .and_then(|l| http::HeaderValue::from_str(&l).ok());
         if let Some(location) = marked {
