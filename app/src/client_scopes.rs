@@ -178,7 +178,7 @@ fn can_manage() -> bool {
 /// The realm's Client scopes page: the list, a create form and delete buttons (managers).
 #[component]
 pub fn ClientScopesPage() -> impl IntoView {
-    let realm = crate::pages::param("realm");
+    let realm = crate::components::param("realm");
     let create = ServerAction::<CreateClientScope>::new();
     let manager = can_manage();
     let realm_list = realm.clone();

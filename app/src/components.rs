@@ -12,10 +12,10 @@
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
-use crate::api::SessionView;
 use crate::error::AppError;
+use crate::session::SessionView;
 
 /// The session the console layout loaded; every page below it reads it from context.
 pub fn current_session() -> SessionView {
@@ -101,7 +101,7 @@ pub fn sign_in_here() -> String {
         (false, true) => pathname,
         (false, false) => format!("{pathname}?{search}"),
     };
-    format!("/login?next={}", crate::pages::encode_query(&path))
+    format!("/login?next={}", encode_query(&path))
 }
 
 /// A modal dialog, closed until a [`DialogButton`] opens it.
@@ -194,4 +194,44 @@ pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] help: String) -> im
 /// "Loading…", while a page's data is read (only seen if the page is streamed).
 pub fn loading() -> impl IntoView {
     view! { <p class="loading" aria-live="polite">"Loading…"</p> }
+}
+
+/// A query parameter of the current URL ("" when absent).
+pub(crate) fn query(name: &str) -> String {
+    use_query_map()
+        .read_untracked()
+        .get(name)
+        .unwrap_or_default()
+}
+
+/// A path parameter of the current route ("" when absent).
+pub(crate) fn param(name: &str) -> String {
+    use_params_map()
+        .read_untracked()
+        .get(name)
+        .unwrap_or_default()
+}
+
+/// Percent-encodes a query-string value.
+pub(crate) fn encode_query(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_query;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode_query("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(encode_query("svc-01_x.y~"), "svc-01_x.y~");
+    }
 }

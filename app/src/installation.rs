@@ -31,7 +31,7 @@ pub struct InstallationView {
 
 #[server(endpoint = "get_installation")]
 pub async fn get_installation(realm: String, id: String) -> Result<InstallationView, AppError> {
-    use crate::credentials_api::server::keycloak_json;
+    use crate::credentials::api::server::keycloak_json;
     use crate::ssr::*;
     use keyward_credentials::snippet::{env_block, spring_yaml, ClientFacts};
     let (ctx, _op) = authorize(Role::Viewer, None).await?;

@@ -16,9 +16,9 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-use crate::credentials_api::{MethodView, RegenerateSecret, RevealSecret};
+use crate::credentials::{MethodView, RegenerateSecret, RevealSecret};
 use crate::error::AppError;
-use crate::keys_api::{GenerateKeystore, ImportKeys, KeystoreChoices};
+use crate::keys::{GenerateKeystore, ImportKeys, KeystoreChoices};
 
 /// True once the island has hydrated (effects run only in the browser).
 fn hydrated() -> ReadSignal<bool> {
@@ -682,7 +682,7 @@ pub fn JwksUrlForm(
     use_jwks_url: bool,
     url: String,
 ) -> impl IntoView {
-    use crate::keys_api::SetJwksUrl;
+    use crate::keys::SetJwksUrl;
     let save = ServerAction::<SetJwksUrl>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = save.value().get() {

@@ -5,28 +5,35 @@
 // arguments; the `allow` on a server function with many form fields does not reach it.
 #![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
 
-pub mod api;
+// One module per feature of the console, each with its page(s) and its server functions side
+// by side (`page`, `api`); `components` and `islands` are shared.
 pub mod client_scopes;
+pub mod clients;
 pub mod components;
-pub mod credentials_api;
-pub mod credentials_page;
+pub mod credentials;
 pub mod error;
 pub mod installation;
 pub mod islands;
-pub mod keys_api;
-pub mod keys_page;
+pub mod keys;
+pub mod operators;
 pub mod oversight;
-pub mod pages;
+pub mod realms;
+pub mod session;
 #[cfg(feature = "ssr")]
 pub mod ssr;
-pub mod token_settings;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use crate::pages::*;
+use crate::clients::{
+    unknown_tab, ClientPage, ClientsPage, CredentialsTabRoute, InstallationTabRoute, KeysTabRoute,
+    SettingsTab,
+};
+use crate::operators::OperatorsPage;
+use crate::realms::{RealmSettingsPage, RealmsPage};
+use crate::session::{ConsoleLayout, LoginPage, NotFoundPage, SetupPage};
 
 /// The console's icon: a key on Keyward's blue, inline (no extra request).
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='6' fill='%230066cc'/%3E%3Ccircle cx='12' cy='16' r='5' fill='none' stroke='%23fff' stroke-width='3'/%3E%3Cpath d='M17 16h10m-3 0v4m-3-4v3' stroke='%23fff' stroke-width='3' fill='none'/%3E%3C/svg%3E";
@@ -127,11 +134,11 @@ mod tests {
     #[test]
     fn the_forms_limits_are_the_use_cases() {
         assert_eq!(
-            crate::token_settings::MAX_TOKEN_LIFETIME_S,
+            crate::realms::tokens::MAX_TOKEN_LIFETIME_S,
             keyward_service::realms::MAX_TOKEN_LIFETIME_S
         );
         assert_eq!(
-            crate::credentials_api::MAX_ASSERTION_LIFETIME_S,
+            crate::credentials::MAX_ASSERTION_LIFETIME_S,
             keyward_service::clients::MAX_ASSERTION_LIFETIME_S
         );
         assert_eq!(

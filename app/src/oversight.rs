@@ -8,9 +8,9 @@ use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
 use crate::components::{loading, ErrorAlert};
+use crate::components::{param, query};
 use crate::error::AppError;
 use crate::format_time;
-use crate::pages::{param, query};
 
 /// Days ahead the expiry dashboard and banner look by default.
 pub const DEFAULT_WINDOW_DAYS: i64 = 30;
@@ -193,7 +193,7 @@ pub async fn list_expiring(
 /// banner). Read again on every tab switch, so the banner follows what a tab changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPageView {
-    pub client: crate::api::ClientView,
+    pub client: crate::clients::ClientView,
     pub expiring: Vec<ExpiringView>,
 }
 

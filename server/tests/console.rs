@@ -1336,8 +1336,7 @@ async fn native_form_posts_come_back_to_the_page_with_their_outcome() {
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
     let settings = r.location().to_string();
     assert!(
-        settings.starts_with("/console/native/clients/")
-            && settings.contains("/settings?__ok=/api/create_client"),
+        settings.starts_with("/console/native/clients/") && settings.ends_with("/settings"),
         "{settings}"
     );
     let id = settings
@@ -1356,8 +1355,5 @@ async fn native_form_posts_come_back_to_the_page_with_their_outcome() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
-    assert_eq!(
-        r.location(),
-        "/console/native/clients?__ok=/api/delete_client"
-    );
+    assert_eq!(r.location(), "/console/native/clients");
 }

@@ -356,14 +356,36 @@ impl Authenticator for ClientJwt {
         let or = |v: &Option<String>, placeholder: &str| {
             v.clone().unwrap_or_else(|| placeholder.to_owned())
         };
-        let mut jwt = json!({
-            "client-keystore-file": or(&values.keystore_file, PLACEHOLDER_KEYSTORE_FILE),
-            "client-keystore-type": or(&values.keystore_type, PLACEHOLDER_KEYSTORE_TYPE),
-            "client-keystore-password": or(&values.store_password, PLACEHOLDER_STORE_PASSWORD),
-            "client-key-password": or(&values.key_password, PLACEHOLDER_KEY_PASSWORD),
-            "client-key-alias": values.key_alias.clone().unwrap_or_else(|| client.client_id.clone()),
-            "token-timeout": 10,
-        });
+        let mut jwt = serde_json::Map::new();
+        jwt.insert(
+            "client-keystore-file".into(),
+            json!(or(&values.keystore_file, PLACEHOLDER_KEYSTORE_FILE)),
+        );
+        jwt.insert(
+            "client-keystore-type".into(),
+            json!(or(&values.keystore_type, PLACEHOLDER_KEYSTORE_TYPE)),
+        );
+        jwt.insert(
+            "client-keystore-password".into(),
+            json!(or(&values.store_password, PLACEHOLDER_STORE_PASSWORD)),
+        );
+        // A PKCS12 file has one password: Keycloak's adapter reads its key with the store
+        // password when `client-key-password` is absent, so none is written for it.
+        if values.keystore_type.as_deref() != Some("PKCS12") {
+            jwt.insert(
+                "client-key-password".into(),
+                json!(or(&values.key_password, PLACEHOLDER_KEY_PASSWORD)),
+            );
+        }
+        jwt.insert(
+            "client-key-alias".into(),
+            json!(values
+                .key_alias
+                .clone()
+                .unwrap_or_else(|| client.client_id.clone())),
+        );
+        jwt.insert("token-timeout".into(), json!(10));
+        let mut jwt = serde_json::Value::Object(jwt);
         if let Some(alg) = client
             .signing_alg
             .as_ref()
@@ -808,8 +830,17 @@ mod tests {
         };
         assert_eq!(
             a.adapter_credentials(&c, &v).to_string(),
-            r#"{"jwt":{"client-keystore-file":"billing.p12","client-keystore-type":"PKCS12","client-keystore-password":"storepw","client-key-password":"keypw","client-key-alias":"billing","token-timeout":10}}"#
+            r#"{"jwt":{"client-keystore-file":"billing.p12","client-keystore-type":"PKCS12","client-keystore-password":"storepw","client-key-alias":"billing","token-timeout":10}}"#
         );
+        // A JKS keeps a key password of its own.
+        let jks = AdapterValues {
+            keystore_type: Some("JKS".into()),
+            ..v.clone()
+        };
+        assert!(a
+            .adapter_credentials(&c, &jks)
+            .to_string()
+            .contains(r#""client-key-password":"keypw""#));
         let pinned = client("billing", "client-jwt", Some("ES256"));
         let v = AdapterValues {
             key_alias: Some("k".into()),

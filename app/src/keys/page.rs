@@ -10,7 +10,7 @@ use crate::components::*;
 use crate::format_time;
 use crate::installation::data_url;
 use crate::islands::{ImportKey, JwksUrlForm, KeystoreGenerator};
-use crate::keys_api::*;
+use crate::keys::*;
 
 /// What the tab's forms carry besides their own fields, and whether they are shown.
 struct Cx {
@@ -26,7 +26,7 @@ struct Cx {
 pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
     let manager = can(Role::Manager);
     let csrf = current_session().csrf;
-    let imported = succeeded::<ImportKeys>().then(|| crate::pages::query("__count"));
+    let imported = succeeded::<ImportKeys>().then(|| crate::components::query("__count"));
     view! {
         {imported.map(|count| {
             let n = count.parse::<usize>().unwrap_or_default();

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use crate::components::*;
-use crate::credentials_api::*;
+use crate::credentials::*;
 use crate::format_time;
 use crate::islands::{MethodPicker, RevealButton, SecretIssuer};
 

@@ -473,7 +473,7 @@ pub async fn generate_keystore(
     include_passwords: String,
 ) -> Result<GeneratedKeystore, AppError> {
     use self::server::*;
-    use crate::credentials_api::server::auth_config;
+    use crate::credentials::api::server::auth_config;
     use crate::ssr::*;
     use base64::Engine;
     use keyward_credentials::authenticator::{self, AdapterValues};
