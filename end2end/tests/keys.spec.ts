@@ -139,6 +139,10 @@ test('an operator generates a PKCS12: it downloads, its certificate is listed, t
   await expect(snippet).toContainText('"client-key-alias": "reports-key"');
   await expect(snippet).toContainText('"client-keystore-file": "classpath:reports.p12"');
   await expect(snippet).not.toContainText(storePassword);
+  // A PKCS12 has one password: no separate key password in keycloak.json; the passwords chosen
+  // are shown this once beside the result.
+  await expect(snippet).not.toContainText('client-key-password');
+  await expect(shown.getByTestId('keystore-passwords')).toContainText(storePassword);
   await shown.getByRole('button', { name: 'Copy keycloak.json' }).click();
   await expect(shown.getByRole('button', { name: 'Copied' })).toBeVisible();
   const copied = await page.evaluate(() => navigator.clipboard.readText());
