@@ -18,7 +18,7 @@ use leptos::server_fn::ServerFn;
 
 use crate::credentials::{MethodView, RegenerateSecret, RevealSecret};
 use crate::error::AppError;
-use crate::keys::{GenerateKeystore, ImportKeys, KeystoreChoices};
+use crate::keys::{GenerateKeystore, ImportKeys, KeystoreChoices, KeystoreForm};
 
 /// True once the island has hydrated (effects run only in the browser).
 fn hydrated() -> ReadSignal<bool> {
@@ -403,10 +403,13 @@ pub fn ImportKey(realm: String, id: String, csrf: String) -> impl IntoView {
                             csrf: csrf.get_value(),
                             realm: realm.get_value(),
                             id: id.get_value(),
-                            format: format.get_untracked(),
-                            file: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
-                            store_password: password,
-                            alias,
+                            form: crate::keys::ImportForm {
+                                format: format.get_untracked(),
+                                file: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                                    .encode(bytes),
+                                store_password: password,
+                                alias,
+                            },
                         });
                     }
                     Err(_) => {
@@ -478,10 +481,7 @@ pub fn KeystoreGenerator(
     let passwords = RwSignal::new(None::<(String, String, String)>);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         let f = Fields::of(&ev);
-        let request = GenerateKeystore {
-            csrf: f.get("csrf"),
-            realm: f.get("realm"),
-            id: f.get("id"),
+        let form = KeystoreForm {
             format: f.get("format"),
             algorithm: f.get("algorithm"),
             alias: f.get("alias"),
@@ -492,16 +492,22 @@ pub fn KeystoreGenerator(
             validity_years: f.get("validity_years"),
             include_passwords: f.get("include_passwords"),
         };
-        let key = if request.format == "JKS" {
-            request.key_password.clone()
+        let key = if form.format == "JKS" {
+            form.key_password.clone()
         } else {
             String::new()
         };
         passwords.set(Some((
-            request.format.clone(),
-            request.store_password.clone(),
+            form.format.clone(),
+            form.store_password.clone(),
             key,
         )));
+        let request = GenerateKeystore {
+            csrf: f.get("csrf"),
+            realm: f.get("realm"),
+            id: f.get("id"),
+            form,
+        };
         generate.dispatch(request);
     };
     Effect::new(move |_| {

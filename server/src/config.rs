@@ -5,6 +5,31 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// A setting Keyward refuses to start with: which one, and why (typed, so a caller or test
+/// can tell the settings apart without reading the message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable (or flag) at fault, e.g. `KEYWARD_PUBLIC_URL`.
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+        ConfigError {
+            setting,
+            reason: reason.into(),
+        }
+    }
+
+    /// A function that makes a `ConfigError` of `setting` from an error message (for
+    /// `map_err`).
+    pub fn of<E: std::fmt::Display>(setting: &'static str) -> impl FnOnce(E) -> ConfigError {
+        move |e| ConfigError::new(setting, e.to_string())
+    }
+}
+
 #[derive(Parser, Clone)]
 #[command(
     name = "keyward",
@@ -149,7 +174,8 @@ impl Config {
     }
 
     /// The public base URL without a trailing slash, validated.
-    pub fn public_url(&self) -> Result<String, String> {
+    pub fn public_url(&self) -> Result<String, ConfigError> {
+        const SETTING: &str = "KEYWARD_PUBLIC_URL";
         let raw = match &self.public_url {
             Some(u) => u.clone(),
             None => {
@@ -165,26 +191,31 @@ impl Config {
             }
         };
         let parsed = url::Url::parse(&raw)
-            .map_err(|e| format!("KEYWARD_PUBLIC_URL {raw:?} is not a URL: {e}"))?;
+            .map_err(|e| ConfigError::new(SETTING, format!("{raw:?} is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(format!(
-                "KEYWARD_PUBLIC_URL {raw:?} must be an http:// or https:// URL with a host"
+            return Err(ConfigError::new(
+                SETTING,
+                format!("{raw:?} must be an http:// or https:// URL with a host"),
             ));
         }
         if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(format!(
-                "KEYWARD_PUBLIC_URL {raw:?} must not have a query or fragment"
+            return Err(ConfigError::new(
+                SETTING,
+                format!("{raw:?} must not have a query or fragment"),
             ));
         }
         Ok(raw.trim_end_matches('/').to_string())
     }
 
     /// The management listener's address, `None` when `off` (or empty).
-    pub fn metrics_bind(&self) -> Result<Option<SocketAddr>, String> {
+    pub fn metrics_bind(&self) -> Result<Option<SocketAddr>, ConfigError> {
         match self.metrics_bind.trim() {
             "" | "off" => Ok(None),
             a => a.parse().map(Some).map_err(|_| {
-                format!("KEYWARD_METRICS_BIND {a:?} is not an address:port (or \"off\")")
+                ConfigError::new(
+                    "KEYWARD_METRICS_BIND",
+                    format!("{a:?} is not an address:port (or \"off\")"),
+                )
             }),
         }
     }
@@ -216,7 +247,9 @@ mod tests {
         c.public_url = Some("https://sso.example.com/".into());
         assert_eq!(c.public_url().unwrap(), "https://sso.example.com");
         c.public_url = Some("ftp://x".into());
-        assert!(c.public_url().unwrap_err().contains("http"));
+        let e = c.public_url().unwrap_err();
+        assert_eq!(e.setting, "KEYWARD_PUBLIC_URL");
+        assert!(e.reason.contains("http"), "{e}");
         c.public_url = Some("not a url".into());
         assert!(c.public_url().is_err());
     }

@@ -75,7 +75,7 @@ impl FromRef<AppState> for LeptosOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("configuration: {0}")]
-    Config(String),
+    Config(#[from] config::ConfigError),
     #[error("database: {0}")]
     Database(String),
     #[error("cannot listen on {0}: {1}")]
@@ -102,13 +102,16 @@ pub fn now() -> i64 {
 /// Connects the database, runs migrations, creates `master` and the first operator or the
 /// setup link, and builds the router.
 pub async fn build(config: &Config) -> Result<Keyward, StartError> {
-    let public_url = config.public_url().map_err(StartError::Config)?;
+    let public_url = config.public_url()?;
     // The data directory holds the master key file, and the SQLite file by default.
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        StartError::Config(format!(
-            "cannot create the data directory {}: {e}",
-            config.data_dir.display()
-        ))
+        config::ConfigError::new(
+            "KEYWARD_DATA_DIR",
+            format!(
+                "cannot create the data directory {}: {e}",
+                config.data_dir.display()
+            ),
+        )
     })?;
     let db = Db::connect(&config.database_url())
         .await
@@ -131,7 +134,9 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         now(),
     )
     .await
-    .map_err(StartError::Config)?;
+    .map_err(config::ConfigError::of(
+        keyward_service::vault::MASTER_KEY_VAR,
+    ))?;
     let master_key_created = opened.created_key_file;
     let setup_token = bootstrap_admin(&db, config).await?;
     let setup_link = setup_token
@@ -163,17 +168,20 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             config.session_idle_secs,
         )));
 
-    let jwks_allow =
-        keyward_service::jwks::AllowList::parse(&config.jwks_allow).map_err(StartError::Config)?;
-    let jwks = keyward_service::jwks::JwksFetcher::new(jwks_allow).map_err(StartError::Config)?;
+    let jwks_allow = keyward_service::jwks::AllowList::parse(&config.jwks_allow)
+        .map_err(config::ConfigError::of("KEYWARD_JWKS_ALLOW"))?;
+    let jwks = keyward_service::jwks::JwksFetcher::new(jwks_allow)
+        .map_err(config::ConfigError::of("KEYWARD_JWKS_ALLOW"))?;
 
-    let trusted_proxies =
-        client_addr::TrustedProxies::parse(&config.trusted_proxies).map_err(StartError::Config)?;
-    config.metrics_bind().map_err(StartError::Config)?;
+    let trusted_proxies = client_addr::TrustedProxies::parse(&config.trusted_proxies)
+        .map_err(config::ConfigError::of("KEYWARD_TRUSTED_PROXIES"))?;
+    config.metrics_bind()?;
     if config.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
-        return Err(StartError::Config(
-            "KEYWARD_METRICS_TOKEN must be at least 16 characters".into(),
-        ));
+        return Err(config::ConfigError::new(
+            "KEYWARD_METRICS_TOKEN",
+            "must be at least 16 characters",
+        )
+        .into());
     }
     let leptos_options = LeptosOptions::builder()
         .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("keyward"))
@@ -207,9 +215,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         https,
         oidc: Arc::new(oidc::OidcState::default()),
     };
-    admin::bootstrap_client(&state.ctx, config)
-        .await
-        .map_err(StartError::Config)?;
+    admin::bootstrap_client(&state.ctx, config).await?;
     let console =
         router(state.clone())
             .layer(session_layer)
@@ -253,23 +259,25 @@ async fn bootstrap_admin(db: &Db, config: &Config) -> Result<Option<SecretString
         &config.bootstrap_admin_username,
         &config.bootstrap_admin_password,
     ) {
-        (Some(_), None) | (None, Some(_)) => Err(StartError::Config(
-            "set both KEYWARD_BOOTSTRAP_ADMIN_USERNAME and KEYWARD_BOOTSTRAP_ADMIN_PASSWORD, or neither".into(),
-        )),
+        (Some(_), None) | (None, Some(_)) => Err(config::ConfigError::new(
+            "KEYWARD_BOOTSTRAP_ADMIN_USERNAME",
+            "set both KEYWARD_BOOTSTRAP_ADMIN_USERNAME and KEYWARD_BOOTSTRAP_ADMIN_PASSWORD, or neither",
+        )
+        .into()),
         (Some(user), Some(password)) => {
             if count > 0 {
                 return Ok(None);
             }
             let user = keyward_credentials::names::username(user)
-                .map_err(|e| StartError::Config(format!("KEYWARD_BOOTSTRAP_ADMIN_USERNAME: {e}")))?;
+                .map_err(config::ConfigError::of("KEYWARD_BOOTSTRAP_ADMIN_USERNAME"))?;
             let password = SecretString::new(password.clone());
             keyward_credentials::password::check_policy(&password)
-                .map_err(|e| StartError::Config(format!("KEYWARD_BOOTSTRAP_ADMIN_PASSWORD: {e}")))?;
+                .map_err(config::ConfigError::of("KEYWARD_BOOTSTRAP_ADMIN_PASSWORD"))?;
             let hash = tokio::task::spawn_blocking(move || {
                 keyward_credentials::password::hash(&password, &mut rand::rngs::OsRng)
             })
             .await
-            .map_err(|e| StartError::Config(e.to_string()))?;
+            .map_err(config::ConfigError::of("KEYWARD_BOOTSTRAP_ADMIN_PASSWORD"))?;
             let created = operators::create_first_admin(db, &user, &hash, now())
                 .await
                 .map_err(|e| StartError::Database(e.to_string()))?;
@@ -647,7 +655,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         (None, Some(user)) => println!("Sign in as {user:?} with the bootstrap admin password."),
         (None, None) => println!("Sign in with your operator account."),
     }
-    if let Some(addr) = config.metrics_bind().map_err(StartError::Config)? {
+    if let Some(addr) = config.metrics_bind()? {
         let management = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| StartError::Listen(addr, e))?;

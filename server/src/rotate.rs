@@ -3,6 +3,11 @@
 
 use keyward_credentials::seal::{KeyRing, MasterKey};
 use keyward_service::vault::{self, KeySource, MASTER_KEY_VAR};
+
+use crate::config::ConfigError;
+
+/// The master key file in the data directory (the setting is the data directory's).
+const MASTER_KEY_FILE: &str = "KEYWARD_DATA_DIR/master.key";
 use keyward_store::{secrets, Db};
 use zeroize::Zeroizing;
 
@@ -32,28 +37,30 @@ async fn rotate(config: &Config, db: &Db, retire_old: bool) -> Result<Outcome, S
     let (ring, file) = match &source {
         KeySource::Configured(text) => {
             if retire_old {
-                return Err(StartError::Config(format!(
-                    "--retire-old works on the key file; with {MASTER_KEY_VAR}, remove the old key \
-                     from the variable yourself"
-                )));
+                return Err(ConfigError::new(
+                    MASTER_KEY_VAR,
+                    "--retire-old works on the key file; with the variable, remove the old key \
+                     from it yourself",
+                )
+                .into());
             }
             (
-                KeyRing::parse(text, MASTER_KEY_VAR)
-                    .map_err(|e| StartError::Config(e.to_string()))?,
+                KeyRing::parse(text, MASTER_KEY_VAR).map_err(ConfigError::of(MASTER_KEY_VAR))?,
                 None,
             )
         }
         KeySource::File(path) => {
-            let mut lines = vault::read_key_file_lines(path).map_err(StartError::Config)?;
+            let mut lines =
+                vault::read_key_file_lines(path).map_err(ConfigError::of(MASTER_KEY_FILE))?;
             let (_, text) = MasterKey::generate(&mut rand::rngs::OsRng);
             lines.insert(0, text);
             let refs: Vec<&str> = lines.iter().map(|l| l.as_str()).collect();
             let joined = Zeroizing::new(refs.join("\n"));
             let ring = KeyRing::parse(&joined, &path.display().to_string())
-                .map_err(|e| StartError::Config(e.to_string()))?;
+                .map_err(ConfigError::of(MASTER_KEY_FILE))?;
             // The new key goes first in the file before anything is sealed with it, so a
             // running server that meets a value under it can reload and open it.
-            vault::write_key_file(path, &refs).map_err(StartError::Config)?;
+            vault::write_key_file(path, &refs).map_err(ConfigError::of(MASTER_KEY_FILE))?;
             (ring, Some((path.clone(), lines)))
         }
     };
@@ -62,13 +69,15 @@ async fn rotate(config: &Config, db: &Db, retire_old: bool) -> Result<Outcome, S
         .map_err(|e| StartError::Database(e.to_string()))?
     {
         if !ring.knows(&id) {
-            return Err(StartError::Config(format!(
-                "values in the database are sealed by master key {id}, which {} does not hold",
-                match &source {
-                    KeySource::Configured(_) => MASTER_KEY_VAR.to_string(),
-                    KeySource::File(p) => p.display().to_string(),
-                }
-            )));
+            let (setting, holder) = match &source {
+                KeySource::Configured(_) => (MASTER_KEY_VAR, MASTER_KEY_VAR.to_string()),
+                KeySource::File(p) => (MASTER_KEY_FILE, p.display().to_string()),
+            };
+            return Err(ConfigError::new(
+                setting,
+                format!("values in the database are sealed by master key {id}, which {holder} does not hold"),
+            )
+            .into());
         }
     }
     let mut report = vault::reseal_all(db, &ring)
@@ -88,13 +97,15 @@ async fn rotate(config: &Config, db: &Db, retire_old: bool) -> Result<Outcome, S
             .await
             .map_err(|e| StartError::Database(e.to_string()))?;
         if !left.is_empty() {
-            return Err(StartError::Config(
-                "a value was sealed under an old key during the rotation; run the rotation again"
-                    .into(),
-            ));
+            return Err(ConfigError::new(
+                MASTER_KEY_FILE,
+                "a value was sealed under an old key during the rotation; run the rotation again",
+            )
+            .into());
         }
         retired = ring.ids().skip(1).map(str::to_string).collect();
-        vault::write_key_file(&path, &[lines[0].as_str()]).map_err(StartError::Config)?;
+        vault::write_key_file(&path, &[lines[0].as_str()])
+            .map_err(ConfigError::of(MASTER_KEY_FILE))?;
     }
     Ok(Outcome {
         new_key_id: report.new_key_id,

@@ -125,6 +125,41 @@ async fn bad_configuration_is_a_one_line_error() {
     c.master_key = Some("not-base64!".into());
     let e = build(&c).await.err().expect("refused");
     assert!(e.to_string().contains("KEYWARD_MASTER_KEY"), "{e}");
+    // Each refusal names its setting as a field, not only in the text.
+    let setting = |e: keyward_server::StartError| match e {
+        keyward_server::StartError::Config(c) => c.setting,
+        other => panic!("not a configuration error: {other}"),
+    };
+    let mut c = config(&dir);
+    c.master_key = Some("not-base64!".into());
+    assert_eq!(
+        setting(build(&c).await.err().unwrap()),
+        "KEYWARD_MASTER_KEY"
+    );
+    let mut c = config(&dir);
+    c.bootstrap_admin_password = Some("short".into());
+    assert_eq!(
+        setting(build(&c).await.err().unwrap()),
+        "KEYWARD_BOOTSTRAP_ADMIN_PASSWORD"
+    );
+    let mut c = config(&dir);
+    c.public_url = Some("ftp://example.com".into());
+    assert_eq!(
+        setting(build(&c).await.err().unwrap()),
+        "KEYWARD_PUBLIC_URL"
+    );
+    let mut c = config(&dir);
+    c.metrics_bind = "nowhere".into();
+    assert_eq!(
+        setting(build(&c).await.err().unwrap()),
+        "KEYWARD_METRICS_BIND"
+    );
+    let mut c = config(&dir);
+    c.trusted_proxies = "not-a-network".into();
+    assert_eq!(
+        setting(build(&c).await.err().unwrap()),
+        "KEYWARD_TRUSTED_PROXIES"
+    );
 }
 
 /// One Keyward process serves a SQLite file: a second one (here: the lock taken as another

@@ -155,18 +155,33 @@ pub async fn create_client(
     Ok(c.into())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The client form's fields, as the browser posts them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientForm {
+    pub name: String,
+    pub description: String,
+    /// `confidential` or `public`.
+    pub access_type: String,
+    /// A checkbox: present (any value) when ticked.
+    #[serde(default)]
+    pub enabled: Option<String>,
+}
+
+/// Saves a client's settings against the version the form was read at.
 #[server(endpoint = "update_client")]
 pub async fn update_client(
     csrf: String,
     realm: String,
     id: String,
     version: i64,
-    name: String,
-    description: String,
-    access_type: String,
-    enabled: Option<String>,
+    #[server(flatten)] form: ClientForm,
 ) -> Result<ClientView, AppError> {
+    let ClientForm {
+        name,
+        description,
+        access_type,
+        enabled,
+    } = form;
     use crate::ssr::*;
     use keyward_credentials::names;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;

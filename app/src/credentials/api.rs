@@ -172,18 +172,30 @@ pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsVie
     self::server::credentials_view(&ctx, &op, &r, c).await
 }
 
-/// Sets how the client authenticates. `signing_alg` "" = any algorithm the method allows.
-#[allow(clippy::too_many_arguments)]
+/// The method form's fields, as the browser posts them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodForm {
+    /// The authenticator's id in the registry (`client-secret`, `client-jwt`, …).
+    pub authenticator: String,
+    /// "" = any algorithm the method allows.
+    pub signing_alg: String,
+    pub assertion_max_exp_s: String,
+}
+
+/// Sets how the client authenticates.
 #[server(endpoint = "set_authenticator")]
 pub async fn set_authenticator(
     csrf: String,
     realm: String,
     id: String,
     version: i64,
-    authenticator: String,
-    signing_alg: String,
-    assertion_max_exp_s: String,
+    #[server(flatten)] form: MethodForm,
 ) -> Result<i64, AppError> {
+    let MethodForm {
+        authenticator,
+        signing_alg,
+        assertion_max_exp_s,
+    } = form;
     use crate::ssr::*;
     use keyward_service::clients::{
         parse_assertion_lifetime, set_authentication, AuthenticationChange,

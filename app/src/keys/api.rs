@@ -254,19 +254,40 @@ pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
     self::server::keys_view(&ctx, c).await
 }
 
-/// Imports the public keys of an uploaded file. `format` "" = recognise it; `file` is the file's
-/// bytes, base64url; passwords and alias only for keystores. All keys or none are added.
-#[allow(clippy::too_many_arguments)]
+/// The import form's fields: `format` "" = recognise it; `file` is the file's bytes,
+/// base64url; passwords and alias only for keystores.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportForm {
+    pub format: String,
+    pub file: String,
+    pub store_password: String,
+    pub alias: String,
+}
+
+impl std::fmt::Debug for ImportForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportForm")
+            .field("format", &self.format)
+            .field("file_len", &self.file.len())
+            .field("alias", &self.alias)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Imports the public keys of an uploaded file. All keys or none are added.
 #[server(endpoint = "import_keys")]
 pub async fn import_keys(
     csrf: String,
     realm: String,
     id: String,
-    format: String,
-    file: String,
-    store_password: String,
-    alias: String,
+    #[server(flatten)] form: ImportForm,
 ) -> Result<Vec<KeyView>, AppError> {
+    let ImportForm {
+        format,
+        file,
+        store_password,
+        alias,
+    } = form;
     use self::server::*;
     use crate::ssr::*;
     use base64::Engine;
@@ -450,28 +471,56 @@ pub async fn keystore_defaults(realm: String, id: String) -> Result<KeystoreChoi
     Ok(self::server::keystore_choices(c))
 }
 
+/// The keystore generator's fields, as the browser posts them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeystoreForm {
+    /// `PKCS12` or `JKS`.
+    pub format: String,
+    pub algorithm: String,
+    pub alias: String,
+    pub store_password: String,
+    pub store_password_confirm: String,
+    /// "" = the store password (the only choice for PKCS12).
+    pub key_password: String,
+    pub key_password_confirm: String,
+    pub validity_years: String,
+    /// A checkbox: "true" writes the passwords into the returned keycloak.json; absent when
+    /// unticked.
+    #[serde(default)]
+    pub include_passwords: String,
+}
+
+impl std::fmt::Debug for KeystoreForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeystoreForm")
+            .field("format", &self.format)
+            .field("algorithm", &self.algorithm)
+            .field("alias", &self.alias)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Generates a key pair and self-signed certificate (CN = client id), packages it as a PKCS12 or
 /// JKS keystore for download, and registers the certificate as one of the client's keys. The
-/// private key is never stored, logged or audited. `include_passwords` = "true" writes the
-/// passwords into the returned keycloak.json.
-#[allow(clippy::too_many_arguments)]
+/// private key is never stored, logged or audited.
 #[server(endpoint = "generate_keystore")]
 pub async fn generate_keystore(
     csrf: String,
     realm: String,
     id: String,
-    format: String,
-    algorithm: String,
-    alias: String,
-    store_password: String,
-    store_password_confirm: String,
-    key_password: String,
-    key_password_confirm: String,
-    validity_years: String,
-    /// A checkbox: absent when unticked.
-    #[server(default)]
-    include_passwords: String,
+    #[server(flatten)] form: KeystoreForm,
 ) -> Result<GeneratedKeystore, AppError> {
+    let KeystoreForm {
+        format,
+        algorithm,
+        alias,
+        store_password,
+        store_password_confirm,
+        key_password,
+        key_password_confirm,
+        validity_years,
+        include_passwords,
+    } = form;
     use self::server::*;
     use crate::credentials::api::server::auth_config;
     use crate::ssr::*;

@@ -599,7 +599,9 @@ async fn delete_client(
 pub async fn bootstrap_client(
     ctx: &keyward_service::Services,
     config: &crate::Config,
-) -> Result<(), String> {
+) -> Result<(), crate::StartError> {
+    use crate::config::ConfigError;
+    let db_error = |e: StoreError| crate::StartError::Database(e.to_string());
     let (id, secret) = match (
         &config.bootstrap_admin_client_id,
         &config.bootstrap_admin_client_secret,
@@ -607,24 +609,29 @@ pub async fn bootstrap_client(
         (None, None) => return Ok(()),
         (Some(id), Some(secret)) => (id, SecretString::new(secret.clone())),
         _ => {
-            return Err("set both KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID and \
-                        KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET, or neither"
-                .into())
+            return Err(ConfigError::new(
+                "KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID",
+                "set both KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID and \
+                 KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET, or neither",
+            )
+            .into())
         }
     };
     let id = keyward_credentials::names::client_id(id)
-        .map_err(|e| format!("KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID: {e}"))?;
+        .map_err(ConfigError::of("KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID"))?;
     if secret.expose().chars().count() < 16 {
-        return Err("KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET must be at least 16 characters".into());
+        return Err(ConfigError::new(
+            "KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET",
+            "must be at least 16 characters",
+        )
+        .into());
     }
     let db = &ctx.db;
-    let master = realms::get_by_name(db, MASTER)
-        .await
-        .map_err(|e| e.to_string())?;
+    let master = realms::get_by_name(db, MASTER).await.map_err(db_error)?;
     match clients::get_by_client_id(db, &master.realm_id, &id).await {
         Ok(_) => return Ok(()),
         Err(StoreError::NotFound) => {}
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(db_error(e)),
     }
     let now = crate::now();
     let c = clients::create(
@@ -640,7 +647,7 @@ pub async fn bootstrap_client(
         now,
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(db_error)?;
     let verifier = ctx.vault.verifier(secret.expose());
     secrets::rotate(
         db,
@@ -656,10 +663,10 @@ pub async fn bootstrap_client(
         now,
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(db_error)?;
     clients::set_api_role(db, &master.realm_id, &c.client_row_id, Some("admin"))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(db_error)?;
     audit_as(
         ctx,
         &Actor {
@@ -674,7 +681,7 @@ pub async fn bootstrap_client(
         json!({ "clientId": id, "apiRole": "admin" }),
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| crate::StartError::Database(e.to_string()))?;
     tracing::info!(client_id = %id, "created the bootstrap Admin REST API client");
     Ok(())
 }
