@@ -326,7 +326,7 @@ async fn roles_and_reveal() {
         ("realm", "master"),
         ("overlap_default_hours", "48"),
         ("overlap_max_hours", "720"),
-        ("allow_reveal", "on"),
+        ("allow_reveal", "true"),
     ];
     assert_eq!(
         manager.change("update_secret_policy", &policy).await.status,
@@ -457,7 +457,7 @@ async fn master_key_is_checked_at_start_and_rotates_without_losing_secrets() {
         ("realm", "master"),
         ("overlap_default_hours", "1"),
         ("overlap_max_hours", "2"),
-        ("allow_reveal", "on"),
+        ("allow_reveal", "true"),
     ];
     assert_eq!(
         a.change("update_secret_policy", &policy).await.status,

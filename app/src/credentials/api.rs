@@ -323,7 +323,9 @@ pub async fn update_secret_policy(
     realm: String,
     overlap_default_hours: String,
     overlap_max_hours: String,
-    allow_reveal: Option<String>,
+    /// A checkbox (`value="true"`): absent when unticked.
+    #[server(default)]
+    allow_reveal: bool,
 ) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
@@ -338,7 +340,7 @@ pub async fn update_secret_policy(
     let change = keyward_service::secrets::PolicyChange {
         overlap_default_s: hours("the default overlap", &overlap_default_hours)?,
         overlap_max_s: hours("the maximum overlap", &overlap_max_hours)?,
-        allow_reveal: allow_reveal.is_some(),
+        allow_reveal,
     };
     let actor = console_actor(&op).await;
     keyward_service::secrets::update_policy(&ctx, &actor, &realm, change).await?;

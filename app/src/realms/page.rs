@@ -115,7 +115,7 @@ pub fn RealmSettingsPage() -> impl IntoView {
                                 <input id="overlap-max" name="overlap_max_hours" type="number" min="0" max="8760"
                                     value=(r.secret_overlap_max_s / 3600).to_string() disabled=!admin/>
                                 <label class="checkbox">
-                                    <input type="checkbox" name="allow_reveal" checked=r.allow_secret_reveal disabled=!admin/>
+                                    <input type="checkbox" name="allow_reveal" value="true" checked=r.allow_secret_reveal disabled=!admin/>
                                     " Admins may reveal stored secrets again (each reveal is audited; new secrets are then kept sealed)"
                                 </label>
                                 {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save secret policy"</button> })}

@@ -64,15 +64,15 @@ pub async fn get_token_settings(realm: String) -> Result<TokenSettingsView, AppE
     })
 }
 
-/// Changes the realm's token policy (admin). `strict_audience` is "true" or "false" (a
-/// checkbox: absent when unticked).
+/// Changes the realm's token policy (admin). `strict_audience` is a checkbox
+/// (`value="true"`): absent when unticked.
 #[server(endpoint = "update_token_policy")]
 pub async fn update_token_policy(
     csrf: String,
     realm: String,
     token_signing_alg: String,
     access_token_lifetime_s: String,
-    #[server(default)] strict_audience: String,
+    #[server(default)] strict_audience: bool,
 ) -> Result<(), AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
@@ -84,7 +84,7 @@ pub async fn update_token_policy(
     let change = keyward_service::realms::TokenPolicyChange {
         signing_alg: Some(token_signing_alg),
         access_token_lifetime_s: Some(lifetime),
-        strict_audience: Some(strict_audience.trim() == "true"),
+        strict_audience: Some(strict_audience),
     };
     let actor = console_actor(&op).await;
     keyward_service::realms::update_token_policy(&ctx, &actor, &realm, &change).await?;
