@@ -13,6 +13,8 @@ pub mod client_secret;
 pub mod dates;
 #[cfg(feature = "crypto")]
 pub mod keys;
+#[cfg(feature = "crypto")]
+pub mod mtls;
 pub mod names;
 pub mod operator;
 pub mod password;

@@ -314,3 +314,71 @@ fn wrong_passwords_fail_in_java_and_non_ascii_jks_passwords_work() {
         assert!(out.contains("UnrecoverableKeyException"), "{what}: {out}");
     }
 }
+
+/// RFC 8705 groundwork (issue 20): a certificate made by OpenSSL reads with the same subject DN
+/// as `openssl x509 -nameopt RFC2253` prints it (what an operator copies), and OpenSSL's PEM
+/// forwarded as nginx escapes it gives the same certificate.
+#[test]
+fn client_certificate_subjects_read_as_openssl_prints_them() {
+    use keyward_credentials::mtls;
+    let dir = TempDir::new("mtls-subject");
+    let key = dir.0.join("key.pem");
+    let cert = dir.0.join("cert.pem");
+    let o = run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/C=DE/O=Acme, Inc./OU=Payments+UID=42/CN=billing-service",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(
+        "openssl",
+        &[
+            "x509",
+            "-in",
+            cert.to_str().unwrap(),
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "RFC2253",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let printed = String::from_utf8_lossy(&o.stdout)
+        .trim()
+        .trim_start_matches("subject=")
+        .to_string();
+    let pem = std::fs::read_to_string(&cert).unwrap();
+    let der = mtls::forwarded_certificate(mtls::ForwardedFormat::Pem, &pem).unwrap();
+    assert_eq!(
+        mtls::canonical_dn(&mtls::subject_dn(&der).unwrap()).unwrap(),
+        mtls::canonical_dn(&printed).unwrap(),
+        "ours: {}, OpenSSL: {printed}",
+        mtls::subject_dn(&der).unwrap()
+    );
+    let escaped: String = pem
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    assert_eq!(
+        mtls::forwarded_certificate(mtls::ForwardedFormat::NginxEscapedPem, &escaped).unwrap(),
+        der
+    );
+}
