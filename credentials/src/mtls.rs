@@ -369,6 +369,228 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Why a presented client certificate was refused: the operator's reason (the client itself
+/// only gets `invalid_client`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateRefusal {
+    #[error("no client certificate was presented")]
+    Missing,
+    #[error("the client certificate is not valid X.509: {0}")]
+    Malformed(String),
+    #[error("the client certificate expired at {0} (Unix time)")]
+    Expired(i64),
+    #[error("the client certificate is not valid before {0} (Unix time)")]
+    NotYetValid(i64),
+    #[error("the client certificate does not chain to a trusted CA: {0}")]
+    UntrustedChain(String),
+    #[error("the certificate's subject {presented:?} does not match the client's {expected:?}")]
+    DnMismatch { presented: String, expected: String },
+    #[error("the certificate's RSA key has {0} bits; at least 2048 are required")]
+    WeakKey(usize),
+    #[error("the certificate's public key is not one of the client's registered, active keys")]
+    KeyNotRegistered,
+    #[error("the certificate has no subject alternative name {0}")]
+    SanMismatch(String),
+}
+
+/// What a `tls_client_auth` (`client-x509`) client expects of its certificate: Keycloak's
+/// `x509.subjectdn`, compared canonically or, with `x509.allow.regex.pattern.comparison`, as a
+/// regular expression over the RFC 4514 subject; optionally one RFC 8705 §2.1.2 SAN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct X509Expectation {
+    pub subject_dn: String,
+    pub regex: bool,
+    pub san: Option<San>,
+}
+
+/// A subject alternative name a client's certificate must carry (RFC 8705 §2.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum San {
+    Dns(String),
+    Uri(String),
+    Ip(std::net::IpAddr),
+    Email(String),
+}
+
+/// Checks a subject DN pattern when it is saved: a canonical DN, or (regex) an expression that
+/// compiles; the error says what is wrong.
+pub fn check_expected_dn(subject_dn: &str, regex: bool) -> Result<(), String> {
+    if regex {
+        dn_regex(subject_dn).map(|_| ())
+    } else {
+        canonical_dn(subject_dn)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn dn_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("the subject DN pattern does not compile: {e}"))
+}
+
+/// The facts a verified certificate contributes: its subject and its `x5t#S256`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCertificate {
+    pub subject_dn: String,
+    pub x5t_s256: String,
+}
+
+/// The checks every method makes of the presented leaf: it parses, is valid at `now`, and an RSA
+/// key has at least 2048 bits.
+fn check_leaf(
+    der: &[u8],
+    now: i64,
+) -> Result<x509_parser::certificate::X509Certificate<'_>, CertificateRefusal> {
+    use x509_parser::prelude::*;
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|e| CertificateRefusal::Malformed(e.to_string()))?;
+    let validity = cert.validity();
+    if now < validity.not_before.timestamp() {
+        return Err(CertificateRefusal::NotYetValid(
+            validity.not_before.timestamp(),
+        ));
+    }
+    if now > validity.not_after.timestamp() {
+        return Err(CertificateRefusal::Expired(validity.not_after.timestamp()));
+    }
+    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() {
+        let bits = rsa.key_size();
+        if bits < 2048 {
+            return Err(CertificateRefusal::WeakKey(bits));
+        }
+    }
+    Ok(cert)
+}
+
+/// `tls_client_auth` (Keycloak's `client-x509`): the leaf (`chain[0]`, with its intermediates)
+/// chains to one of `trust_anchors` (DER CA certificates) for client authentication, is valid
+/// at `now`, and its subject (and SAN, if required) is what the client expects.
+pub fn verify_tls_client_auth(
+    chain: &[Vec<u8>],
+    trust_anchors: &[Vec<u8>],
+    now: i64,
+    expected: &X509Expectation,
+) -> Result<VerifiedCertificate, CertificateRefusal> {
+    use webpki::aws_lc_rs as algs;
+    let leaf_der = chain.first().ok_or(CertificateRefusal::Missing)?;
+    let leaf = check_leaf(leaf_der, now)?;
+    let anchors = trust_anchors
+        .iter()
+        .map(|der| {
+            webpki::anchor_from_trusted_cert(&rustls_pki_types::CertificateDer::from(
+                der.as_slice(),
+            ))
+            .map(|a| a.to_owned())
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            CertificateRefusal::UntrustedChain(format!("a configured CA is unreadable: {e}"))
+        })?;
+    let leaf_cert = rustls_pki_types::CertificateDer::from(leaf_der.as_slice());
+    let end_entity = webpki::EndEntityCert::try_from(&leaf_cert)
+        .map_err(|e| CertificateRefusal::Malformed(e.to_string()))?;
+    let intermediates: Vec<_> = chain[1..]
+        .iter()
+        .map(|d| rustls_pki_types::CertificateDer::from(d.as_slice()))
+        .collect();
+    let time = rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        u64::try_from(now).unwrap_or(0),
+    ));
+    let algorithms: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
+        algs::ECDSA_P256_SHA256,
+        algs::ECDSA_P256_SHA384,
+        algs::ECDSA_P384_SHA256,
+        algs::ECDSA_P384_SHA384,
+        algs::ECDSA_P521_SHA512,
+        algs::ED25519,
+        algs::RSA_PKCS1_2048_8192_SHA256,
+        algs::RSA_PKCS1_2048_8192_SHA384,
+        algs::RSA_PKCS1_2048_8192_SHA512,
+        algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        algs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+    ];
+    end_entity
+        .verify_for_usage(
+            algorithms,
+            &anchors,
+            &intermediates,
+            time,
+            webpki::KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .map_err(|e| CertificateRefusal::UntrustedChain(e.to_string()))?;
+    let presented = subject_dn(leaf_der).map_err(CertificateRefusal::Malformed)?;
+    let matches = if expected.regex {
+        dn_regex(&expected.subject_dn)
+            .map(|r| r.is_match(&presented))
+            .unwrap_or(false)
+    } else {
+        matches!(
+            (canonical_dn(&presented), canonical_dn(&expected.subject_dn)),
+            (Ok(a), Ok(b)) if a == b
+        )
+    };
+    if !matches {
+        return Err(CertificateRefusal::DnMismatch {
+            presented,
+            expected: expected.subject_dn.clone(),
+        });
+    }
+    if let Some(san) = &expected.san {
+        if !has_san(&leaf, san) {
+            return Err(CertificateRefusal::SanMismatch(format!("{san:?}")));
+        }
+    }
+    Ok(VerifiedCertificate {
+        subject_dn: presented,
+        x5t_s256: x5t_s256(leaf_der),
+    })
+}
+
+/// `self_signed_tls_client_auth` (RFC 8705 §2.2): no CA; the certificate's public key
+/// (SubjectPublicKeyInfo, DER) is one of the client's registered, active keys. The TLS handshake
+/// (or the trusted proxy) has proven possession of its private key.
+pub fn verify_self_signed(
+    leaf_der: &[u8],
+    registered_spkis: &[Vec<u8>],
+    now: i64,
+) -> Result<VerifiedCertificate, CertificateRefusal> {
+    let leaf = check_leaf(leaf_der, now)?;
+    let spki = leaf.public_key().raw;
+    if !registered_spkis.iter().any(|k| k.as_slice() == spki) {
+        return Err(CertificateRefusal::KeyNotRegistered);
+    }
+    Ok(VerifiedCertificate {
+        subject_dn: subject_dn(leaf_der).map_err(CertificateRefusal::Malformed)?,
+        x5t_s256: x5t_s256(leaf_der),
+    })
+}
+
+fn has_san(cert: &x509_parser::certificate::X509Certificate<'_>, want: &San) -> bool {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(sans)) = cert.subject_alternative_name() else {
+        return false;
+    };
+    sans.value
+        .general_names
+        .iter()
+        .any(|name| match (name, want) {
+            (GeneralName::DNSName(d), San::Dns(w)) => d.eq_ignore_ascii_case(w),
+            (GeneralName::URI(u), San::Uri(w)) => u == w,
+            (GeneralName::RFC822Name(e), San::Email(w)) => e.eq_ignore_ascii_case(w),
+            (GeneralName::IPAddress(bytes), San::Ip(ip)) => match ip {
+                std::net::IpAddr::V4(v4) => *bytes == v4.octets().as_slice(),
+                std::net::IpAddr::V6(v6) => *bytes == v6.octets().as_slice(),
+            },
+            _ => false,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,5 +748,145 @@ mod tests {
         assert_eq!(t.len(), 43);
         assert!(!t.contains('=') && !t.contains('+') && !t.contains('/'));
         assert_ne!(t, x5t_s256(&cert(&[(rcgen::DnType::CommonName, "svc")])));
+    }
+
+    /// A CA and a leaf it signed (rcgen), the leaf valid from an hour ago for a day.
+    fn ca_and_leaf(cn: &str, san: Option<&str>) -> (Vec<u8>, Vec<u8>) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::default();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "Test CA");
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut leaf =
+            rcgen::CertificateParams::new(san.map(|s| vec![s.to_string()]).unwrap_or_default())
+                .unwrap();
+        leaf.distinguished_name = rcgen::DistinguishedName::new();
+        leaf.distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Acme");
+        leaf.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let now = time::OffsetDateTime::now_utc();
+        leaf.not_before = now - time::Duration::hours(1);
+        leaf.not_after = now + time::Duration::days(1);
+        let leaf = leaf.signed_by(&key, &issuer).unwrap();
+        (ca_cert.der().to_vec(), leaf.der().to_vec())
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    fn expect(dn: &str) -> X509Expectation {
+        X509Expectation {
+            subject_dn: dn.into(),
+            regex: false,
+            san: None,
+        }
+    }
+
+    #[test]
+    fn tls_client_auth_accepts_the_expected_subject_under_the_ca_and_nothing_else() {
+        let (ca, leaf) = ca_and_leaf("billing", Some("billing.internal"));
+        let (chain, anchors) = (vec![leaf.clone()], vec![ca]);
+        let ok =
+            verify_tls_client_auth(&chain, &anchors, now(), &expect("cn=Billing,o=ACME")).unwrap();
+        assert_eq!(ok.subject_dn, "CN=billing,O=Acme");
+        assert_eq!(ok.x5t_s256, x5t_s256(&leaf));
+        // The RDNs in the other order are another name.
+        assert!(matches!(
+            verify_tls_client_auth(&chain, &anchors, now(), &expect("O=Acme,CN=billing")),
+            Err(CertificateRefusal::DnMismatch { .. })
+        ));
+        // A regular expression, anchored at both ends.
+        let re = X509Expectation {
+            subject_dn: "CN=bill[a-z]+,O=Acme".into(),
+            regex: true,
+            san: None,
+        };
+        assert!(verify_tls_client_auth(&chain, &anchors, now(), &re).is_ok());
+        let partial = X509Expectation {
+            subject_dn: "CN=bill".into(),
+            regex: true,
+            san: None,
+        };
+        assert!(verify_tls_client_auth(&chain, &anchors, now(), &partial).is_err());
+        // A SAN the certificate has, and one it has not.
+        let with_san = X509Expectation {
+            san: Some(San::Dns("BILLING.internal".into())),
+            ..expect("CN=billing,O=Acme")
+        };
+        assert!(verify_tls_client_auth(&chain, &anchors, now(), &with_san).is_ok());
+        let other_san = X509Expectation {
+            san: Some(San::Dns("other.internal".into())),
+            ..expect("CN=billing,O=Acme")
+        };
+        assert!(matches!(
+            verify_tls_client_auth(&chain, &anchors, now(), &other_san),
+            Err(CertificateRefusal::SanMismatch(_))
+        ));
+        // Another CA, no certificate, an expired and a future one.
+        let (other_ca, _) = ca_and_leaf("x", None);
+        assert!(matches!(
+            verify_tls_client_auth(&chain, &[other_ca], now(), &expect("CN=billing,O=Acme")),
+            Err(CertificateRefusal::UntrustedChain(_))
+        ));
+        assert_eq!(
+            verify_tls_client_auth(&[], &anchors, now(), &expect("CN=billing,O=Acme")),
+            Err(CertificateRefusal::Missing)
+        );
+        assert!(matches!(
+            verify_tls_client_auth(
+                &chain,
+                &anchors,
+                now() + 2 * 86_400,
+                &expect("CN=billing,O=Acme")
+            ),
+            Err(CertificateRefusal::Expired(_))
+        ));
+        assert!(matches!(
+            verify_tls_client_auth(&chain, &anchors, 0, &expect("CN=billing,O=Acme")),
+            Err(CertificateRefusal::NotYetValid(_))
+        ));
+        assert!(matches!(
+            verify_tls_client_auth(&[b"junk".to_vec()], &[], now(), &expect("CN=x")),
+            Err(CertificateRefusal::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn self_signed_tls_client_auth_needs_a_registered_key() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::default();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "svc");
+        let cert = params.self_signed(&key).unwrap().der().to_vec();
+        let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+        assert!(verify_self_signed(&cert, std::slice::from_ref(&spki), now()).is_ok());
+        let other =
+            rcgen::PublicKeyData::subject_public_key_info(&rcgen::KeyPair::generate().unwrap());
+        assert_eq!(
+            verify_self_signed(&cert, &[other], now()),
+            Err(CertificateRefusal::KeyNotRegistered)
+        );
+        assert_eq!(
+            verify_self_signed(&cert, &[], now()),
+            Err(CertificateRefusal::KeyNotRegistered)
+        );
+    }
+
+    #[test]
+    fn expected_dns_are_checked_when_saved() {
+        assert!(check_expected_dn("CN=svc,O=acme", false).is_ok());
+        assert!(check_expected_dn("CN", false).is_err());
+        assert!(check_expected_dn("CN=svc-[0-9]+", true).is_ok());
+        let e = check_expected_dn("CN=(unclosed", true).unwrap_err();
+        assert!(e.contains("does not compile"), "{e}");
     }
 }
