@@ -9,8 +9,8 @@
 //! them, so nothing is posted before it can show its result.
 //!
 //! Props cross from the server to the browser as JSON in the page: they never carry a secret
-//! the operator did not ask to see (the keystore form's suggested passwords are the only
-//! values, shown in the form anyway).
+//! the operator did not ask to see (the keystore form's suggested store password is the only
+//! such value, and it is shown in the form anyway).
 
 use leptos::html;
 use leptos::prelude::*;
@@ -18,7 +18,7 @@ use leptos::server_fn::ServerFn;
 
 use crate::credentials::{MethodView, RegenerateSecret, RevealSecret};
 use crate::error::AppError;
-use crate::keys::{GenerateKeystore, ImportKeys, KeystoreChoices, KeystoreForm};
+use crate::keys::{GenerateKeystore, ImportKeys, KeystoreForm};
 
 /// True once the island has hydrated (effects run only in the browser).
 fn hydrated() -> ReadSignal<bool> {
@@ -470,7 +470,11 @@ pub fn KeystoreGenerator(
     realm: String,
     id: String,
     csrf: String,
-    choices: KeystoreChoices,
+    /// (id, label) of each key algorithm; the first is the default.
+    algorithms: Vec<(String, String)>,
+    alias: String,
+    /// A strong suggestion, shown in the form (the operator may change it).
+    store_password: String,
 ) -> impl IntoView {
     let generate = ServerAction::<GenerateKeystore>::new();
     let ready = hydrated();
@@ -524,12 +528,6 @@ pub fn KeystoreGenerator(
             });
         }
     });
-    let KeystoreChoices {
-        algorithms,
-        alias,
-        store_password,
-        key_password: _,
-    } = choices;
     view! {
         <button type="button" class="btn btn-secondary" disabled=move || !ready.get()
             on:click=move |_| show(form_dialog, true)>"Generate new keys"</button>

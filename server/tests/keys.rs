@@ -1026,6 +1026,10 @@ async fn generate_form_is_for_managers_and_posts_what_generate_keystore_reads() 
         );
     }
     assert!(form.contains(r#"name="alias" value="gen-form""#), "{form}");
+    // The island's props carry the suggested store password (shown in the form), never a key
+    // password the operator does not see.
+    assert!(form.contains("&quot;store_password&quot;"), "{form}");
+    assert!(!form.contains("&quot;key_password&quot;"), "{form}");
     // Fresh passwords each time the tab is shown.
     let again = common::tab(&mut a, &path).await;
     assert_ne!(common::island(&again, "KeystoreGenerator"), form);

@@ -94,7 +94,8 @@ fn keys_card(v: &KeysView, cx: &Cx) -> impl IntoView {
                 {cx.manager.then(|| view! {
                     <div class="form-actions">
                         {cx.choices.clone().map(|choices| view! {
-                            <KeystoreGenerator realm=cx.realm.clone() id=cx.id.clone() csrf=cx.csrf.clone() choices/>
+                            <KeystoreGenerator realm=cx.realm.clone() id=cx.id.clone() csrf=cx.csrf.clone()
+                                algorithms=choices.algorithms alias=choices.alias store_password=choices.store_password/>
                         })}
                         <ImportKey realm=cx.realm.clone() id=cx.id.clone() csrf=cx.csrf.clone()/>
                     </div>
