@@ -86,6 +86,13 @@ pub struct Config {
     /// headers name the caller; from any other peer those headers are ignored.
     #[arg(long, env = "KEYWARD_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// PEM certificate chain to serve https on `KEYWARD_BIND` (with `KEYWARD_TLS_KEY`); reloaded
+    /// when the file changes.
+    #[arg(long, env = "KEYWARD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `KEYWARD_TLS_CERT`.
+    #[arg(long, env = "KEYWARD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
     /// Where `/metrics` (and the health probes) are served for scrapers, apart from the public
     /// listener (Keycloak's management port); `off` serves none there.
     #[arg(long, env = "KEYWARD_METRICS_BIND", default_value = "127.0.0.1:9000")]
@@ -144,6 +151,8 @@ impl std::fmt::Debug for Config {
             .field("session_idle_secs", &self.session_idle_secs)
             .field("session_absolute_secs", &self.session_absolute_secs)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
             .field("metrics_bind", &self.metrics_bind)
             .field(
                 "metrics_token",
@@ -170,7 +179,21 @@ impl Config {
         c.metrics_bind = "off".into();
         c.metrics_token = None;
         c.trusted_proxies = String::new();
+        c.tls_cert = None;
+        c.tls_key = None;
         c
+    }
+
+    /// The certificate and key files when Keyward serves https itself: both, or neither.
+    pub fn tls(&self) -> Result<Option<(PathBuf, PathBuf)>, ConfigError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (None, None) => Ok(None),
+            (Some(c), Some(k)) => Ok(Some((c.clone(), k.clone()))),
+            _ => Err(ConfigError::new(
+                "KEYWARD_TLS_CERT",
+                "set both KEYWARD_TLS_CERT and KEYWARD_TLS_KEY, or neither",
+            )),
+        }
     }
 
     /// The public base URL without a trailing slash, validated.
@@ -187,7 +210,12 @@ impl Config {
                         SocketAddr::V6(a) => format!("[{}]", a.ip()),
                     }
                 };
-                format!("http://{host}:{}", self.bind.port())
+                let scheme = if self.tls_cert.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{host}:{}", self.bind.port())
             }
         };
         let parsed = url::Url::parse(&raw)

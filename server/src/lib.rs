@@ -14,6 +14,7 @@ pub mod oidc_cache;
 pub mod render;
 pub mod rotate;
 pub mod throttle;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -641,6 +642,10 @@ pub fn success_mark(location: &str, path: &str) -> String {
 /// Builds Keyward, listens on the configured address and serves until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let keyward = build(&config).await?;
+    let tls = match config.tls()? {
+        Some((cert, key)) => Some(tls::ReloadingCert::load(&cert, &key)?.server_config()?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| StartError::Listen(config.bind, e))?;
@@ -664,15 +669,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tokio::spawn(async move { axum::serve(management, router).await });
     }
     let housekeeping = tokio::spawn(housekeeping(keyward.state.ctx.db.clone()));
-    axum::serve(
-        listener,
-        keyward
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| StartError::Listen(config.bind, e))?;
+    match tls {
+        Some(tls) => tls::serve(listener, tls, keyward.router, shutdown_signal()).await,
+        None => axum::serve(
+            listener,
+            keyward
+                .router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| StartError::Listen(config.bind, e))?,
+    }
     housekeeping.abort();
     keyward.state.ctx.db.close().await;
     Ok(())
