@@ -38,15 +38,19 @@ fn show(dialog: NodeRef<html::Dialog>, open: bool) {
     }
 }
 
-/// Loads the current page again (the server renders it with the change just made).
+/// Loads the current page again (the server renders it with the change just made), with
+/// `query` instead of the URL's own: an earlier form's outcome (`__ok`, `__err`) is not shown
+/// again.
 fn reload(query: &str) {
     #[cfg(feature = "hydrate")]
     {
         let location = window().location();
-        if query.is_empty() {
-            let _ = location.reload();
-        } else if let Ok(path) = location.pathname() {
-            let _ = location.set_href(&format!("{path}?{query}"));
+        if let Ok(path) = location.pathname() {
+            let _ = if query.is_empty() {
+                location.set_href(&path)
+            } else {
+                location.set_href(&format!("{path}?{query}"))
+            };
         }
     }
     #[cfg(not(feature = "hydrate"))]

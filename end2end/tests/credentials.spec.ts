@@ -57,6 +57,9 @@ test('an operator sets client-secret, regenerates with overlap, copies and revok
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(first);
   await shown.getByRole('button', { name: 'Done' }).click();
   await expect(shown).toBeHidden();
+  // Done loads the tab again without the earlier form's outcome in the URL ("Saved." is gone).
+  await expect(page).toHaveURL(/\/credentials$/);
+  await expect(page.getByText('Saved.')).toHaveCount(0);
 
   // Regenerate with a 24-hour overlap: both secrets are active.
   const second = await regenerate(page, 'second', '24');
