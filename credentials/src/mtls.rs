@@ -86,12 +86,14 @@ pub fn forwarded_certificate(
                 .map_err(|_| ForwardedCertError::BadBase64)
         }
         ForwardedFormat::EnvoyXfcc => {
-            let element = split_outside_quotes(value, ',')
+            let element = split_unescaped(value, ',')
+                .ok_or(ForwardedCertError::BadEscaping)?
                 .into_iter()
                 .rev()
                 .find(|e| !e.trim().is_empty())
                 .ok_or(ForwardedCertError::Empty)?;
-            let cert = split_outside_quotes(element, ';')
+            let cert = split_unescaped(element, ';')
+                .ok_or(ForwardedCertError::BadEscaping)?
                 .into_iter()
                 .filter_map(|pair| pair.split_once('='))
                 .find(|(k, _)| k.trim().eq_ignore_ascii_case("cert"))
@@ -137,28 +139,6 @@ fn percent_decode(s: &str) -> Result<String, ForwardedCertError> {
     String::from_utf8(out).map_err(|_| ForwardedCertError::BadEscaping)
 }
 
-/// Splits on `sep` where it is not inside double quotes.
-fn split_outside_quotes(s: &str, sep: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut quoted = false;
-    let mut escaped = false;
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            c if c == sep && !quoted => {
-                parts.push(&s[start..i]);
-                start = i + c.len_utf8();
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
-}
-
 /// Why a distinguished name string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DnError {
@@ -176,21 +156,21 @@ pub enum DnError {
 /// for equality comparison: `"cn=Billing  Service , o=ACME"` and `"CN=billing service,O=acme"`
 /// have the same canonical form; `"O=acme,CN=billing service"` does not.
 pub fn canonical_dn(dn: &str) -> Result<String, DnError> {
-    let rdns = split_unescaped(dn.trim(), ',')?;
+    let rdns = split_unescaped(dn.trim(), ',').ok_or(DnError::BadEscape)?;
     if rdns.iter().all(|r| r.trim().is_empty()) {
         return Err(DnError::Empty);
     }
     let mut out = Vec::with_capacity(rdns.len());
     for rdn in rdns {
         let mut avas = Vec::new();
-        for ava in split_unescaped(rdn, '+')? {
+        for ava in split_unescaped(rdn, '+').ok_or(DnError::BadEscape)? {
             let (ty, value) = ava
                 .split_once('=')
                 .ok_or_else(|| DnError::NotAPair(ava.trim().to_string()))?;
             avas.push(format!(
                 "{}={}",
                 canonical_type(ty)?,
-                escape(&canonical_value(&unescape(value.trim())?))
+                crate::keys::cert::escape(&canonical_value(&unescape(value.trim())?))
             ));
         }
         avas.sort();
@@ -205,40 +185,13 @@ pub fn subject_dn(certificate_der: &[u8]) -> Result<String, String> {
     use x509_parser::prelude::*;
     let (_, cert) = X509Certificate::from_der(certificate_der)
         .map_err(|e| format!("not an X.509 certificate: {e}"))?;
-    let registry = x509_parser::objects::oid_registry();
-    let mut rdns = Vec::new();
-    for rdn in cert.subject().iter() {
-        let mut avas = Vec::new();
-        for ava in rdn.iter() {
-            let oid = ava.attr_type();
-            let name = short_name(&oid.to_id_string())
-                .map(str::to_string)
-                .or_else(|| {
-                    registry
-                        .get(oid)
-                        .map(|e| e.sn().to_string())
-                        .filter(|s| s.chars().all(|c| c.is_ascii_alphanumeric()))
-                })
-                .unwrap_or_else(|| oid.to_id_string());
-            let value = ava
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|_| format!("#{}", hex(ava.attr_value().data)));
-            avas.push(format!("{name}={}", escape(&value)));
-        }
-        rdns.push(avas.join("+"));
-    }
-    // DER holds the RDNs most general first; RFC 4514 writes them most specific first.
-    rdns.reverse();
-    Ok(rdns.join(","))
+    Ok(crate::keys::cert::rfc4514(cert.subject()))
 }
 
 /// SHA-256 thumbprint of a certificate, base64url without padding: the `x5t#S256` of RFC 8705's
 /// `cnf` claim.
 pub fn x5t_s256(certificate_der: &[u8]) -> String {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, certificate_der);
-    URL_SAFE_NO_PAD.encode(digest.as_ref())
+    crate::keys::x5t_s256(certificate_der)
 }
 
 /// Short names of the attribute types RFC 4514 §3 lists (and the common extras), by OID.
@@ -298,16 +251,18 @@ fn canonical_value(value: &str) -> String {
         .to_lowercase()
 }
 
-/// Splits on `sep` where it is not escaped with a backslash or inside double quotes.
-fn split_unescaped(s: &str, sep: char) -> Result<Vec<&str>, DnError> {
+/// Splits on `sep` where it is not escaped with a backslash or inside double quotes (RFC 4514
+/// names, and Envoy's XFCC elements and fields alike); `None` when the text ends inside an
+/// escape.
+fn split_unescaped(s: &str, sep: char) -> Option<Vec<&str>> {
     let mut parts = Vec::new();
     let mut start = 0;
-    let mut chars = s.char_indices().peekable();
+    let mut chars = s.char_indices();
     let mut quoted = false;
     while let Some((i, c)) = chars.next() {
         match c {
             '\\' => {
-                chars.next().ok_or(DnError::BadEscape)?;
+                chars.next()?;
             }
             '"' => quoted = !quoted,
             c if c == sep && !quoted => {
@@ -318,7 +273,7 @@ fn split_unescaped(s: &str, sep: char) -> Result<Vec<&str>, DnError> {
         }
     }
     parts.push(&s[start..]);
-    Ok(parts)
+    Some(parts)
 }
 
 /// Removes RFC 4514 escapes (`\,`, `\+`, `\"`, `\\`, `\<hex><hex>` …) and surrounding quotes.
@@ -348,25 +303,6 @@ fn unescape(v: &str) -> Result<String, DnError> {
         }
     }
     String::from_utf8(bytes).map_err(|_| DnError::BadEscape)
-}
-
-/// Escapes the characters RFC 4514 §2.4 requires.
-fn escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for (i, c) in v.chars().enumerate() {
-        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=')
-            || (i == 0 && matches!(c, '#' | ' '))
-            || (i + 1 == v.chars().count() && c == ' ');
-        if special {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Why a presented client certificate was refused: the operator's reason (the client itself

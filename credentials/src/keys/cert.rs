@@ -68,7 +68,7 @@ fn serial_hex(raw: &[u8]) -> String {
 }
 
 /// RFC 4514: the last RDN first, RDNs joined by ",", multi-valued RDNs by "+".
-fn rfc4514(name: &X509Name<'_>) -> String {
+pub(crate) fn rfc4514(name: &X509Name<'_>) -> String {
     let rdns: Vec<String> = name
         .iter_rdn()
         .map(|rdn| {
@@ -108,7 +108,7 @@ fn rfc4514(name: &X509Name<'_>) -> String {
 }
 
 /// RFC 4514 §2.4 escaping.
-fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let last = value.chars().count().saturating_sub(1);
     for (i, c) in value.chars().enumerate() {

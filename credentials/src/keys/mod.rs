@@ -4,7 +4,7 @@
 //! Everything here is pure (no IO, no clock) and bounded: every parser checks lengths against
 //! the remaining input before allocating, and no input panics (see `fuzz/`).
 
-mod cert;
+pub(crate) mod cert;
 mod der;
 pub mod generate;
 mod jks;
@@ -582,7 +582,7 @@ pub fn certificate_pem(certificate_der: &[u8]) -> String {
     encode_pem("CERTIFICATE", certificate_der)
 }
 
-fn x5t_s256(certificate_der: &[u8]) -> String {
+pub(crate) fn x5t_s256(certificate_der: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, certificate_der))
 }
 
