@@ -67,6 +67,7 @@ fn main() {
         authenticator: "client-secret".into(),
         signing_alg: None,
         assertion_max_exp_s: 60,
+        x509: None,
     };
     let ctx = AuthContext {
         issuer: "https://sso.example.com/realms/demo".into(),
@@ -77,6 +78,7 @@ fn main() {
         secrets: &secrets,
         pepper: Some(&pepper),
         keys: &[],
+        ..ClientMaterial::default()
     };
     let presented = Presented::Basic {
         client_id: "billing".into(),

@@ -324,6 +324,17 @@ pub struct AccessTokenClaims {
     /// The service account's user name, `service-account-{clientId}`, as Keycloak puts it.
     #[serde(default)]
     pub preferred_username: String,
+    /// The confirmation of a certificate-bound token (RFC 8705 §3.1): `{"x5t#S256": …}`, the
+    /// base64url SHA-256 of the client certificate's DER. Absent for unbound tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 8705 §3.1 / RFC 7800 confirmation claim of a certificate-bound access token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Confirmation {
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: String,
 }
 
 fn bearer() -> String {
@@ -365,6 +376,7 @@ pub fn claims_for_client(
         scope: scope.to_owned(),
         typ: bearer(),
         preferred_username: subject.to_owned(),
+        cnf: None,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Client certificates for RFC 8705 (issue 20, groundwork: not yet wired to a listener or the
-//! token endpoint). Pure functions, no IO, no clock:
+//! Client certificates for RFC 8705: the pieces the `client-x509` and
+//! `self-signed-tls-client-auth` authenticators and the server's listeners share. Pure
+//! functions, no IO, no clock:
 //!
 //! - [`forwarded_certificate`]: the client certificate a TLS-terminating proxy forwards, in the
 //!   header formats Keycloak's `x509cert-lookup` providers read (nginx's
@@ -327,6 +328,47 @@ pub enum CertificateRefusal {
     KeyNotRegistered,
     #[error("the certificate has no subject alternative name {0}")]
     SanMismatch(String),
+    #[error("the client has no subject DN configured (x509.subjectdn)")]
+    NoExpectation,
+    #[error(
+        "a client certificate header came from {0}, which is not a trusted proxy; it was ignored"
+    )]
+    UntrustedForwarder(String),
+    #[error("{0}")]
+    BadForwardedHeader(ForwardedCertError),
+}
+
+/// The client certificate that came with a request: from the TLS handshake of the mTLS
+/// listener, or forwarded by a trusted proxy. A header that could not be used is kept as the
+/// refusal, so a method that needs a certificate reports why there is none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PresentedCertificate {
+    #[default]
+    None,
+    /// The leaf first, then any intermediates the client sent (DER).
+    Chain(Vec<Vec<u8>>),
+    /// A forwarded header that was ignored or unreadable.
+    Refused(CertificateRefusal),
+}
+
+impl PresentedCertificate {
+    /// The chain, or why there is none.
+    pub fn chain(&self) -> Result<&[Vec<u8>], CertificateRefusal> {
+        match self {
+            PresentedCertificate::None => Err(CertificateRefusal::Missing),
+            PresentedCertificate::Chain(c) if c.is_empty() => Err(CertificateRefusal::Missing),
+            PresentedCertificate::Chain(c) => Ok(c),
+            PresentedCertificate::Refused(r) => Err(r.clone()),
+        }
+    }
+
+    /// The leaf's `x5t#S256` (RFC 8705 §3.1), when a certificate was presented.
+    pub fn thumbprint(&self) -> Option<String> {
+        self.chain()
+            .ok()
+            .and_then(|c| c.first())
+            .map(|d| x5t_s256(d))
+    }
 }
 
 /// What a `tls_client_auth` (`client-x509`) client expects of its certificate: Keycloak's
@@ -346,6 +388,53 @@ pub enum San {
     Uri(String),
     Ip(std::net::IpAddr),
     Email(String),
+}
+
+impl San {
+    /// Reads the stored form `dns:…`, `uri:…`, `ip:…` or `email:…`; the error says what is
+    /// wrong.
+    pub fn parse(text: &str) -> Result<San, String> {
+        let text = text.trim();
+        let (kind, value) = text.split_once(':').ok_or_else(|| {
+            format!(
+                "{text:?} is not a subject alternative name; write dns:…, uri:…, ip:… or email:…"
+            )
+        })?;
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(format!(
+                "the subject alternative name {text:?} has no value"
+            ));
+        }
+        if value.len() > 512 || value.chars().any(char::is_control) {
+            return Err(
+                "the subject alternative name is too long or holds control characters".into(),
+            );
+        }
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "dns" => Ok(San::Dns(value.to_owned())),
+            "uri" => Ok(San::Uri(value.to_owned())),
+            "email" => Ok(San::Email(value.to_owned())),
+            "ip" => value
+                .parse()
+                .map(San::Ip)
+                .map_err(|_| format!("{value:?} is not an IP address")),
+            other => Err(format!(
+                "{other:?} is not a kind of subject alternative name; use dns, uri, ip or email"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for San {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            San::Dns(v) => write!(f, "dns:{v}"),
+            San::Uri(v) => write!(f, "uri:{v}"),
+            San::Ip(v) => write!(f, "ip:{v}"),
+            San::Email(v) => write!(f, "email:{v}"),
+        }
+    }
 }
 
 /// Checks a subject DN pattern when it is saved: a canonical DN, or (regex) an expression that
@@ -479,13 +568,28 @@ pub fn verify_tls_client_auth(
     }
     if let Some(san) = &expected.san {
         if !has_san(&leaf, san) {
-            return Err(CertificateRefusal::SanMismatch(format!("{san:?}")));
+            return Err(CertificateRefusal::SanMismatch(san.to_string()));
         }
     }
     Ok(VerifiedCertificate {
         subject_dn: presented,
         x5t_s256: x5t_s256(leaf_der),
     })
+}
+
+/// Checks that a CA certificate (DER) can serve as a trust anchor for [`verify_tls_client_auth`].
+pub fn check_trust_anchor(der: &[u8]) -> Result<(), String> {
+    webpki::anchor_from_trusted_cert(&rustls_pki_types::CertificateDer::from(der))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The leaf's SubjectPublicKeyInfo (DER).
+pub fn leaf_spki(leaf_der: &[u8]) -> Result<Vec<u8>, CertificateRefusal> {
+    use x509_parser::prelude::*;
+    let (_, cert) = X509Certificate::from_der(leaf_der)
+        .map_err(|e| CertificateRefusal::Malformed(e.to_string()))?;
+    Ok(cert.public_key().raw.to_vec())
 }
 
 /// `self_signed_tls_client_auth` (RFC 8705 §2.2): no CA; the certificate's public key

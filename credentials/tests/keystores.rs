@@ -146,6 +146,7 @@ fn authenticate(client_id: &str, g: &Generated, jwt: &str) -> Result<(), String>
         authenticator: "client-jwt".into(),
         signing_alg: None,
         assertion_max_exp_s: 0,
+        x509: None,
     };
     let keys = [ClientPublicKey {
         kid: None,
@@ -157,6 +158,7 @@ fn authenticate(client_id: &str, g: &Generated, jwt: &str) -> Result<(), String>
         secrets: &[],
         pepper: None,
         keys: &keys,
+        ..ClientMaterial::default()
     };
     let ctx = AuthContext {
         issuer: ISSUER.into(),

@@ -75,6 +75,10 @@ async fn main() {
             authenticator: "client-jwt",
             signing_alg: None,
             assertion_max_exp_s: 300,
+            x509_subject_dn: None,
+            x509_regex: false,
+            x509_san: None,
+            tls_bound_tokens: false,
         },
         t,
     )

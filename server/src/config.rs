@@ -93,6 +93,25 @@ pub struct Config {
     /// PEM private key of `KEYWARD_TLS_CERT`.
     #[arg(long, env = "KEYWARD_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// A second https listener that asks clients for a TLS certificate (RFC 8705) and serves
+    /// only the OIDC endpoints; needs KEYWARD_TLS_CERT/KEYWARD_TLS_KEY.
+    #[arg(long, env = "KEYWARD_MTLS_BIND")]
+    pub mtls_bind: Option<SocketAddr>,
+    /// Base URL clients reach the mTLS listener at (discovery's `mtls_endpoint_aliases`);
+    /// default: the public URL's host with KEYWARD_MTLS_BIND's port.
+    #[arg(long, env = "KEYWARD_MTLS_PUBLIC_URL")]
+    pub mtls_public_url: Option<String>,
+    /// PEM bundle of the CAs `client-x509` (tls_client_auth) certificates must chain to.
+    #[arg(long, env = "KEYWARD_MTLS_CA")]
+    pub mtls_ca: Option<PathBuf>,
+    /// The header a trusted proxy (KEYWARD_TRUSTED_PROXIES) forwards the client certificate in,
+    /// e.g. `ssl-client-cert` (nginx) or `x-forwarded-client-cert` (Envoy); unset: none.
+    #[arg(long, env = "KEYWARD_MTLS_CERT_HEADER")]
+    pub mtls_cert_header: Option<String>,
+    /// The header's format: `nginx` (URL-encoded PEM), `pem` (HAProxy/Apache), `der` (base64
+    /// DER) or `envoy` (X-Forwarded-Client-Cert).
+    #[arg(long, env = "KEYWARD_MTLS_CERT_HEADER_FORMAT", default_value = "nginx")]
+    pub mtls_cert_header_format: String,
     /// Where `/metrics` (and the health probes) are served for scrapers, apart from the public
     /// listener (Keycloak's management port); `off` serves none there.
     #[arg(long, env = "KEYWARD_METRICS_BIND", default_value = "127.0.0.1:9000")]
@@ -153,6 +172,11 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key)
+            .field("mtls_bind", &self.mtls_bind)
+            .field("mtls_public_url", &self.mtls_public_url)
+            .field("mtls_ca", &self.mtls_ca)
+            .field("mtls_cert_header", &self.mtls_cert_header)
+            .field("mtls_cert_header_format", &self.mtls_cert_header_format)
             .field("metrics_bind", &self.metrics_bind)
             .field(
                 "metrics_token",
@@ -181,7 +205,90 @@ impl Config {
         c.trusted_proxies = String::new();
         c.tls_cert = None;
         c.tls_key = None;
+        c.mtls_bind = None;
+        c.mtls_public_url = None;
+        c.mtls_ca = None;
+        c.mtls_cert_header = None;
+        c.mtls_cert_header_format = "nginx".into();
         c
+    }
+
+    /// The mTLS listener's public base URL (no trailing slash), when it runs.
+    pub fn mtls_public_url(&self) -> Result<Option<String>, ConfigError> {
+        const SETTING: &str = "KEYWARD_MTLS_PUBLIC_URL";
+        let Some(bind) = self.mtls_bind else {
+            if self.mtls_public_url.is_some() {
+                return Err(ConfigError::new(
+                    SETTING,
+                    "is set but KEYWARD_MTLS_BIND is not",
+                ));
+            }
+            return Ok(None);
+        };
+        if self.tls_cert.is_none() {
+            return Err(ConfigError::new(
+                "KEYWARD_MTLS_BIND",
+                "the mTLS listener serves https: set KEYWARD_TLS_CERT and KEYWARD_TLS_KEY too",
+            ));
+        }
+        let raw = match &self.mtls_public_url {
+            Some(u) => u.clone(),
+            None => {
+                let public = url::Url::parse(&self.public_url()?)
+                    .map_err(|e| ConfigError::new(SETTING, e.to_string()))?;
+                let host = public.host_str().unwrap_or("localhost");
+                format!("https://{host}:{}", bind.port())
+            }
+        };
+        let parsed = url::Url::parse(&raw)
+            .map_err(|e| ConfigError::new(SETTING, format!("{raw:?} is not a URL: {e}")))?;
+        if parsed.scheme() != "https"
+            || parsed.host().is_none()
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(ConfigError::new(
+                SETTING,
+                format!("{raw:?} must be an https:// URL with a host and no query"),
+            ));
+        }
+        Ok(Some(raw.trim_end_matches('/').to_string()))
+    }
+
+    /// The forwarded-certificate header and its format, when one is configured.
+    pub fn mtls_cert_header(
+        &self,
+    ) -> Result<
+        Option<(
+            axum::http::HeaderName,
+            keyward_credentials::mtls::ForwardedFormat,
+        )>,
+        ConfigError,
+    > {
+        let Some(name) = self.mtls_cert_header.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if name.is_empty() {
+            return Ok(None);
+        }
+        let header = axum::http::HeaderName::try_from(name).map_err(|_| {
+            ConfigError::new(
+                "KEYWARD_MTLS_CERT_HEADER",
+                format!("{name:?} is not a header name"),
+            )
+        })?;
+        let format =
+            keyward_credentials::mtls::ForwardedFormat::parse(&self.mtls_cert_header_format)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "KEYWARD_MTLS_CERT_HEADER_FORMAT",
+                        format!(
+                            "{:?} is not a format; use nginx, pem, der or envoy",
+                            self.mtls_cert_header_format
+                        ),
+                    )
+                })?;
+        Ok(Some((header, format)))
     }
 
     /// The certificate and key files when Keyward serves https itself: both, or neither.
@@ -280,6 +387,47 @@ mod tests {
         assert!(e.reason.contains("http"), "{e}");
         c.public_url = Some("not a url".into());
         assert!(c.public_url().is_err());
+    }
+
+    #[test]
+    fn mtls_settings_are_checked() {
+        let mut c = Config::for_tests("127.0.0.1:3000".parse().unwrap(), "./d".into());
+        assert_eq!(c.mtls_public_url().unwrap(), None);
+        c.mtls_bind = Some("127.0.0.1:8443".parse().unwrap());
+        assert_eq!(
+            c.mtls_public_url().unwrap_err().setting,
+            "KEYWARD_MTLS_BIND"
+        );
+        c.tls_cert = Some("c.pem".into());
+        c.tls_key = Some("k.pem".into());
+        c.public_url = Some("https://sso.example.com".into());
+        assert_eq!(
+            c.mtls_public_url().unwrap().as_deref(),
+            Some("https://sso.example.com:8443")
+        );
+        c.mtls_public_url = Some("http://mtls.example.com".into());
+        assert_eq!(
+            c.mtls_public_url().unwrap_err().setting,
+            "KEYWARD_MTLS_PUBLIC_URL"
+        );
+        c.mtls_public_url = Some("https://mtls.example.com/".into());
+        assert_eq!(
+            c.mtls_public_url().unwrap().as_deref(),
+            Some("https://mtls.example.com")
+        );
+        assert!(c.mtls_cert_header().unwrap().is_none());
+        c.mtls_cert_header = Some("ssl-client-cert".into());
+        assert!(c.mtls_cert_header().unwrap().is_some());
+        c.mtls_cert_header_format = "jpeg".into();
+        assert_eq!(
+            c.mtls_cert_header().unwrap_err().setting,
+            "KEYWARD_MTLS_CERT_HEADER_FORMAT"
+        );
+        c.mtls_cert_header = Some("bad header".into());
+        assert_eq!(
+            c.mtls_cert_header().unwrap_err().setting,
+            "KEYWARD_MTLS_CERT_HEADER"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod guard;
 pub mod health;
 pub mod metrics;
+pub mod mtls;
 pub mod oidc;
 pub mod oidc_cache;
 pub mod render;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub metrics_token: Option<Arc<SecretString>>,
     /// The token endpoint's failure accounting, key cache and metrics.
     pub oidc: Arc<oidc::OidcState>,
+    /// RFC 8705: the CAs of `client-x509`, the forwarded-certificate header, the mTLS URL.
+    pub mtls: Arc<mtls::MtlsSettings>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -86,6 +89,8 @@ pub enum StartError {
 /// A built server: the router plus what start-up should tell the operator.
 pub struct Keyward {
     pub router: Router,
+    /// What the mTLS listener serves: the OIDC endpoints only (no console, no Admin REST API).
+    pub mtls_router: Router,
     pub state: AppState,
     pub public_url: String,
     /// The one-time link that creates the first admin, when no operator exists.
@@ -177,6 +182,21 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
     let trusted_proxies = client_addr::TrustedProxies::parse(&config.trusted_proxies)
         .map_err(config::ConfigError::of("KEYWARD_TRUSTED_PROXIES"))?;
     config.metrics_bind()?;
+    let mtls_settings = mtls::MtlsSettings {
+        trust_anchors: match &config.mtls_ca {
+            Some(path) => mtls::load_trust_anchors(path)?,
+            None => Vec::new(),
+        },
+        header: config.mtls_cert_header()?,
+        base_url: config.mtls_public_url()?,
+    };
+    if mtls_settings.header.is_some() && trusted_proxies.is_empty() {
+        return Err(config::ConfigError::new(
+            "KEYWARD_MTLS_CERT_HEADER",
+            "a forwarded client certificate is only read from a trusted proxy: set KEYWARD_TRUSTED_PROXIES too",
+        )
+        .into());
+    }
     if config.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
         return Err(config::ConfigError::new(
             "KEYWARD_METRICS_TOKEN",
@@ -215,6 +235,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             .map(|t| Arc::new(SecretString::new(t))),
         https,
         oidc: Arc::new(oidc::OidcState::default()),
+        mtls: Arc::new(mtls_settings),
     };
     admin::bootstrap_client(&state.ctx, config).await?;
     let console =
@@ -241,8 +262,21 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
     let router = Router::new()
         .fallback_service(router)
         .layer(axum::middleware::map_request(canonical_path));
+    let mtls_router = Router::new()
+        .fallback_service(
+            oidc::router()
+                .with_state(state.clone())
+                .layer(axum::middleware::from_fn(body_limit))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    client_addr::resolve,
+                ))
+                .layer(axum::middleware::from_fn(security_headers)),
+        )
+        .layer(axum::middleware::map_request(canonical_path));
     Ok(Keyward {
         router,
+        mtls_router,
         state,
         public_url,
         setup_link,
@@ -642,10 +676,11 @@ pub fn success_mark(location: &str, path: &str) -> String {
 /// Builds Keyward, listens on the configured address and serves until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let keyward = build(&config).await?;
-    let tls = match config.tls()? {
-        Some((cert, key)) => Some(tls::ReloadingCert::load(&cert, &key)?.server_config()?),
+    let cert = match config.tls()? {
+        Some((cert, key)) => Some(tls::ReloadingCert::load(&cert, &key)?),
         None => None,
     };
+    let tls = cert.as_ref().map(|c| c.server_config()).transpose()?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| StartError::Listen(config.bind, e))?;
@@ -667,6 +702,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         println!("Metrics and health probes at http://{addr}/metrics");
         let router = management_router(keyward.state.clone());
         tokio::spawn(async move { axum::serve(management, router).await });
+    }
+    if let (Some(addr), Some(cert)) = (config.mtls_bind, &cert) {
+        let mtls_config = cert.mtls_server_config()?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| StartError::Listen(addr, e))?;
+        println!(
+            "OIDC endpoints with client certificates (RFC 8705) at {}/",
+            keyward.state.mtls.base_url.as_deref().unwrap_or_default()
+        );
+        let router = keyward.mtls_router.clone();
+        tokio::spawn(tls::serve(listener, mtls_config, router, shutdown_signal()));
     }
     let housekeeping = tokio::spawn(housekeeping(keyward.state.ctx.db.clone()));
     match tls {

@@ -16,7 +16,7 @@ use axum::Router;
 use keyward_credentials::access_token::{self, RealmPrivateKey, SigningAlg};
 use keyward_credentials::assertion;
 use keyward_credentials::authenticator::{
-    self, AuthContext, AuthError, ClientAuthConfig, ClientMaterial, ClientPublicKey, StoredSecret,
+    self, AuthContext, AuthError, ClientMaterial, ClientPublicKey, StoredSecret,
 };
 use keyward_credentials::client_auth::{self, Presented};
 use keyward_credentials::seal::{context, Sealed};
@@ -26,17 +26,24 @@ use keyward_store::{auth_events, jti, realm_keys, StoreError};
 use serde_json::json;
 
 use crate::auth::ClientIp;
+use crate::mtls::ClientCertificate;
 use crate::oidc_cache::{ClientEntry, CredentialCache};
 use crate::throttle::FailureCost;
 use crate::AppState;
+use keyward_credentials::mtls::PresentedCertificate;
 
 /// The client authentication methods the token and introspection endpoints take.
-const AUTH_METHODS: [&str; 4] = [
+const AUTH_METHODS: [&str; 6] = [
     "client_secret_basic",
     "client_secret_post",
     "private_key_jwt",
     "client_secret_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
 ];
+/// Keycloak's answer to a certificate-bound client that presented no certificate.
+pub const BINDING_WITHOUT_CERTIFICATE: &str =
+    "Client Certification missing for MTLS HoK Token Binding";
 /// The metrics label of every token request to a realm that does not exist.
 pub const UNKNOWN_REALM_LABEL: &str = "(unknown)";
 /// Largest token-request body (a form with an assertion).
@@ -309,9 +316,7 @@ async fn discovery(
     let iss = issuer(&state, &r.name);
     let methods = AUTH_METHODS;
     let algs = signing_algs();
-    Ok((
-        [(header::CACHE_CONTROL, "public, max-age=60")],
-        axum::Json(json!({
+    let mut document = json!({
             "issuer": iss,
             "token_endpoint": format!("{iss}/protocol/openid-connect/token"),
             "jwks_uri": format!("{iss}/protocol/openid-connect/certs"),
@@ -331,13 +336,26 @@ async fn discovery(
             "scopes_supported": ["openid"],
             "claims_supported": CLAIMS,
             "claim_types_supported": ["normal"],
-        })),
+            "tls_client_certificate_bound_access_tokens": true,
+    });
+    // RFC 8705 §5: where clients with a certificate reach the token and introspection
+    // endpoints.
+    if let Some(base) = &state.mtls.base_url {
+        let mtls_iss = format!("{base}/realms/{}", r.name);
+        document["mtls_endpoint_aliases"] = json!({
+            "token_endpoint": format!("{mtls_iss}/protocol/openid-connect/token"),
+            "introspection_endpoint": format!("{mtls_iss}/protocol/openid-connect/token/introspect"),
+        });
+    }
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        axum::Json(document),
     )
         .into_response())
 }
 
 /// The claims of Keyward's access tokens (and introspection answers).
-const CLAIMS: [&str; 11] = [
+const CLAIMS: [&str; 12] = [
     "iss",
     "sub",
     "aud",
@@ -349,6 +367,7 @@ const CLAIMS: [&str; 11] = [
     "client_id",
     "scope",
     "preferred_username",
+    "cnf",
 ];
 
 /// The algorithms a client assertion may be signed with (private_key_jwt, then
@@ -492,6 +511,7 @@ async fn authenticate_client(
     headers: &HeaderMap,
     form: &[(String, String)],
     ip: Option<IpAddr>,
+    certificate: &PresentedCertificate,
 ) -> Result<Caller, OAuthError> {
     let now = crate::now();
     let authorization = headers
@@ -578,7 +598,7 @@ async fn authenticate_client(
             return Err(fail(None, "", "unknown", e.to_string(), answer).await);
         }
     };
-    let method_name = match &presented {
+    let mut method_name = match &presented {
         Presented::Assertion { .. } => "jwt",
         p => p.method_name(),
     };
@@ -632,20 +652,21 @@ async fn authenticate_client(
             }
         }
     }
-    let config = ClientAuthConfig {
-        client_id: client.client_id.clone(),
-        enabled: client.enabled,
-        public_client: client.public_client,
-        authenticator: client.authenticator.clone(),
-        signing_alg: client.signing_alg.clone(),
-        assertion_max_exp_s: client.assertion_max_exp_s,
-    };
+    let config = keyward_service::clients::auth_config(client);
     let Some(method) = authenticator::by_id(&client.authenticator) else {
         return Err(internal(format!(
             "unknown authenticator {}",
             client.authenticator
         )));
     };
+    // A client of an RFC 8705 method that sent only its client id is recorded under the
+    // method's RFC name (with the certificate's refusal as the reason).
+    if method.uses_certificate() && matches!(presented, Presented::None { .. }) {
+        method_name = match method.id() {
+            "client-x509" => "tls_client_auth",
+            _ => "self_signed_tls_client_auth",
+        };
+    }
     let ctx = AuthContext {
         issuer: issuer(state, &r.name),
         token_endpoint: format!("{}/protocol/openid-connect/token", issuer(state, &r.name)),
@@ -683,11 +704,14 @@ async fn authenticate_client(
             secrets: &entry.secrets,
             pepper: Some(state.ctx.vault.pepper()),
             keys,
+            certificate,
+            trust_anchors: &state.mtls.trust_anchors,
         };
         match method.authenticate(&presented, &config, &material, &ctx, now) {
             Err(AuthError::UnknownKid(_))
-                if !unknown_kid && entry.registered_keys.is_none() && method.uses_keys() =>
-            {
+            | Err(AuthError::Certificate(
+                keyward_credentials::mtls::CertificateRefusal::KeyNotRegistered,
+            )) if !unknown_kid && entry.registered_keys.is_none() && method.uses_keys() => {
                 // One refetch of a JWKS URL (at most every 10 s per client), then one retry.
                 unknown_kid = true;
             }
@@ -871,16 +895,47 @@ async fn load_secrets(
     Ok(out)
 }
 
+/// Records a refused token request of an authenticated client (its recent authentications show
+/// it with the reason).
+async fn record_refusal(
+    state: &AppState,
+    r: &Realm,
+    client: &Client,
+    method: &str,
+    reason: &str,
+    ip: Option<IpAddr>,
+) {
+    let ip_text = ip.map(|i| i.to_string());
+    if let Err(e) = auth_events::record(
+        &state.ctx.db,
+        &auth_events::NewAuthEvent {
+            realm_id: &r.realm_id,
+            client_row_id: Some(&client.client_row_id),
+            client_id: &client.client_id,
+            at: crate::now(),
+            method,
+            success: false,
+            reason: Some(reason),
+            ip: ip_text.as_deref(),
+        },
+    )
+    .await
+    {
+        tracing::warn!(error = %e, "cannot record an authentication event");
+    }
+}
+
 async fn token(
     State(state): State<AppState>,
     Path(name): Path<String>,
     ClientIp(ip): ClientIp,
+    ClientCertificate(certificate): ClientCertificate,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     let started = Instant::now();
     let (realm_label, outcome, method, res) =
-        match token_inner(&state, &name, ip, &headers, &body).await {
+        match token_inner(&state, &name, ip, &certificate, &headers, &body).await {
             Ok((method, res)) => (name.clone(), "success", method, res),
             Err((method, e)) => {
                 let outcome = if e.status == StatusCode::TOO_MANY_REQUESTS {
@@ -910,6 +965,7 @@ async fn token_inner(
     state: &AppState,
     name: &str,
     ip: Option<IpAddr>,
+    certificate: &PresentedCertificate,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(String, Response), (String, OAuthError)> {
@@ -921,7 +977,7 @@ async fn token_inner(
         .filter(|(k, _)| k == "grant_type")
         .map(|(_, v)| v.as_str())
         .collect();
-    let caller = authenticate_client(state, &r, headers, &form, ip)
+    let caller = authenticate_client(state, &r, headers, &form, ip, certificate)
         .await
         .map_err(|e| (unknown(), e))?;
     let method = caller.authenticated.presented.to_string();
@@ -972,11 +1028,34 @@ async fn token_inner(
             ));
         }
     };
+    // RFC 8705 §3: a bound client's token carries its certificate's thumbprint; without a
+    // certificate it gets no token (never a silently unbound one).
+    let cnf = if client.tls_bound_tokens {
+        match certificate.thumbprint() {
+            Some(x5t) => Some(access_token::Confirmation { x5t_s256: x5t }),
+            None => {
+                let reason = match certificate.chain() {
+                    Err(refusal) => {
+                        format!("certificate-bound tokens need a client certificate: {refusal}")
+                    }
+                    Ok(_) => "certificate-bound tokens need a client certificate".to_string(),
+                };
+                tracing::info!(realm = %r.name, client_id = %client.client_id, reason, "token request refused: no certificate to bind the token to");
+                record_refusal(state, &r, client, &method, &reason, ip).await;
+                return Err((
+                    method,
+                    OAuthError::invalid_request(BINDING_WITHOUT_CERTIFICATE),
+                ));
+            }
+        }
+    } else {
+        None
+    };
     let key = signing_key(state, &r)
         .await
         .map_err(|e| (method.clone(), e))?;
     let iss = issuer(state, &r.name);
-    let claims = access_token::claims_for_client(
+    let mut claims = access_token::claims_for_client(
         &iss,
         &caller.client.client_id,
         &format!("service-account-{}", caller.client.client_id),
@@ -985,6 +1064,7 @@ async fn token_inner(
         r.access_token_lifetime_s,
         crate::now(),
     );
+    claims.cnf = cnf;
     let token = if caller.client.rfc9068_header {
         access_token::mint_rfc9068(&key, &claims)
     } else {
@@ -1017,12 +1097,13 @@ async fn introspect(
     State(state): State<AppState>,
     Path(name): Path<String>,
     ClientIp(ip): ClientIp,
+    ClientCertificate(certificate): ClientCertificate,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, OAuthError> {
     let r = realm(&state, &name).await?;
     let form = form_fields(&headers, &body)?;
-    authenticate_client(&state, &r, &headers, &form, ip).await?;
+    authenticate_client(&state, &r, &headers, &form, ip, &certificate).await?;
     let tokens: Vec<&str> = form
         .iter()
         .filter(|(k, _)| k == "token")
@@ -1058,7 +1139,8 @@ async fn introspect(
         Err(_) => Err("the token does not verify"),
     };
     let answer = match verified {
-        Ok(c) => json!({
+        Ok(c) => {
+            let mut answer = json!({
             "active": true,
             "iss": c.iss,
             "sub": c.sub,
@@ -1072,7 +1154,13 @@ async fn introspect(
             "username": c.sub,
             "preferred_username": c.sub,
             "token_type": "Bearer",
-        }),
+            });
+            // RFC 8705 §3.2: a resource server compares cnf with the certificate it was shown.
+            if let Some(cnf) = &c.cnf {
+                answer["cnf"] = json!(cnf);
+            }
+            answer
+        }
         Err(reason) => {
             tracing::debug!(reason, "introspection: inactive token");
             json!({ "active": false })

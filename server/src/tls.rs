@@ -66,6 +66,22 @@ impl ReloadingCert {
         Ok(config)
     }
 
+    /// The rustls configuration of the mTLS listener: this pair, and a client certificate asked
+    /// for (not required) and accepted when it parses, its handshake signature verified
+    /// ([`crate::mtls::AnyClientCertificate`]).
+    pub fn mtls_server_config(self: &Arc<Self>) -> Result<rustls::ServerConfig, ConfigError> {
+        let verifier = Arc::new(crate::mtls::AnyClientCertificate::new(
+            self.provider.clone(),
+        ));
+        let mut config = rustls::ServerConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(ConfigError::of("KEYWARD_TLS_CERT"))?
+            .with_client_cert_verifier(verifier)
+            .with_cert_resolver(self.clone());
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    }
+
     /// The pair to serve: reloaded first when a file changed since it was loaded.
     fn current(&self) -> Arc<CertifiedKey> {
         let mut state = match self.state.lock() {
@@ -139,7 +155,8 @@ fn load_pair(
 
 /// Serves `app` over TLS on `listener` until `shutdown` completes: each connection's handshake
 /// with `config`, then HTTP/1.1 or HTTP/2 as negotiated, with the peer address available to
-/// handlers as `ConnectInfo<SocketAddr>` (as with plain HTTP).
+/// handlers as `ConnectInfo<SocketAddr>` (as with plain HTTP) and, when the client presented a
+/// certificate in the handshake, its chain as [`crate::mtls::PeerCertificates`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     config: rustls::ServerConfig,
@@ -164,9 +181,7 @@ pub async fn serve(
             _ = &mut shutdown => return,
         };
         let acceptor = acceptor.clone();
-        let app = app
-            .clone()
-            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+        let app = app.clone();
         tokio::spawn(async move {
             // A handshake that does not finish in 10 s is dropped (slowloris on TLS).
             let tls =
@@ -178,6 +193,13 @@ pub async fn serve(
                     }
                     Err(_) => return,
                 };
+            let mut app = app.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+            if let Some(chain) = tls.get_ref().1.peer_certificates() {
+                let chain: Vec<Vec<u8>> = chain.iter().map(|c| c.to_vec()).collect();
+                app = app.layer(axum::Extension(crate::mtls::PeerCertificates(Arc::new(
+                    chain,
+                ))));
+            }
             let service = TowerToHyperService::new(app);
             if let Err(e) = Builder::new(TokioExecutor::new())
                 .serve_connection_with_upgrades(TokioIo::new(tls), service)

@@ -1791,6 +1791,10 @@ async fn authentication_rules(db: &Db) {
         authenticator: "client-secret-jwt",
         signing_alg: Some("HS512"),
         assertion_max_exp_s: 30,
+        x509_subject_dn: None,
+        x509_regex: false,
+        x509_san: None,
+        tls_bound_tokens: true,
     };
     let changed = clients::set_authentication(
         db,
@@ -1805,7 +1809,38 @@ async fn authentication_rules(db: &Db) {
     assert_eq!(changed.authenticator, "client-secret-jwt");
     assert_eq!(changed.signing_alg.as_deref(), Some("HS512"));
     assert_eq!(changed.assertion_max_exp_s, 30);
+    assert!(changed.tls_bound_tokens);
     assert_eq!(changed.version, c.version + 1);
+    // X.509: the subject DN, its comparison and the SAN are stored as given and read back.
+    let x509 = clients::AuthenticationUpdate {
+        authenticator: "client-x509",
+        signing_alg: None,
+        assertion_max_exp_s: 60,
+        x509_subject_dn: Some("CN=billing,O=Acme"),
+        x509_regex: true,
+        x509_san: Some("dns:billing.acme.test"),
+        tls_bound_tokens: false,
+    };
+    let changed = clients::set_authentication(
+        db,
+        &demo.realm_id,
+        &c.client_row_id,
+        changed.version,
+        &x509,
+        NOW + 1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        changed.x509_subject_dn.as_deref(),
+        Some("CN=billing,O=Acme")
+    );
+    assert!(changed.x509_regex && !changed.tls_bound_tokens);
+    assert_eq!(changed.x509_san.as_deref(), Some("dns:billing.acme.test"));
+    let again = clients::get(db, &demo.realm_id, &c.client_row_id)
+        .await
+        .unwrap();
+    assert_eq!(again, changed);
     assert!(matches!(
         clients::set_authentication(
             db,

@@ -180,6 +180,18 @@ pub struct MethodForm {
     /// "" = any algorithm the method allows.
     pub signing_alg: String,
     pub assertion_max_exp_s: String,
+    /// `x509.subjectdn` ("" = none).
+    #[serde(default)]
+    pub x509_subject_dn: String,
+    /// A checkbox: "true" when ticked, absent otherwise.
+    #[serde(default)]
+    pub x509_regex: String,
+    /// `dns:…`, `uri:…`, `ip:…` or `email:…` ("" = none).
+    #[serde(default)]
+    pub x509_san: String,
+    /// A checkbox: certificate-bound access tokens.
+    #[serde(default)]
+    pub tls_bound_tokens: String,
 }
 
 /// Sets how the client authenticates.
@@ -195,16 +207,24 @@ pub async fn set_authenticator(
         authenticator,
         signing_alg,
         assertion_max_exp_s,
+        x509_subject_dn,
+        x509_regex,
+        x509_san,
+        tls_bound_tokens,
     } = form;
     use crate::ssr::*;
     use keyward_service::clients::{
-        parse_assertion_lifetime, set_authentication, AuthenticationChange,
+        parse_assertion_lifetime, parse_flag, set_authentication, AuthenticationChange,
     };
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let change = AuthenticationChange {
         method: Some(authenticator),
         signing_alg: Some(Some(signing_alg.trim().to_owned()).filter(|s| !s.is_empty())),
         assertion_max_exp_s: Some(parse_assertion_lifetime(&assertion_max_exp_s)?),
+        x509_subject_dn: Some(Some(x509_subject_dn)),
+        x509_regex: Some(parse_flag("x509_regex", &x509_regex)?),
+        x509_san: Some(Some(x509_san)),
+        tls_bound_tokens: Some(parse_flag("tls_bound_tokens", &tls_bound_tokens)?),
         expected_version: Some(version),
     };
     let actor = console_actor(&op).await;

@@ -436,6 +436,7 @@ mod tests {
             secrets: &[],
             pepper: None,
             keys,
+            ..ClientMaterial::default()
         };
         ClientJwt.authenticate(
             &assertion(token, None),
@@ -656,6 +657,7 @@ mod tests {
             secrets: &[],
             pepper: None,
             keys: &keys,
+            ..ClientMaterial::default()
         };
         let go = |p: &Presented, c: &ClientAuthConfig| {
             ClientJwt.authenticate(p, c, &material, &ctx(false), NOW)

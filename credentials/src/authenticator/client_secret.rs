@@ -148,7 +148,7 @@ mod tests {
         let material = ClientMaterial {
             secrets,
             pepper: Some(&pep),
-            keys: &[],
+            ..ClientMaterial::default()
         };
         ClientSecret.authenticate(p, c, &material, &ctx(false), NOW)
     }
@@ -275,6 +275,7 @@ mod tests {
             secrets: &dead,
             pepper: None,
             keys: &[],
+            ..ClientMaterial::default()
         };
         assert!(matches!(
             ClientSecret.authenticate(&post("s"), &c, &material, &ctx(false), NOW),

@@ -167,8 +167,7 @@ mod tests {
     ) -> Result<Authenticated, AuthError> {
         let material = ClientMaterial {
             secrets,
-            pepper: None,
-            keys: &[],
+            ..ClientMaterial::default()
         };
         ClientSecretJwt.authenticate(&present(token), c, &material, &ctx(false), NOW)
     }

@@ -8,12 +8,15 @@
 pub mod client_jwt;
 pub mod client_secret;
 pub mod client_secret_jwt;
+pub mod x509;
 
 pub use client_jwt::{jwk_thumbprint, keycloak_kid, ClientJwt};
 pub use client_secret::ClientSecret;
 pub use client_secret_jwt::ClientSecretJwt;
+pub use x509::{ClientX509, SelfSignedTls};
 
 use crate::client_auth::Presented;
+use crate::mtls::{CertificateRefusal, PresentedCertificate, X509Expectation};
 use crate::seal::{Pepper, Verifier};
 use crate::secret::SecretString;
 
@@ -79,6 +82,9 @@ pub enum AuthError {
     /// `exp` + skew lies in the past.
     #[error("the client assertion has expired")]
     Expired,
+    /// The client certificate (RFC 8705 methods) is missing or refused; the refusal says why.
+    #[error("{0}")]
+    Certificate(CertificateRefusal),
 }
 
 impl AuthError {
@@ -103,6 +109,8 @@ pub struct ClientAuthConfig {
     pub signing_alg: Option<String>,
     /// `token.endpoint.auth.signing.max.exp`; a value ≤ 0 means the default, 60 s.
     pub assertion_max_exp_s: i64,
+    /// What a `client-x509` client's certificate must carry (`x509.subjectdn`, …).
+    pub x509: Option<X509Expectation>,
 }
 
 /// One stored client secret.
@@ -126,12 +134,31 @@ pub struct ClientPublicKey {
     pub active: bool,
 }
 
-/// What a client can be verified with.
+/// What a client can be verified with: its stored material, and the TLS client certificate
+/// that came with the request with the CAs `client-x509` certificates must chain to.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientMaterial<'a> {
     pub secrets: &'a [StoredSecret],
     pub pepper: Option<&'a Pepper>,
     pub keys: &'a [ClientPublicKey],
+    pub certificate: &'a PresentedCertificate,
+    /// `KEYWARD_MTLS_CA`, DER certificates.
+    pub trust_anchors: &'a [Vec<u8>],
+}
+
+static NO_CERTIFICATE: PresentedCertificate = PresentedCertificate::None;
+
+impl Default for ClientMaterial<'_> {
+    /// Nothing at all: no secrets, no pepper, no keys, no certificate, no CA.
+    fn default() -> Self {
+        ClientMaterial {
+            secrets: &[],
+            pepper: None,
+            keys: &[],
+            certificate: &NO_CERTIFICATE,
+            trust_anchors: &[],
+        }
+    }
 }
 
 /// The realm-level facts an assertion is checked against.
@@ -204,6 +231,10 @@ pub trait Authenticator: Sync + Send {
     fn algorithms(&self) -> &'static [&'static str];
     fn uses_secrets(&self) -> bool;
     fn uses_keys(&self) -> bool;
+    /// Whether the client proves itself with a TLS client certificate (RFC 8705).
+    fn uses_certificate(&self) -> bool {
+        false
+    }
     /// Whether the server must hold the secret's value (not only its verifier).
     fn needs_plaintext_secret(&self) -> bool;
     fn authenticate(
@@ -224,7 +255,13 @@ pub trait Authenticator: Sync + Send {
 }
 
 /// Every method, in the order the console offers them.
-pub static REGISTRY: &[&dyn Authenticator] = &[&ClientSecret, &ClientJwt, &ClientSecretJwt];
+pub static REGISTRY: &[&dyn Authenticator] = &[
+    &ClientSecret,
+    &ClientJwt,
+    &ClientSecretJwt,
+    &ClientX509,
+    &SelfSignedTls,
+];
 
 /// The method with this id.
 pub fn by_id(id: &str) -> Option<&'static dyn Authenticator> {
@@ -275,7 +312,8 @@ mod tests {
             assert!(!a.display_name().is_empty());
             assert!(!a.help().is_empty());
         }
-        assert!(by_id("client-x509").is_none());
+        assert!(by_id("client-x509").is_some());
+        assert!(by_id("x509").is_none());
         assert!(by_id("").is_none());
         assert_eq!(
             by_id("client-secret").unwrap().display_name(),
@@ -299,6 +337,18 @@ mod tests {
         let h = by_id("client-secret-jwt").unwrap();
         assert!(h.uses_secrets() && !h.uses_keys() && h.needs_plaintext_secret());
         assert_eq!(h.algorithms(), CLIENT_SECRET_JWT_ALGS);
+        let x = by_id("client-x509").unwrap();
+        assert!(x.uses_certificate() && !x.uses_secrets() && !x.uses_keys());
+        assert_eq!(x.display_name(), "X509 Certificate");
+        let s = by_id("self-signed-tls-client-auth").unwrap();
+        assert!(s.uses_certificate() && s.uses_keys() && !s.uses_secrets());
+        for m in [
+            &ClientSecret as &dyn Authenticator,
+            &ClientJwt,
+            &ClientSecretJwt,
+        ] {
+            assert!(!m.uses_certificate(), "{}", m.id());
+        }
     }
 
     #[test]
@@ -319,6 +369,7 @@ mod tests {
             AuthError::BadSignature,
             AuthError::UnknownKid(None),
             AuthError::Expired,
+            AuthError::Certificate(CertificateRefusal::Missing),
         ] {
             assert_eq!(e.oauth_error(), "invalid_client", "{e}");
         }

@@ -134,6 +134,14 @@ fn client_rep_of(
         }
     }
     attributes.insert(RFC9068_ATTRIBUTE, c.rfc9068_header.to_string());
+    if let Some(dn) = &c.x509_subject_dn {
+        attributes.insert(X509_DN_ATTRIBUTE, dn.clone());
+    }
+    attributes.insert(X509_REGEX_ATTRIBUTE, c.x509_regex.to_string());
+    if let Some(san) = &c.x509_san {
+        attributes.insert(X509_SAN_ATTRIBUTE, san.clone());
+    }
+    attributes.insert(BOUND_TOKENS_ATTRIBUTE, c.tls_bound_tokens.to_string());
     attributes.insert("realm_client", "false".into());
     // Keycloak's fields for what Keyward does not model, with the values that describe a
     // Keyward client (scripts read e.g. `redirectUris` without checking it is there).
@@ -367,6 +375,14 @@ struct Plan {
 
 /// The name of Keycloak's client attribute that switches the access-token header to RFC 9068's.
 const RFC9068_ATTRIBUTE: &str = "access.token.header.type.rfc9068";
+/// Keycloak's attributes of an X509 Certificate (`client-x509`) client.
+const X509_DN_ATTRIBUTE: &str = "x509.subjectdn";
+const X509_REGEX_ATTRIBUTE: &str = "x509.allow.regex.pattern.comparison";
+/// Keyward's: the subject alternative name the certificate must carry (RFC 8705 §2.1.2), as
+/// `dns:…`, `uri:…`, `ip:…` or `email:…` (Keycloak has no such check).
+const X509_SAN_ATTRIBUTE: &str = "x509.san";
+/// Keycloak's attribute for certificate-bound access tokens (RFC 8705 §3).
+const BOUND_TOKENS_ATTRIBUTE: &str = "tls.client.certificate.bound.access.tokens";
 
 /// Validates what `rep` asks of client `c` (as it will be: `public_client` after the update)
 /// with the same rules and messages as the console (`keyward_service::clients`).
@@ -377,9 +393,16 @@ async fn plan(
     public_client: bool,
 ) -> ApiResult<Plan> {
     use keyward_service::clients::{
-        parse_assertion_lifetime, validate_authentication, AuthenticationChange,
+        parse_assertion_lifetime, parse_flag, validate_authentication, AuthenticationChange,
     };
+    let flag = |name: &str| rep.attribute(name).map(|v| parse_flag(name, v)).transpose();
     let change = AuthenticationChange {
+        x509_subject_dn: rep.attribute(X509_DN_ATTRIBUTE).map(|v| Some(v.to_owned())),
+        x509_regex: flag(X509_REGEX_ATTRIBUTE)?,
+        x509_san: rep
+            .attribute(X509_SAN_ATTRIBUTE)
+            .map(|v| Some(v.to_owned())),
+        tls_bound_tokens: flag(BOUND_TOKENS_ATTRIBUTE)?,
         method: rep.client_authenticator_type.clone(),
         signing_alg: rep
             .attribute("token.endpoint.auth.signing.alg")
