@@ -577,6 +577,65 @@ pub fn verify_tls_client_auth(
     })
 }
 
+/// What the console shows of a pasted certificate (to copy its subject DN from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateFacts {
+    pub subject_dn: String,
+    pub issuer_dn: String,
+    pub not_after: i64,
+    /// `dns:…`, `uri:…`, `ip:…`, `email:…`, as [`San`] writes them.
+    pub sans: Vec<String>,
+    pub x5t_s256: String,
+    pub self_signed: bool,
+}
+
+/// Reads one PEM certificate (the first of the text) for the console; the error says what is
+/// wrong with the paste.
+pub fn describe_certificate(pem_text: &str) -> Result<CertificateFacts, String> {
+    use x509_parser::extensions::GeneralName;
+    use x509_parser::prelude::*;
+    if pem_text.len() > MAX_FORWARDED_BYTES {
+        return Err("the pasted text is larger than 16 KiB".into());
+    }
+    let block = ::pem::parse_many(pem_text.trim())
+        .map_err(|_| {
+            "the pasted text is not a PEM certificate (-----BEGIN CERTIFICATE-----)".to_string()
+        })?
+        .into_iter()
+        .find(|p| p.tag() == "CERTIFICATE")
+        .ok_or_else(|| "the pasted text holds no -----BEGIN CERTIFICATE----- block".to_string())?;
+    let der = block.contents();
+    let (_, cert) = X509Certificate::from_der(der)
+        .map_err(|e| format!("the certificate does not parse: {e}"))?;
+    let subject_dn = crate::keys::cert::rfc4514(cert.subject());
+    let issuer_dn = crate::keys::cert::rfc4514(cert.issuer());
+    let mut sans = Vec::new();
+    if let Ok(Some(ext)) = cert.subject_alternative_name() {
+        for name in &ext.value.general_names {
+            let san = match name {
+                GeneralName::DNSName(d) => Some(San::Dns((*d).to_owned())),
+                GeneralName::URI(u) => Some(San::Uri((*u).to_owned())),
+                GeneralName::RFC822Name(e) => Some(San::Email((*e).to_owned())),
+                GeneralName::IPAddress(b) => match b.len() {
+                    4 => <[u8; 4]>::try_from(*b).ok().map(|o| San::Ip(o.into())),
+                    16 => <[u8; 16]>::try_from(*b).ok().map(|o| San::Ip(o.into())),
+                    _ => None,
+                },
+                _ => None,
+            };
+            sans.extend(san.map(|s| s.to_string()));
+        }
+    }
+    Ok(CertificateFacts {
+        self_signed: subject_dn == issuer_dn,
+        subject_dn,
+        issuer_dn,
+        not_after: cert.validity().not_after.timestamp(),
+        sans,
+        x5t_s256: x5t_s256(der),
+    })
+}
+
 /// Checks that a CA certificate (DER) can serve as a trust anchor for [`verify_tls_client_auth`].
 pub fn check_trust_anchor(der: &[u8]) -> Result<(), String> {
     webpki::anchor_from_trusted_cert(&rustls_pki_types::CertificateDer::from(der))
@@ -897,6 +956,30 @@ mod tests {
             verify_tls_client_auth(&[b"junk".to_vec()], &[], now(), &expect("CN=x")),
             Err(CertificateRefusal::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_pasted_certificate_is_described() {
+        let (_, leaf) = ca_and_leaf("billing", Some("billing.internal"));
+        let facts = describe_certificate(&pem_of(&leaf)).unwrap();
+        assert_eq!(facts.subject_dn, "CN=billing,O=Acme");
+        assert_eq!(facts.issuer_dn, "CN=Test CA");
+        assert_eq!(facts.sans, vec!["dns:billing.internal".to_string()]);
+        assert_eq!(facts.x5t_s256, x5t_s256(&leaf));
+        assert!(!facts.self_signed);
+        let own = cert(&[(rcgen::DnType::CommonName, "svc")]);
+        assert!(describe_certificate(&pem_of(&own)).unwrap().self_signed);
+        for bad in [
+            "",
+            "hello",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        ] {
+            assert!(describe_certificate(bad).is_err(), "{bad:?}");
+        }
+        let key = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+        assert!(describe_certificate(key)
+            .unwrap_err()
+            .contains("no -----BEGIN CERTIFICATE"));
     }
 
     #[test]

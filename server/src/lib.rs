@@ -217,6 +217,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             settings: Arc::new(Settings {
                 public_url: public_url.clone(),
                 session_absolute_secs: config.session_absolute_secs,
+                mtls_public_url: mtls_settings.base_url.clone(),
             }),
             setup_token: Arc::new(Mutex::new(setup_token)),
             vault: Arc::new(opened.vault),

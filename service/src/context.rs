@@ -39,6 +39,8 @@ pub struct Settings {
     pub public_url: String,
     /// A console session ends this many seconds after sign-in, however active.
     pub session_absolute_secs: i64,
+    /// The mTLS listener's base URL (RFC 8705), when it runs.
+    pub mtls_public_url: Option<String>,
 }
 
 /// Seconds since the Unix epoch.

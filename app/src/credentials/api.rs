@@ -43,6 +43,18 @@ pub struct CredentialsView {
     pub authenticator: String,
     pub signing_alg: Option<String>,
     pub assertion_max_exp_s: i64,
+    /// `x509.subjectdn` ("" when unset).
+    pub x509_subject_dn: String,
+    pub x509_regex: bool,
+    /// The SAN a client-x509 certificate must carry ("" when none).
+    pub x509_san: String,
+    /// Certificate-bound access tokens.
+    pub tls_bound_tokens: bool,
+    /// Where clients with a certificate reach the token endpoint: the mTLS listener's URL, or
+    /// `None` (then only through a proxy that forwards the certificate, if one is configured).
+    pub mtls_token_endpoint: Option<String>,
+    /// What a pasted certificate says (`?inspect=` on the page), or why it cannot be read.
+    pub inspected: Option<Result<CertificateFacts, String>>,
     pub methods: Vec<MethodView>,
     pub secrets: Vec<SecretView>,
     pub overlap_default_s: i64,
@@ -52,6 +64,21 @@ pub struct CredentialsView {
     /// The client's latest authentications at the token endpoint, newest first.
     pub recent: Vec<AuthEventView>,
     pub now: i64,
+}
+
+/// What the Credentials tab shows of a pasted certificate, to copy its subject DN from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateFacts {
+    /// RFC 4514, as `x509.subjectdn` compares it.
+    pub subject_dn: String,
+    pub issuer_dn: String,
+    pub not_after: i64,
+    /// Subject alternative names as `dns:…`, `uri:…`, `ip:…`, `email:…`.
+    pub sans: Vec<String>,
+    /// RFC 8705 `x5t#S256` (what a bound token's `cnf` holds).
+    pub x5t_s256: String,
+    /// Subject and issuer are the same (a self-signed certificate).
+    pub self_signed: bool,
 }
 
 /// One authentication at the token endpoint, as the Credentials tab lists it.
@@ -102,8 +129,24 @@ pub mod server {
         op: &keyward_store::operators::Operator,
         r: &keyward_store::realms::Realm,
         c: Client,
+        inspect: Option<String>,
     ) -> Result<CredentialsView, AppError> {
         let now = now();
+        let inspected = inspect.map(|text| {
+            keyward_credentials::mtls::describe_certificate(&text).map(|f| CertificateFacts {
+                subject_dn: f.subject_dn,
+                issuer_dn: f.issuer_dn,
+                not_after: f.not_after,
+                sans: f.sans,
+                x5t_s256: f.x5t_s256,
+                self_signed: f.self_signed,
+            })
+        });
+        let mtls_token_endpoint = ctx
+            .settings
+            .mtls_public_url
+            .as_ref()
+            .map(|base| format!("{base}/realms/{}/protocol/openid-connect/token", r.name));
         let secrets = keyward_store::secrets::list(&ctx.db, &c.client_row_id).await?;
         let recent = keyward_store::auth_events::recent(&ctx.db, &c.client_row_id, 20).await?;
         Ok(CredentialsView {
@@ -113,6 +156,12 @@ pub mod server {
             authenticator: c.authenticator,
             signing_alg: c.signing_alg,
             assertion_max_exp_s: c.assertion_max_exp_s,
+            x509_subject_dn: c.x509_subject_dn.unwrap_or_default(),
+            x509_regex: c.x509_regex,
+            x509_san: c.x509_san.unwrap_or_default(),
+            tls_bound_tokens: c.tls_bound_tokens,
+            mtls_token_endpoint,
+            inspected,
             methods: methods(),
             secrets: secrets.iter().map(|s| secret_view(s, now)).collect(),
             overlap_default_s: r.secret_overlap_default_s,
@@ -164,12 +213,18 @@ pub mod server {
     pub use keyward_service::clients::{auth_config, keycloak_json, method};
 }
 
+/// The Credentials tab; `inspect` is a pasted PEM certificate to describe (never stored).
 #[server(endpoint = "get_credentials")]
-pub async fn get_credentials(realm: String, id: String) -> Result<CredentialsView, AppError> {
+pub async fn get_credentials(
+    realm: String,
+    id: String,
+    #[server(default)] inspect: Option<String>,
+) -> Result<CredentialsView, AppError> {
     use crate::ssr::*;
     let (ctx, op) = authorize(Role::Viewer, None).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
-    self::server::credentials_view(&ctx, &op, &r, c).await
+    let inspect = inspect.filter(|t| !t.trim().is_empty());
+    self::server::credentials_view(&ctx, &op, &r, c, inspect).await
 }
 
 /// The method form's fields, as the browser posts them.

@@ -10,14 +10,15 @@ use leptos::server_fn::ServerFn;
 use crate::components::*;
 use crate::credentials::*;
 use crate::format_time;
-use crate::islands::{MethodPicker, RevealButton, SecretIssuer};
+use crate::islands::{CopyButton, MethodPicker, RevealButton, SecretIssuer};
 
 #[component]
 pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
     view! {
         <Suspense fallback=loading>
             {Suspend::new(async move {
-                match get_credentials(realm.clone(), id.clone()).await {
+                let inspect = Some(query("inspect")).filter(|t| !t.is_empty());
+                match get_credentials(realm.clone(), id.clone(), inspect).await {
                     Ok(v) => view! { <CredentialsBody v realm id/> }.into_any(),
                     Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
@@ -46,6 +47,7 @@ fn CredentialsBody(v: CredentialsView, realm: String, id: String) -> impl IntoVi
     );
     let (max_exp, version) = (v.assertion_max_exp_s, v.version);
     let (realm_form, id_form) = (realm.clone(), id.clone());
+    let (settings, inspector) = (v.clone(), v.clone());
     view! {
         <section class="card">
             <h2>"Client authentication"</h2>
@@ -56,6 +58,7 @@ fn CredentialsBody(v: CredentialsView, realm: String, id: String) -> impl IntoVi
                 <ClientFields realm=realm_form id=id_form/>
                 <input type="hidden" name="version" value=version.to_string()/>
                 <MethodPicker methods saved signing_alg assertion_max_exp_s=max_exp disabled=!manager/>
+                <CertificateSettings v=settings disabled=!manager/>
                 {error_of::<SetAuthenticator>()}
                 {done::<SetAuthenticator>("Saved.")}
                 {manager.then(|| view! {
@@ -63,12 +66,75 @@ fn CredentialsBody(v: CredentialsView, realm: String, id: String) -> impl IntoVi
                 })}
             </ActionForm>
         </section>
+        <CertificateInspector v=inspector/>
         {error_of::<RevokeSecret>()}
         {done::<RevokeSecret>("Secret revoked.")}
         <Secrets v=v.clone() realm id manager/>
         <RecentAuthentications v/>
     }
     .into_any()
+}
+
+/// The X.509 settings (RFC 8705) inside the method form. Server-rendered, no island: the
+/// subject DN block shows only while "X509 Certificate" is chosen in the picker (CSS `:has()`),
+/// and its fields are always posted, so switching methods back and forth loses nothing.
+#[component]
+fn CertificateSettings(v: CredentialsView, disabled: bool) -> impl IntoView {
+    let endpoint = match &v.mtls_token_endpoint {
+        Some(url) => format!("Clients present their certificate at {url} (the mTLS listener), or through a proxy that forwards it."),
+        None => "Keyward has no mTLS listener here (KEYWARD_MTLS_BIND): clients present their certificate through a proxy that forwards it, if one is configured.".to_string(),
+    };
+    view! {
+        <div class="x509-only" data-testid="x509-settings">
+            <label for="x509-dn">"Subject DN"</label>
+            <input id="x509-dn" name="x509_subject_dn" value=v.x509_subject_dn.clone() disabled=disabled
+                placeholder="CN=billing,O=Acme" maxlength="1024" autocomplete="off"/>
+            <p class="help">"As RFC 4514 writes it (most specific first). Compared ignoring case, spaces and the order inside a multi-valued RDN; the order of the RDNs matters. Paste a certificate below to read its DN."</p>
+            <label class="checkbox">
+                <input type="checkbox" name="x509_regex" value="true" checked=v.x509_regex disabled=disabled/>
+                "The subject DN is a regular expression (the whole DN must match)"
+            </label>
+            <label for="x509-san">"Required subject alternative name (optional)"</label>
+            <input id="x509-san" name="x509_san" value=v.x509_san.clone() disabled=disabled
+                placeholder="dns:billing.acme.test" maxlength="520" autocomplete="off"/>
+            <p class="help">"dns:…, uri:…, ip:… or email:… (RFC 8705 §2.1.2)."</p>
+        </div>
+        <p class="help cert-only">{endpoint}</p>
+        <label class="checkbox">
+            <input type="checkbox" name="tls_bound_tokens" value="true" checked=v.tls_bound_tokens disabled=disabled/>
+            "Certificate-bound access tokens (RFC 8705): tokens carry the client certificate's thumbprint (cnf), and a request without a certificate gets no token"
+        </label>
+    }
+}
+
+/// Paste a certificate, read its subject DN (a GET form: works without the wasm, and the
+/// certificate, which is public, is never stored).
+#[component]
+fn CertificateInspector(v: CredentialsView) -> impl IntoView {
+    view! {
+        <section class="card" data-testid="certificate-inspector">
+            <h2>"Read a certificate's subject DN"</h2>
+            <form method="get" class="form">
+                <label for="inspect-cert">"PEM certificate"</label>
+                <textarea id="inspect-cert" name="inspect" rows="4" spellcheck="false"
+                    placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                <div class="form-actions"><button type="submit" class="btn btn-secondary">"Read"</button></div>
+            </form>
+            {v.inspected.map(|r| match r {
+                Ok(f) => view! {
+                    <dl class="details" data-testid="certificate-facts">
+                        <dt>"Subject DN"</dt>
+                        <dd><code data-testid="inspected-dn">{f.subject_dn.clone()}</code>" "<CopyButton text=f.subject_dn.clone() label="Copy DN".to_string()/></dd>
+                        <dt>"Issuer"</dt><dd><code>{f.issuer_dn}</code>{f.self_signed.then_some(" (self-signed)")}</dd>
+                        <dt>"Valid until"</dt><dd>{crate::format_time(f.not_after)}</dd>
+                        <dt>"Subject alternative names"</dt><dd>{if f.sans.is_empty() { "none".to_string() } else { f.sans.join(", ") }}</dd>
+                        <dt>"x5t#S256"</dt><dd><code>{f.x5t_s256}</code></dd>
+                    </dl>
+                }.into_any(),
+                Err(e) => view! { <div class="alert alert-danger" role="alert">{e}</div> }.into_any(),
+            })}
+        </section>
+    }
 }
 
 /// The secrets card (when the method uses secrets, or secrets remain).
