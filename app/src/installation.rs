@@ -43,6 +43,7 @@ pub async fn get_installation(realm: String, id: String) -> Result<InstallationV
         public_client: c.public_client,
         authenticator: &c.authenticator,
         signing_alg: c.signing_alg.as_deref(),
+        mtls_url: ctx.settings.mtls_public_url.as_deref(),
     };
     Ok(InstallationView {
         client_id: c.client_id.clone(),

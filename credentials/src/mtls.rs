@@ -195,6 +195,16 @@ pub fn x5t_s256(certificate_der: &[u8]) -> String {
     crate::keys::x5t_s256(certificate_der)
 }
 
+/// For resource servers (RFC 8705 §3.2): whether a certificate-bound token's `cnf`
+/// `x5t#S256` names the certificate the caller presented (DER), compared in constant time. A
+/// resource server refuses the token when this is false, and when no certificate was presented.
+pub fn confirms(cnf_x5t_s256: &str, presented_certificate_der: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    let actual = x5t_s256(presented_certificate_der);
+    actual.len() == cnf_x5t_s256.len()
+        && bool::from(actual.as_bytes().ct_eq(cnf_x5t_s256.as_bytes()))
+}
+
 /// Short names of the attribute types RFC 4514 §3 lists (and the common extras), by OID.
 fn short_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
@@ -956,6 +966,16 @@ mod tests {
             verify_tls_client_auth(&[b"junk".to_vec()], &[], now(), &expect("CN=x")),
             Err(CertificateRefusal::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn confirms_compares_the_thumbprint() {
+        let a = cert(&[(rcgen::DnType::CommonName, "a")]);
+        let b = cert(&[(rcgen::DnType::CommonName, "b")]);
+        assert!(confirms(&x5t_s256(&a), &a));
+        assert!(!confirms(&x5t_s256(&a), &b));
+        assert!(!confirms("", &a));
+        assert!(!confirms(&x5t_s256(&a)[..10], &a));
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct ClientFacts<'a> {
     /// The authenticator id (`client-secret`, `client-jwt`, `client-secret-jwt`).
     pub authenticator: &'a str,
     pub signing_alg: Option<&'a str>,
+    /// The mTLS listener's base URL (`KEYWARD_MTLS_PUBLIC_URL`), when Keyward runs one: the
+    /// X.509 methods' token endpoint is there.
+    pub mtls_url: Option<&'a str>,
 }
 
 impl ClientFacts<'_> {
@@ -52,9 +55,25 @@ impl ClientFacts<'_> {
         format!("{}realms/{}", auth_server_url(self.public_url), self.realm)
     }
 
-    /// The token endpoint URL.
+    /// The token endpoint URL: for the X.509 methods the mTLS listener's, when there is one.
     pub fn token_endpoint(&self) -> String {
-        format!("{}/protocol/openid-connect/token", self.issuer())
+        match self.mtls_url.filter(|_| self.uses_certificate()) {
+            Some(base) => format!(
+                "{}realms/{}/protocol/openid-connect/token",
+                auth_server_url(base),
+                self.realm
+            ),
+            None => format!("{}/protocol/openid-connect/token", self.issuer()),
+        }
+    }
+
+    /// The client proves itself with a TLS client certificate (RFC 8705).
+    pub fn uses_certificate(&self) -> bool {
+        !self.public_client
+            && matches!(
+                self.authenticator,
+                "client-x509" | "self-signed-tls-client-auth"
+            )
     }
 
     /// The OAuth `token_endpoint_auth_method` (RFC 7591) of the client.
@@ -65,6 +84,8 @@ impl ClientFacts<'_> {
         match self.authenticator {
             "client-jwt" => "private_key_jwt",
             "client-secret-jwt" => "client_secret_jwt",
+            "client-x509" => "tls_client_auth",
+            "self-signed-tls-client-auth" => "self_signed_tls_client_auth",
             _ => "client_secret_basic",
         }
     }
@@ -95,6 +116,13 @@ pub fn spring_yaml(c: &ClientFacts<'_>) -> String {
         out.push_str(
             "# private_key_jwt: Spring signs the assertion with the key a NimbusJwtClientAuthenticationParametersConverter\n\
              # bean resolves (a JWK from the client's keystore); audience = the issuer.\n",
+        );
+    }
+    if c.uses_certificate() {
+        out.push_str(
+            "# The client certificate is TLS configuration: give the RestClient that calls the token\n\
+             # endpoint an SSL bundle (spring.ssl.bundle.pem.keyward: keystore.certificate and\n\
+             # keystore.private-key); the request itself carries only the client id.\n",
         );
     }
     out.push_str("spring:\n  security:\n    oauth2:\n      client:\n        registration:\n");
@@ -130,6 +158,8 @@ pub fn spring_yaml(c: &ClientFacts<'_>) -> String {
 /// environment. Values unknown to the server are marked placeholders.
 pub fn env_block(c: &ClientFacts<'_>) -> String {
     use crate::authenticator::{PLACEHOLDER_KEYSTORE_FILE, PLACEHOLDER_SECRET};
+    const PLACEHOLDER_CERTIFICATE_FILE: &str = "REPLACE WITH THE CLIENT CERTIFICATE (PEM) FILE";
+    const PLACEHOLDER_CERTIFICATE_KEY_FILE: &str = "REPLACE WITH ITS PRIVATE KEY (PEM) FILE";
     let mut lines = vec![
         format!(
             "# Keyward client {} (realm {})",
@@ -152,6 +182,16 @@ pub fn env_block(c: &ClientFacts<'_>) -> String {
             lines.push(format!(
                 "OIDC_CLIENT_KEYSTORE={}",
                 shell_word(PLACEHOLDER_KEYSTORE_FILE)
+            ));
+        }
+        "tls_client_auth" | "self_signed_tls_client_auth" => {
+            lines.push(format!(
+                "OIDC_CLIENT_CERTIFICATE={}",
+                shell_word(PLACEHOLDER_CERTIFICATE_FILE)
+            ));
+            lines.push(format!(
+                "OIDC_CLIENT_CERTIFICATE_KEY={}",
+                shell_word(PLACEHOLDER_CERTIFICATE_KEY_FILE)
             ));
         }
         _ => {}
@@ -225,6 +265,7 @@ mod tests {
             public_client,
             authenticator,
             signing_alg: alg,
+            mtls_url: None,
         }
     }
 
@@ -265,6 +306,50 @@ mod tests {
             ..facts("client-secret", false, None)
         };
         assert!(spring_yaml(&odd).contains(r#"client-id: "a: b \"c\"""#));
+    }
+
+    #[test]
+    fn x509_snippets_name_the_method_the_certificate_and_the_mtls_endpoint() {
+        let x = ClientFacts {
+            mtls_url: Some("https://mtls.example.com:8443"),
+            ..facts("client-x509", false, None)
+        };
+        assert_eq!(x.auth_method(), "tls_client_auth");
+        assert_eq!(
+            x.token_endpoint(),
+            "https://mtls.example.com:8443/realms/demo/protocol/openid-connect/token"
+        );
+        let spring = spring_yaml(&x);
+        assert!(
+            spring.contains("client-authentication-method: tls_client_auth\n"),
+            "{spring}"
+        );
+        assert!(
+            spring.contains("SSL bundle") && !spring.contains("client-secret:"),
+            "{spring}"
+        );
+        assert!(spring.contains("token-uri: \"https://mtls.example.com:8443/realms/demo/"));
+        let env = env_block(&x);
+        assert!(env.contains(
+            "OIDC_CLIENT_CERTIFICATE='REPLACE WITH THE CLIENT CERTIFICATE (PEM) FILE'\n"
+        ));
+        assert!(env.contains("OIDC_CLIENT_CERTIFICATE_KEY="));
+        assert!(!env.contains("SECRET"));
+        let s = facts("self-signed-tls-client-auth", false, None);
+        assert_eq!(s.auth_method(), "self_signed_tls_client_auth");
+        // Without an mTLS listener the endpoint is the public one (a proxy forwards the
+        // certificate); other methods never use the mTLS URL.
+        assert_eq!(
+            s.token_endpoint(),
+            "https://sso.example.com/realms/demo/protocol/openid-connect/token"
+        );
+        let secret = ClientFacts {
+            mtls_url: Some("https://mtls.example.com:8443"),
+            ..facts("client-secret", false, None)
+        };
+        assert!(secret
+            .token_endpoint()
+            .starts_with("https://sso.example.com/"));
     }
 
     #[test]

@@ -67,7 +67,13 @@ async fn secrets_rotate_with_overlap_and_revoke() {
         .collect();
     assert_eq!(
         methods,
-        ["client-secret", "client-jwt", "client-secret-jwt"]
+        [
+            "client-secret",
+            "client-jwt",
+            "client-secret-jwt",
+            "client-x509",
+            "self-signed-tls-client-auth"
+        ]
     );
 
     let r = regenerate(&mut a, &id, "first", "", "").await;
@@ -220,7 +226,8 @@ async fn bad_secret_input_is_refused_and_changes_nothing() {
         ]
     };
     for (m, alg, exp, want) in [
-        ("client-x509", "", "60", "unknown authentication method"),
+        ("client-x509-v2", "", "60", "unknown authentication method"),
+        ("client-x509", "", "60", "needs the subject DN"),
         (
             "client-jwt",
             "HS256",
