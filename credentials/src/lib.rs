@@ -8,6 +8,8 @@ pub mod assertion;
 #[cfg(feature = "crypto")]
 pub mod authenticator;
 #[cfg(feature = "crypto")]
+pub mod claims_expr;
+#[cfg(feature = "crypto")]
 pub mod client_auth;
 pub mod client_secret;
 pub mod dates;

@@ -78,9 +78,13 @@ pub struct Config {
     /// A console session ends this many seconds after sign-in.
     #[arg(long, env = "KEYWARD_SESSION_ABSOLUTE_SECS", default_value_t = 43200, value_parser = clap::value_parser!(i64).range(1..))]
     pub session_absolute_secs: i64,
-    /// Destinations a client's JWKS URL may reach although they are internal (loopback, private,
-    /// link-local…): CIDRs, addresses or host names, comma-separated. These may also use http.
-    #[arg(long, env = "KEYWARD_JWKS_ALLOW", default_value = "")]
+    /// Destinations Keyward's fetcher (JWKS URLs; next, identity providers and webhooks) may
+    /// reach although they are internal (loopback, private, link-local…): CIDRs, addresses or
+    /// host names, comma-separated. These may also use http.
+    #[arg(long, env = "KEYWARD_FETCH_ALLOW", default_value = "")]
+    pub fetch_allow: String,
+    /// The former name of `KEYWARD_FETCH_ALLOW`, still read.
+    #[arg(long, env = "KEYWARD_JWKS_ALLOW", default_value = "", hide = true)]
     pub jwks_allow: String,
     /// Proxies (CIDRs or addresses, comma-separated) whose `Forwarded` / `X-Forwarded-For`
     /// headers name the caller; from any other peer those headers are ignored.
@@ -169,6 +173,8 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("session_idle_secs", &self.session_idle_secs)
             .field("session_absolute_secs", &self.session_absolute_secs)
+            .field("fetch_allow", &self.fetch_allow)
+            .field("jwks_allow", &self.jwks_allow)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key)
@@ -203,6 +209,8 @@ impl Config {
         c.metrics_bind = "off".into();
         c.metrics_token = None;
         c.trusted_proxies = String::new();
+        c.fetch_allow = String::new();
+        c.jwks_allow = String::new();
         c.tls_cert = None;
         c.tls_key = None;
         c.mtls_bind = None;
@@ -342,6 +350,21 @@ impl Config {
         Ok(raw.trim_end_matches('/').to_string())
     }
 
+    /// The fetcher's allow-list: `KEYWARD_FETCH_ALLOW`, or its former name `KEYWARD_JWKS_ALLOW`;
+    /// both set to different lists is refused (which one was meant?).
+    pub fn fetch_allow(&self) -> Result<String, ConfigError> {
+        let (new, old) = (self.fetch_allow.trim(), self.jwks_allow.trim());
+        match (new.is_empty(), old.is_empty()) {
+            (_, true) => Ok(new.to_string()),
+            (true, false) => Ok(old.to_string()),
+            (false, false) if new == old => Ok(new.to_string()),
+            (false, false) => Err(ConfigError::new(
+                "KEYWARD_FETCH_ALLOW",
+                "KEYWARD_JWKS_ALLOW (its former name) is also set, to another list: keep only KEYWARD_FETCH_ALLOW",
+            )),
+        }
+    }
+
     /// The management listener's address, `None` when `off` (or empty).
     pub fn metrics_bind(&self) -> Result<Option<SocketAddr>, ConfigError> {
         match self.metrics_bind.trim() {
@@ -428,6 +451,23 @@ mod tests {
             c.mtls_cert_header().unwrap_err().setting,
             "KEYWARD_MTLS_CERT_HEADER"
         );
+    }
+
+    #[test]
+    fn fetch_allow_takes_the_former_name_too() {
+        let mut c = Config::for_tests("127.0.0.1:3000".parse().unwrap(), "./d".into());
+        assert_eq!(c.fetch_allow().unwrap(), "");
+        c.jwks_allow = "10.0.0.0/8".into();
+        assert_eq!(c.fetch_allow().unwrap(), "10.0.0.0/8");
+        c.fetch_allow = "10.0.0.0/8".into();
+        assert_eq!(c.fetch_allow().unwrap(), "10.0.0.0/8");
+        c.fetch_allow = "keys.internal".into();
+        assert_eq!(c.fetch_allow().unwrap_err().setting, "KEYWARD_FETCH_ALLOW");
+        c.jwks_allow = String::new();
+        assert_eq!(c.fetch_allow().unwrap(), "keys.internal");
+        // Both names are read from the environment.
+        let parsed = Config::try_parse_from(["keyward", "--fetch-allow", "a.internal"]).unwrap();
+        assert_eq!(parsed.fetch_allow().unwrap(), "a.internal");
     }
 
     #[test]

@@ -174,10 +174,10 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             config.session_idle_secs,
         )));
 
-    let jwks_allow = keyward_service::jwks::AllowList::parse(&config.jwks_allow)
-        .map_err(config::ConfigError::of("KEYWARD_JWKS_ALLOW"))?;
-    let jwks = keyward_service::jwks::JwksFetcher::new(jwks_allow)
-        .map_err(config::ConfigError::of("KEYWARD_JWKS_ALLOW"))?;
+    let fetch_allow = keyward_service::jwks::AllowList::parse(&config.fetch_allow()?)
+        .map_err(config::ConfigError::of("KEYWARD_FETCH_ALLOW"))?;
+    let jwks = keyward_service::jwks::JwksFetcher::new(fetch_allow)
+        .map_err(config::ConfigError::of("KEYWARD_FETCH_ALLOW"))?;
 
     let trusted_proxies = client_addr::TrustedProxies::parse(&config.trusted_proxies)
         .map_err(config::ConfigError::of("KEYWARD_TRUSTED_PROXIES"))?;

@@ -180,6 +180,11 @@ pub async fn serve(
             },
             _ = &mut shutdown => return,
         };
+        // Without TCP_NODELAY the handshake's small writes wait on the peer's delayed ACK
+        // (~40 ms per new connection; BENCHMARKS.md, "Token requests over TLS").
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY");
+        }
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {

@@ -160,6 +160,40 @@ async fn bad_configuration_is_a_one_line_error() {
         setting(build(&c).await.err().unwrap()),
         "KEYWARD_TRUSTED_PROXIES"
     );
+    let mut c = config(&dir);
+    c.mtls_ca = Some(dir.path().join("no-such-ca.pem"));
+    assert_eq!(setting(build(&c).await.err().unwrap()), "KEYWARD_MTLS_CA");
+    let mut c = config(&dir);
+    c.mtls_cert_header = Some("ssl-client-cert".into());
+    assert_eq!(
+        setting(build(&c).await.err().unwrap()),
+        "KEYWARD_MTLS_CERT_HEADER",
+        "a forwarded certificate needs trusted proxies"
+    );
+}
+
+/// The fetcher's allow-list under its new name and its former one, read from the environment
+/// by the real binary: a bad list is refused naming KEYWARD_FETCH_ALLOW either way.
+#[test]
+fn the_fetch_allow_list_is_read_under_both_names() {
+    for name in ["KEYWARD_FETCH_ALLOW", "KEYWARD_JWKS_ALLOW"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_keyward-server"))
+            .env(name, "not a network!")
+            .env("KEYWARD_DATA_DIR", dir.path())
+            .env("KEYWARD_BIND", "127.0.0.1:0")
+            .env("KEYWARD_METRICS_BIND", "off")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("keyward: configuration: KEYWARD_FETCH_ALLOW: ")
+                && last.contains("\"not a network!\" is neither a network"),
+            "{name}: {stderr}"
+        );
+    }
 }
 
 /// One Keyward process serves a SQLite file: a second one (here: the lock taken as another

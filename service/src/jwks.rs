@@ -1,6 +1,6 @@
 //! The safe JWKS fetcher: the one way Keyward reaches a client's JWKS URL (console "Fetch now",
 //! and the token endpoint's refetch). https only; no loopback, private, link-local, unique-local,
-//! multicast or unspecified address unless `KEYWARD_JWKS_ALLOW` permits it, checked on the
+//! multicast or unspecified address unless `KEYWARD_FETCH_ALLOW` permits it, checked on the
 //! addresses the connection may use (the resolver hands out only permitted ones, so a DNS answer
 //! cannot swap in an internal address); no redirects, no proxy; 5 s; 512 KiB.
 
@@ -22,7 +22,7 @@ pub const DEFAULT_MAX_AGE_S: i64 = 600;
 /// An unknown kid refetches at most this often per client.
 pub const REFETCH_INTERVAL_S: i64 = 10;
 
-/// Destinations an operator allowed despite the address rules (`KEYWARD_JWKS_ALLOW`): networks
+/// Destinations an operator allowed despite the address rules (`KEYWARD_FETCH_ALLOW`, formerly `KEYWARD_JWKS_ALLOW`): networks
 /// in CIDR notation (or single addresses) and host names. An allowed destination may also use
 /// plain http.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl AllowList {
                 allow.nets.push(IpNet::from(ip));
             } else if item.contains('/') || item.contains(':') || item.starts_with('.') {
                 return Err(format!(
-                    "KEYWARD_JWKS_ALLOW: \"{item}\" is neither a network (CIDR) nor a host name"
+                    "\"{item}\" is neither a network (CIDR) nor a host name"
                 ));
             } else {
                 allow
