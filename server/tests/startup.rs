@@ -178,19 +178,35 @@ async fn bad_configuration_is_a_one_line_error() {
 fn the_fetch_allow_list_is_read_under_both_names() {
     for name in ["KEYWARD_FETCH_ALLOW", "KEYWARD_JWKS_ALLOW"] {
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_keyward-server"))
-            .env(name, "not a network!")
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keyward-server"))
+            .env(name, "10.0.0.0/99")
             .env("KEYWARD_DATA_DIR", dir.path())
             .env("KEYWARD_BIND", "127.0.0.1:0")
             .env("KEYWARD_METRICS_BIND", "off")
-            .output()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{name}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        // A list that were accepted would leave the server running: stop it and fail.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{name}: the server started with a bad allow-list");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(1), "{name}: {stderr}");
         let last = stderr.lines().last().unwrap_or("");
         assert!(
             last.starts_with("keyward: configuration: KEYWARD_FETCH_ALLOW: ")
-                && last.contains("\"not a network!\" is neither a network"),
+                && last.contains("\"10.0.0.0/99\" is neither a network"),
             "{name}: {stderr}"
         );
     }
