@@ -9,7 +9,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -18,19 +18,6 @@ use base64::Engine as _;
 use common::*;
 use keyward_store::testing::PgCluster;
 use serde_json::Value;
-
-/// Runs OpenSSL; its failure fails the test with its output.
-fn openssl(args: &[&str]) {
-    let o = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl (install OpenSSL 3)");
-    assert!(
-        o.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -327,6 +314,53 @@ fn claims(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
+/// Registers the certificate `name` of the PKI as a key of the client (Keys tab import).
+async fn import_certificate(a: &mut Client, id: &str, pki: &Pki, name: &str) {
+    let file = URL_SAFE_NO_PAD.encode(std::fs::read(pki.path(&format!("{name}.pem"))).unwrap());
+    let r = a
+        .change(
+            "import_keys",
+            &[
+                ("realm", "master"),
+                ("id", id),
+                ("format", ""),
+                ("file", &file),
+                ("store_password", ""),
+                ("alias", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+/// A token request for `billing` sent straight to Keyward's plain listener from `from` with the
+/// forwarded-certificate header set to `value`; the HTTP status.
+async fn with_forwarded_header(k: &Mtls, from: &str, value: &str) -> u16 {
+    http_from(from)
+        .post(format!(
+            "{}/realms/master/protocol/openid-connect/token",
+            k.base
+        ))
+        .header("ssl-client-cert", value)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "billing"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The certificate `name` as nginx's `$ssl_client_escaped_cert` writes it.
+fn escaped_pem(pki: &Pki, name: &str) -> String {
+    let pem = std::fs::read_to_string(pki.path(&format!("{name}.pem"))).unwrap();
+    url::form_urlencoded::byte_serialize(pem.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 /// Both methods and bound tokens, end to end, on the database `start` was given.
 async fn both_methods(pki: &Pki, k: &Mtls) {
     pki.client("billing", "/O=Acme/CN=billing", "ca");
@@ -442,21 +476,7 @@ async fn both_methods(pki: &Pki, k: &Mtls) {
     // self_signed_tls_client_auth: the certificate's key registered on the Keys tab.
     pki.self_signed("selfie", "/CN=selfie");
     let selfie = new_client(&mut a, "selfie").await;
-    let file = URL_SAFE_NO_PAD.encode(std::fs::read(pki.path("selfie.pem")).unwrap());
-    let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", &selfie),
-                ("format", ""),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    import_certificate(&mut a, &selfie, pki, "selfie").await;
     let r = set_x509(
         &mut a,
         &selfie,
@@ -558,22 +578,8 @@ async fn bad_certificates_are_refused_with_their_reason() {
     }
     // An RSA key under 2048 bits: OpenSSL's client will not even present it, a proxy might
     // (here the trusted proxy's forwarded header carries it).
-    let pem = std::fs::read_to_string(pki.path("weak.pem")).unwrap();
-    let escaped: String = url::form_urlencoded::byte_serialize(pem.as_bytes()).collect();
-    let res = http_from("127.0.0.1")
-        .post(format!(
-            "{}/realms/master/protocol/openid-connect/token",
-            k.base
-        ))
-        .header("ssl-client-cert", escaped.replace('+', "%20"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "billing"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 401);
+    let status = with_forwarded_header(&k, "127.0.0.1", &escaped_pem(&pki, "weak")).await;
+    assert_eq!(status, 401);
     let got = reasons(&k.app, &id).await;
     assert!(
         got.first()
@@ -816,82 +822,25 @@ async fn a_certificate_presented_without_its_key_fails() {
     }
 }
 
-/// nginx with its own child process and prefix, killed on drop.
-struct Nginx {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM: the master stops its worker and exits (SIGKILL would leave the worker
-        // running, orphaned, still listening).
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
 /// nginx terminating mTLS on loopback (any client certificate requested, possession proven by
 /// the handshake, `optional_no_ca`) and forwarding it to `upstream` in `ssl-client-cert`.
 async fn nginx_mtls_in_front_of(pki: &Pki, upstream: &str) -> Nginx {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let prefix = dir.path().display();
     let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
-    let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n\
-         events {{ worker_connections 64; }}\n\
-         http {{\n  access_log off;\n  client_body_temp_path {prefix}/body;\n  proxy_temp_path {prefix}/proxy;\n\
-           fastcgi_temp_path {prefix}/fastcgi;\n  uwsgi_temp_path {prefix}/uwsgi;\n  scgi_temp_path {prefix}/scgi;\n\
-           server {{\n    listen 127.0.0.1:{port} ssl;\n\
+    let upstream = upstream.to_string();
+    Nginx::start(move |port| {
+        format!(
+            "    listen 127.0.0.1:{port} ssl;\n\
              ssl_certificate {cert};\n    ssl_certificate_key {key};\n\
              ssl_verify_client optional_no_ca;\n\
              location / {{\n\
                proxy_pass {upstream};\n\
                proxy_set_header ssl-client-cert $ssl_client_escaped_cert;\n\
-               proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }}\n  }}\n}}\n",
-        cert = cert.display(),
-        key = key.display(),
-    );
-    let path = dir.path().join("nginx.conf");
-    std::fs::write(&path, conf).unwrap();
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("nginx is required for this test (scripts/test installs Debian's nginx-light)");
-    let mut child = Command::new(nginx)
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(&path)
-        .arg("-e")
-        .arg(dir.path().join("error.log"))
-        .spawn()
-        .expect("nginx starts");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Nginx {
-                child,
-                port,
-                _dir: dir,
-            };
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-    panic!("nginx did not start: {log}");
+               proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }}",
+            cert = cert.display(),
+            key = key.display(),
+        )
+    })
+    .await
 }
 
 /// Behind nginx: the forwarded certificate authenticates both methods and binds tokens; the
@@ -932,21 +881,7 @@ async fn behind_nginx_the_forwarded_certificate_authenticates_and_a_forged_one_d
 
     // self_signed_tls_client_auth through nginx.
     let selfie = new_client(&mut a, "selfie").await;
-    let file = URL_SAFE_NO_PAD.encode(std::fs::read(pki.path("selfie.pem")).unwrap());
-    let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", &selfie),
-                ("format", ""),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    import_certificate(&mut a, &selfie, &pki, "selfie").await;
     let r = set_x509(
         &mut a,
         &selfie,
@@ -962,22 +897,8 @@ async fn behind_nginx_the_forwarded_certificate_authenticates_and_a_forged_one_d
     assert_eq!(status, 200, "{body}");
 
     // The header straight from a peer that is not the proxy: ignored, logged, and the reason.
-    let pem = std::fs::read_to_string(pki.path("billing.pem")).unwrap();
-    let escaped: String = url::form_urlencoded::byte_serialize(pem.as_bytes()).collect();
-    let res = http_from("127.0.0.66")
-        .post(format!(
-            "{}/realms/master/protocol/openid-connect/token",
-            k.base
-        ))
-        .header("ssl-client-cert", escaped.replace('+', "%20"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "billing"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 401);
+    let status = with_forwarded_header(&k, "127.0.0.66", &escaped_pem(&pki, "billing")).await;
+    assert_eq!(status, 401);
     let got = reasons(&k.app, &billing).await;
     assert!(
         got.first()
@@ -986,20 +907,8 @@ async fn behind_nginx_the_forwarded_certificate_authenticates_and_a_forged_one_d
     );
     // A malformed header from the trusted proxy is refused with its reason (nginx is the only
     // peer on 127.0.0.1 in production; here the test plays it).
-    let res = http_from("127.0.0.1")
-        .post(format!(
-            "{}/realms/master/protocol/openid-connect/token",
-            k.base
-        ))
-        .header("ssl-client-cert", "%ZZnot-a-certificate")
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "billing"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 401);
+    let status = with_forwarded_header(&k, "127.0.0.1", "%ZZnot-a-certificate").await;
+    assert_eq!(status, 401);
     let got = reasons(&k.app, &billing).await;
     assert!(
         got.first()

@@ -4,85 +4,21 @@
 
 mod common;
 
-use std::process::{Child, Command};
-
 use common::*;
 use serde_json::Value;
 
-/// nginx in the foreground with its own prefix, killed on drop.
-struct Nginx {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM: the master stops its worker and exits (SIGKILL would leave the worker
-        // running, orphaned, still listening).
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn nginx_binary() -> &'static str {
-    for p in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
-        if std::path::Path::new(p).exists() {
-            return p;
-        }
-    }
-    panic!("nginx is required for this test (scripts/test installs Debian's nginx-light)");
-}
-
 async fn nginx_in_front_of(upstream: &str) -> Nginx {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let prefix = dir.path().display();
-    let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n\
-         events {{ worker_connections 64; }}\n\
-         http {{\n  access_log off;\n  client_body_temp_path {prefix}/body;\n  proxy_temp_path {prefix}/proxy;\n\
-           fastcgi_temp_path {prefix}/fastcgi;\n  uwsgi_temp_path {prefix}/uwsgi;\n  scgi_temp_path {prefix}/scgi;\n\
-           server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
+    let upstream = upstream.to_string();
+    Nginx::start(move |port| {
+        format!(
+            "    listen 127.0.0.1:{port};\n    location / {{\n\
                proxy_pass {upstream};\n\
                proxy_set_header Host $host:$server_port;\n\
                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
-               proxy_set_header X-Forwarded-Proto $scheme;\n    }}\n  }}\n}}\n"
-    );
-    let path = dir.path().join("nginx.conf");
-    std::fs::write(&path, conf).unwrap();
-    let mut child = Command::new(nginx_binary())
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(&path)
-        .arg("-e")
-        .arg(dir.path().join("error.log"))
-        .spawn()
-        .expect("nginx starts");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Nginx {
-                child,
-                port,
-                _dir: dir,
-            };
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-    panic!("nginx did not start: {log}");
+               proxy_set_header X-Forwarded-Proto $scheme;\n    }}"
+        )
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]

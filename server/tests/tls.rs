@@ -9,19 +9,6 @@ use std::process::Command;
 
 use common::*;
 
-/// Runs OpenSSL; its failure fails the test with its output.
-fn openssl(args: &[&str]) {
-    let o = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl (install OpenSSL 3)");
-    assert!(
-        o.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// A CA in `dir` (`ca.pem`, `ca.key`).
 fn make_ca(dir: &Path) {
     let (key, cert) = (dir.join("ca.key"), dir.join("ca.pem"));

@@ -554,3 +554,89 @@ pub fn island<'a>(html: &'a str, name: &str) -> &'a str {
     let end = rest.find("</leptos-island>").unwrap_or(rest.len());
     &rest[..end]
 }
+
+/// Runs OpenSSL; its failure fails the test with its output.
+pub fn openssl(args: &[&str]) {
+    let o = std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl (install OpenSSL 3)");
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// nginx from Debian's packages in the foreground with a prefix of its own, on a free loopback
+/// port; stopped on drop.
+pub struct Nginx {
+    child: std::process::Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM: the master stops its worker and exits (SIGKILL would leave the worker
+        // running, orphaned, still listening).
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Nginx {
+    /// Starts nginx with `server` as the body of its one `server { … }` block, given the port it
+    /// must listen on; waits until it accepts connections.
+    pub async fn start(server: impl FnOnce(u16) -> String) -> Nginx {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let prefix = dir.path().display();
+        let conf = format!(
+            "daemon off;\nworker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {prefix}/body;\n  proxy_temp_path {prefix}/proxy;\n\
+               fastcgi_temp_path {prefix}/fastcgi;\n  uwsgi_temp_path {prefix}/uwsgi;\n  scgi_temp_path {prefix}/scgi;\n\
+               server {{\n{}\n  }}\n}}\n",
+            server(port)
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, conf).unwrap();
+        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("nginx is required for this test (scripts/test installs Debian's nginx-light)");
+        let mut child = std::process::Command::new(binary)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .arg("-e")
+            .arg(dir.path().join("error.log"))
+            .spawn()
+            .expect("nginx starts");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Nginx {
+                    child,
+                    port,
+                    _dir: dir,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+        panic!("nginx did not start: {log}");
+    }
+}
