@@ -159,7 +159,7 @@ impl Lexer<'_> {
     /// A single-quoted string, `''` standing for one quote.
     fn string(&mut self) -> Result<String, ParseError> {
         self.skip_space();
-        if !self.chars.get(self.at).is_some_and(|(_, c)| *c == '\'') {
+        if self.chars.get(self.at).is_none_or(|(_, c)| *c != '\'') {
             let found = self.found();
             return self.error(format!("expected a quoted string ('…'), found {found}"));
         }
