@@ -52,6 +52,11 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         "a client scope with this name already exists in this realm",
     ),
     (
+        "identity_provider_realm_alias_key",
+        "identity_provider.realm_id, identity_provider.alias",
+        "an identity provider with this alias already exists in this realm",
+    ),
+    (
         "operator_username_key",
         "operator.username",
         "an operator with this username already exists",

@@ -69,6 +69,7 @@ rule_groups! {
     key_rules => key_rules_sqlite, key_rules_postgres;
     jwks_rules => jwks_rules_sqlite, jwks_rules_postgres;
     client_scope_rules => client_scope_rules_sqlite, client_scope_rules_postgres;
+    identity_provider_rules => identity_provider_rules_sqlite, identity_provider_rules_postgres;
     token_endpoint_rules(url) => token_endpoint_rules_sqlite, token_endpoint_rules_postgres;
     generation_follows_changes(url) =>
         generation_follows_changes_sqlite, generation_follows_changes_postgres;
@@ -638,6 +639,99 @@ async fn realm_rules(db: &Db) {
 
 /// Client scopes: unique names per realm, idempotent assignments of one kind per client that
 /// never cross realms, replacement of a kind, cascades, and a moving generation.
+async fn identity_provider_rules(db: &Db) {
+    use keyward_store::identity_providers::{self as idps, ProviderFields};
+    use std::collections::BTreeMap;
+    given_master_and_demo(db).await;
+    let demo = realms::get_by_name(db, "demo").await.unwrap();
+    let master = realms::get_by_name(db, "master").await.unwrap();
+    let r = &demo.realm_id;
+    assert!(idps::list(db, r).await.unwrap().is_empty());
+    let config: BTreeMap<String, String> = [
+        ("issuer", "https://kubernetes.default.svc.cluster.local"),
+        ("jwksUrl", "https://10.0.0.1/openid/v1/jwks"),
+        ("supportsClientAssertionReuse", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let fields = ProviderFields {
+        provider_id: "kubernetes",
+        enabled: true,
+        display_name: "Cluster",
+        config: &config,
+    };
+    let k8s = idps::create(db, r, "cluster", &fields, NOW).await.unwrap();
+    assert_eq!((k8s.alias.as_str(), k8s.version), ("cluster", 1));
+    assert_eq!(k8s.config, config, "the config map comes back as written");
+    // The alias is unique per realm, not across realms.
+    assert!(matches!(
+        idps::create(db, r, "cluster", &fields, NOW).await,
+        Err(StoreError::Conflict(_))
+    ));
+    idps::create(db, &master.realm_id, "cluster", &fields, NOW)
+        .await
+        .unwrap();
+    let empty = BTreeMap::new();
+    idps::create(
+        db,
+        r,
+        "another",
+        &ProviderFields {
+            provider_id: "oidc",
+            enabled: false,
+            display_name: "",
+            config: &empty,
+        },
+        NOW,
+    )
+    .await
+    .unwrap();
+    let listed: Vec<String> = idps::list(db, r)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.alias)
+        .collect();
+    assert_eq!(listed, ["another", "cluster"]);
+    // Updates check the version.
+    let mut changed = config.clone();
+    changed.insert("supportsClientAssertionReuse".into(), "false".into());
+    let upd = ProviderFields {
+        config: &changed,
+        enabled: false,
+        ..fields
+    };
+    let after = idps::update(db, r, "cluster", 1, &upd, NOW + 1)
+        .await
+        .unwrap();
+    assert_eq!(after.version, 2);
+    assert!(!after.enabled);
+    assert_eq!(after.config["supportsClientAssertionReuse"], "false");
+    assert!(matches!(
+        idps::update(db, r, "cluster", 1, &upd, NOW + 2).await,
+        Err(StoreError::Stale)
+    ));
+    assert!(matches!(
+        idps::update(db, r, "missing", 1, &upd, NOW + 2).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(idps::get(db, r, "cluster").await.unwrap(), after);
+    idps::delete(db, r, "cluster").await.unwrap();
+    assert!(matches!(
+        idps::delete(db, r, "cluster").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        idps::get(db, r, "cluster").await,
+        Err(StoreError::NotFound)
+    ));
+    // Master's provider of the same alias is untouched.
+    assert_eq!(idps::list(db, &master.realm_id).await.unwrap().len(), 1);
+    idps::delete(db, &master.realm_id, "cluster").await.unwrap();
+    idps::delete(db, r, "another").await.unwrap();
+}
+
 async fn client_scope_rules(db: &Db) {
     use keyward_store::client_scopes::{self, Kind};
     let realm = realms::create(db, "scoped", "", NOW).await.unwrap();
