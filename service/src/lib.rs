@@ -13,6 +13,7 @@
 pub mod clients;
 pub mod context;
 pub mod error;
+pub mod identity_providers;
 pub mod jwks;
 pub mod keys;
 pub mod operators;

@@ -146,7 +146,8 @@ pub struct EventFilter {
 /// Keycloak's `ResourceType` of an event, from its resource path: `REALM` (`realms/…`,
 /// `realm/…`), `CLIENT_SCOPE_CLIENT_MAPPING` (a client's `…-client-scopes/…`), `CLIENT`
 /// (`clients/…`: the client, its secrets, keys and certificates, as Keycloak types them),
-/// `CLIENT_SCOPE` (`client-scopes/…`), `CUSTOM` (anything else: operators). The same rule as
+/// `CLIENT_SCOPE` (`client-scopes/…`), `IDENTITY_PROVIDER` (`identity-provider/…`), `CUSTOM`
+/// (anything else: operators). The same rule as
 /// [`RESOURCE_TYPE_SQL`], which filters by it.
 pub fn resource_type(path: &str) -> &'static str {
     if path.starts_with("realms/") || path.starts_with("realm/") {
@@ -157,6 +158,8 @@ pub fn resource_type(path: &str) -> &'static str {
         "CLIENT"
     } else if path.starts_with("client-scopes/") {
         "CLIENT_SCOPE"
+    } else if path.starts_with("identity-provider/") {
+        "IDENTITY_PROVIDER"
     } else {
         "CUSTOM"
     }
@@ -169,6 +172,7 @@ pub const RESOURCE_TYPE_SQL: &str = "CASE \
         THEN 'CLIENT_SCOPE_CLIENT_MAPPING' \
     WHEN resource_path LIKE 'clients/%' THEN 'CLIENT' \
     WHEN resource_path LIKE 'client-scopes/%' THEN 'CLIENT_SCOPE' \
+    WHEN resource_path LIKE 'identity-provider/%' THEN 'IDENTITY_PROVIDER' \
     ELSE 'CUSTOM' END";
 
 /// Events matching `filter`, newest first, `max` from offset `first`.

@@ -16,6 +16,7 @@
 mod certificates;
 mod clients;
 mod events;
+mod identity_providers;
 mod keyward;
 mod realms;
 mod scopes;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(keyward::router())
         .merge(scopes::router())
+        .merge(identity_providers::router())
         .route("/admin/openapi.json", get(openapi))
         // Nothing under /admin/ answers the console's HTML: an unknown path is Keycloak's 404.
         .route("/admin/{*rest}", axum::routing::any(unknown_path))
