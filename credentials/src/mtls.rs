@@ -663,21 +663,19 @@ pub fn leaf_spki(leaf_der: &[u8]) -> Result<Vec<u8>, CertificateRefusal> {
 
 /// `self_signed_tls_client_auth` (RFC 8705 §2.2): no CA; the certificate's public key
 /// (SubjectPublicKeyInfo, DER) is one of the client's registered, active keys. The TLS handshake
-/// (or the trusted proxy) has proven possession of its private key.
-pub fn verify_self_signed(
+/// (or the trusted proxy) has proven possession of its private key. Returns the position of the
+/// matching key among `registered_spkis` (the certificate is parsed once).
+pub fn verify_self_signed<'k>(
     leaf_der: &[u8],
-    registered_spkis: &[Vec<u8>],
+    registered_spkis: impl IntoIterator<Item = &'k [u8]>,
     now: i64,
-) -> Result<VerifiedCertificate, CertificateRefusal> {
+) -> Result<usize, CertificateRefusal> {
     let leaf = check_leaf(leaf_der, now)?;
     let spki = leaf.public_key().raw;
-    if !registered_spkis.iter().any(|k| k.as_slice() == spki) {
-        return Err(CertificateRefusal::KeyNotRegistered);
-    }
-    Ok(VerifiedCertificate {
-        subject_dn: subject_dn(leaf_der).map_err(CertificateRefusal::Malformed)?,
-        x5t_s256: x5t_s256(leaf_der),
-    })
+    registered_spkis
+        .into_iter()
+        .position(|k| k == spki)
+        .ok_or(CertificateRefusal::KeyNotRegistered)
 }
 
 fn has_san(cert: &x509_parser::certificate::X509Certificate<'_>, want: &San) -> bool {
@@ -1011,15 +1009,15 @@ mod tests {
             .push(rcgen::DnType::CommonName, "svc");
         let cert = params.self_signed(&key).unwrap().der().to_vec();
         let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
-        assert!(verify_self_signed(&cert, std::slice::from_ref(&spki), now()).is_ok());
+        assert_eq!(verify_self_signed(&cert, [spki.as_slice()], now()), Ok(0));
         let other =
             rcgen::PublicKeyData::subject_public_key_info(&rcgen::KeyPair::generate().unwrap());
         assert_eq!(
-            verify_self_signed(&cert, &[other], now()),
+            verify_self_signed(&cert, [other.as_slice()], now()),
             Err(CertificateRefusal::KeyNotRegistered)
         );
         assert_eq!(
-            verify_self_signed(&cert, &[], now()),
+            verify_self_signed(&cert, [], now()),
             Err(CertificateRefusal::KeyNotRegistered)
         );
     }

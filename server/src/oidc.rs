@@ -565,24 +565,16 @@ async fn authenticate_client(
                 reason,
                 "client authentication failed"
             );
-            let ip_text = ip.map(|i| i.to_string());
-            if let Err(e) = auth_events::record(
-                &state.ctx.db,
-                &auth_events::NewAuthEvent {
-                    realm_id: &realm_id,
-                    client_row_id: client_row_id.as_deref(),
-                    client_id: &client_id,
-                    at: crate::now(),
-                    method: &method,
-                    success: false,
-                    reason: Some(&reason),
-                    ip: ip_text.as_deref(),
-                },
+            record_refusal(
+                &state,
+                &realm_id,
+                client_row_id.as_deref(),
+                &client_id,
+                &method,
+                &reason,
+                ip,
             )
-            .await
-            {
-                tracing::warn!(error = %e, "cannot record an authentication event");
-            }
+            .await;
             answer
         }
     };
@@ -895,12 +887,13 @@ async fn load_secrets(
     Ok(out)
 }
 
-/// Records a refused token request of an authenticated client (its recent authentications show
-/// it with the reason).
+/// Records a failed authentication or a refused token request (the client's recent
+/// authentications show it with the reason); a store error is logged, not answered.
 async fn record_refusal(
     state: &AppState,
-    r: &Realm,
-    client: &Client,
+    realm_id: &str,
+    client_row_id: Option<&str>,
+    client_id: &str,
     method: &str,
     reason: &str,
     ip: Option<IpAddr>,
@@ -909,9 +902,9 @@ async fn record_refusal(
     if let Err(e) = auth_events::record(
         &state.ctx.db,
         &auth_events::NewAuthEvent {
-            realm_id: &r.realm_id,
-            client_row_id: Some(&client.client_row_id),
-            client_id: &client.client_id,
+            realm_id,
+            client_row_id,
+            client_id,
             at: crate::now(),
             method,
             success: false,
@@ -1041,7 +1034,16 @@ async fn token_inner(
                     Ok(_) => "certificate-bound tokens need a client certificate".to_string(),
                 };
                 tracing::info!(realm = %r.name, client_id = %client.client_id, reason, "token request refused: no certificate to bind the token to");
-                record_refusal(state, &r, client, &method, &reason, ip).await;
+                record_refusal(
+                    state,
+                    &r.realm_id,
+                    Some(&client.client_row_id),
+                    &client.client_id,
+                    &method,
+                    &reason,
+                    ip,
+                )
+                .await;
                 return Err((
                     method,
                     OAuthError::invalid_request(BINDING_WITHOUT_CERTIFICATE),

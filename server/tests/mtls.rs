@@ -295,6 +295,14 @@ async fn set_x509(
     a.change("set_authenticator", &args).await
 }
 
+/// Client `billing`, `client-x509` expecting `CN=billing,O=Acme`, bound tokens or not; its row id.
+async fn billing_x509(a: &mut Client, bound: bool) -> String {
+    let id = new_client(a, "billing").await;
+    let r = set_x509(a, &id, "client-x509", "CN=billing,O=Acme", false, "", bound).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    id
+}
+
 /// The reasons of a client's recent failed authentications, newest first.
 async fn reasons(app: &TestApp, client_row_id: &str) -> Vec<String> {
     keyward_store::auth_events::recent(&app.keyward.state.ctx.db, client_row_id, 50)
@@ -526,18 +534,7 @@ async fn bad_certificates_are_refused_with_their_reason() {
     let pki = Pki::new();
     let k = start(&pki, None).await;
     let mut a = admin(&k.app).await;
-    let id = new_client(&mut a, "billing").await;
-    let r = set_x509(
-        &mut a,
-        &id,
-        "client-x509",
-        "CN=billing,O=Acme",
-        false,
-        "",
-        false,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = billing_x509(&mut a, false).await;
     pki.issue(
         "expired",
         "/O=Acme/CN=billing",
@@ -673,18 +670,7 @@ async fn python_requests_with_a_client_certificate() {
     let k = start(&pki, None).await;
     pki.client("billing", "/O=Acme/CN=billing", "ca");
     let mut a = admin(&k.app).await;
-    let id = new_client(&mut a, "billing").await;
-    let r = set_x509(
-        &mut a,
-        &id,
-        "client-x509",
-        "CN=billing,O=Acme",
-        false,
-        "",
-        true,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = billing_x509(&mut a, true).await;
     let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/.venv/bin/python");
     let script = r#"
 import json, sys, requests
@@ -789,18 +775,7 @@ async fn a_certificate_presented_without_its_key_fails() {
     pki.client("billing", "/O=Acme/CN=billing", "ca");
     pki.client("thief", "/O=Evil/CN=thief", "ca");
     let mut a = admin(&k.app).await;
-    let id = new_client(&mut a, "billing").await;
-    let r = set_x509(
-        &mut a,
-        &id,
-        "client-x509",
-        "CN=billing,O=Acme",
-        false,
-        "",
-        false,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = billing_x509(&mut a, false).await;
     let ok = rustls_token(&pki, &k, "billing", "billing").await.unwrap();
     assert!(
         ok.starts_with("HTTP/1.1 200") && ok.contains("access_token"),

@@ -159,14 +159,15 @@ impl Authenticator for SelfSignedTls {
             .ok_or(AuthError::Certificate(CertificateRefusal::Missing))?;
         let active: Vec<&super::ClientPublicKey> =
             material.keys.iter().filter(|k| k.active).collect();
-        let spkis: Vec<Vec<u8>> = active.iter().map(|k| k.spki_der.clone()).collect();
-        mtls::verify_self_signed(leaf, &spkis, now).map_err(AuthError::Certificate)?;
-        let spki = mtls::leaf_spki(leaf).map_err(AuthError::Certificate)?;
-        let kid = active.iter().find(|k| k.spki_der == spki).map(|k| {
-            k.kid
+        let matched =
+            mtls::verify_self_signed(leaf, active.iter().map(|k| k.spki_der.as_slice()), now)
+                .map_err(AuthError::Certificate)?;
+        let key = active[matched];
+        let kid = Some(
+            key.kid
                 .clone()
-                .unwrap_or_else(|| super::keycloak_kid(&k.spki_der))
-        });
+                .unwrap_or_else(|| super::keycloak_kid(&key.spki_der)),
+        );
         Ok(Authenticated {
             client_id: client.client_id.clone(),
             method: self.id(),
