@@ -670,7 +670,7 @@ async fn python_requests_with_a_client_certificate() {
     let k = start(&pki, None).await;
     pki.client("billing", "/O=Acme/CN=billing", "ca");
     let mut a = admin(&k.app).await;
-    let id = billing_x509(&mut a, true).await;
+    billing_x509(&mut a, true).await;
     let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/.venv/bin/python");
     let script = r#"
 import json, sys, requests
@@ -775,7 +775,7 @@ async fn a_certificate_presented_without_its_key_fails() {
     pki.client("billing", "/O=Acme/CN=billing", "ca");
     pki.client("thief", "/O=Evil/CN=thief", "ca");
     let mut a = admin(&k.app).await;
-    let id = billing_x509(&mut a, false).await;
+    billing_x509(&mut a, false).await;
     let ok = rustls_token(&pki, &k, "billing", "billing").await.unwrap();
     assert!(
         ok.starts_with("HTTP/1.1 200") && ok.contains("access_token"),
