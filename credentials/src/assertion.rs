@@ -202,7 +202,10 @@ pub fn verify_hmac(
 }
 
 /// A NumericDate claim: an integer or a finite number (fractions dropped).
-fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, AuthError> {
+pub(crate) fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<i64>, AuthError> {
     match claims.get(name) {
         None => Ok(None),
         Some(v) => v
@@ -374,7 +377,7 @@ pub fn unverified_subject(assertion: &str) -> Result<String, AuthError> {
 /// `aud` with runs of `/` in its path made one: Keycloak's Java `AuthzClient` builds it as
 /// `auth-server-url + "/realms/" + realm`, and Keycloak's own keycloak.json ends that URL in `/`,
 /// so a real client sends `https://sso//realms/x`. The scheme's `//` and the host are kept.
-fn collapse_slashes(aud: &str) -> String {
+pub(crate) fn collapse_slashes(aud: &str) -> String {
     let (scheme, rest) = match aud.split_once("://") {
         Some((s, r)) => (Some(s), r),
         None => (None, aud),

@@ -10,6 +10,9 @@ use crate::secret::SecretString;
 
 /// `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// `client_assertion_type` of a SPIFFE JWT-SVID sent as a client assertion
+/// (draft-ietf-oauth-spiffe-client-auth); only `federated-jwt` clients accept it.
+pub const JWT_SPIFFE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe";
 
 /// Largest `client_assertion` accepted, in bytes.
 pub const MAX_ASSERTION_LEN: usize = 8 * 1024;
@@ -34,10 +37,12 @@ pub enum Presented {
         client_id: String,
         secret: SecretString,
     },
-    /// A JWT client assertion; `client_id` is the form field, if sent.
+    /// A JWT client assertion; `client_id` is the form field, if sent; `spiffe` when the type
+    /// was [`JWT_SPIFFE`] (a JWT-SVID) rather than [`JWT_BEARER`].
     Assertion {
         client_id: Option<String>,
         assertion: String,
+        spiffe: bool,
     },
     /// Only a client id (a public client).
     None { client_id: String },
@@ -59,9 +64,11 @@ impl std::fmt::Debug for Presented {
             Presented::Assertion {
                 client_id,
                 assertion,
+                spiffe,
             } => f
                 .debug_struct("Assertion")
                 .field("client_id", client_id)
+                .field("spiffe", spiffe)
                 .field("assertion", &format_args!("<{} bytes>", assertion.len()))
                 .finish(),
             Presented::None { client_id } => f
@@ -101,6 +108,7 @@ impl Presented {
             Presented::Assertion {
                 client_id: None,
                 assertion,
+                ..
             } => crate::assertion::unverified_subject(assertion),
             other => Ok(other.client_id().unwrap_or_default().to_owned()),
         }
@@ -187,8 +195,9 @@ pub fn presented(
         });
     }
     if let Some(assertion) = assertion {
-        match assertion_type {
-            Some(JWT_BEARER) => {}
+        let spiffe = match assertion_type {
+            Some(JWT_BEARER) => false,
+            Some(JWT_SPIFFE) => true,
             Some(_) => {
                 return Err(AuthError::InvalidRequest(
                     "unsupported client_assertion_type".into(),
@@ -199,7 +208,7 @@ pub fn presented(
                     "client_assertion without client_assertion_type".into(),
                 ))
             }
-        }
+        };
         if assertion.len() > MAX_ASSERTION_LEN {
             return Err(AuthError::InvalidRequest(format!(
                 "client_assertion is longer than {MAX_ASSERTION_LEN} bytes"
@@ -208,6 +217,7 @@ pub fn presented(
         return Ok(Presented::Assertion {
             client_id: client_id.map(str::to_owned),
             assertion: assertion.to_owned(),
+            spiffe,
         });
     }
     match client_id {
@@ -489,14 +499,24 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert!(
-            matches!(&p, Presented::Assertion { client_id: None, assertion } if assertion == "a.b.c")
+            matches!(&p, Presented::Assertion { client_id: None, assertion, spiffe: false } if assertion == "a.b.c")
         );
         assert_eq!(p.method_name(), "jwt");
         assert_eq!(
             format!("{p:?}"),
-            "Assertion { client_id: None, assertion: <5 bytes> }"
+            "Assertion { client_id: None, spiffe: false, assertion: <5 bytes> }"
         );
         assert_eq!(p.client_id(), None);
+        // A SPIFFE JWT-SVID has its own assertion type.
+        let p = presented(
+            None,
+            &form(&[
+                ("client_assertion", "a.b.c"),
+                ("client_assertion_type", JWT_SPIFFE),
+            ]),
+        )
+        .unwrap();
+        assert!(matches!(&p, Presented::Assertion { spiffe: true, .. }));
         let p = presented(
             None,
             &form(&[

@@ -168,6 +168,7 @@ fn authenticate(client_id: &str, g: &Generated, jwt: &str) -> Result<(), String>
     let presented = Presented::Assertion {
         client_id: Some(client_id.into()),
         assertion: jwt.into(),
+        spiffe: false,
     };
     let ok = ClientJwt
         .authenticate(&presented, &client, &material, &ctx, now())

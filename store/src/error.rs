@@ -57,6 +57,21 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         "an identity provider with this alias already exists in this realm",
     ),
     (
+        "federated_binding_subject_key",
+        "federated_binding.realm_id, federated_binding.idp_row_id, federated_binding.subject",
+        "another binding of this realm already accepts this provider's tokens with this subject",
+    ),
+    (
+        "federated_binding_expr_key",
+        "federated_binding.realm_id, federated_binding.idp_row_id, federated_binding.claims_expr",
+        "another binding of this realm already accepts this provider's tokens with this expression",
+    ),
+    (
+        "federated_binding_label_key",
+        "federated_binding.client_row_id, federated_binding.label",
+        "this client already has a binding with this label",
+    ),
+    (
         "operator_username_key",
         "operator.username",
         "an operator with this username already exists",

@@ -1,6 +1,6 @@
 //! The `identity_provider` table (migration 0012): a realm's identity providers, the trust
-//! relationships of federated client authentication (issue 21; groundwork, not yet used by a
-//! method). Keycloak's model: an alias unique per realm, a provider id, enabled, a display name
+//! relationships of federated client authentication (issue 21; the `federated-jwt` method
+//! trusts their tokens). Keycloak's model: an alias unique per realm, a provider id, enabled, a display name
 //! and a config map of strings (stored as one JSON object).
 //!
 //! Every write moves the change generation ([`Db::generation`]), as the writes of clients do,
@@ -150,7 +150,12 @@ pub async fn update(
     .next();
     db.changed().await;
     match row {
-        Some(row) => Ok(from_row(&row)?),
+        Some(row) => {
+            let p = from_row(&row)?;
+            // Keys fetched under the old configuration may come from another issuer.
+            crate::federation::forget_keys(db, &p.idp_row_id).await?;
+            Ok(p)
+        }
         None => {
             get(db, realm_id, alias).await?;
             Err(StoreError::Stale)

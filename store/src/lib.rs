@@ -16,6 +16,7 @@ mod db;
 pub mod error;
 pub mod events;
 pub mod expiry;
+pub mod federation;
 pub mod identity_providers;
 pub mod jti;
 pub mod keys;

@@ -233,7 +233,7 @@ fn answers_to(key: &ClientPublicKey, kid: &str) -> bool {
 }
 
 /// The keys that may verify an assertion with this (kid, alg).
-fn candidates<'k>(
+pub(crate) fn candidates<'k>(
     keys: &'k [ClientPublicKey],
     alg: &str,
     kid: Option<&str>,
@@ -315,7 +315,7 @@ impl Authenticator for ClientJwt {
         now: i64,
     ) -> Result<Authenticated, AuthError> {
         check_client(self, presented, client, |p| {
-            matches!(p, Presented::Assertion { .. })
+            matches!(p, Presented::Assertion { spiffe: false, .. })
         })?;
         let Presented::Assertion { assertion, .. } = presented else {
             unreachable!("check_client accepted only assertions")
@@ -340,6 +340,7 @@ impl Authenticator for ClientJwt {
         )?;
         Ok(Authenticated {
             client_id: client.client_id.clone(),
+            binding: None,
             method: self.id(),
             presented: "private_key_jwt",
             secret_id: None,
@@ -470,6 +471,7 @@ mod tests {
                 a,
                 Authenticated {
                     client_id: "billing".into(),
+                    binding: None,
                     method: "client-jwt",
                     presented: "private_key_jwt",
                     secret_id: None,

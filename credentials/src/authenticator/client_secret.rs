@@ -80,6 +80,7 @@ impl Authenticator for ClientSecret {
         match matched {
             Some(stored) => Ok(Authenticated {
                 client_id: client.client_id.clone(),
+                binding: None,
                 method: self.id(),
                 presented: how,
                 secret_id: Some(stored.id.clone()),
@@ -175,6 +176,7 @@ mod tests {
             a,
             Authenticated {
                 client_id: "svc:billing".into(),
+                binding: None,
                 method: "client-secret",
                 presented: "client_secret_basic",
                 secret_id: Some("current".into()),
@@ -328,6 +330,7 @@ mod tests {
         let assertion = Presented::Assertion {
             client_id: None,
             assertion: "a.b.c".into(),
+            spiffe: false,
         };
         assert!(matches!(
             run(&assertion, &c, &secrets()),

@@ -55,7 +55,7 @@ impl Authenticator for ClientSecretJwt {
         now: i64,
     ) -> Result<Authenticated, AuthError> {
         check_client(self, presented, client, |p| {
-            matches!(p, Presented::Assertion { .. })
+            matches!(p, Presented::Assertion { spiffe: false, .. })
         })?;
         let Presented::Assertion { assertion, .. } = presented else {
             unreachable!("check_client accepted only assertions")
@@ -103,6 +103,7 @@ impl Authenticator for ClientSecretJwt {
         )?;
         Ok(Authenticated {
             client_id: client.client_id.clone(),
+            binding: None,
             method: self.id(),
             presented: "client_secret_jwt",
             secret_id: Some(secret_id),

@@ -8,11 +8,13 @@
 pub mod client_jwt;
 pub mod client_secret;
 pub mod client_secret_jwt;
+pub mod federated;
 pub mod x509;
 
 pub use client_jwt::{jwk_thumbprint, keycloak_kid, ClientJwt};
 pub use client_secret::ClientSecret;
 pub use client_secret_jwt::ClientSecretJwt;
+pub use federated::{FederatedBinding, FederatedJwt, FederatedProvider, Federation, ProviderKind};
 pub use x509::{ClientX509, SelfSignedTls};
 
 use crate::client_auth::Presented;
@@ -79,6 +81,13 @@ pub enum AuthError {
     /// the algorithm). The caller may refetch the client's JWKS once and retry.
     #[error("no active key of the client has kid {}", .0.as_deref().unwrap_or("(none sent)"))]
     UnknownKid(Option<String>),
+    /// The identity provider has no key with this kid (None: the header had no kid and no key
+    /// fits the algorithm). The caller may refetch the provider's keys once and retry.
+    #[error("the identity provider {provider} has no key with kid {}", .kid.as_deref().unwrap_or("(none sent)"))]
+    UnknownProviderKid {
+        provider: String,
+        kid: Option<String>,
+    },
     /// `exp` + skew lies in the past.
     #[error("the client assertion has expired")]
     Expired,
@@ -144,6 +153,9 @@ pub struct ClientMaterial<'a> {
     pub certificate: &'a PresentedCertificate,
     /// `KEYWARD_MTLS_CA`, DER certificates.
     pub trust_anchors: &'a [Vec<u8>],
+    /// For `federated-jwt`: the identity provider that issued the token, its keys, and the
+    /// client's bindings to it (`None`: no provider of the realm issued it).
+    pub federation: Option<&'a Federation>,
 }
 
 static NO_CERTIFICATE: PresentedCertificate = PresentedCertificate::None;
@@ -157,6 +169,7 @@ impl Default for ClientMaterial<'_> {
             keys: &[],
             certificate: &NO_CERTIFICATE,
             trust_anchors: &[],
+            federation: None,
         }
     }
 }
@@ -187,6 +200,8 @@ pub struct Authenticated {
     /// The assertion's jti and the time until which it must be remembered (exp + skew); the
     /// caller refuses a jti it has already stored.
     pub jti: Option<(String, i64)>,
+    /// The label of the federated binding that accepted the token (federated-jwt).
+    pub binding: Option<String>,
 }
 
 /// Values for a client's keycloak.json `credentials` block that only the caller knows. `None`
@@ -235,6 +250,11 @@ pub trait Authenticator: Sync + Send {
     fn uses_certificate(&self) -> bool {
         false
     }
+    /// Whether the client proves itself with a token of an identity provider (federated-jwt):
+    /// the caller finds the provider and the client's bindings to it.
+    fn uses_federation(&self) -> bool {
+        false
+    }
     /// Whether the server must hold the secret's value (not only its verifier).
     fn needs_plaintext_secret(&self) -> bool;
     fn authenticate(
@@ -261,6 +281,7 @@ pub static REGISTRY: &[&dyn Authenticator] = &[
     &ClientSecretJwt,
     &ClientX509,
     &SelfSignedTls,
+    &FederatedJwt,
 ];
 
 /// The method with this id.

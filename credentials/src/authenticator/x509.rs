@@ -87,6 +87,7 @@ impl Authenticator for ClientX509 {
             .map_err(AuthError::Certificate)?;
         Ok(Authenticated {
             client_id: client.client_id.clone(),
+            binding: None,
             method: self.id(),
             presented: "tls_client_auth",
             secret_id: None,
@@ -170,6 +171,7 @@ impl Authenticator for SelfSignedTls {
         );
         Ok(Authenticated {
             client_id: client.client_id.clone(),
+            binding: None,
             method: self.id(),
             presented: "self_signed_tls_client_auth",
             secret_id: None,
