@@ -16,7 +16,7 @@ use axum::Router;
 use keyward_credentials::access_token::{self, RealmPrivateKey, SigningAlg};
 use keyward_credentials::assertion;
 use keyward_credentials::authenticator::{
-    self, AuthContext, AuthError, ClientMaterial, ClientPublicKey, StoredSecret,
+    self, federated, AuthContext, AuthError, ClientMaterial, ClientPublicKey, StoredSecret,
 };
 use keyward_credentials::client_auth::{self, Presented};
 use keyward_credentials::seal::{context, Sealed};
@@ -591,17 +591,65 @@ async fn authenticate_client(
         }
     };
     let mut method_name = match &presented {
+        Presented::Assertion { spiffe: true, .. } => "jwt_spiffe",
         Presented::Assertion { .. } => "jwt",
         p => p.method_name(),
     };
-    let client_id = match presented.lookup_client_id() {
-        Ok(id) => id,
-        Err(e) => {
-            let answer = OAuthError::invalid_client(basic);
-            return Err(fail(None, "", method_name, e.to_string(), answer).await);
+    let db = &state.ctx.db;
+    // A token from a platform (federated-jwt): where it says it comes from, unverified.
+    let origin = match &presented {
+        Presented::Assertion { assertion, .. } => federated::unverified_origin(assertion).ok(),
+        _ => None,
+    };
+    let federated_lookup = match (&presented, &origin) {
+        // A client's own assertion has iss = sub = its client id; a platform's token does not.
+        (
+            Presented::Assertion {
+                client_id: None,
+                spiffe,
+                ..
+            },
+            Some(o),
+        ) => *spiffe || o.issuer.as_deref() != Some(o.subject.as_str()),
+        _ => false,
+    };
+    let client_id = if federated_lookup {
+        let (Some(o), Presented::Assertion { spiffe, .. }) = (&origin, &presented) else {
+            unreachable!("federated_lookup needs an origin and an assertion")
+        };
+        let providers = realm_providers(state, r).await?;
+        match keyward_service::federation::issuer_of(&providers, o, *spiffe) {
+            Some(p) => {
+                method_name = if *spiffe {
+                    "jwt_spiffe"
+                } else {
+                    "federated_jwt"
+                };
+                match keyward_service::federation::client_for_token(db, p, o).await {
+                    Ok(Ok(id)) => id,
+                    Ok(Err(reason)) => {
+                        let answer = OAuthError::invalid_client(basic);
+                        return Err(fail(None, "", method_name, reason, answer).await);
+                    }
+                    Err(e) => return Err(internal(e)),
+                }
+            }
+            None if *spiffe => {
+                let answer = OAuthError::invalid_client(basic);
+                let reason = keyward_service::federation::no_provider_reason(o, true);
+                return Err(fail(None, "", method_name, reason, answer).await);
+            }
+            None => o.subject.clone(),
+        }
+    } else {
+        match presented.lookup_client_id() {
+            Ok(id) => id,
+            Err(e) => {
+                let answer = OAuthError::invalid_client(basic);
+                return Err(fail(None, "", method_name, e.to_string(), answer).await);
+            }
         }
     };
-    let db = &state.ctx.db;
     // Known and unknown client ids take the same path: both are cached (an unknown one as
     // absent), and both compute the presented secret's verifier, so neither answers faster.
     let entry = match state
@@ -633,17 +681,6 @@ async fn authenticate_client(
         Err(e) => return Err(internal(e)),
     };
     let client = &entry.client;
-    // A replayed assertion is refused from memory, before its signature is verified: a used
-    // jti is refused whatever the rest of the assertion says.
-    if let Presented::Assertion { assertion, .. } = &presented {
-        if let Some(j) = assertion::unverified_jti(assertion) {
-            if state.oidc.jti_used(&client.client_row_id, &j, now) {
-                let answer = OAuthError::invalid_client(basic);
-                let reason = "the client assertion's jti was already used (replay)".to_string();
-                return Err(fail(Some(client), &client_id, method_name, reason, answer).await);
-            }
-        }
-    }
     let config = keyward_service::clients::auth_config(client);
     let Some(method) = authenticator::by_id(&client.authenticator) else {
         return Err(internal(format!(
@@ -651,6 +688,57 @@ async fn authenticate_client(
             client.authenticator
         )));
     };
+    // A federated client's token comes from one of the realm's identity providers. Its jti is
+    // the provider's: one token is used once, whichever client it is presented for.
+    let provider = if method.uses_federation() {
+        if let Presented::Assertion { spiffe, .. } = &presented {
+            method_name = if *spiffe {
+                "jwt_spiffe"
+            } else {
+                "federated_jwt"
+            };
+            let Some(o) = &origin else {
+                let answer = OAuthError::invalid_client(basic);
+                let reason = match &presented {
+                    Presented::Assertion { assertion, .. } => {
+                        federated::unverified_origin(assertion)
+                            .err()
+                            .map(|e| e.to_string())
+                            .unwrap_or_default()
+                    }
+                    _ => String::new(),
+                };
+                return Err(fail(Some(client), &client_id, method_name, reason, answer).await);
+            };
+            let providers = realm_providers(state, r).await?;
+            match keyward_service::federation::issuer_of(&providers, o, *spiffe) {
+                Some(p) => Some(p.clone()),
+                None => {
+                    let answer = OAuthError::invalid_client(basic);
+                    let reason = keyward_service::federation::no_provider_reason(o, *spiffe);
+                    return Err(fail(Some(client), &client_id, method_name, reason, answer).await);
+                }
+            }
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    let replay_scope = provider
+        .as_ref()
+        .map_or(client.client_row_id.as_str(), |p| p.idp_row_id.as_str());
+    // A replayed assertion is refused from memory, before its signature is verified: a used
+    // jti is refused whatever the rest of the assertion says.
+    if let Presented::Assertion { assertion, .. } = &presented {
+        if let Some(j) = assertion::unverified_jti(assertion) {
+            if state.oidc.jti_used(replay_scope, &j, now) {
+                let answer = OAuthError::invalid_client(basic);
+                let reason = "the client assertion's jti was already used (replay)".to_string();
+                return Err(fail(Some(client), &client_id, method_name, reason, answer).await);
+            }
+        }
+    }
     // A client of an RFC 8705 method that sent only its client id is recorded under the
     // method's RFC name (with the certificate's refusal as the reason).
     if method.uses_certificate() && matches!(presented, Presented::None { .. }) {
@@ -692,12 +780,59 @@ async fn authenticate_client(
                 }
             },
         };
+        let federation = match &provider {
+            None => None,
+            Some(p) => {
+                let keys = match keyward_service::federation::provider_keys(
+                    db,
+                    &state.ctx.jwks,
+                    p,
+                    unknown_kid,
+                    now,
+                )
+                .await
+                {
+                    Ok(k) => k,
+                    Err(keyward_service::jwks::KeySourceError::Store(e)) => {
+                        return Err(internal(e))
+                    }
+                    Err(e) => {
+                        let answer = OAuthError::invalid_client(basic);
+                        return Err(fail(
+                            Some(client),
+                            &client_id,
+                            method_name,
+                            e.to_string(),
+                            answer,
+                        )
+                        .await);
+                    }
+                };
+                let Some(described) = keyward_service::federation::provider_of(p) else {
+                    return Err(internal(format!(
+                        "identity provider {} is malformed",
+                        p.alias
+                    )));
+                };
+                Some(authenticator::Federation {
+                    provider: described,
+                    keys,
+                    bindings: entry
+                        .bindings
+                        .iter()
+                        .filter(|(idp, _)| *idp == p.idp_row_id)
+                        .map(|(_, b)| b.clone())
+                        .collect(),
+                })
+            }
+        };
         let material = ClientMaterial {
             secrets: &entry.secrets,
             pepper: Some(state.ctx.vault.pepper()),
             keys,
             certificate,
             trust_anchors: &state.mtls.trust_anchors,
+            federation: federation.as_ref(),
         };
         match method.authenticate(&presented, &config, &material, &ctx, now) {
             Err(AuthError::UnknownKid(_))
@@ -705,6 +840,10 @@ async fn authenticate_client(
                 keyward_credentials::mtls::CertificateRefusal::KeyNotRegistered,
             )) if !unknown_kid && entry.registered_keys.is_none() && method.uses_keys() => {
                 // One refetch of a JWKS URL (at most every 10 s per client), then one retry.
+                unknown_kid = true;
+            }
+            Err(AuthError::UnknownProviderKid { .. }) if !unknown_kid => {
+                // One refetch of the provider's keys (at most every 10 s per provider).
                 unknown_kid = true;
             }
             other => break other,
@@ -727,16 +866,14 @@ async fn authenticate_client(
         let fresh = jti::accept_once(
             &state.ctx.db,
             &r.realm_id,
-            &client.client_row_id,
+            replay_scope,
             jti_value,
             until,
             now,
         )
         .await
         .map_err(internal)?;
-        state
-            .oidc
-            .remember_jti(&client.client_row_id, jti_value, until, now);
+        state.oidc.remember_jti(replay_scope, jti_value, until, now);
         if !fresh {
             let answer = OAuthError::invalid_client(basic);
             let reason = "the client assertion's jti was already used (replay)".to_string();
@@ -783,6 +920,23 @@ async fn authenticate_client(
         authenticated,
         entry: entry.clone(),
     })
+}
+
+/// The realm's identity providers (cached like clients).
+async fn realm_providers(
+    state: &AppState,
+    r: &Realm,
+) -> Result<Arc<Vec<keyward_store::identity_providers::IdentityProvider>>, OAuthError> {
+    state
+        .oidc
+        .cache
+        .providers(
+            &state.ctx.db,
+            &r.realm_id,
+            keyward_store::identity_providers::list(&state.ctx.db, &r.realm_id),
+        )
+        .await
+        .map_err(internal)
 }
 
 /// A client with what its method verifies: its secrets (values unsealed only for
@@ -834,11 +988,24 @@ async fn load_client(
             keyward_store::client_scopes::Kind::Optional => scopes.optional.insert(a.scope.name),
         };
     }
+    let bindings = match method {
+        Some(m) if m.uses_federation() => {
+            keyward_store::federation::of_client(db, &client.client_row_id)
+                .await?
+                .iter()
+                .filter_map(|b| {
+                    keyward_service::federation::compile(b).map(|c| (b.idp_row_id.clone(), c))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Ok(Some(ClientEntry {
         client,
         secrets,
         registered_keys,
         scopes,
+        bindings,
     }))
 }
 

@@ -1,5 +1,6 @@
 //! The token endpoint's in-process cache of what authenticating a client reads (the realm, the
-//! client with its secrets, registered keys and client scopes, the realm's signing key), each
+//! client with its secrets, registered keys, federated bindings and client scopes, the realm's
+//! identity providers and signing key), each
 //! entry valid only while the store's change generation is the one it was read under.
 //!
 //! Every store write to realms, clients, secrets, keys, client scopes and realm keys moves the
@@ -16,9 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use keyward_credentials::access_token::RealmPrivateKey;
-use keyward_credentials::authenticator::{ClientPublicKey, StoredSecret};
+use keyward_credentials::authenticator::{ClientPublicKey, FederatedBinding, StoredSecret};
 use keyward_credentials::scope::ClientScopes;
 use keyward_store::clients::Client;
+use keyward_store::identity_providers::IdentityProvider;
 use keyward_store::realms::Realm;
 use keyward_store::Db;
 
@@ -37,6 +39,9 @@ pub struct ClientEntry {
     pub registered_keys: Option<Vec<ClientPublicKey>>,
     /// Its default and optional client scopes, by name (what a token may carry).
     pub scopes: ClientScopes,
+    /// For a `federated-jwt` client: its bindings, each with its provider's row id, expressions
+    /// compiled.
+    pub bindings: Vec<(String, FederatedBinding)>,
 }
 
 /// A map of cache entries.
@@ -59,6 +64,8 @@ pub struct CredentialCache {
     clients: Map<(String, String), Arc<ClientEntry>>,
     absent_clients: Map<(String, String), ()>,
     signing_keys: Map<String, Arc<RealmPrivateKey>>,
+    /// A realm's identity providers, by realm id.
+    providers: Map<String, Arc<Vec<IdentityProvider>>>,
     /// How many times a client was read from the store (for tests of the equal-work rule).
     client_loads: std::sync::atomic::AtomicU64,
 }
@@ -110,6 +117,19 @@ impl CredentialCache {
     /// How many times a client has been read from the store.
     pub fn client_loads(&self) -> u64 {
         self.client_loads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The realm's identity providers, from the cache or `load`.
+    pub async fn providers<E>(
+        &self,
+        db: &Db,
+        realm_id: &str,
+        load: impl Future<Output = Result<Vec<IdentityProvider>, E>>,
+    ) -> Result<Arc<Vec<IdentityProvider>>, E> {
+        cached(&self.providers, db, realm_id.to_owned(), async {
+            load.await.map(Arc::new)
+        })
+        .await
     }
 
     /// The realm's signing key, from the cache or `load`.

@@ -1,6 +1,7 @@
-//! A realm's identity providers (issue 21 §1, groundwork: providers are kept, validated and
-//! audited; no client authentication method uses them yet). Keycloak's model and names: an
-//! alias, a provider id, enabled, a display name and a config map.
+//! A realm's identity providers (issue 21 §1): the issuers whose tokens `federated-jwt` clients
+//! present (see [`crate::federation`]); a provider still bound to a client is not deleted.
+//! Keycloak's model and names: an alias, a provider id, enabled, a display name and a config
+//! map.
 //!
 //! Kinds and the config keys Keyward keeps (any other key is dropped: Keycloak's OIDC broker
 //! settings such as `clientSecret` have no use here and must not be stored):
@@ -336,6 +337,13 @@ pub async fn update(
 /// Use case: removes a provider (manager).
 pub async fn delete(ctx: &Services, actor: &Actor, r: &Realm, p: &IdentityProvider) -> Result<()> {
     actor.require(Role::Manager)?;
+    let used = keyward_store::federation::count_for_provider(&ctx.db, &p.idp_row_id).await?;
+    if used > 0 {
+        return Err(ServiceError::Conflict(format!(
+            "Identity provider {} is used by {used} client binding(s); remove them first",
+            p.alias
+        )));
+    }
     store::delete(&ctx.db, &r.realm_id, &p.alias)
         .await
         .map_err(not_found("Identity provider"))?;

@@ -13,6 +13,7 @@
 pub mod clients;
 pub mod context;
 pub mod error;
+pub mod federation;
 pub mod identity_providers;
 pub mod jwks;
 pub mod keys;

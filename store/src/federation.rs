@@ -20,6 +20,8 @@ pub struct Binding {
     pub binding_id: String,
     pub realm_id: String,
     pub client_row_id: String,
+    /// The client's client id (joined in).
+    pub client_id: String,
     pub idp_row_id: String,
     /// The provider's alias (joined in; Keycloak's `jwt.credential.issuer`).
     pub provider_alias: String,
@@ -44,16 +46,18 @@ pub struct NewBinding<'a> {
     pub created_by: &'a str,
 }
 
-const COLUMNS: &str = "b.binding_id, b.realm_id, b.client_row_id, b.idp_row_id, \
+const COLUMNS: &str = "b.binding_id, b.realm_id, b.client_row_id, c.client_id, b.idp_row_id, \
                        p.alias AS provider_alias, b.label, b.subject, b.claims_expr, \
                        b.created_at, b.created_by";
-const FROM: &str = "federated_binding b JOIN identity_provider p ON p.idp_row_id = b.idp_row_id";
+const FROM: &str = "federated_binding b JOIN identity_provider p ON p.idp_row_id = b.idp_row_id \
+                    JOIN client c ON c.client_row_id = b.client_row_id";
 
 fn from_row(row: &AnyRow) -> std::result::Result<Binding, sqlx::Error> {
     Ok(Binding {
         binding_id: row.try_get("binding_id")?,
         realm_id: row.try_get("realm_id")?,
         client_row_id: row.try_get("client_row_id")?,
+        client_id: row.try_get("client_id")?,
         idp_row_id: row.try_get("idp_row_id")?,
         provider_alias: row.try_get("provider_alias")?,
         label: row.try_get("label")?,

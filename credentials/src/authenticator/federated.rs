@@ -96,6 +96,9 @@ pub struct Origin {
     pub subject: String,
     /// The trust domain of a SPIFFE ID `sub`.
     pub trust_domain: Option<String>,
+    /// Every claim, to evaluate expression-only bindings when no client id was sent (the
+    /// binding that finds the client is checked again once the signature has verified).
+    pub claims: Map<String, Value>,
 }
 
 fn bad(reason: impl Into<String>) -> AuthError {
@@ -131,6 +134,7 @@ pub fn unverified_origin(token: &str) -> Result<Origin, AuthError> {
         trust_domain: spiffe_trust_domain(&subject).map(str::to_owned),
         issuer,
         subject,
+        claims,
     })
 }
 

@@ -64,6 +64,13 @@ async fn client_reps(state: &AppState, caller: &Caller, found: &[Client]) -> Api
     let mut all_keys = keys::list_for_clients(db, &ids).await?;
     let mut all_secrets = secrets::list_for_clients(db, &ids).await?;
     let mut all_scopes = super::scopes::names_for_clients(state, &ids).await?;
+    // Keycloak's federated attributes, read only for the clients that use the method.
+    let mut federated = std::collections::HashMap::new();
+    for c in found.iter().filter(|c| c.authenticator == "federated-jwt") {
+        if let Some(first) = keyward_service::federation::keycloak_attributes(db, c).await? {
+            federated.insert(c.client_row_id.clone(), first);
+        }
+    }
     let now = crate::now();
     Ok(found
         .iter()
@@ -76,6 +83,12 @@ async fn client_reps(state: &AppState, caller: &Caller, found: &[Client]) -> Api
                 now,
             );
             super::scopes::add_to_rep(&mut rep, all_scopes.remove(&c.client_row_id));
+            if let Some((alias, sub)) = federated.remove(&c.client_row_id) {
+                rep["attributes"][FEDERATED_ISSUER_ATTRIBUTE] = json!(alias);
+                if let Some(sub) = sub {
+                    rep["attributes"][FEDERATED_SUB_ATTRIBUTE] = json!(sub);
+                }
+            }
             // What the caller may do with it, as Keycloak's `access`: changing it follows the
             // one privilege rule (a client holding a higher API role is read-only).
             let manage = caller.role.allows(Role::Manager)
@@ -371,6 +384,8 @@ struct Plan {
     jwks: Option<(bool, String)>,
     /// Access tokens with header `typ: at+jwt` (`access.token.header.type.rfc9068`).
     rfc9068_header: Option<bool>,
+    /// Keycloak's federated binding (`jwt.credential.issuer`, `jwt.credential.sub`).
+    federated: Option<(String, String)>,
 }
 
 /// The name of Keycloak's client attribute that switches the access-token header to RFC 9068's.
@@ -381,6 +396,10 @@ const X509_REGEX_ATTRIBUTE: &str = "x509.allow.regex.pattern.comparison";
 /// Keyward's: the subject alternative name the certificate must carry (RFC 8705 §2.1.2), as
 /// `dns:…`, `uri:…`, `ip:…` or `email:…` (Keycloak has no such check).
 const X509_SAN_ATTRIBUTE: &str = "x509.san";
+/// Keycloak's attributes of a Signed JWT - Federated (`federated-jwt`) client: the identity
+/// provider's alias and the token's subject (the client's first binding).
+const FEDERATED_ISSUER_ATTRIBUTE: &str = "jwt.credential.issuer";
+const FEDERATED_SUB_ATTRIBUTE: &str = "jwt.credential.sub";
 /// Keycloak's attribute for certificate-bound access tokens (RFC 8705 §3).
 const BOUND_TOKENS_ATTRIBUTE: &str = "tls.client.certificate.bound.access.tokens";
 
@@ -451,10 +470,41 @@ async fn plan(
             )))
         }
     };
+    let issuer = rep
+        .attribute(FEDERATED_ISSUER_ATTRIBUTE)
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let sub = rep
+        .attribute(FEDERATED_SUB_ATTRIBUTE)
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let federated = match (issuer, sub) {
+        (None, None) => None,
+        (Some(i), Some(s)) => {
+            keyward_service::federation::validate_binding(
+                &state.ctx,
+                &c.realm_id,
+                &keyward_service::federation::BindingInput {
+                    label: keyward_service::federation::KEYCLOAK_LABEL.into(),
+                    provider: i.to_owned(),
+                    subject: Some(s.to_owned()),
+                    expression: None,
+                },
+            )
+            .await?;
+            Some((i.to_owned(), s.to_owned()))
+        }
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "{FEDERATED_ISSUER_ATTRIBUTE} (an identity provider's alias) and {FEDERATED_SUB_ATTRIBUTE} (the token's subject) go together"
+            )))
+        }
+    };
     Ok(Plan {
         authentication,
         jwks,
         rfc9068_header,
+        federated,
     })
 }
 
@@ -479,6 +529,17 @@ async fn apply(
     }
     if let Some((use_url, url)) = plan.jwks {
         apply_jwks_url(&state.ctx, &caller.actor, r, &c, use_url, &url).await?;
+    }
+    if let Some((provider, sub)) = &plan.federated {
+        keyward_service::federation::set_keycloak_attributes(
+            &state.ctx,
+            &caller.actor,
+            r,
+            &c,
+            provider,
+            sub,
+        )
+        .await?;
     }
     if let Some(on) = plan.rfc9068_header.filter(|on| *on != c.rfc9068_header) {
         c = clients::set_rfc9068_header(

@@ -1,5 +1,5 @@
-//! Keycloak's Admin REST API for a realm's identity providers (issue 21 §1, groundwork: kept,
-//! validated and audited; no client method uses them yet): `identity-provider/instances`
+//! Keycloak's Admin REST API for a realm's identity providers (issue 21 §1; `federated-jwt`
+//! clients trust their tokens): `identity-provider/instances`
 //! (GET list, POST 201 + Location) and `identity-provider/instances/{alias}` (GET, PUT, DELETE)
 //! with IdentityProviderRepresentation `{alias, internalId, providerId, enabled, displayName,
 //! config}`. Viewers read, managers write; every change goes through
@@ -8,7 +8,11 @@
 //! As Keycloak: a taken alias answers 409 `Identity Provider {alias} already exists`, an unknown
 //! one 404. Differences: the kinds are Keyward's (`oidc`, `kubernetes`, `spiffe`), only the
 //! config keys those use are kept (a broker's `clientSecret` is never stored), and the alias of
-//! an existing provider cannot be changed (400).
+//! an existing provider cannot be changed (400), and a provider still bound to a client is not
+//! deleted (409).
+//!
+//! Keyward's own: `identity-provider/instances/{alias}/keys` (GET: where the keys came from, when,
+//! how many, the last error; POST: fetch them now, manager).
 
 use std::collections::BTreeMap;
 
@@ -36,6 +40,50 @@ pub(crate) fn router() -> Router<AppState> {
                 .put(update_provider)
                 .delete(delete_provider),
         )
+        .route(
+            &format!("{list}/{{alias}}/keys"),
+            get(provider_keys).post(fetch_provider_keys),
+        )
+}
+
+fn keys_rep(k: Option<keyward_store::federation::ProviderKeys>) -> Value {
+    match k {
+        None => json!({ "fetched": false }),
+        Some(k) => json!({
+            "fetched": k.body.is_some(),
+            "jwksUrl": k.jwks_url,
+            "fetchedAt": k.fetched_at,
+            "keyCount": k.key_count,
+            "nextRefreshAt": k.next_refresh_at,
+            "lastAttemptAt": k.last_attempt_at,
+            "lastStatus": k.last_status,
+            "lastError": k.last_error,
+        }),
+    }
+}
+
+async fn provider_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, alias)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let r = realm_named(&state, &realm).await?;
+    let p = use_case::get(&state.ctx, &r, &alias).await?;
+    let k = keyward_store::federation::keys(&state.ctx.db, &p.idp_row_id).await?;
+    Ok(Json(keys_rep(k)).into_response())
+}
+
+async fn fetch_provider_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, alias)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let r = realm_named(&state, &realm).await?;
+    let p = use_case::get(&state.ctx, &r, &alias).await?;
+    let k = keyward_service::federation::fetch_keys_now(&state.ctx, &caller.actor, &p).await?;
+    Ok(Json(keys_rep(k)).into_response())
 }
 
 /// Keycloak's IdentityProviderRepresentation (the broker-login fields with the values that

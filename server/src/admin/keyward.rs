@@ -1,5 +1,6 @@
-//! Keyward's own model: several secrets and several keys per client (`secrets`,
-//! `secrets/{id}`, `keys`, `keys/{id}`), beside Keycloak's one secret and one certificate.
+//! Keyward's own model: several secrets, keys and federated bindings per client (`secrets`,
+//! `secrets/{id}`, `keys`, `keys/{id}`, `federated-bindings`, `federated-bindings/{id}`),
+//! beside Keycloak's one secret, one certificate and one `jwt.credential.issuer`/`sub` pair.
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -26,6 +27,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             &format!("{client}/secrets/{{secret_id}}"),
             axum::routing::delete(revoke_secret),
+        )
+        .route(
+            &format!("{client}/federated-bindings"),
+            get(list_bindings).post(add_binding),
+        )
+        .route(
+            &format!("{client}/federated-bindings/{{binding_id}}"),
+            axum::routing::delete(delete_binding),
         )
         .route(&format!("{client}/keys"), get(list_keys))
         .route(
@@ -166,5 +175,73 @@ async fn delete_key(
     caller.require(Role::Manager)?;
     let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
     keyward_service::keys::delete(&state.ctx, &caller.actor, &r, &c, &key_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn binding_item(b: &keyward_store::federation::Binding) -> Value {
+    json!({
+        "id": b.binding_id,
+        "label": b.label,
+        "identityProvider": b.provider_alias,
+        "subject": b.subject,
+        "claimsExpression": b.claims_expr,
+        "createdAt": b.created_at,
+        "createdBy": b.created_by,
+    })
+}
+
+async fn list_bindings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let (_, c) = realm_and_client(&state, &realm, &id).await?;
+    let all = keyward_service::federation::bindings(&state.ctx, &c).await?;
+    Ok(Json(all.iter().map(binding_item).collect::<Vec<_>>()).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewBindingRep {
+    label: Option<String>,
+    identity_provider: Option<String>,
+    subject: Option<String>,
+    claims_expression: Option<String>,
+}
+
+async fn add_binding(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id)): Path<(String, String)>,
+    Body(rep): Body<NewBindingRep>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
+    let b = keyward_service::federation::add_binding(
+        &state.ctx,
+        &caller.actor,
+        &r,
+        &c,
+        &keyward_service::federation::BindingInput {
+            label: rep.label.unwrap_or_default(),
+            provider: rep.identity_provider.unwrap_or_default(),
+            subject: rep.subject,
+            expression: rep.claims_expression,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(binding_item(&b))).into_response())
+}
+
+async fn delete_binding(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((realm, id, binding_id)): Path<(String, String, String)>,
+) -> ApiResult {
+    caller.require(Role::Manager)?;
+    let (r, c) = client_to_change(&state, &caller, &realm, &id).await?;
+    keyward_service::federation::delete_binding(&state.ctx, &caller.actor, &r, &c, &binding_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
