@@ -25,8 +25,9 @@ fi
 if [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/playwright" ] \
   || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/openid-client/package.json" ] \
   || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/@keycloak/keycloak-admin-client/package.json" ] \
-  || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/@axe-core/playwright/package.json" ]; then
-  say "installing npm packages (binaryen, Playwright, openid-client, @keycloak/keycloak-admin-client, @axe-core/playwright) in end2end/"
+  || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/@axe-core/playwright/package.json" ] \
+  || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/oidc-provider/package.json" ]; then
+  say "installing npm packages (binaryen, Playwright, openid-client, oidc-provider, @keycloak/keycloak-admin-client, @axe-core/playwright) in end2end/"
   (cd "$KEYWARD_ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 # Authlib (PyPI) for the token-endpoint interop test, in a venv of its own.

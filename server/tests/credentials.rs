@@ -72,7 +72,8 @@ async fn secrets_rotate_with_overlap_and_revoke() {
             "client-jwt",
             "client-secret-jwt",
             "client-x509",
-            "self-signed-tls-client-auth"
+            "self-signed-tls-client-auth",
+            "federated-jwt"
         ]
     );
 

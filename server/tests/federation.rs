@@ -859,3 +859,116 @@ async fn two_replicas_share_replay_state_on_postgresql() {
         }
     }
 }
+
+/// The next line of the script's output that is JSON (oidc-provider prints its warnings there
+/// too); `None` at the end.
+async fn json_line(
+    out: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+) -> Option<String> {
+    while let Some(line) = out.next_line().await.unwrap() {
+        if line.starts_with('{') {
+            return Some(line);
+        }
+    }
+    None
+}
+
+/// node-oidc-provider (another organisation's IdP, started here on loopback) issues its client a
+/// JWT access token for this realm with openid-client, and openid-client presents that token at
+/// Keyward's token endpoint: the federated client stores no secret and no key.
+#[tokio::test(flavor = "multi_thread")]
+async fn node_oidc_provider_tokens_authenticate_through_openid_client() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let l = live_with(|c| c.fetch_allow = "127.0.0.1".into()).await;
+    let mut admin = admin(&l.app).await;
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../end2end/interop/oidc_provider_federated.mjs");
+    let run = |client_id: &'static str| {
+        let script = script.clone();
+        let realm = format!("{}/realms/master", l.base);
+        async move {
+            let mut child = tokio::process::Command::new("node")
+                .arg(&script)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("node runs; `source scripts/tools.sh` installs end2end/node_modules");
+            let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+            let first =
+                tokio::time::timeout(std::time::Duration::from_secs(30), json_line(&mut out))
+                    .await
+                    .expect("the IdP starts within 30 s")
+                    .expect("the IdP prints its issuer");
+            let issuer = serde_json::from_str::<Value>(&first).unwrap()["issuer"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            (child, out, issuer, realm, client_id)
+        }
+    };
+    let finish = |(mut child, mut out, _issuer, realm, client_id): (
+        tokio::process::Child,
+        tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+        String,
+        String,
+        &'static str,
+    )| async move {
+        let mut stdin = child.stdin.take().unwrap();
+        let line = json!({"keyward": realm, "clientId": client_id}).to_string() + "\n";
+        stdin.write_all(line.as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(60), json_line(&mut out))
+            .await
+            .expect("the exchange ends within 60 s");
+        let status = child.wait().await.unwrap();
+        let mut err = String::new();
+        tokio::io::AsyncReadExt::read_to_string(child.stderr.as_mut().unwrap(), &mut err)
+            .await
+            .unwrap();
+        (answer, status.success(), err)
+    };
+
+    let started = run("").await;
+    let issuer = started.2.clone();
+    let r = rest(
+        &mut admin,
+        "POST",
+        IDP,
+        Some(json!({"alias": "partner-idp", "providerId": "oidc", "config": {"issuer": issuer}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = federated_client(
+        &mut admin,
+        "partner-ci",
+        json!({"jwt.credential.issuer": "partner-idp", "jwt.credential.sub": "ci-runner"}),
+    )
+    .await;
+    // Without client_id: the binding finds the client.
+    let (answer, ok, err) = finish(started).await;
+    assert!(ok, "{err} / {:?}", reasons(&l.app, &id).await);
+    let got: Value = serde_json::from_str(&answer.unwrap()).unwrap();
+    assert_eq!(got["upstream"]["iss"], issuer.as_str());
+    assert_eq!(got["upstream"]["sub"], "ci-runner");
+    let at = got["access_token"].as_str().unwrap();
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(at.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["azp"], "partner-ci", "{claims}");
+    assert_eq!(claims["iss"], format!("{}/realms/master", l.base));
+
+    // A second IdP process has other keys and its own issuer (another port): the realm does
+    // not trust it, and its token gets the same client nothing.
+    let stranger = run("partner-ci").await;
+    let (_, ok, err) = finish(stranger).await;
+    assert!(!ok, "an untrusted IdP's token must be refused");
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(newest_reason(&l.app, &id)
+        .await
+        .contains("no identity provider of this realm has the issuer http://127.0.0.1:"));
+}
