@@ -70,6 +70,7 @@ rule_groups! {
     jwks_rules => jwks_rules_sqlite, jwks_rules_postgres;
     client_scope_rules => client_scope_rules_sqlite, client_scope_rules_postgres;
     identity_provider_rules => identity_provider_rules_sqlite, identity_provider_rules_postgres;
+    federation_rules => federation_rules_sqlite, federation_rules_postgres;
     token_endpoint_rules(url) => token_endpoint_rules_sqlite, token_endpoint_rules_postgres;
     generation_follows_changes(url) =>
         generation_follows_changes_sqlite, generation_follows_changes_postgres;
@@ -730,6 +731,231 @@ async fn identity_provider_rules(db: &Db) {
     assert_eq!(idps::list(db, &master.realm_id).await.unwrap().len(), 1);
     idps::delete(db, &master.realm_id, "cluster").await.unwrap();
     idps::delete(db, r, "another").await.unwrap();
+}
+
+/// A new federated binding.
+fn nb<'a>(
+    realm_id: &'a str,
+    client_row_id: &'a str,
+    idp_row_id: &'a str,
+    label: &'a str,
+    subject: Option<&'a str>,
+    claims_expr: Option<&'a str>,
+) -> keyward_store::federation::NewBinding<'a> {
+    keyward_store::federation::NewBinding {
+        realm_id,
+        client_row_id,
+        idp_row_id,
+        label,
+        subject,
+        claims_expr,
+        created_by: "admin",
+    }
+}
+
+async fn federation_rules(db: &Db) {
+    use keyward_store::federation::{self as fed, KeysFetch};
+    use keyward_store::identity_providers::{self as idps, ProviderFields};
+    use std::collections::BTreeMap;
+    given_master_and_demo(db).await;
+    let demo = realms::get_by_name(db, "demo").await.unwrap();
+    let master = realms::get_by_name(db, "master").await.unwrap();
+    let r = &demo.realm_id;
+    let config: BTreeMap<String, String> =
+        [("issuer".to_string(), "https://issuer.example".to_string())].into();
+    let fields = ProviderFields {
+        provider_id: "oidc",
+        enabled: true,
+        display_name: "",
+        config: &config,
+    };
+    let gh = idps::create(db, r, "github", &fields, NOW).await.unwrap();
+    let other = idps::create(db, &master.realm_id, "github", &fields, NOW)
+        .await
+        .unwrap();
+    let a = clients::create(db, r, &new_client("deployer"), NOW)
+        .await
+        .unwrap();
+    let b = clients::create(db, r, &new_client("deployer-2"), NOW)
+        .await
+        .unwrap();
+    let m = clients::create(db, &master.realm_id, &new_client("deployer"), NOW)
+        .await
+        .unwrap();
+    let (a_id, b_id, m_id) = (&a.client_row_id, &b.client_row_id, &m.client_row_id);
+    let (gh_id, other_id) = (&gh.idp_row_id, &other.idp_row_id);
+    let (demo_id, master_id) = (r, &master.realm_id);
+    let main = fed::create(
+        db,
+        &nb(
+            demo_id,
+            a_id,
+            gh_id,
+            "main",
+            Some("repo:acme/a:ref:refs/heads/main"),
+            None,
+        ),
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            main.client_id.as_str(),
+            main.provider_alias.as_str(),
+            main.label.as_str()
+        ),
+        ("deployer", "github", "main")
+    );
+    // (provider, subject) names one client per realm: not a second time, not on another client.
+    let again = fed::create(
+        db,
+        &nb(
+            demo_id,
+            b_id,
+            gh_id,
+            "x",
+            Some("repo:acme/a:ref:refs/heads/main"),
+            None,
+        ),
+        NOW,
+    )
+    .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict(t)) if t.contains("with this subject")),
+        "{again:?}"
+    );
+    // The same subject in another realm (its own provider) is another binding.
+    fed::create(
+        db,
+        &nb(
+            master_id,
+            m_id,
+            other_id,
+            "main",
+            Some("repo:acme/a:ref:refs/heads/main"),
+            None,
+        ),
+        NOW,
+    )
+    .await
+    .unwrap();
+    // A label is unique per client.
+    let label = fed::create(
+        db,
+        &nb(
+            demo_id,
+            a_id,
+            gh_id,
+            "main",
+            Some("repo:acme/b:ref:refs/heads/main"),
+            None,
+        ),
+        NOW,
+    )
+    .await;
+    assert!(
+        matches!(label, Err(StoreError::Conflict(t)) if t.contains("label")),
+        "{label:?}"
+    );
+    // Expression-only bindings: the same expression once per provider.
+    let expr = "claims['sub'] matches 'repo:acme/*'";
+    let e1 = fed::create(
+        db,
+        &nb(demo_id, b_id, gh_id, "any", None, Some(expr)),
+        NOW + 1,
+    )
+    .await
+    .unwrap();
+    let e2 = fed::create(
+        db,
+        &nb(demo_id, a_id, gh_id, "any", None, Some(expr)),
+        NOW + 1,
+    )
+    .await;
+    assert!(
+        matches!(e2, Err(StoreError::Conflict(t)) if t.contains("expression")),
+        "{e2:?}"
+    );
+    // Candidates of a token: its exact subject and every expression-only binding.
+    let c: Vec<String> = fed::candidates(db, gh_id, "repo:acme/a:ref:refs/heads/main")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.label)
+        .collect();
+    assert_eq!(c, ["main", "any"]);
+    let c: Vec<String> = fed::candidates(db, gh_id, "repo:acme/z")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.label)
+        .collect();
+    assert_eq!(c, ["any"]);
+    assert_eq!(fed::count_for_provider(db, gh_id).await.unwrap(), 2);
+    assert_eq!(fed::of_client(db, b_id).await.unwrap(), vec![e1.clone()]);
+    fed::delete(db, b_id, &e1.binding_id).await.unwrap();
+    assert!(matches!(
+        fed::delete(db, b_id, &e1.binding_id).await,
+        Err(StoreError::NotFound)
+    ));
+    // A deleted client takes its bindings along.
+    clients::delete(db, r, a_id).await.unwrap();
+    assert_eq!(fed::count_for_provider(db, gh_id).await.unwrap(), 0);
+
+    // The key cache: one claim per interval, a failure keeps the good set, a provider update
+    // forgets it.
+    assert_eq!(fed::keys(db, gh_id).await.unwrap(), None);
+    assert!(fed::claim_fetch(db, gh_id, 10, NOW).await.unwrap());
+    assert!(!fed::claim_fetch(db, gh_id, 10, NOW + 5).await.unwrap());
+    let good = br#"{"keys":[]}"#;
+    fed::record_fetch(
+        db,
+        gh_id,
+        &KeysFetch {
+            jwks_url: Some("https://issuer.example/jwks"),
+            attempt_at: NOW,
+            status: Some(200),
+            good: Some((good, 1, NOW + 600)),
+            error: None,
+        },
+    )
+    .await
+    .unwrap();
+    fed::record_fetch(
+        db,
+        gh_id,
+        &KeysFetch {
+            jwks_url: None,
+            attempt_at: NOW + 11,
+            status: Some(500),
+            good: None,
+            error: Some("HTTP 500"),
+        },
+    )
+    .await
+    .unwrap();
+    let kept = fed::keys(db, gh_id).await.unwrap().unwrap();
+    assert_eq!(kept.body.as_deref(), Some(&good[..]));
+    assert_eq!(
+        (kept.last_status, kept.last_error.as_deref(), kept.key_count),
+        (Some(500), Some("HTTP 500"), Some(1))
+    );
+    assert_eq!(
+        kept.jwks_url.as_deref(),
+        Some("https://issuer.example/jwks")
+    );
+    assert!(fed::claim_fetch(db, gh_id, 10, NOW + 30).await.unwrap());
+    idps::update(db, r, "github", gh.version, &fields, NOW + 40)
+        .await
+        .unwrap();
+    assert_eq!(
+        fed::keys(db, gh_id).await.unwrap(),
+        None,
+        "a changed provider forgets its keys"
+    );
+    idps::delete(db, r, "github").await.unwrap();
+    idps::delete(db, &master.realm_id, "github").await.unwrap();
 }
 
 async fn client_scope_rules(db: &Db) {
