@@ -12,6 +12,7 @@ pub mod clients;
 pub mod components;
 pub mod credentials;
 pub mod error;
+pub mod identity_providers;
 pub mod installation;
 pub mod islands;
 pub mod keys;
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!(":realm/events") view=crate::oversight::EventsPage ssr=SsrMode::Async/>
                     <Route path=path!(":realm/expiry") view=crate::oversight::ExpiryPage ssr=SsrMode::Async/>
                     <Route path=path!(":realm/client-scopes") view=crate::client_scopes::ClientScopesPage ssr=SsrMode::Async/>
+                    <Route path=path!(":realm/identity-providers") view=crate::identity_providers::IdentityProvidersPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -972,3 +972,191 @@ async fn node_oidc_provider_tokens_authenticate_through_openid_client() {
         .await
         .contains("no identity provider of this realm has the issuer http://127.0.0.1:"));
 }
+
+/// The console's token tester for a client.
+async fn test_token(admin: &mut Client, id: &str, token: &str) -> Value {
+    let r = admin
+        .change(
+            "test_federated_token",
+            &[("realm", "master"), ("id", id), ("token", token)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()
+}
+
+/// The console: an identity provider added from its page (with the in-cluster note), a client
+/// bound on its Credentials tab, and the token tester saying which rule a token passes or fails
+/// without spending it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_binds_clients_and_tests_tokens() {
+    let Setup {
+        live: l,
+        issuers,
+        github,
+        mut admin,
+        ..
+    } = setup(|_| {}).await;
+    let gh_issuer = format!("{}/github", issuers.base);
+    let realm = format!("{}/realms/master", l.base);
+
+    // A Kubernetes provider with the in-cluster default issuer: added, with the note.
+    let r = admin
+        .change(
+            "create_identity_provider",
+            &[
+                ("realm", "master"),
+                ("alias", "in-cluster"),
+                ("kind", "kubernetes"),
+                ("display_name", "Production cluster"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The GitHub Actions preset fills in GitHub's issuer.
+    let r = admin
+        .change(
+            "create_identity_provider",
+            &[
+                ("realm", "master"),
+                ("alias", "gha"),
+                ("kind", "github-actions"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let page = admin.get("/console/master/identity-providers").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("kubernetes.default.svc.cluster.local resolves only inside the cluster"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("https://token.actions.githubusercontent.com"));
+    assert!(page.body.contains("Production cluster"));
+    // A bad one is refused with its reason.
+    let r = admin
+        .change(
+            "create_identity_provider",
+            &[
+                ("realm", "master"),
+                ("alias", "mesh2"),
+                ("kind", "spiffe"),
+                ("trust_domain", "Example.org"),
+                ("bundle_endpoint", "https://spire.example.org/bundle"),
+            ],
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("trustDomain holds only lower-case"),
+        "{}",
+        r.body
+    );
+
+    // Fetch keys now: the table says how many and from where.
+    let r = admin
+        .change(
+            "fetch_identity_provider_keys",
+            &[("realm", "master"), ("alias", "github")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let page = admin.get("/console/master/identity-providers").await.body;
+    assert!(page.contains("1 key(s), fetched"), "{page}");
+    assert!(
+        page.contains(&format!("{gh_issuer}/.well-known/jwks")),
+        "{page}"
+    );
+
+    // A client bound on its Credentials tab.
+    let id = new_client(&mut admin, "deployer").await;
+    set_method(&mut admin, &id, "federated-jwt", "").await;
+    let bind = |expression: &'static str| {
+        vec![
+            ("realm", "master"),
+            ("label", "deploy"),
+            ("provider", "github"),
+            ("subject", ""),
+            ("expression", expression),
+        ]
+    };
+    let mut args = bind("claims['sub'] matches 'repo:acme/*");
+    args.push(("id", &id));
+    let r = admin.change("add_federated_binding", &args).await;
+    assert_ne!(r.status, StatusCode::OK);
+    assert!(r.body.contains("does not parse at character"), "{}", r.body);
+    let mut args = bind("claims['sub'] matches 'repo:acme/*:ref:refs/heads/main'");
+    args.push(("id", &id));
+    let r = admin.change("add_federated_binding", &args).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let tab = admin
+        .get(&format!("/console/master/clients/{id}/credentials"))
+        .await
+        .body;
+    assert!(
+        tab.contains("Federated bindings") && tab.contains("repo:acme/*:ref:refs/heads/main"),
+        "{tab}"
+    );
+
+    // The tester: a good token passes every rule, and is not spent by the test.
+    let now = keyward_server::now();
+    let good = github.sign(&github_claims(&gh_issuer, &realm, now, 77));
+    let rules = test_token(&mut admin, &id, &good).await;
+    let all: Vec<(String, Value)> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["rule"].as_str().unwrap().to_string(), r["passed"].clone()))
+        .collect();
+    assert!(all.iter().all(|(_, p)| *p == json!(true)), "{rules}");
+    assert!(rules.to_string().contains("binding deploy"), "{rules}");
+    let (status, body) = token(
+        &l,
+        &[
+            ("client_id", "deployer"),
+            ("client_assertion_type", BEARER),
+            ("client_assertion", &good),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "the tester did not spend the jti: {body}");
+    // Another realm's audience: the audience rule fails, the later ones are not reached.
+    let mut other = github_claims(&gh_issuer, &format!("{}/realms/other", l.base), now, 78);
+    other["jti"] = json!("tester-2");
+    let rules = test_token(&mut admin, &id, &github.sign(&other)).await;
+    let outcome = |rules: &Value, rule: &str| {
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == rule)
+            .map(|r| r["passed"].clone())
+            .unwrap_or_else(|| panic!("{rule} missing in {rules}"))
+    };
+    assert_eq!(
+        outcome(&rules, "Signed by a key of the provider"),
+        json!(true),
+        "{rules}"
+    );
+    assert_eq!(
+        outcome(&rules, "Audience is this realm"),
+        json!(false),
+        "{rules}"
+    );
+    assert_eq!(
+        outcome(&rules, "A binding of the client holds"),
+        Value::Null,
+        "{rules}"
+    );
+    // Not a JWT at all.
+    let rules = test_token(&mut admin, &id, "not-a-token").await;
+    assert_eq!(outcome(&rules, "A signed JWT"), json!(false), "{rules}");
+    // The tester never stores or logs a token.
+    assert!(!contains(&db_bytes(&l.app), &good[good.len() - 40..]));
+    let logged = String::from_utf8_lossy(&log().lock().unwrap()).to_string();
+    assert!(!logged.contains(&good[good.len() - 40..]));
+}

@@ -617,3 +617,189 @@ pub async fn set_keycloak_attributes(
     }
     add_binding(ctx, actor, r, c, &input).await.map(|_| ())
 }
+
+/// One rule of the token tester and how a sample token fared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleCheck {
+    pub rule: String,
+    /// `Some(true)` passed, `Some(false)` failed, `None` not reached.
+    pub passed: Option<bool>,
+    pub detail: String,
+}
+
+fn check(rule: &str, passed: Option<bool>, detail: impl Into<String>) -> RuleCheck {
+    RuleCheck {
+        rule: rule.into(),
+        passed,
+        detail: detail.into(),
+    }
+}
+
+/// Use case (viewer): which rules a sample token passes for client `c`, as if the client sent
+/// it with its client id. Nothing is written: the token is not stored or logged, and its `jti`
+/// is not spent (a token that passes here still works once at the token endpoint). The keys
+/// are fetched as the token endpoint would (same cache, same refetch limit).
+pub async fn explain(
+    ctx: &Services,
+    actor: &Actor,
+    r: &Realm,
+    c: &Client,
+    token: &str,
+) -> Result<Vec<RuleCheck>> {
+    use keyward_credentials::authenticator::federated::{rule_of, FederatedJwt, RULES};
+    use keyward_credentials::authenticator::{
+        AuthContext, AuthError, Authenticator, ClientMaterial, Federation,
+    };
+    actor.require(Role::Viewer)?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(ServiceError::Invalid("paste a token to test".into()));
+    }
+    if token.len() > keyward_credentials::client_auth::MAX_ASSERTION_LEN {
+        return Err(ServiceError::Invalid(format!(
+            "the token is longer than {} bytes, the most the token endpoint reads",
+            keyward_credentials::client_auth::MAX_ASSERTION_LEN
+        )));
+    }
+    let mut out = Vec::new();
+    let origin = match federated::unverified_origin(token) {
+        Ok(o) => o,
+        Err(e) => {
+            out.push(check("A signed JWT", Some(false), e.to_string()));
+            return Ok(out);
+        }
+    };
+    out.push(check(
+        "A signed JWT",
+        Some(true),
+        format!(
+            "iss {}, sub {}",
+            origin.issuer.as_deref().unwrap_or("(none)"),
+            origin.subject
+        ),
+    ));
+    let providers = keyward_store::identity_providers::list(&ctx.db, &r.realm_id).await?;
+    let (p, spiffe) = match issuer_of(&providers, &origin, false) {
+        Some(p) => (p, false),
+        None => match issuer_of(&providers, &origin, true) {
+            Some(p) => (p, true),
+            None => {
+                let reason = no_provider_reason(&origin, origin.issuer.is_none());
+                out.push(check(
+                    "Issued by an identity provider of the realm",
+                    Some(false),
+                    reason,
+                ));
+                return Ok(out);
+            }
+        },
+    };
+    out.push(check(
+        "Issued by an identity provider of the realm",
+        Some(true),
+        format!(
+            "{} ({}){}",
+            p.alias,
+            p.provider_id,
+            if spiffe {
+                "; send it with client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-spiffe"
+            } else {
+                ""
+            }
+        ),
+    ));
+    let Some(described) = provider_of(p) else {
+        return Err(crate::error::internal(format!(
+            "identity provider {} is malformed",
+            p.alias
+        )));
+    };
+    let bindings: Vec<FederatedBinding> = store::of_client(&ctx.db, &c.client_row_id)
+        .await?
+        .iter()
+        .filter(|b| b.idp_row_id == p.idp_row_id)
+        .filter_map(compile)
+        .collect();
+    let now = now();
+    let settings = &ctx.settings;
+    let issuer = format!("{}/realms/{}", settings.public_url, r.name);
+    let auth_ctx = AuthContext {
+        token_endpoint: format!("{issuer}/protocol/openid-connect/token"),
+        issuer,
+        strict_audience: r.strict_audience,
+    };
+    let mut config = crate::clients::auth_config(c);
+    config.authenticator = FederatedJwt.id().into();
+    let presented = keyward_credentials::client_auth::Presented::Assertion {
+        client_id: Some(c.client_id.clone()),
+        assertion: token.to_owned(),
+        spiffe,
+    };
+    let mut unknown_kid = false;
+    let result = loop {
+        let keys = match provider_keys(&ctx.db, &ctx.jwks, p, unknown_kid, now).await {
+            Ok(k) => k,
+            Err(KeySourceError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                out.push(check(
+                    "The provider's keys are available",
+                    Some(false),
+                    e.to_string(),
+                ));
+                return Ok(out);
+            }
+        };
+        let fed = Federation {
+            provider: described.clone(),
+            keys,
+            bindings: bindings.clone(),
+        };
+        let material = ClientMaterial {
+            federation: Some(&fed),
+            ..ClientMaterial::default()
+        };
+        match FederatedJwt.authenticate(&presented, &config, &material, &auth_ctx, now) {
+            Err(AuthError::UnknownProviderKid { .. }) if !unknown_kid => unknown_kid = true,
+            other => break (other, fed.keys.len()),
+        }
+    };
+    out.push(check(
+        "The provider's keys are available",
+        Some(true),
+        format!("{} key(s)", result.1),
+    ));
+    match result.0 {
+        Ok(a) => {
+            for rule in RULES {
+                out.push(check(rule, Some(true), ""));
+            }
+            if let Some(last) = out.last_mut() {
+                last.detail = format!("binding {}", a.binding.unwrap_or_default());
+            }
+            let jti_rule = RULES[5];
+            if let Some(j) = out.iter_mut().find(|c| c.rule == jti_rule) {
+                j.detail = match a.jti {
+                    Some(_) => {
+                        "present; used once at the token endpoint (this test does not spend it)"
+                            .into()
+                    }
+                    None => format!(
+                        "{} allows a token to be presented again until it expires",
+                        p.alias
+                    ),
+                };
+            }
+        }
+        Err(e) => {
+            let failed = rule_of(&e);
+            for (i, rule) in RULES.iter().enumerate() {
+                out.push(match i.cmp(&failed) {
+                    std::cmp::Ordering::Less => check(rule, Some(true), ""),
+                    std::cmp::Ordering::Equal => check(rule, Some(false), e.to_string()),
+                    std::cmp::Ordering::Greater => check(rule, None, "not checked"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -63,6 +63,10 @@ pub struct CredentialsView {
     pub can_reveal: bool,
     /// The client's latest authentications at the token endpoint, newest first.
     pub recent: Vec<AuthEventView>,
+    /// Its federated bindings, oldest first.
+    pub bindings: Vec<BindingView>,
+    /// The realm's identity providers, by alias.
+    pub providers: Vec<String>,
     pub now: i64,
 }
 
@@ -90,6 +94,27 @@ pub struct AuthEventView {
     /// Why it failed (the precise reason; the client itself only got invalid_client).
     pub reason: String,
     pub ip: String,
+}
+
+/// A federated binding of the client (Signed JWT - Federated).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingView {
+    pub id: String,
+    pub label: String,
+    pub provider: String,
+    pub subject: String,
+    pub expression: String,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+/// One rule of the token tester: `passed` is `Some(true)`, `Some(false)`, or `None` (not
+/// reached).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleView {
+    pub rule: String,
+    pub passed: Option<bool>,
+    pub detail: String,
 }
 
 /// A secret just created: the only time its value is shown (unless the realm allows reveal).
@@ -149,6 +174,24 @@ pub mod server {
             .map(|base| format!("{base}/realms/{}/protocol/openid-connect/token", r.name));
         let secrets = keyward_store::secrets::list(&ctx.db, &c.client_row_id).await?;
         let recent = keyward_store::auth_events::recent(&ctx.db, &c.client_row_id, 20).await?;
+        let bindings = keyward_store::federation::of_client(&ctx.db, &c.client_row_id)
+            .await?
+            .into_iter()
+            .map(|b| BindingView {
+                id: b.binding_id,
+                label: b.label,
+                provider: b.provider_alias,
+                subject: b.subject.unwrap_or_default(),
+                expression: b.claims_expr.unwrap_or_default(),
+                created_at: b.created_at,
+                created_by: b.created_by,
+            })
+            .collect();
+        let providers = keyward_store::identity_providers::list(&ctx.db, &r.realm_id)
+            .await?
+            .into_iter()
+            .map(|p| p.alias)
+            .collect();
         Ok(CredentialsView {
             client_id: c.client_id,
             public_client: c.public_client,
@@ -177,6 +220,8 @@ pub mod server {
                     ip: e.ip.unwrap_or_default(),
                 })
                 .collect(),
+            bindings,
+            providers,
             now,
         })
     }
@@ -374,6 +419,80 @@ pub async fn revoke_secret(
     let actor = console_actor(&op).await;
     let s = keyward_service::secrets::revoke(&ctx, &actor, &realm, &id, &secret_id).await?;
     Ok(secret_view(&s, now()))
+}
+
+/// Binds the client to an identity provider (managers): the token's exact subject, a claims
+/// expression, or both.
+#[server(endpoint = "add_federated_binding")]
+pub async fn add_federated_binding(
+    csrf: String,
+    realm: String,
+    id: String,
+    label: String,
+    provider: String,
+    #[server(default)] subject: String,
+    #[server(default)] expression: String,
+) -> Result<(), AppError> {
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
+    let actor = console_actor(&op).await;
+    keyward_service::federation::add_binding(
+        &ctx,
+        &actor,
+        &r,
+        &c,
+        &keyward_service::federation::BindingInput {
+            label,
+            provider,
+            subject: Some(subject),
+            expression: Some(expression),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Removes a federated binding (managers).
+#[server(endpoint = "delete_federated_binding")]
+pub async fn delete_federated_binding(
+    csrf: String,
+    realm: String,
+    id: String,
+    binding_id: String,
+) -> Result<(), AppError> {
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
+    let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
+    let actor = console_actor(&op).await;
+    keyward_service::federation::delete_binding(&ctx, &actor, &r, &c, &binding_id).await?;
+    Ok(())
+}
+
+/// Which rules a pasted token passes for this client (viewers too). The token is neither
+/// stored nor logged, and its jti is not spent.
+#[server(endpoint = "test_federated_token")]
+pub async fn test_federated_token(
+    csrf: String,
+    realm: String,
+    id: String,
+    token: String,
+) -> Result<Vec<RuleView>, AppError> {
+    use crate::ssr::*;
+    let (ctx, op) = authorize(Role::Viewer, Some(&csrf)).await?;
+    let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
+    let actor = console_actor(&op).await;
+    Ok(
+        keyward_service::federation::explain(&ctx, &actor, &r, &c, &token)
+            .await?
+            .into_iter()
+            .map(|c| RuleView {
+                rule: c.rule,
+                passed: c.passed,
+                detail: c.detail,
+            })
+            .collect(),
+    )
 }
 
 /// Shows a stored secret again: only for admins, only where the realm allows it; audited.

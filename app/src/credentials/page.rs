@@ -10,7 +10,7 @@ use leptos::server_fn::ServerFn;
 use crate::components::*;
 use crate::credentials::*;
 use crate::format_time;
-use crate::islands::{CopyButton, MethodPicker, RevealButton, SecretIssuer};
+use crate::islands::{CopyButton, MethodPicker, RevealButton, SecretIssuer, TokenTester};
 
 #[component]
 pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
@@ -67,6 +67,7 @@ fn CredentialsBody(v: CredentialsView, realm: String, id: String) -> impl IntoVi
             </ActionForm>
         </section>
         <CertificateInspector v=inspector/>
+        <FederatedBindings v=v.clone() realm=realm.clone() id=id.clone() manager/>
         {error_of::<RevokeSecret>()}
         {done::<RevokeSecret>("Secret revoked.")}
         <Secrets v=v.clone() realm id manager/>
@@ -135,6 +136,100 @@ fn CertificateInspector(v: CredentialsView) -> impl IntoView {
             })}
         </section>
     }
+}
+
+/// A federated client's bindings to identity providers (shown for Signed JWT - Federated, or
+/// while bindings remain), an add form, and the token tester.
+#[component]
+fn FederatedBindings(
+    v: CredentialsView,
+    realm: String,
+    id: String,
+    manager: bool,
+) -> impl IntoView {
+    let federated = v.authenticator == "federated-jwt";
+    let add = ServerAction::<AddFederatedBinding>::new();
+    let csrf = current_session().csrf;
+    let (realm_tester, id_tester) = (realm.clone(), id.clone());
+    (federated || !v.bindings.is_empty()).then(move || view! {
+        <section class="card" data-testid="federated-bindings">
+            <h2>"Federated bindings"</h2>
+            {(!federated).then(|| view! {
+                <div class="alert alert-info" role="status">"The client's method is not Signed JWT - Federated: these bindings are not used. Remove them when no service needs them any more."</div>
+            })}
+            <p class="help">
+                "The client sends a token of one of the realm's "
+                <a href=format!("/console/{realm}/identity-providers")>"identity providers"</a>
+                " as its client assertion; a binding says which tokens are this client's. Add the new binding before removing the old one to move a service without downtime."
+            </p>
+            {error_of::<DeleteFederatedBinding>()}
+            {done::<DeleteFederatedBinding>("Binding removed.")}
+            {done::<AddFederatedBinding>("Binding added.")}
+            {if v.bindings.is_empty() {
+                view! { <EmptyState title="No binding yet" help="Until the client has one, every token it presents is refused."/> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="bindings">
+                        <thead><tr><th>"Label"</th><th>"Identity provider"</th><th>"Subject"</th><th>"Claims expression"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                        <tbody>
+                            {v.bindings.iter().map(|b| {
+                                let (realm, id, bid) = (realm.clone(), id.clone(), b.id.clone());
+                                view! {
+                                    <tr>
+                                        <td>{b.label.clone()}</td>
+                                        <td><code>{b.provider.clone()}</code></td>
+                                        <td class="wrap"><code>{b.subject.clone()}</code></td>
+                                        <td class="wrap"><code>{b.expression.clone()}</code></td>
+                                        <td class="actions">
+                                            {manager.then(|| view! {
+                                                <Confirm id=format!("delete-binding-{bid}") action=DeleteFederatedBinding::PATH
+                                                    button="Remove" button_label=Some(format!("Remove binding {}", b.label))
+                                                    title="Remove binding?"
+                                                    message="Tokens that only this binding accepts are refused at once."
+                                                    confirm="Remove">
+                                                    <ClientFields realm=realm.clone() id=id.clone()/>
+                                                    <input type="hidden" name="binding_id" value=bid.clone()/>
+                                                </Confirm>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            {(manager && v.providers.is_empty()).then(|| view! {
+                <div class="alert alert-info" role="status">"This realm has no identity provider yet: add one first."</div>
+            })}
+            {(manager && !v.providers.is_empty()).then({
+                let (realm, id) = (realm.clone(), id.clone());
+                move || view! {
+                <h3>"Add binding"</h3>
+                <ActionForm action=add attr:class="form">
+                    <ClientFields realm=realm.clone() id=id.clone()/>
+                    <label for="binding-label">"Label"</label>
+                    <input id="binding-label" name="label" required maxlength="64" placeholder="main"/>
+                    <label for="binding-provider">"Identity provider"</label>
+                    <select id="binding-provider" name="provider">
+                        {v.providers.iter().map(|p| view! { <option value=p.clone()>{p.clone()}</option> }).collect_view()}
+                    </select>
+                    <label for="binding-subject">"Subject (the token's sub, exactly)"</label>
+                    <input id="binding-subject" name="subject" maxlength="512" autocomplete="off"
+                        placeholder="system:serviceaccount:billing:worker"/>
+                    <label for="binding-expression">"Claims expression (optional)"</label>
+                    <input id="binding-expression" name="expression" maxlength="2048" autocomplete="off"
+                        placeholder="claims['sub'] matches 'repo:acme/*:ref:refs/heads/main'"/>
+                    <p class="help">"Terms joined by and: claims['name'] eq 'value' (exact) or matches 'glob' (* any run, ? one character). A subject, an expression, or both."</p>
+                    {error_of::<AddFederatedBinding>()}
+                    <div class="form-actions"><button type="submit" class="btn btn-primary">"Add binding"</button></div>
+                </ActionForm>
+            }})}
+            <h3>"Test a token"</h3>
+            <p class="help">"Paste a token to see which rule it passes or fails for this client. It is not stored or logged, and a token that passes still works once at the token endpoint."</p>
+            <TokenTester realm=realm_tester id=id_tester csrf=csrf.clone()/>
+        </section>
+    })
 }
 
 /// The secrets card (when the method uses secrets, or secrets remain).

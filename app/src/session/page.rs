@@ -190,6 +190,7 @@ fn Console(info: SessionView, realms: Vec<RealmView>) -> impl IntoView {
                         <ul class="nav-list">
                             <li><A href=format!("/console/{realm}/clients")>"Clients"</A></li>
                             <li><A href=format!("/console/{realm}/client-scopes")>"Client scopes"</A></li>
+                            <li><A href=format!("/console/{realm}/identity-providers")>"Identity providers"</A></li>
                             <li><A href=format!("/console/{realm}/expiry")>"Expiry"</A></li>
                             <li><A href=format!("/console/{realm}/events")>"Admin events"</A></li>
                             <li><A href=format!("/console/{realm}/settings")>"Realm settings"</A></li>

@@ -143,6 +143,48 @@ pub fn same_issuer(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
+/// The rules of the method, in the order they are checked (what the console's token tester
+/// reports: the rules before the failing one passed, the ones after it were not reached).
+pub const RULES: [&str; 7] = [
+    "The identity provider accepts client assertions",
+    "Signed by a key of the provider",
+    "Issuer and subject",
+    "Audience is this realm",
+    "Lifetime (exp, iat, nbf)",
+    "Token id (jti)",
+    "A binding of the client holds",
+];
+
+/// Which of [`RULES`] an error of this method breaks.
+pub fn rule_of(e: &AuthError) -> usize {
+    let text = match e {
+        AuthError::BadSignature | AuthError::UnknownProviderKid { .. } => return 1,
+        AuthError::Expired => return 4,
+        AuthError::BadAssertion(t) => t.as_str(),
+        _ => return 0,
+    };
+    let starts = |p: &str| text.starts_with(p);
+    if text.contains("disabled")
+        || text.contains("supportsClientAssertions")
+        || text.contains("jwt-spiffe")
+        || text.contains("no identity provider")
+    {
+        0
+    } else if starts("iss") || starts("sub is") || text.contains("SPIFFE ID") {
+        2
+    } else if starts("aud") {
+        3
+    } else if starts("exp") || starts("iat") || starts("nbf") {
+        4
+    } else if starts("jti") {
+        5
+    } else if text.contains("binding") {
+        6
+    } else {
+        1
+    }
+}
+
 /// Signed JWT – Federated.
 pub struct FederatedJwt;
 
@@ -784,6 +826,38 @@ mod tests {
             FederatedJwt.authenticate(&p, &client, &ClientMaterial::default(), &ctx(false), NOW),
             Err(AuthError::WrongMethod { .. })
         ));
+    }
+
+    #[test]
+    fn every_refusal_names_its_rule() {
+        let sub = "system:serviceaccount:billing:worker";
+        let f = fed(
+            ProviderKind::Kubernetes,
+            vec![binding("ns", Some(sub), None)],
+        );
+        let with = |changes: Value| crate::assertion::testkit::with(k8s_claims(), changes);
+        for (claims, rule) in [
+            (with(json!({"iss": "https://other.example"})), 2),
+            (with(json!({"sub": null})), 2),
+            (with(json!({"aud": "https://elsewhere"})), 3),
+            (with(json!({"exp": NOW - 60})), 4),
+            (with(json!({"exp": NOW + 7200})), 4),
+            (with(json!({"nbf": NOW + 120})), 4),
+            (
+                with(json!({"sub": "system:serviceaccount:billing:other"})),
+                6,
+            ),
+        ] {
+            let e = run(&f, &claims, JWT_BEARER).unwrap_err();
+            assert_eq!(RULES[rule_of(&e)], RULES[rule], "{e}");
+        }
+        let mut oidc = fed(ProviderKind::Oidc, vec![binding("ns", Some(sub), None)]);
+        let e = run(&oidc, &with(json!({"jti": null})), JWT_BEARER).unwrap_err();
+        assert_eq!(rule_of(&e), 5, "{e}");
+        oidc.provider.enabled = false;
+        let e = run(&oidc, &k8s_claims(), JWT_BEARER).unwrap_err();
+        assert_eq!(rule_of(&e), 0, "{e}");
+        assert_eq!(rule_of(&AuthError::BadSignature), 1);
     }
 
     #[test]
