@@ -299,19 +299,23 @@ fn provider_row(p: ProviderView, realm: String, manager: bool) -> impl IntoView 
             format_time(*at)
         ),
         (None, Some(e)) => format!("never fetched: {e}"),
-        (None, None) => "not fetched yet (fetched on the first token)".to_string(),
+        (None, None) => "fetched on the first token, or now with Fetch keys".to_string(),
     };
-    let failing = p.last_error.is_some();
+    let (badge, state) = match (&p.fetched_at, &p.last_error) {
+        (_, Some(_)) => ("badge badge-danger", "fetch failing"),
+        (Some(_), None) => ("badge badge-active", "ok"),
+        (None, None) => ("badge badge-muted", "not fetched"),
+    };
     view! {
         <tr data-alias=alias.clone()>
-            <td><code>{alias.clone()}</code>{(!p.display_name.is_empty()).then(|| view! { <br/><span class="help">{p.display_name.clone()}</span> })}
+            <td class="nowrap"><code>{alias.clone()}</code>{(!p.display_name.is_empty()).then(|| view! { <br/><span class="help">{p.display_name.clone()}</span> })}
                 {(!p.enabled).then(|| view! { " " <span class="badge badge-revoked">"disabled"</span> })}</td>
             <td>{p.kind.clone()}{p.reuse.then_some(", tokens reusable")}</td>
             <td class="wrap"><code>{p.trusts.clone()}</code>
                 {p.notes.iter().map(|n| view! { <p class="alert alert-warning" role="status">{n.clone()}</p> }).collect_view()}
             </td>
             <td class="wrap" data-testid="provider-keys">
-                <span class=if failing { "badge badge-expired" } else { "badge badge-active" }>{if failing { "fetch failing" } else { "ok" }}</span>
+                <span class=badge>{state}</span>
                 " "{keys}
                 {p.fetched_url.clone().map(|u| view! { <br/><span class="help">"from "<code>{u}</code></span> })}
             </td>

@@ -60,6 +60,7 @@ test('every page passes axe, as an admin and as a viewer', async ({ page, browse
     [`${client}/installation`, /a11y-service/],
     ['/console/master/settings', /Realm settings/],
     ['/console/master/client-scopes', /Client scopes/],
+    ['/console/master/identity-providers', /Identity providers/],
     ['/console/master/events', /Admin events/],
     ['/console/master/expiry', /Expir/],
     ['/console/realms', /Realms/],
