@@ -67,7 +67,7 @@ fn main() {
         authenticator: "client-secret".into(),
         signing_alg: None,
         assertion_max_exp_s: 60,
-        x509: None,
+        attributes: Default::default(),
     };
     let ctx = AuthContext {
         issuer: "https://sso.example.com/realms/demo".into(),

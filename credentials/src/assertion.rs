@@ -562,7 +562,7 @@ pub(crate) mod testkit {
             authenticator: authenticator.into(),
             signing_alg: alg.map(Into::into),
             assertion_max_exp_s: 60,
-            x509: None,
+            attributes: Default::default(),
         }
     }
 

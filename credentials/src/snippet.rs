@@ -390,7 +390,7 @@ mod tests {
             authenticator: authenticator.into(),
             signing_alg: alg.map(Into::into),
             assertion_max_exp_s: 60,
-            x509: None,
+            attributes: Default::default(),
         };
         let none = AdapterValues {
             secret: None,

@@ -146,7 +146,7 @@ fn authenticate(client_id: &str, g: &Generated, jwt: &str) -> Result<(), String>
         authenticator: "client-jwt".into(),
         signing_alg: None,
         assertion_max_exp_s: 0,
-        x509: None,
+        attributes: Default::default(),
     };
     let keys = [ClientPublicKey {
         kid: None,

@@ -32,15 +32,6 @@ use crate::throttle::FailureCost;
 use crate::AppState;
 use keyward_credentials::mtls::PresentedCertificate;
 
-/// The client authentication methods the token and introspection endpoints take.
-const AUTH_METHODS: [&str; 6] = [
-    "client_secret_basic",
-    "client_secret_post",
-    "private_key_jwt",
-    "client_secret_jwt",
-    "tls_client_auth",
-    "self_signed_tls_client_auth",
-];
 /// Keycloak's answer to a certificate-bound client that presented no certificate.
 pub const BINDING_WITHOUT_CERTIFICATE: &str =
     "Client Certification missing for MTLS HoK Token Binding";
@@ -190,7 +181,7 @@ async fn uma2_configuration(
             "introspection_endpoint": format!("{iss}/protocol/openid-connect/token/introspect"),
             "grant_types_supported": ["client_credentials"],
             "response_types_supported": ["none"],
-            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_methods_supported": authenticator::token_endpoint_auth_methods(),
             "token_endpoint_auth_signing_alg_values_supported": signing_algs(),
             "scopes_supported": ["openid"],
         })),
@@ -314,7 +305,8 @@ async fn discovery(
 ) -> Result<Response, OAuthError> {
     let r = realm(&state, &name).await?;
     let iss = issuer(&state, &r.name);
-    let methods = AUTH_METHODS;
+    // What the registry's methods declare they serve, each once.
+    let methods = authenticator::token_endpoint_auth_methods();
     let algs = signing_algs();
     let mut document = json!({
             "issuer": iss,

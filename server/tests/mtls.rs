@@ -281,13 +281,13 @@ async fn set_x509(
         ("authenticator", method),
         ("signing_alg", ""),
         ("assertion_max_exp_s", "60"),
-        ("x509_subject_dn", dn),
-        ("x509_san", san),
+        ("x509.subjectdn", dn),
+        ("x509.san", san),
     ];
     let version = c["version"].to_string();
     args.push(("version", &version));
     if regex {
-        args.push(("x509_regex", "true"));
+        args.push(("x509.allow.regex.pattern.comparison", "true"));
     }
     if bound {
         args.push(("tls_bound_tokens", "true"));
@@ -607,7 +607,7 @@ async fn bad_certificates_are_refused_with_their_reason() {
         .await
         .json();
     assert_eq!(before["version"], after["version"]);
-    assert_eq!(after["x509_subject_dn"], "CN=billing,O=Acme");
+    assert_eq!(after["attributes"]["x509.subjectdn"], "CN=billing,O=Acme");
     // A regular expression, anchored: the whole subject must match.
     let r = set_x509(
         &mut a,

@@ -5,8 +5,11 @@
 //! `token.endpoint.auth.signing.*` attributes), so both accept and refuse the same changes with
 //! the same messages and write the same audit record.
 
-use keyward_credentials::authenticator::{self, AdapterValues, Authenticator, ClientAuthConfig};
-use keyward_credentials::mtls::{San, X509Expectation};
+use std::collections::BTreeMap;
+
+use keyward_credentials::authenticator::{
+    self, AdapterValues, Authenticator, ClientAuthConfig, PropertyType,
+};
 use keyward_credentials::operator::Role;
 use keyward_store::clients::{self, Client};
 
@@ -39,23 +42,8 @@ pub fn auth_config(c: &Client) -> ClientAuthConfig {
         authenticator: c.authenticator.clone(),
         signing_alg: c.signing_alg.clone(),
         assertion_max_exp_s: c.assertion_max_exp_s,
-        x509: x509_expectation(c),
+        attributes: c.auth_attributes.clone(),
     }
-}
-
-/// What a `client-x509` client's certificate must carry, from its stored attributes (`None`
-/// without a subject DN; a stored SAN that no longer parses requires a SAN nothing carries, so
-/// it can never widen what is accepted).
-pub fn x509_expectation(c: &Client) -> Option<X509Expectation> {
-    let subject_dn = c.x509_subject_dn.clone()?;
-    let san = c.x509_san.as_deref().map(|s| {
-        San::parse(s).unwrap_or_else(|_| San::Uri(format!("unparsable stored SAN {s:?}")))
-    });
-    Some(X509Expectation {
-        subject_dn,
-        regex: c.x509_regex,
-        san,
-    })
 }
 
 /// keycloak.json for the client with `secret` filled in (placeholders elsewhere).
@@ -92,13 +80,9 @@ pub struct AuthenticationChange {
     /// `Some(None)`: any algorithm the method allows; `Some(Some(alg))`: pinned.
     pub signing_alg: Option<Option<String>>,
     pub assertion_max_exp_s: Option<i64>,
-    /// `x509.subjectdn`; `Some(None)` (or an empty value) clears it.
-    pub x509_subject_dn: Option<Option<String>>,
-    /// `x509.allow.regex.pattern.comparison`.
-    pub x509_regex: Option<bool>,
-    /// The SAN the certificate must carry (`dns:…`, `uri:…`, `ip:…`, `email:…`); `Some(None)`
-    /// clears it.
-    pub x509_san: Option<Option<String>>,
+    /// Values of the methods' declared settings (`x509.subjectdn`, …) by attribute name; a
+    /// name not given keeps its value, an empty value clears it.
+    pub attributes: Option<BTreeMap<String, String>>,
     /// `tls.client.certificate.bound.access.tokens`.
     pub tls_bound_tokens: Option<bool>,
     /// The version the caller last saw (optimistic concurrency); `None`: the current one.
@@ -112,9 +96,8 @@ pub struct Authentication {
     pub method: &'static dyn Authenticator,
     pub signing_alg: Option<String>,
     pub assertion_max_exp_s: i64,
-    pub x509_subject_dn: Option<String>,
-    pub x509_regex: bool,
-    pub x509_san: Option<String>,
+    /// The declared settings, as they will be stored.
+    pub attributes: BTreeMap<String, String>,
     pub tls_bound_tokens: bool,
 }
 
@@ -124,9 +107,7 @@ impl std::fmt::Debug for Authentication {
             .field("method", &self.method.id())
             .field("signing_alg", &self.signing_alg)
             .field("assertion_max_exp_s", &self.assertion_max_exp_s)
-            .field("x509_subject_dn", &self.x509_subject_dn)
-            .field("x509_regex", &self.x509_regex)
-            .field("x509_san", &self.x509_san)
+            .field("attributes", &self.attributes)
             .field("tls_bound_tokens", &self.tls_bound_tokens)
             .finish()
     }
@@ -153,13 +134,11 @@ pub fn parse_flag(name: &str, raw: &str) -> Result<bool> {
     }
 }
 
-/// Longest subject DN or pattern accepted, in bytes.
-pub const MAX_SUBJECT_DN_LEN: usize = 1024;
-
 /// Checks `change` against client `c` without writing: the method is in the registry; a pinned algorithm is one of the method's (an algorithm pinned
 /// before and not named again is dropped when the new method does not allow it); the lifetime
-/// is 1 to [`MAX_ASSERTION_LIFETIME_S`]; a `client-x509` client has a subject DN that is a
-/// valid DN (or, as a pattern, compiles) and a SAN that parses. `None` when nothing changes (a
+/// is 1 to [`MAX_ASSERTION_LIFETIME_S`]; the declared settings pass [`declared_attributes`]
+/// (a `client-x509` client has a subject DN that is a valid DN, or as a pattern compiles, and a
+/// SAN that parses). `None` when nothing changes (a
 /// representation read back and sent unchanged is accepted, also for a public client); a change
 /// on a public client is refused (it has no authentication method).
 pub fn validate_authentication(
@@ -196,56 +175,12 @@ pub fn validate_authentication(
             "the maximum assertion lifetime (token.endpoint.auth.signing.max.exp) must be between 1 and {MAX_ASSERTION_LIFETIME_S} seconds"
         )));
     }
-    let x509_subject_dn = match &change.x509_subject_dn {
-        None => c.x509_subject_dn.clone(),
-        Some(v) => v
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
-    };
-    let x509_regex = change.x509_regex.unwrap_or(c.x509_regex);
-    let x509_san = match &change.x509_san {
-        None => c.x509_san.clone(),
-        Some(v) => v
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
-    };
     let tls_bound_tokens = change.tls_bound_tokens.unwrap_or(c.tls_bound_tokens);
-    if let Some(dn) = &x509_subject_dn {
-        if dn.len() > MAX_SUBJECT_DN_LEN {
-            return Err(ServiceError::Invalid(format!(
-                "the subject DN (x509.subjectdn) is longer than {MAX_SUBJECT_DN_LEN} bytes"
-            )));
-        }
-        keyward_credentials::mtls::check_expected_dn(dn, x509_regex).map_err(|e| {
-            ServiceError::Invalid(format!("the subject DN (x509.subjectdn) is refused: {e}"))
-        })?;
-    }
-    let x509_san = match x509_san {
-        Some(s) => Some(
-            San::parse(&s)
-                .map_err(|e| {
-                    ServiceError::Invalid(format!("the subject alternative name is refused: {e}"))
-                })?
-                .to_string(),
-        ),
-        None => None,
-    };
-    if m.id() == "client-x509" && x509_subject_dn.is_none() {
-        return Err(ServiceError::Invalid(
-            "X509 Certificate needs the subject DN its certificates carry (x509.subjectdn), e.g. CN=billing,O=Acme"
-                .into(),
-        ));
-    }
+    let attributes = declared_attributes(m, c, change.attributes.as_ref())?;
     let unchanged = m.id() == c.authenticator
         && signing_alg == c.signing_alg
         && max_exp == c.assertion_max_exp_s
-        && x509_subject_dn == c.x509_subject_dn
-        && x509_regex == c.x509_regex
-        && x509_san == c.x509_san
+        && attributes == c.auth_attributes
         && tls_bound_tokens == c.tls_bound_tokens;
     if unchanged {
         return Ok(None);
@@ -259,11 +194,46 @@ pub fn validate_authentication(
         method: m,
         signing_alg,
         assertion_max_exp_s: max_exp,
-        x509_subject_dn,
-        x509_regex,
-        x509_san,
+        attributes,
         tls_bound_tokens,
     }))
+}
+
+/// The client's declared settings after `given` (attribute name → raw value; names not given
+/// keep their stored value): each value passes its property's type check (an empty String and a
+/// false Boolean are removed: absent reads as unset), a name no method declares is refused, and
+/// the chosen method checks its own settings together
+/// ([`Authenticator::validate_config`]). The settings of other methods are kept, so switching
+/// methods back and forth loses nothing.
+pub fn declared_attributes(
+    m: &dyn Authenticator,
+    c: &Client,
+    given: Option<&BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, String>> {
+    let mut attributes = c.auth_attributes.clone();
+    for (name, raw) in given.into_iter().flatten() {
+        let p = authenticator::property(name).ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "{name} is not a setting of any client authentication method"
+            ))
+        })?;
+        let value = p.check(raw).map_err(ServiceError::Invalid)?;
+        if value.is_empty() || (p.property_type == PropertyType::Boolean && value == "false") {
+            attributes.remove(name);
+        } else {
+            attributes.insert(name.clone(), value);
+        }
+    }
+    let mut seen = attributes.clone();
+    for p in m.config_properties() {
+        seen.entry(p.name.to_string())
+            .or_insert_with(|| match p.property_type {
+                PropertyType::Boolean => "false".into(),
+                PropertyType::String => String::new(),
+            });
+    }
+    m.validate_config(&seen).map_err(ServiceError::Invalid)?;
+    Ok(attributes)
 }
 
 /// Use case: changes how a client authenticates (manager; the gate of
@@ -289,9 +259,7 @@ pub async fn set_authentication(
             authenticator: a.method.id(),
             signing_alg: a.signing_alg.as_deref(),
             assertion_max_exp_s: a.assertion_max_exp_s,
-            x509_subject_dn: a.x509_subject_dn.as_deref(),
-            x509_regex: a.x509_regex,
-            x509_san: a.x509_san.as_deref(),
+            auth_attributes: &a.attributes,
             tls_bound_tokens: a.tls_bound_tokens,
         },
         now(),
@@ -310,9 +278,7 @@ pub async fn set_authentication(
             "previousClientAuthenticatorType": c.authenticator,
             "signingAlg": a.signing_alg,
             "assertionMaxExpSeconds": a.assertion_max_exp_s,
-            "x509SubjectDn": a.x509_subject_dn,
-            "x509RegexComparison": a.x509_regex,
-            "x509San": a.x509_san,
+            "attributes": a.attributes,
             "certificateBoundAccessTokens": a.tls_bound_tokens,
             "version": updated.version,
         }),

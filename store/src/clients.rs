@@ -1,6 +1,8 @@
 //! The `client` table: OAuth clients of a realm, their paged/searchable list and optimistic
 //! concurrency (`version`).
 
+use std::collections::BTreeMap;
+
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -41,14 +43,9 @@ pub struct Client {
     /// Access tokens carry header `typ: at+jwt` (RFC 9068) instead of `JWT` (Keycloak's
     /// `access.token.header.type.rfc9068`).
     pub rfc9068_header: bool,
-    /// The subject DN a `client-x509` client's certificate must carry (Keycloak's
-    /// `x509.subjectdn`), RFC 4514 text or a regular expression.
-    pub x509_subject_dn: Option<String>,
-    /// `x509_subject_dn` is a regular expression (`x509.allow.regex.pattern.comparison`).
-    pub x509_regex: bool,
-    /// A subject alternative name the certificate must also carry: `dns:…`, `uri:…`, `ip:…`
-    /// or `email:…` (RFC 8705 §2.1.2).
-    pub x509_san: Option<String>,
+    /// The client's values of the authentication methods' declared settings (Keycloak
+    /// attribute names, e.g. `x509.subjectdn`), validated by the caller (migration 0014).
+    pub auth_attributes: BTreeMap<String, String>,
     /// Access tokens are bound to the client's certificate (`cnf`, RFC 8705 §3; Keycloak's
     /// `tls.client.certificate.bound.access.tokens`).
     pub tls_bound_tokens: bool,
@@ -93,8 +90,8 @@ pub struct ClientPage {
 
 const COLUMNS: &str = "client_row_id, realm_id, client_id, name, description, enabled, \
                        public_client, authenticator, signing_alg, assertion_max_exp_s, version, \
-                       created_at, updated_at, api_role, rfc9068_header, x509_subject_dn, \
-                       x509_regex, x509_san, tls_bound_tokens";
+                       created_at, updated_at, api_role, rfc9068_header, auth_attributes, \
+                       tls_bound_tokens";
 
 fn from_row(row: &AnyRow) -> std::result::Result<Client, sqlx::Error> {
     Ok(Client {
@@ -113,9 +110,8 @@ fn from_row(row: &AnyRow) -> std::result::Result<Client, sqlx::Error> {
         updated_at: row.try_get("updated_at")?,
         api_role: row.try_get("api_role")?,
         rfc9068_header: row.try_get::<i64, _>("rfc9068_header")? != 0,
-        x509_subject_dn: row.try_get("x509_subject_dn")?,
-        x509_regex: row.try_get::<i64, _>("x509_regex")? != 0,
-        x509_san: row.try_get("x509_san")?,
+        auth_attributes: serde_json::from_str(&row.try_get::<String, _>("auth_attributes")?)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         tls_bound_tokens: row.try_get::<i64, _>("tls_bound_tokens")? != 0,
     })
 }
@@ -416,12 +412,9 @@ pub struct AuthenticationUpdate<'a> {
     pub signing_alg: Option<&'a str>,
     /// Longest accepted client-assertion lifetime, in seconds.
     pub assertion_max_exp_s: i64,
-    /// `x509.subjectdn`, validated by the caller.
-    pub x509_subject_dn: Option<&'a str>,
-    /// `x509.allow.regex.pattern.comparison`.
-    pub x509_regex: bool,
-    /// The required subject alternative name (`dns:…`, `uri:…`, `ip:…`, `email:…`).
-    pub x509_san: Option<&'a str>,
+    /// The declared settings' values (`x509.subjectdn`, …), validated by the caller; replaces
+    /// the stored ones whole.
+    pub auth_attributes: &'a BTreeMap<String, String>,
     /// `tls.client.certificate.bound.access.tokens`.
     pub tls_bound_tokens: bool,
 }
@@ -438,8 +431,7 @@ pub async fn set_authentication(
 ) -> Result<Client> {
     let row = sqlx::query(&format!(
         "UPDATE client SET authenticator = $4, signing_alg = $5, assertion_max_exp_s = $6, \
-         version = version + 1, updated_at = $7, x509_subject_dn = $8, x509_regex = $9, \
-         x509_san = $10, tls_bound_tokens = $11 \
+         version = version + 1, updated_at = $7, auth_attributes = $8, tls_bound_tokens = $9 \
          WHERE client_row_id = $1 AND realm_id = $2 AND version = $3 RETURNING {COLUMNS}"
     ))
     .bind(client_row_id)
@@ -449,9 +441,7 @@ pub async fn set_authentication(
     .bind(upd.signing_alg)
     .bind(upd.assertion_max_exp_s)
     .bind(now)
-    .bind(upd.x509_subject_dn)
-    .bind(flag(upd.x509_regex))
-    .bind(upd.x509_san)
+    .bind(serde_json::to_string(upd.auth_attributes).unwrap_or_else(|_| "{}".into()))
     .bind(flag(upd.tls_bound_tokens))
     .fetch_all(db.pool())
     .await?

@@ -2111,9 +2111,7 @@ async fn authentication_rules(db: &Db) {
         authenticator: "client-secret-jwt",
         signing_alg: Some("HS512"),
         assertion_max_exp_s: 30,
-        x509_subject_dn: None,
-        x509_regex: false,
-        x509_san: None,
+        auth_attributes: &Default::default(),
         tls_bound_tokens: true,
     };
     let changed = clients::set_authentication(
@@ -2131,14 +2129,21 @@ async fn authentication_rules(db: &Db) {
     assert_eq!(changed.assertion_max_exp_s, 30);
     assert!(changed.tls_bound_tokens);
     assert_eq!(changed.version, c.version + 1);
-    // X.509: the subject DN, its comparison and the SAN are stored as given and read back.
+    // A method's declared settings (X.509's subject DN, its comparison and the SAN) are stored
+    // as given and read back, whole.
+    let attributes: std::collections::BTreeMap<String, String> = [
+        ("x509.subjectdn", "CN=billing,O=Acme"),
+        ("x509.allow.regex.pattern.comparison", "true"),
+        ("x509.san", "dns:billing.acme.test"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     let x509 = clients::AuthenticationUpdate {
         authenticator: "client-x509",
         signing_alg: None,
         assertion_max_exp_s: 60,
-        x509_subject_dn: Some("CN=billing,O=Acme"),
-        x509_regex: true,
-        x509_san: Some("dns:billing.acme.test"),
+        auth_attributes: &attributes,
         tls_bound_tokens: false,
     };
     let changed = clients::set_authentication(
@@ -2151,12 +2156,8 @@ async fn authentication_rules(db: &Db) {
     )
     .await
     .unwrap();
-    assert_eq!(
-        changed.x509_subject_dn.as_deref(),
-        Some("CN=billing,O=Acme")
-    );
-    assert!(changed.x509_regex && !changed.tls_bound_tokens);
-    assert_eq!(changed.x509_san.as_deref(), Some("dns:billing.acme.test"));
+    assert_eq!(changed.auth_attributes, attributes);
+    assert!(!changed.tls_bound_tokens);
     let again = clients::get(db, &demo.realm_id, &c.client_row_id)
         .await
         .unwrap();

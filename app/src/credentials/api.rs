@@ -12,11 +12,27 @@ use crate::error::AppError;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MethodView {
     pub id: String,
+    /// The method's declared per-client settings.
+    pub properties: Vec<PropertyView>,
     pub name: String,
     pub help: String,
     pub algorithms: Vec<String>,
     pub uses_secrets: bool,
     pub needs_plaintext_secret: bool,
+}
+
+/// A method's declared setting (`credentials::authenticator::ConfigProperty`), as the method
+/// form renders it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropertyView {
+    /// The attribute name, posted as the field's name.
+    pub name: String,
+    /// A checkbox (`true`) or one line of text.
+    pub boolean: bool,
+    pub label: String,
+    pub help: String,
+    pub placeholder: String,
+    pub max_len: usize,
 }
 
 /// A stored secret, without its value.
@@ -43,11 +59,8 @@ pub struct CredentialsView {
     pub authenticator: String,
     pub signing_alg: Option<String>,
     pub assertion_max_exp_s: i64,
-    /// `x509.subjectdn` ("" when unset).
-    pub x509_subject_dn: String,
-    pub x509_regex: bool,
-    /// The SAN a client-x509 certificate must carry ("" when none).
-    pub x509_san: String,
+    /// The client's values of the methods' declared settings, by attribute name.
+    pub attributes: std::collections::BTreeMap<String, String>,
     /// Certificate-bound access tokens.
     pub tls_bound_tokens: bool,
     /// Where clients with a certificate reach the token endpoint: the mTLS listener's URL, or
@@ -199,9 +212,7 @@ pub mod server {
             authenticator: c.authenticator,
             signing_alg: c.signing_alg,
             assertion_max_exp_s: c.assertion_max_exp_s,
-            x509_subject_dn: c.x509_subject_dn.unwrap_or_default(),
-            x509_regex: c.x509_regex,
-            x509_san: c.x509_san.unwrap_or_default(),
+            attributes: c.auth_attributes,
             tls_bound_tokens: c.tls_bound_tokens,
             mtls_token_endpoint,
             inspected,
@@ -246,6 +257,18 @@ pub mod server {
             .iter()
             .map(|a| MethodView {
                 id: a.id().into(),
+                properties: a
+                    .config_properties()
+                    .iter()
+                    .map(|p| PropertyView {
+                        name: p.name.into(),
+                        boolean: p.property_type == authenticator::PropertyType::Boolean,
+                        label: p.label.into(),
+                        help: p.help.into(),
+                        placeholder: p.placeholder.into(),
+                        max_len: p.max_len,
+                    })
+                    .collect(),
                 name: a.display_name().into(),
                 help: a.help().into(),
                 algorithms: a.algorithms().iter().map(|s| s.to_string()).collect(),
@@ -280,18 +303,31 @@ pub struct MethodForm {
     /// "" = any algorithm the method allows.
     pub signing_alg: String,
     pub assertion_max_exp_s: String,
-    /// `x509.subjectdn` ("" = none).
-    #[serde(default)]
-    pub x509_subject_dn: String,
-    /// A checkbox: "true" when ticked, absent otherwise.
-    #[serde(default)]
-    pub x509_regex: String,
-    /// `dns:…`, `uri:…`, `ip:…` or `email:…` ("" = none).
-    #[serde(default)]
-    pub x509_san: String,
     /// A checkbox: certificate-bound access tokens.
     #[serde(default)]
     pub tls_bound_tokens: String,
+    /// The methods' declared settings, each posted under its attribute name
+    /// (`x509.subjectdn`, …); an unticked Boolean's checkbox posts nothing.
+    #[serde(flatten)]
+    pub attributes: std::collections::HashMap<String, String>,
+}
+
+/// The declared settings among a posted method form's fields. The form shows every method's
+/// settings, so a Boolean that was not posted is an unticked checkbox: "false".
+#[cfg(feature = "ssr")]
+fn posted_properties(
+    fields: std::collections::HashMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    use keyward_credentials::authenticator::{declared_properties, PropertyType};
+    declared_properties()
+        .filter_map(|(_, p)| match fields.get(p.name) {
+            Some(v) => Some((p.name.to_string(), v.clone())),
+            None if p.property_type == PropertyType::Boolean => {
+                Some((p.name.to_string(), "false".into()))
+            }
+            None => None,
+        })
+        .collect()
 }
 
 /// Sets how the client authenticates.
@@ -307,10 +343,8 @@ pub async fn set_authenticator(
         authenticator,
         signing_alg,
         assertion_max_exp_s,
-        x509_subject_dn,
-        x509_regex,
-        x509_san,
         tls_bound_tokens,
+        attributes,
     } = form;
     use crate::ssr::*;
     use keyward_service::clients::{
@@ -321,9 +355,7 @@ pub async fn set_authenticator(
         method: Some(authenticator),
         signing_alg: Some(Some(signing_alg.trim().to_owned()).filter(|s| !s.is_empty())),
         assertion_max_exp_s: Some(parse_assertion_lifetime(&assertion_max_exp_s)?),
-        x509_subject_dn: Some(Some(x509_subject_dn)),
-        x509_regex: Some(parse_flag("x509_regex", &x509_regex)?),
-        x509_san: Some(Some(x509_san)),
+        attributes: Some(posted_properties(attributes)),
         tls_bound_tokens: Some(parse_flag("tls_bound_tokens", &tls_bound_tokens)?),
         expected_version: Some(version),
     };

@@ -76,30 +76,53 @@ fn CredentialsBody(v: CredentialsView, realm: String, id: String) -> impl IntoVi
     .into_any()
 }
 
-/// The X.509 settings (RFC 8705) inside the method form. Server-rendered, no island: the
-/// subject DN block shows only while "X509 Certificate" is chosen in the picker (CSS `:has()`),
-/// and its fields are always posted, so switching methods back and forth loses nothing.
+/// The methods' declared settings inside the method form, generated from the registry's
+/// declarations (`ConfigProperty`): no code here knows a method. Server-rendered, no island:
+/// each method's fields show only while it is chosen in the picker (CSS `:has()`, from a rule
+/// per method written here), and every field is always posted, so switching methods back and
+/// forth loses nothing. Then the certificate-bound tokens switch (any method).
 #[component]
 fn CertificateSettings(v: CredentialsView, disabled: bool) -> impl IntoView {
     let endpoint = match &v.mtls_token_endpoint {
         Some(url) => format!("Clients present their certificate at {url} (the mTLS listener), or through a proxy that forwards it."),
         None => "Keyward has no mTLS listener here (KEYWARD_MTLS_BIND): clients present their certificate through a proxy that forwards it, if one is configured.".to_string(),
     };
+    // One rule per method with settings; ids are the registry's (letters, digits, '-'), so
+    // the selector needs no quotes.
+    let css: String = v
+        .methods
+        .iter()
+        .filter(|m| !m.properties.is_empty())
+        .map(|m| format!(".method-props-{0} {{ display: none; }} form:has(#auth-method option[value={0}]:checked) .method-props-{0} {{ display: block; }} ", m.id))
+        .collect();
+    let blocks = v.methods.iter().filter(|m| !m.properties.is_empty()).map(|m| {
+        let fields = m.properties.iter().map(|p| {
+            let field_id = format!("prop-{}", p.name.replace('.', "-"));
+            let value = v.attributes.get(&p.name).cloned().unwrap_or_default();
+            if p.boolean {
+                view! {
+                    <label class="checkbox">
+                        <input type="checkbox" name=p.name.clone() value="true" checked=value == "true" disabled=disabled/>
+                        {p.label.clone()}
+                    </label>
+                    <p class="help">{p.help.clone()}</p>
+                }.into_any()
+            } else {
+                view! {
+                    <label for=field_id.clone()>{p.label.clone()}</label>
+                    <input id=field_id name=p.name.clone() value=value disabled=disabled
+                        placeholder=p.placeholder.clone() maxlength=p.max_len.to_string() autocomplete="off"/>
+                    <p class="help">{p.help.clone()}</p>
+                }.into_any()
+            }
+        }).collect_view();
+        view! {
+            <div class=format!("method-props method-props-{}", m.id) data-testid=format!("{}-settings", m.id)>{fields}</div>
+        }
+    }).collect_view();
     view! {
-        <div class="x509-only" data-testid="x509-settings">
-            <label for="x509-dn">"Subject DN"</label>
-            <input id="x509-dn" name="x509_subject_dn" value=v.x509_subject_dn.clone() disabled=disabled
-                placeholder="CN=billing,O=Acme" maxlength="1024" autocomplete="off"/>
-            <p class="help">"As RFC 4514 writes it (most specific first). Compared ignoring case, spaces and the order inside a multi-valued RDN; the order of the RDNs matters. Paste a certificate below to read its DN."</p>
-            <label class="checkbox">
-                <input type="checkbox" name="x509_regex" value="true" checked=v.x509_regex disabled=disabled/>
-                "The subject DN is a regular expression (the whole DN must match)"
-            </label>
-            <label for="x509-san">"Required subject alternative name (optional)"</label>
-            <input id="x509-san" name="x509_san" value=v.x509_san.clone() disabled=disabled
-                placeholder="dns:billing.acme.test" maxlength="520" autocomplete="off"/>
-            <p class="help">"dns:…, uri:…, ip:… or email:… (RFC 8705 §2.1.2)."</p>
-        </div>
+        <style>{css}</style>
+        {blocks}
         <p class="help cert-only">{endpoint}</p>
         <label class="checkbox">
             <input type="checkbox" name="tls_bound_tokens" value="true" checked=v.tls_bound_tokens disabled=disabled/>

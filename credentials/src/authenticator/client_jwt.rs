@@ -302,6 +302,10 @@ impl Authenticator for ClientJwt {
         true
     }
 
+    fn token_endpoint_auth_methods(&self) -> &'static [&'static str] {
+        &["private_key_jwt"]
+    }
+
     fn needs_plaintext_secret(&self) -> bool {
         false
     }

@@ -40,6 +40,10 @@ impl Authenticator for ClientSecret {
         false
     }
 
+    fn token_endpoint_auth_methods(&self) -> &'static [&'static str] {
+        &["client_secret_basic", "client_secret_post"]
+    }
+
     fn needs_plaintext_secret(&self) -> bool {
         false
     }

@@ -42,6 +42,10 @@ impl Authenticator for ClientSecretJwt {
         false
     }
 
+    fn token_endpoint_auth_methods(&self) -> &'static [&'static str] {
+        &["client_secret_jwt"]
+    }
+
     fn needs_plaintext_secret(&self) -> bool {
         true
     }

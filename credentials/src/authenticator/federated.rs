@@ -363,6 +363,10 @@ impl Authenticator for FederatedJwt {
         true
     }
 
+    fn token_endpoint_auth_methods(&self) -> &'static [&'static str] {
+        &["private_key_jwt"]
+    }
+
     fn needs_plaintext_secret(&self) -> bool {
         false
     }

@@ -3,7 +3,11 @@
 //! picker and the keycloak.json generator iterate over. One module per method.
 //!
 //! Adding a method means one new module implementing [`Authenticator`] and one line in
-//! [`REGISTRY`].
+//! [`REGISTRY`]. A method declares what the rest of Keyward builds from it: its id, display
+//! name and help (the console's method picker), the `token_endpoint_auth_methods_supported`
+//! values it serves (the discovery document), and its per-client settings as
+//! [`ConfigProperty`]s (the Credentials tab's fields, the Admin REST API's attributes and their
+//! validation), so a new method needs no console or REST code.
 
 pub mod client_jwt;
 pub mod client_secret;
@@ -17,8 +21,10 @@ pub use client_secret_jwt::ClientSecretJwt;
 pub use federated::{FederatedBinding, FederatedJwt, FederatedProvider, Federation, ProviderKind};
 pub use x509::{ClientX509, SelfSignedTls};
 
+use std::collections::BTreeMap;
+
 use crate::client_auth::Presented;
-use crate::mtls::{CertificateRefusal, PresentedCertificate, X509Expectation};
+use crate::mtls::{CertificateRefusal, PresentedCertificate};
 use crate::seal::{Pepper, Verifier};
 use crate::secret::SecretString;
 
@@ -118,8 +124,73 @@ pub struct ClientAuthConfig {
     pub signing_alg: Option<String>,
     /// `token.endpoint.auth.signing.max.exp`; a value ≤ 0 means the default, 60 s.
     pub assertion_max_exp_s: i64,
-    /// What a `client-x509` client's certificate must carry (`x509.subjectdn`, …).
-    pub x509: Option<X509Expectation>,
+    /// The client's values of the registry's declared [`ConfigProperty`]s, by attribute name
+    /// (`x509.subjectdn`, …); a method reads its own.
+    pub attributes: Attributes,
+}
+
+/// A client's values of declared configuration properties, by Keycloak attribute name.
+pub type Attributes = BTreeMap<String, String>;
+
+/// How a configuration property is entered (Keycloak's `ProviderConfigProperty` types Keyward
+/// uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyType {
+    /// One line of text.
+    String,
+    /// `"true"` or `"false"`: a checkbox (absent or `""` is `"false"`).
+    Boolean,
+}
+
+/// A per-client setting a method declares, in the style of Keycloak's `ProviderConfigProperty`:
+/// stored as the client attribute `name`, shown as a field of the Credentials tab's method form
+/// while the method is chosen, and read and written as that attribute by the Admin REST API.
+/// Both paths check a value with [`ConfigProperty::check`] and then the method's
+/// [`Authenticator::validate_config`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigProperty {
+    /// Keycloak's client attribute name, e.g. `x509.subjectdn`.
+    pub name: &'static str,
+    pub property_type: PropertyType,
+    pub label: &'static str,
+    pub help: &'static str,
+    /// An example value for the field.
+    pub placeholder: &'static str,
+    /// Longest value accepted, in bytes (String).
+    pub max_len: usize,
+}
+
+impl ConfigProperty {
+    /// The type's own check; the value as it is stored (trimmed; a Boolean is `"true"` or
+    /// `"false"`), or why it is refused, naming the attribute.
+    pub fn check(&self, raw: &str) -> Result<String, String> {
+        let value = raw.trim();
+        match self.property_type {
+            PropertyType::Boolean => match value {
+                "true" => Ok("true".into()),
+                "false" | "" => Ok("false".into()),
+                other => Err(format!(
+                    "{} must be \"true\" or \"false\", not {other:?}",
+                    self.name
+                )),
+            },
+            PropertyType::String => {
+                if value.len() > self.max_len {
+                    Err(format!(
+                        "{} ({}) is longer than {} bytes",
+                        self.label, self.name, self.max_len
+                    ))
+                } else if value.chars().any(char::is_control) {
+                    Err(format!(
+                        "{} ({}) holds a control character",
+                        self.label, self.name
+                    ))
+                } else {
+                    Ok(value.to_owned())
+                }
+            }
+        }
+    }
 }
 
 /// One stored client secret.
@@ -257,6 +328,20 @@ pub trait Authenticator: Sync + Send {
     }
     /// Whether the server must hold the secret's value (not only its verifier).
     fn needs_plaintext_secret(&self) -> bool;
+    /// The `token_endpoint_auth_methods_supported` values (OAuth's names) the method serves;
+    /// the discovery document lists the registry's, each once.
+    fn token_endpoint_auth_methods(&self) -> &'static [&'static str];
+    /// The method's per-client settings (none by default).
+    fn config_properties(&self) -> &'static [ConfigProperty] {
+        &[]
+    }
+    /// Checks the method's settings together, once each has passed its type's check
+    /// (`attributes` holds the client's values, checked and trimmed, of every declared
+    /// property; an unset String is `""`). Called when the client is saved with this method;
+    /// the error is shown as it is.
+    fn validate_config(&self, _attributes: &Attributes) -> Result<(), String> {
+        Ok(())
+    }
     fn authenticate(
         &self,
         presented: &Presented,
@@ -287,6 +372,36 @@ pub static REGISTRY: &[&dyn Authenticator] = &[
 /// The method with this id.
 pub fn by_id(id: &str) -> Option<&'static dyn Authenticator> {
     REGISTRY.iter().copied().find(|a| a.id() == id)
+}
+
+/// The registry's `token_endpoint_auth_methods_supported`, each once, in registry order.
+pub fn token_endpoint_auth_methods() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for name in REGISTRY
+        .iter()
+        .flat_map(|a| a.token_endpoint_auth_methods().iter().copied())
+    {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Every declared property of the registry, with the method that declares it.
+pub fn declared_properties(
+) -> impl Iterator<Item = (&'static dyn Authenticator, &'static ConfigProperty)> {
+    REGISTRY
+        .iter()
+        .copied()
+        .flat_map(|a| a.config_properties().iter().map(move |p| (a, p)))
+}
+
+/// The declared property with this attribute name.
+pub fn property(name: &str) -> Option<&'static ConfigProperty> {
+    declared_properties()
+        .map(|(_, p)| p)
+        .find(|p| p.name == name)
 }
 
 /// The checks every method makes before looking at credentials: the presented client id is
@@ -345,6 +460,47 @@ mod tests {
             by_id("client-secret-jwt").unwrap().display_name(),
             "Signed JWT with Client Secret"
         );
+    }
+
+    #[test]
+    fn declarations_are_complete_and_unique() {
+        let mut names = HashSet::new();
+        for (m, p) in declared_properties() {
+            assert!(names.insert(p.name), "{} declared twice", p.name);
+            assert!(!p.label.is_empty() && !p.help.is_empty(), "{}", p.name);
+            assert!(
+                p.property_type == PropertyType::Boolean || p.max_len > 0,
+                "{} of {}",
+                p.name,
+                m.id()
+            );
+        }
+        for a in REGISTRY {
+            assert!(!a.token_endpoint_auth_methods().is_empty(), "{}", a.id());
+        }
+        assert_eq!(
+            token_endpoint_auth_methods(),
+            [
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_jwt",
+                "tls_client_auth",
+                "self_signed_tls_client_auth"
+            ]
+        );
+        let dn = property("x509.subjectdn").unwrap();
+        assert_eq!(dn.check("  CN=a "), Ok("CN=a".into()));
+        assert!(dn.check(&"x".repeat(dn.max_len + 1)).is_err());
+        assert!(dn.check("CN=a\u{0}").is_err());
+        let flag = property("x509.allow.regex.pattern.comparison").unwrap();
+        assert_eq!(flag.check(""), Ok("false".into()));
+        assert_eq!(flag.check("true"), Ok("true".into()));
+        assert!(flag
+            .check("yes")
+            .unwrap_err()
+            .contains("\"true\" or \"false\""));
+        assert!(property("nope").is_none());
     }
 
     #[test]

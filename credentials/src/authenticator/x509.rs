@@ -15,11 +15,64 @@
 use serde_json::json;
 
 use super::{
-    check_client, AdapterValues, AuthContext, AuthError, Authenticated, Authenticator,
-    ClientAuthConfig, ClientMaterial,
+    check_client, AdapterValues, Attributes, AuthContext, AuthError, Authenticated, Authenticator,
+    ClientAuthConfig, ClientMaterial, ConfigProperty, PropertyType,
 };
 use crate::client_auth::Presented;
-use crate::mtls::{self, CertificateRefusal};
+use crate::mtls::{self, CertificateRefusal, San, X509Expectation};
+
+/// Keycloak's attribute: the subject DN a `client-x509` certificate must carry.
+pub const SUBJECT_DN: &str = "x509.subjectdn";
+/// Keycloak's attribute: the subject DN is a regular expression.
+pub const REGEX: &str = "x509.allow.regex.pattern.comparison";
+/// Keyward's: the subject alternative name the certificate must carry (RFC 8705 §2.1.2).
+pub const SAN: &str = "x509.san";
+
+/// `client-x509`'s settings.
+static X509_PROPERTIES: [ConfigProperty; 3] = [
+    ConfigProperty {
+        name: SUBJECT_DN,
+        property_type: PropertyType::String,
+        label: "Subject DN",
+        help: "As RFC 4514 writes it (most specific first). Compared ignoring case, spaces and the order inside a multi-valued RDN; the order of the RDNs matters. Paste a certificate below to read its DN.",
+        placeholder: "CN=billing,O=Acme",
+        max_len: 1024,
+    },
+    ConfigProperty {
+        name: REGEX,
+        property_type: PropertyType::Boolean,
+        label: "The subject DN is a regular expression (the whole DN must match)",
+        help: "Keycloak's x509.allow.regex.pattern.comparison; linear-time matching.",
+        placeholder: "",
+        max_len: 0,
+    },
+    ConfigProperty {
+        name: SAN,
+        property_type: PropertyType::String,
+        label: "Required subject alternative name (optional)",
+        help: "dns:…, uri:…, ip:… or email:… (RFC 8705 §2.1.2).",
+        placeholder: "dns:billing.acme.test",
+        max_len: 520,
+    },
+];
+
+/// What a `client-x509` client's certificate must carry, from its attributes (`None` without a
+/// subject DN; a stored SAN that no longer parses requires a SAN nothing carries, so it can
+/// never widen what is accepted).
+pub fn expectation(attributes: &Attributes) -> Option<X509Expectation> {
+    let subject_dn = attributes
+        .get(SUBJECT_DN)
+        .filter(|d| !d.is_empty())?
+        .clone();
+    let san = attributes.get(SAN).filter(|s| !s.is_empty()).map(|s| {
+        San::parse(s).unwrap_or_else(|_| San::Uri(format!("unparsable stored SAN {s:?}")))
+    });
+    Some(X509Expectation {
+        subject_dn,
+        regex: attributes.get(REGEX).is_some_and(|v| v == "true"),
+        san,
+    })
+}
 
 /// X509 Certificate (`tls_client_auth`).
 pub struct ClientX509;
@@ -62,6 +115,33 @@ impl Authenticator for ClientX509 {
         true
     }
 
+    fn token_endpoint_auth_methods(&self) -> &'static [&'static str] {
+        &["tls_client_auth"]
+    }
+
+    fn config_properties(&self) -> &'static [ConfigProperty] {
+        &X509_PROPERTIES
+    }
+
+    /// The subject DN is required and is a DN (or, as a pattern, compiles); the SAN parses.
+    fn validate_config(&self, attributes: &Attributes) -> Result<(), String> {
+        let get = |n: &str| attributes.get(n).map(String::as_str).unwrap_or("");
+        let dn = get(SUBJECT_DN);
+        if dn.is_empty() {
+            return Err(
+                "X509 Certificate needs the subject DN its certificates carry (x509.subjectdn), e.g. CN=billing,O=Acme"
+                    .into(),
+            );
+        }
+        mtls::check_expected_dn(dn, get(REGEX) == "true")
+            .map_err(|e| format!("the subject DN (x509.subjectdn) is refused: {e}"))?;
+        if !get(SAN).is_empty() {
+            San::parse(get(SAN))
+                .map_err(|e| format!("the subject alternative name is refused: {e}"))?;
+        }
+        Ok(())
+    }
+
     fn needs_plaintext_secret(&self) -> bool {
         false
     }
@@ -75,15 +155,13 @@ impl Authenticator for ClientX509 {
         now: i64,
     ) -> Result<Authenticated, AuthError> {
         check_client(self, presented, client, only_client_id)?;
-        let expected = client
-            .x509
-            .as_ref()
+        let expected = expectation(&client.attributes)
             .ok_or(AuthError::Certificate(CertificateRefusal::NoExpectation))?;
         let chain = material
             .certificate
             .chain()
             .map_err(AuthError::Certificate)?;
-        mtls::verify_tls_client_auth(chain, material.trust_anchors, now, expected)
+        mtls::verify_tls_client_auth(chain, material.trust_anchors, now, &expected)
             .map_err(AuthError::Certificate)?;
         Ok(Authenticated {
             client_id: client.client_id.clone(),
@@ -136,6 +214,10 @@ impl Authenticator for SelfSignedTls {
 
     fn uses_certificate(&self) -> bool {
         true
+    }
+
+    fn token_endpoint_auth_methods(&self) -> &'static [&'static str] {
+        &["self_signed_tls_client_auth"]
     }
 
     fn needs_plaintext_secret(&self) -> bool {
@@ -194,7 +276,7 @@ mod tests {
     use super::*;
     use crate::assertion::testkit::{client, ctx};
     use crate::authenticator::ClientPublicKey;
-    use crate::mtls::{PresentedCertificate, X509Expectation};
+    use crate::mtls::PresentedCertificate;
     use crate::secret::SecretString;
 
     fn now() -> i64 {
@@ -231,13 +313,48 @@ mod tests {
 
     fn x509_client(dn: Option<&str>) -> ClientAuthConfig {
         ClientAuthConfig {
-            x509: dn.map(|d| X509Expectation {
-                subject_dn: d.into(),
-                regex: false,
-                san: None,
-            }),
+            attributes: dn
+                .map(|d| [(SUBJECT_DN.to_string(), d.to_string())].into())
+                .unwrap_or_default(),
             ..client("billing", "client-x509", None)
         }
+    }
+
+    #[test]
+    fn settings_are_validated_together() {
+        let attrs = |dn: &str, regex: &str, san: &str| -> Attributes {
+            [(SUBJECT_DN, dn), (REGEX, regex), (SAN, san)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(ClientX509
+            .validate_config(&attrs("CN=billing,O=Acme", "false", ""))
+            .is_ok());
+        assert!(ClientX509
+            .validate_config(&attrs("", "false", ""))
+            .unwrap_err()
+            .contains("needs the subject DN"));
+        assert!(ClientX509
+            .validate_config(&attrs("CN=(bank", "true", ""))
+            .unwrap_err()
+            .contains("does not compile"));
+        assert!(ClientX509
+            .validate_config(&attrs("CN=billing", "false", "ftp:x"))
+            .unwrap_err()
+            .contains("subject alternative name is refused"));
+        assert_eq!(
+            expectation(&attrs("CN=billing", "true", "dns:a.test")),
+            Some(X509Expectation {
+                subject_dn: "CN=billing".into(),
+                regex: true,
+                san: Some(San::Dns("a.test".into())),
+            })
+        );
+        assert_eq!(expectation(&attrs("", "true", "")), None);
+        // The other methods declare nothing and accept anything.
+        assert!(SelfSignedTls.config_properties().is_empty());
+        assert!(SelfSignedTls.validate_config(&Attributes::new()).is_ok());
     }
 
     fn only_id() -> Presented {

@@ -147,12 +147,19 @@ fn client_rep_of(
         }
     }
     attributes.insert(RFC9068_ATTRIBUTE, c.rfc9068_header.to_string());
-    if let Some(dn) = &c.x509_subject_dn {
-        attributes.insert(X509_DN_ATTRIBUTE, dn.clone());
-    }
-    attributes.insert(X509_REGEX_ATTRIBUTE, c.x509_regex.to_string());
-    if let Some(san) = &c.x509_san {
-        attributes.insert(X509_SAN_ATTRIBUTE, san.clone());
+    // The methods' declared settings: as stored, a Boolean that is not set as "false".
+    for (_, p) in keyward_credentials::authenticator::declared_properties() {
+        match c.auth_attributes.get(p.name) {
+            Some(v) => {
+                attributes.insert(p.name, v.clone());
+            }
+            None if p.property_type
+                == keyward_credentials::authenticator::PropertyType::Boolean =>
+            {
+                attributes.insert(p.name, "false".into());
+            }
+            None => {}
+        }
     }
     attributes.insert(BOUND_TOKENS_ATTRIBUTE, c.tls_bound_tokens.to_string());
     attributes.insert("realm_client", "false".into());
@@ -390,12 +397,6 @@ struct Plan {
 
 /// The name of Keycloak's client attribute that switches the access-token header to RFC 9068's.
 const RFC9068_ATTRIBUTE: &str = "access.token.header.type.rfc9068";
-/// Keycloak's attributes of an X509 Certificate (`client-x509`) client.
-const X509_DN_ATTRIBUTE: &str = "x509.subjectdn";
-const X509_REGEX_ATTRIBUTE: &str = "x509.allow.regex.pattern.comparison";
-/// Keyward's: the subject alternative name the certificate must carry (RFC 8705 §2.1.2), as
-/// `dns:…`, `uri:…`, `ip:…` or `email:…` (Keycloak has no such check).
-const X509_SAN_ATTRIBUTE: &str = "x509.san";
 /// Keycloak's attributes of a Signed JWT - Federated (`federated-jwt`) client: the identity
 /// provider's alias and the token's subject (the client's first binding).
 const FEDERATED_ISSUER_ATTRIBUTE: &str = "jwt.credential.issuer";
@@ -415,12 +416,17 @@ async fn plan(
         parse_assertion_lifetime, parse_flag, validate_authentication, AuthenticationChange,
     };
     let flag = |name: &str| rep.attribute(name).map(|v| parse_flag(name, v)).transpose();
+    // The methods' declared settings, checked by their declarations (the same use case as
+    // the console's method form).
+    let declared: BTreeMap<String, String> =
+        keyward_credentials::authenticator::declared_properties()
+            .filter_map(|(_, p)| {
+                rep.attribute(p.name)
+                    .map(|v| (p.name.to_string(), v.to_owned()))
+            })
+            .collect();
     let change = AuthenticationChange {
-        x509_subject_dn: rep.attribute(X509_DN_ATTRIBUTE).map(|v| Some(v.to_owned())),
-        x509_regex: flag(X509_REGEX_ATTRIBUTE)?,
-        x509_san: rep
-            .attribute(X509_SAN_ATTRIBUTE)
-            .map(|v| Some(v.to_owned())),
+        attributes: (!declared.is_empty()).then_some(declared),
         tls_bound_tokens: flag(BOUND_TOKENS_ATTRIBUTE)?,
         method: rep.client_authenticator_type.clone(),
         signing_alg: rep
