@@ -617,13 +617,22 @@ async fn authenticate_client(
                 } else {
                     "federated_jwt"
                 };
-                match keyward_service::federation::client_for_token(db, p, o).await {
-                    Ok(Ok(id)) => id,
-                    Ok(Err(reason)) => {
-                        let answer = OAuthError::invalid_client(basic);
-                        return Err(fail(None, "", method_name, reason, answer).await);
-                    }
-                    Err(e) => return Err(internal(e)),
+                let cache = &state.oidc.cache;
+                match cache.federated_client(db, &p.idp_row_id, &o.subject) {
+                    Some(id) => id,
+                    None => match keyward_service::federation::client_for_token(db, p, o).await {
+                        Ok(Ok((id, exact))) => {
+                            if exact {
+                                cache.remember_federated_client(db, &p.idp_row_id, &o.subject, &id);
+                            }
+                            id
+                        }
+                        Ok(Err(reason)) => {
+                            let answer = OAuthError::invalid_client(basic);
+                            return Err(fail(None, "", method_name, reason, answer).await);
+                        }
+                        Err(e) => return Err(internal(e)),
+                    },
                 }
             }
             None if *spiffe => {
@@ -775,14 +784,22 @@ async fn authenticate_client(
         let federation = match &provider {
             None => None,
             Some(p) => {
-                let keys = match keyward_service::federation::provider_keys(
-                    db,
-                    &state.ctx.jwks,
-                    p,
-                    unknown_kid,
-                    now,
-                )
-                .await
+                let keys = match state
+                    .oidc
+                    .cache
+                    .provider_keys(
+                        db,
+                        &p.idp_row_id,
+                        unknown_kid,
+                        keyward_service::federation::provider_keys(
+                            db,
+                            &state.ctx.jwks,
+                            p,
+                            unknown_kid,
+                            now,
+                        ),
+                    )
+                    .await
                 {
                     Ok(k) => k,
                     Err(keyward_service::jwks::KeySourceError::Store(e)) => {
@@ -808,7 +825,7 @@ async fn authenticate_client(
                 };
                 Some(authenticator::Federation {
                     provider: described,
-                    keys,
+                    keys: keys.to_vec(),
                     bindings: entry
                         .bindings
                         .iter()

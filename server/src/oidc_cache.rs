@@ -66,6 +66,12 @@ pub struct CredentialCache {
     signing_keys: Map<String, Arc<RealmPrivateKey>>,
     /// A realm's identity providers, by realm id.
     providers: Map<String, Arc<Vec<IdentityProvider>>>,
+    /// An identity provider's keys as last fetched, parsed, by provider row id (fetches do not
+    /// move the generation: [`TTL`] bounds how long another replica's fetch goes unseen, and an
+    /// unknown kid reloads at once).
+    provider_keys: Map<String, Arc<Vec<ClientPublicKey>>>,
+    /// The client a federated token's exact (provider row id, subject) names.
+    federated_clients: Map<(String, String), String>,
     /// How many times a client was read from the store (for tests of the equal-work rule).
     client_loads: std::sync::atomic::AtomicU64,
 }
@@ -130,6 +136,58 @@ impl CredentialCache {
             load.await.map(Arc::new)
         })
         .await
+    }
+
+    /// A provider's keys, from the cache or `load` (always `load` when `reload`: an unknown
+    /// kid).
+    pub async fn provider_keys<E>(
+        &self,
+        db: &Db,
+        idp_row_id: &str,
+        reload: bool,
+        load: impl Future<Output = Result<Vec<ClientPublicKey>, E>>,
+    ) -> Result<Arc<Vec<ClientPublicKey>>, E> {
+        let generation = db.generation();
+        let key = idp_row_id.to_owned();
+        if let (Some(g), false) = (generation, reload) {
+            if let Some(v) = fresh(&self.provider_keys, &key, g) {
+                return Ok(v);
+            }
+        }
+        let value = Arc::new(load.await?);
+        if let Some(g) = generation {
+            insert(&self.provider_keys, key, value.clone(), g);
+        }
+        Ok(value)
+    }
+
+    /// The client id an exact (provider, subject) binding names, if cached.
+    pub fn federated_client(&self, db: &Db, idp_row_id: &str, subject: &str) -> Option<String> {
+        let g = db.generation()?;
+        fresh(
+            &self.federated_clients,
+            &(idp_row_id.to_owned(), subject.to_owned()),
+            g,
+        )
+    }
+
+    /// Remembers the client an exact (provider, subject) binding names (bindings are client
+    /// writes: the generation moves with them).
+    pub fn remember_federated_client(
+        &self,
+        db: &Db,
+        idp_row_id: &str,
+        subject: &str,
+        client_id: &str,
+    ) {
+        if let Some(g) = db.generation() {
+            insert(
+                &self.federated_clients,
+                (idp_row_id.to_owned(), subject.to_owned()),
+                client_id.to_owned(),
+                g,
+            );
+        }
     }
 
     /// The realm's signing key, from the cache or `load`.

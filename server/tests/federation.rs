@@ -15,9 +15,8 @@ use std::sync::{Arc, Mutex};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -74,6 +73,8 @@ struct Issuers {
     fetches: AtomicUsize,
     /// The key sets answer 500 while set.
     failing: AtomicBool,
+    /// The key sets answer after this many milliseconds.
+    delay_ms: AtomicUsize,
 }
 
 async fn serve_issuers() -> Arc<Issuers> {
@@ -86,10 +87,13 @@ async fn serve_issuers() -> Arc<Issuers> {
         spiffe_keys: Mutex::new(Vec::new()),
         fetches: AtomicUsize::new(0),
         failing: AtomicBool::new(false),
+        delay_ms: AtomicUsize::new(0),
     });
     type S = State<Arc<Issuers>>;
-    fn keys(s: &Issuers, set: &Mutex<Vec<Value>>) -> Result<Json<Value>, StatusCode> {
+    async fn keys(s: &Issuers, set: &Mutex<Vec<Value>>) -> Result<Json<Value>, StatusCode> {
         s.fetches.fetch_add(1, Ordering::SeqCst);
+        let delay = s.delay_ms.load(Ordering::SeqCst) as u64;
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         if s.failing.load(Ordering::SeqCst) {
             return Err(StatusCode::INTERNAL_SERVER_ERROR);
         }
@@ -111,7 +115,7 @@ async fn serve_issuers() -> Arc<Issuers> {
         )
         .route(
             "/k8s/openid/v1/jwks",
-            get(|State(s): S| async move { keys(&s, &s.k8s_keys) }),
+            get(|State(s): S| async move { keys(&s, &s.k8s_keys).await }),
         )
         .route(
             "/github/.well-known/openid-configuration",
@@ -129,14 +133,14 @@ async fn serve_issuers() -> Arc<Issuers> {
         )
         .route(
             "/github/.well-known/jwks",
-            get(|State(s): S| async move { keys(&s, &s.github_keys) }),
+            get(|State(s): S| async move { keys(&s, &s.github_keys).await }),
         )
         // A SPIFFE bundle endpoint (SPIFFE Trust Domain and Bundle §4): a JWKS with the
         // sequence and refresh hint, X509-SVID roots beside JWT-SVID keys.
         .route(
             "/spiffe/bundle",
             get(|State(s): S| async move {
-                keys(&s, &s.spiffe_keys).map(|Json(mut v)| {
+                keys(&s, &s.spiffe_keys).await.map(|Json(mut v)| {
                     v["spiffe_sequence"] = json!(7);
                     v["spiffe_refresh_hint"] = json!(300);
                     Json(v)
@@ -146,19 +150,6 @@ async fn serve_issuers() -> Arc<Issuers> {
         .with_state(issuers.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
     issuers
-}
-
-/// An Admin REST call with the console session (and its CSRF token).
-async fn rest(a: &mut Client, method: &str, path: &str, body: Option<Value>) -> Reply {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("x-csrf-token", a.csrf.clone());
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_default();
-    a.send(req.body(body).unwrap()).await
 }
 
 const IDP: &str = "/admin/realms/master/identity-provider/instances";
@@ -226,17 +217,6 @@ async fn token(l: &Live, form: &[(&str, &str)]) -> (u16, Value) {
     all.extend_from_slice(form);
     let (status, body, _) = l.token(None, &all).await;
     (status, body)
-}
-
-/// The reasons of a client's recent failed authentications, newest first.
-async fn reasons(app: &TestApp, client_row_id: &str) -> Vec<String> {
-    keyward_store::auth_events::recent(&app.keyward.state.ctx.db, client_row_id, 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| !e.success)
-        .map(|e| format!("{}: {}", e.method, e.reason.unwrap_or_default()))
-        .collect()
 }
 
 async fn newest_reason(app: &TestApp, client_row_id: &str) -> String {
@@ -1159,4 +1139,54 @@ async fn the_console_binds_clients_and_tests_tokens() {
     assert!(!contains(&db_bytes(&l.app), &good[good.len() - 40..]));
     let logged = String::from_utf8_lossy(&log().lock().unwrap()).to_string();
     assert!(!logged.contains(&good[good.len() - 40..]));
+}
+
+/// Concurrent first requests on a provider whose keys were never fetched (a slow issuer): one
+/// fetches, the others wait for it; none is refused (the refetch limit must not refuse valid
+/// tokens).
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_first_requests_wait_for_the_one_fetch() {
+    let Setup {
+        live: l,
+        issuers,
+        github,
+        mut admin,
+        ..
+    } = setup(|_| {}).await;
+    let issuer = format!("{}/github", issuers.base);
+    let realm = format!("{}/realms/master", l.base);
+    federated_client(
+        &mut admin,
+        "deployer",
+        json!({"jwt.credential.issuer": "github", "jwt.credential.sub": "repo:acme/billing:ref:refs/heads/main"}),
+    )
+    .await;
+    issuers.delay_ms.store(400, Ordering::SeqCst);
+    let now = keyward_server::now();
+    let tasks: Vec<_> = (0..16u64)
+        .map(|n| {
+            let t = github.sign(&github_claims(&issuer, &realm, now, 100 + n));
+            let (http, url) = (l.http.clone(), l.token_url());
+            tokio::spawn(async move {
+                http.post(url)
+                    .form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_assertion_type", BEARER),
+                        ("client_assertion", &t),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses, vec![200; 16]);
+    // Discovery and the JWKS: one fetch of the key set for all sixteen.
+    assert_eq!(issuers.fetches.load(Ordering::SeqCst), 1);
 }

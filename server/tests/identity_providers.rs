@@ -5,23 +5,9 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use common::*;
-use serde_json::{json, Value};
-
-/// An Admin REST call with the console session (and its CSRF token).
-async fn rest(a: &mut Client, method: &str, path: &str, body: Option<Value>) -> Reply {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("x-csrf-token", a.csrf.clone());
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_default();
-    a.send(req.body(body).unwrap()).await
-}
+use serde_json::json;
 
 const LIST: &str = "/admin/realms/master/identity-provider/instances";
 

@@ -303,17 +303,6 @@ async fn billing_x509(a: &mut Client, bound: bool) -> String {
     id
 }
 
-/// The reasons of a client's recent failed authentications, newest first.
-async fn reasons(app: &TestApp, client_row_id: &str) -> Vec<String> {
-    keyward_store::auth_events::recent(&app.keyward.state.ctx.db, client_row_id, 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| !e.success)
-        .map(|e| format!("{}: {}", e.method, e.reason.unwrap_or_default()))
-        .collect()
-}
-
 const GRANT: &str = "grant_type=client_credentials";
 
 /// The claims of a JWT, unverified (the tests check what Keyward wrote).

@@ -130,20 +130,21 @@ pub fn compile(b: &Binding) -> Option<FederatedBinding> {
     })
 }
 
-/// The client a token without `client_id` names: the binding of `provider` with the token's
+/// The client a token without `client_id` names (and whether an exact subject binding named
+/// it, which depends on nothing else of the token): the binding of `provider` with the token's
 /// exact subject or, failing that, the one client whose expression-only bindings hold on the
 /// (not yet verified) claims. `Err` is the reason for the operator.
 pub async fn client_for_token(
     db: &Db,
     provider: &IdentityProvider,
     origin: &Origin,
-) -> Result<std::result::Result<String, String>, StoreError> {
+) -> Result<std::result::Result<(String, bool), String>, StoreError> {
     let candidates = store::candidates(db, &provider.idp_row_id, &origin.subject).await?;
     if let Some(b) = candidates
         .iter()
         .find(|b| b.subject.as_deref() == Some(origin.subject.as_str()))
     {
-        return Ok(Ok(b.client_id.clone()));
+        return Ok(Ok((b.client_id.clone(), true)));
     }
     let mut clients: Vec<&str> = candidates
         .iter()
@@ -158,7 +159,7 @@ pub async fn client_for_token(
     clients.sort_unstable();
     clients.dedup();
     Ok(match clients.as_slice() {
-        [one] => Ok((*one).to_owned()),
+        [one] => Ok(((*one).to_owned(), false)),
         [] => Err(format!(
             "no binding to the identity provider {} accepts sub {}",
             provider.alias,
@@ -364,6 +365,16 @@ pub async fn provider_keys(
         && store::claim_fetch(db, &p.idp_row_id, REFETCH_INTERVAL_S, now).await?
     {
         kept = refresh_keys(db, fetcher, p, now).await?;
+    } else if kept
+        .as_ref()
+        .is_none_or(|k| k.body.is_none() && k.last_error.is_none())
+    {
+        // Another request is making the first fetch: wait for it rather than refuse.
+        kept = crate::jwks::await_first_fetch(
+            || store::keys(db, &p.idp_row_id),
+            |k: &ProviderKeys| k.body.is_some() || k.last_error.is_some(),
+        )
+        .await?;
     }
     let Some(body) = kept.as_ref().and_then(|k| k.body.as_deref()) else {
         return Err(KeySourceError::NeverFetched(format!(

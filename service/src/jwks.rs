@@ -395,6 +395,27 @@ pub async fn refresh(
     keys::jwks(db, client_row_id).await
 }
 
+/// Waits for a first fetch another caller is making (up to [`TIMEOUT`] and a second): re-reads
+/// with `read` every 50 ms until `settled` says it ended (a key set, or a recorded failure).
+/// Concurrent first requests must not be refused because one of them won the right to fetch.
+pub async fn await_first_fetch<T, F, Fut>(
+    mut read: F,
+    settled: impl Fn(&T) -> bool,
+) -> Result<Option<T>, keyward_store::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, keyward_store::StoreError>>,
+{
+    let deadline = tokio::time::Instant::now() + TIMEOUT + Duration::from_secs(1);
+    loop {
+        let now = read().await?;
+        if now.as_ref().is_some_and(&settled) || tokio::time::Instant::now() >= deadline {
+            return Ok(now);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Why the keys to verify a client's assertion are not available.
 #[derive(Debug, thiserror::Error)]
 pub enum KeySourceError {
@@ -448,6 +469,16 @@ pub async fn client_keys(
         && keys::claim_refetch(db, client_row_id, &j.jwks_url, REFETCH_INTERVAL_S, now).await?
     {
         if let Some(after) = refresh(db, fetcher, client_row_id, &j.jwks_url, now).await? {
+            j = after;
+        }
+    } else if j.body.is_none() && j.last_error.is_none() {
+        // Another request is making the first fetch: wait for it rather than refuse.
+        if let Some(after) = await_first_fetch(
+            || keys::jwks(db, client_row_id),
+            |k: &keys::ClientJwks| k.body.is_some() || k.last_error.is_some(),
+        )
+        .await?
+        {
             j = after;
         }
     }

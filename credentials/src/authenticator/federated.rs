@@ -715,6 +715,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(r.contains("alg HS256 is not allowed"), "{r}");
+        // alg none is never accepted, whatever the provider.
+        let b64 =
+            |v: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, v);
+        let none = format!(
+            "{}.{}.c2ln",
+            b64(br#"{"alg":"none"}"#),
+            b64(k8s_claims().to_string().as_bytes())
+        );
+        let p = presented(
+            None,
+            &[
+                ("client_assertion_type".into(), JWT_BEARER.into()),
+                ("client_assertion".into(), none),
+            ],
+        )
+        .unwrap();
+        let r = FederatedJwt
+            .authenticate(&p, &client, &material, &ctx(false), NOW)
+            .unwrap_err()
+            .to_string();
+        assert!(r.contains("alg none is never accepted"), "{r}");
     }
 
     #[test]

@@ -243,6 +243,30 @@ impl Client {
     }
 }
 
+/// An Admin REST call with the console session (and its CSRF token).
+pub async fn rest(a: &mut Client, method: &str, path: &str, body: Option<Value>) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("x-csrf-token", a.csrf.clone());
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_default();
+    a.send(req.body(body).unwrap()).await
+}
+
+/// The reasons of a client's recent failed authentications, newest first.
+pub async fn reasons(app: &TestApp, client_row_id: &str) -> Vec<String> {
+    keyward_store::auth_events::recent(&app.keyward.state.ctx.db, client_row_id, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| !e.success)
+        .map(|e| format!("{}: {}", e.method, e.reason.unwrap_or_default()))
+        .collect()
+}
+
 /// Signs in as the bootstrap admin.
 pub async fn admin(app: &TestApp) -> Client {
     let mut c = Client::new(app);
