@@ -357,7 +357,20 @@ async fn jwks_server() -> JwksServer {
     let hits = Arc::new(AtomicUsize::new(0));
     let body = Arc::new(Mutex::new((200u16, fixture("all.jwks"))));
     let (h, b) = (hits.clone(), body.clone());
+    let (h2, b2) = (hits.clone(), body.clone());
     let router = axum::Router::new()
+        .route(
+            "/slow-jwks",
+            get(move || {
+                let (h, b) = (h2.clone(), b2.clone());
+                async move {
+                    h.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                    let (status, body) = b.lock().unwrap().clone();
+                    (StatusCode::from_u16(status).unwrap(), body).into_response()
+                }
+            }),
+        )
         .route(
             "/jwks",
             get(move || {
@@ -415,6 +428,35 @@ async fn fetch_now(a: &mut Client, id: &str) -> serde_json::Value {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.json()
+}
+
+/// Concurrent first requests of a client whose JWKS URL was never fetched (a slow server): one
+/// fetches, the others wait for that fetch; none is refused for lack of keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_first_requests_wait_for_the_jwks_fetch() {
+    let server = jwks_server().await;
+    let app = app_with(|c| c.fetch_allow = "127.0.0.1".into()).await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "jwks-slow").await;
+    let r = set_url(&mut a, &id, &format!("{}/slow-jwks", server.base)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let row = app_client_row(&app, &id).await;
+    let now = keyward_server::now();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (ctx, row) = (app.keyward.state.ctx.clone(), row.clone());
+            tokio::spawn(async move {
+                keyward_service::jwks::client_keys(&ctx.db, &ctx.jwks, &row, false, now)
+                    .await
+                    .map(|k| k.len())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), Ok(5));
+    }
+    assert_eq!(server.hits.load(Ordering::SeqCst), 1, "one fetch for all");
 }
 
 #[tokio::test(flavor = "multi_thread")]
