@@ -293,21 +293,9 @@ async fn fetch_set(fetcher: &JwksFetcher, p: &IdentityProvider) -> Result<GoodSe
     } else {
         (f.body.clone(), f.max_age_s)
     };
-    let set = keyward_credentials::keys::parse_fetched_jwks(&body)
-        .map_err(|e| failed(Some(f.status), e.to_string()))?;
-    if set.keys.is_empty() {
-        let skipped = if set.skipped.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", set.skipped.join("; "))
-        };
-        return Err(failed(
-            Some(f.status),
-            format!("the key set holds no usable signing key{skipped}"),
-        ));
-    }
+    let count = crate::jwks::usable_keys(&body).map_err(|e| failed(Some(f.status), e))?;
     Ok(GoodSet {
-        count: set.keys.len(),
+        count,
         url,
         status: f.status,
         body,
@@ -384,19 +372,7 @@ pub async fn provider_keys(
                 .unwrap_or_else(|| "no fetch yet".into())
         )));
     };
-    Ok(keyward_credentials::keys::parse_fetched_jwks(body)
-        .map(|set| {
-            set.keys
-                .into_iter()
-                .map(|k| ClientPublicKey {
-                    kid: k.kid,
-                    alg: k.alg,
-                    spki_der: k.spki_der,
-                    active: true,
-                })
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(crate::jwks::fetched_keys(body))
 }
 
 /// Use case: fetches a provider's keys now (manager; the console's "Fetch keys").

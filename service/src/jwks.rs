@@ -343,6 +343,39 @@ pub fn max_age(headers: &reqwest::header::HeaderMap) -> i64 {
         .clamp(MIN_MAX_AGE_S, MAX_MAX_AGE_S)
 }
 
+/// How many usable signing keys a fetched key set holds, or why it is refused (not a JWKS, or
+/// no usable key, with the reason each key was skipped).
+pub fn usable_keys(body: &[u8]) -> Result<usize, String> {
+    let set = keyward_credentials::keys::parse_fetched_jwks(body).map_err(|e| e.to_string())?;
+    if set.keys.is_empty() {
+        let skipped = if set.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", set.skipped.join("; "))
+        };
+        return Err(format!("the key set holds no usable signing key{skipped}"));
+    }
+    Ok(set.keys.len())
+}
+
+/// The keys of a key set kept from a good fetch, as the authenticators see them (a set that no
+/// longer parses has none).
+pub fn fetched_keys(body: &[u8]) -> Vec<keyward_credentials::authenticator::ClientPublicKey> {
+    keyward_credentials::keys::parse_fetched_jwks(body)
+        .map(|set| {
+            set.keys
+                .into_iter()
+                .map(|k| keyward_credentials::authenticator::ClientPublicKey {
+                    kid: k.kid,
+                    alg: k.alg,
+                    spki_der: k.spki_der,
+                    active: true,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Fetches a client's JWKS URL now and records the outcome: a good key set replaces the cached
 /// one; a failure keeps the last good set and records why. Returns the row as it is afterwards.
 /// The one refresh path of the console's "Fetch now" and the token endpoint's refetch.
@@ -355,20 +388,9 @@ pub async fn refresh(
 ) -> Result<Option<keyward_store::keys::ClientJwks>, keyward_store::StoreError> {
     use keyward_store::keys::{self, FetchRecord};
     let outcome = match fetcher.fetch(jwks_url).await {
-        Ok(f) => match keyward_credentials::keys::parse_fetched_jwks(&f.body) {
-            Ok(set) if set.keys.is_empty() => Err((
-                Some(f.status),
-                format!(
-                    "the key set holds no usable signing key{}",
-                    if set.skipped.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", set.skipped.join("; "))
-                    }
-                ),
-            )),
-            Ok(set) => Ok((f, set.keys.len())),
-            Err(e) => Err((Some(f.status), e.to_string())),
+        Ok(f) => match usable_keys(&f.body) {
+            Ok(count) => Ok((f, count)),
+            Err(e) => Err((Some(f.status), e)),
         },
         Err(e) => Err((e.status(), e.to_string())),
     };
@@ -451,7 +473,6 @@ pub async fn client_keys(
     unknown_kid: bool,
     now: i64,
 ) -> Result<Vec<keyward_credentials::authenticator::ClientPublicKey>, KeySourceError> {
-    use keyward_credentials::authenticator::ClientPublicKey;
     use keyward_store::keys;
     let jwks = keys::jwks(db, client_row_id).await?;
     let Some(mut j) = jwks.filter(|j| j.use_jwks_url) else {
@@ -487,22 +508,7 @@ pub async fn client_keys(
             j.last_error.unwrap_or_else(|| "no fetch yet".into()),
         ));
     };
-    let set = keyward_credentials::keys::parse_fetched_jwks(body).unwrap_or_else(|_| {
-        keyward_credentials::keys::FetchedJwks {
-            keys: Vec::new(),
-            skipped: Vec::new(),
-        }
-    });
-    Ok(set
-        .keys
-        .into_iter()
-        .map(|k| ClientPublicKey {
-            kid: k.kid,
-            alg: k.alg,
-            spki_der: k.spki_der,
-            active: true,
-        })
-        .collect())
+    Ok(fetched_keys(body))
 }
 
 #[cfg(test)]
