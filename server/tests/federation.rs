@@ -219,6 +219,19 @@ async fn token(l: &Live, form: &[(&str, &str)]) -> (u16, Value) {
     (status, body)
 }
 
+/// A token request whose client assertion is `assertion` of `kind` (BEARER or SPIFFE), with or
+/// without `client_id`; the status and body.
+async fn present(l: &Live, client_id: Option<&str>, kind: &str, assertion: &str) -> (u16, Value) {
+    let mut form = vec![
+        ("client_assertion_type", kind),
+        ("client_assertion", assertion),
+    ];
+    if let Some(id) = client_id {
+        form.push(("client_id", id));
+    }
+    token(l, &form).await
+}
+
 async fn newest_reason(app: &TestApp, client_row_id: &str) -> String {
     reasons(app, client_row_id)
         .await
@@ -348,29 +361,14 @@ async fn a_kubernetes_service_account_token_authenticates_its_bound_client() {
     let now = keyward_server::now();
     let sa_token = k8s.sign(&k8s_claims(&issuer, &realm, now));
     // Without client_id: the binding (issuer, subject) finds the client.
-    let (status, body) = token(
-        &l,
-        &[
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &sa_token),
-        ],
-    )
-    .await;
+    let (status, body) = present(&l, None, BEARER, &sa_token).await;
     assert_eq!(status, 200, "{body} / {:?}", reasons(&l.app, &id).await);
     assert!(body["access_token"].is_string());
     let fetched = issuers.fetches.load(Ordering::SeqCst);
     assert_eq!(fetched, 1, "the keys were fetched once, through discovery");
     // A projected token is presented again until it expires (reuse on for kubernetes), and
     // with its client_id too; the cached keys serve.
-    let (status, body) = token(
-        &l,
-        &[
-            ("client_id", "billing-worker"),
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &sa_token),
-        ],
-    )
-    .await;
+    let (status, body) = present(&l, Some("billing-worker"), BEARER, &sa_token).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(issuers.fetches.load(Ordering::SeqCst), fetched);
 
@@ -421,15 +419,7 @@ async fn a_kubernetes_service_account_token_authenticates_its_bound_client() {
         ),
     ];
     for (t, want) in &bad {
-        let (status, body) = token(
-            &l,
-            &[
-                ("client_id", "billing-worker"),
-                ("client_assertion_type", BEARER),
-                ("client_assertion", t),
-            ],
-        )
-        .await;
+        let (status, body) = present(&l, Some("billing-worker"), BEARER, t).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (401, Some("invalid_client")),
@@ -443,40 +433,17 @@ async fn a_kubernetes_service_account_token_authenticates_its_bound_client() {
     }
     // A subject bound to no client: refused before any client is found.
     let stranger = k8s.sign(&with(json!({"sub": "system:serviceaccount:billing:other"})));
-    let (status, _) = token(
-        &l,
-        &[
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &stranger),
-        ],
-    )
-    .await;
+    let (status, _) = present(&l, None, BEARER, &stranger).await;
     assert_eq!(status, 401);
     // The same token naming the client: the reason names the binding it misses.
-    let (status, _) = token(
-        &l,
-        &[
-            ("client_id", "billing-worker"),
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &stranger),
-        ],
-    )
-    .await;
+    let (status, _) = present(&l, Some("billing-worker"), BEARER, &stranger).await;
     assert_eq!(status, 401);
     assert!(newest_reason(&l.app, &id)
         .await
         .contains("matches no binding"));
     // A token of an issuer the realm does not trust.
     let unknown = k8s.sign(&with(json!({"iss": "https://evil.example"})));
-    let (status, _) = token(
-        &l,
-        &[
-            ("client_id", "billing-worker"),
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &unknown),
-        ],
-    )
-    .await;
+    let (status, _) = present(&l, Some("billing-worker"), BEARER, &unknown).await;
     assert_eq!(status, 401);
     assert!(newest_reason(&l.app, &id)
         .await
@@ -489,15 +456,11 @@ async fn a_kubernetes_service_account_token_authenticates_its_bound_client() {
     let before = issuers.fetches.load(Ordering::SeqCst);
     for n in 0..3 {
         let made_up = RsaKey::new(&format!("made-up-{n}"));
-        let (status, _) = token(
+        let (status, _) = present(
             &l,
-            &[
-                ("client_assertion_type", BEARER),
-                (
-                    "client_assertion",
-                    &made_up.sign(&k8s_claims(&issuer, &realm, now)),
-                ),
-            ],
+            None,
+            BEARER,
+            &made_up.sign(&k8s_claims(&issuer, &realm, now)),
         )
         .await;
         assert_eq!(status, 401);
@@ -511,15 +474,11 @@ async fn a_kubernetes_service_account_token_authenticates_its_bound_client() {
         keyward_service::federation::REFETCH_INTERVAL_S as u64 + 1,
     ))
     .await;
-    let (status, body) = token(
+    let (status, body) = present(
         &l,
-        &[
-            ("client_assertion_type", BEARER),
-            (
-                "client_assertion",
-                &next.sign(&k8s_claims(&issuer, &realm, now)),
-            ),
-        ],
+        None,
+        BEARER,
+        &next.sign(&k8s_claims(&issuer, &realm, now)),
     )
     .await;
     assert_eq!(status, 200, "{body} / {:?}", reasons(&l.app, &id).await);
@@ -533,14 +492,7 @@ async fn a_kubernetes_service_account_token_authenticates_its_bound_client() {
     assert_eq!(status_now["fetched"], true, "{status_now}");
     assert_eq!(status_now["keyCount"], 2);
     assert_eq!(status_now["lastError"], "HTTP 500", "{status_now}");
-    let (status, _) = token(
-        &l,
-        &[
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &sa_token),
-        ],
-    )
-    .await;
+    let (status, _) = present(&l, None, BEARER, &sa_token).await;
     assert_eq!(status, 200);
     issuers.failing.store(false, Ordering::SeqCst);
 
@@ -617,22 +569,10 @@ async fn a_github_actions_token_matches_a_claims_expression_once() {
 
     let now = keyward_server::now();
     let t = github.sign(&github_claims(&issuer, &realm, now, 1));
-    let (status, body) = token(
-        &l,
-        &[("client_assertion_type", BEARER), ("client_assertion", &t)],
-    )
-    .await;
+    let (status, body) = present(&l, None, BEARER, &t).await;
     assert_eq!(status, 200, "{body} / {:?}", reasons(&l.app, &id).await);
     // GitHub's tokens are not reusable here (reuse off for oidc): the jti is spent.
-    let (status, _) = token(
-        &l,
-        &[
-            ("client_id", "deployer"),
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &t),
-        ],
-    )
-    .await;
+    let (status, _) = present(&l, Some("deployer"), BEARER, &t).await;
     assert_eq!(status, 401);
     assert!(newest_reason(&l.app, &id)
         .await
@@ -640,15 +580,7 @@ async fn a_github_actions_token_matches_a_claims_expression_once() {
     // Another branch fails the expression, and the reason says which term.
     let mut dev = github_claims(&issuer, &realm, now, 2);
     dev["sub"] = json!("repo:acme/billing:ref:refs/heads/dev");
-    let (status, _) = token(
-        &l,
-        &[
-            ("client_id", "deployer"),
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &github.sign(&dev)),
-        ],
-    )
-    .await;
+    let (status, _) = present(&l, Some("deployer"), BEARER, &github.sign(&dev)).await;
     assert_eq!(status, 401);
     let got = newest_reason(&l.app, &id).await;
     assert!(
@@ -669,15 +601,11 @@ async fn a_github_actions_token_matches_a_claims_expression_once() {
     let first = list[0]["id"].as_str().unwrap().to_string();
     let r = rest(&mut admin, "DELETE", &format!("{bindings}/{first}"), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let (status, body) = token(
+    let (status, body) = present(
         &l,
-        &[
-            ("client_assertion_type", BEARER),
-            (
-                "client_assertion",
-                &github.sign(&github_claims(&issuer, &realm, now, 3)),
-            ),
-        ],
+        None,
+        BEARER,
+        &github.sign(&github_claims(&issuer, &realm, now, 3)),
     )
     .await;
     assert_eq!(status, 200, "{body} / {:?}", reasons(&l.app, &id).await);
@@ -712,29 +640,14 @@ async fn a_spiffe_jwt_svid_authenticates_with_its_own_assertion_type() {
         json!({"alg": "ES256", "kid": "svid-1", "typ": "JWT"}),
         json!({"sub": svid_id, "aud": [realm], "exp": now + 300, "iat": now, "jti": "svid-once"}),
     );
-    let (status, body) = token(
-        &l,
-        &[
-            ("client_assertion_type", SPIFFE),
-            ("client_assertion", &svid),
-        ],
-    )
-    .await;
+    let (status, body) = present(&l, None, SPIFFE, &svid).await;
     assert_eq!(status, 200, "{body} / {:?}", reasons(&l.app, &id).await);
     // Sent as a plain jwt-bearer assertion, it is not a SPIFFE token.
     let again = spiffe.sign(
         json!({"alg": "ES256", "kid": "svid-1"}),
         json!({"sub": svid_id, "aud": [realm], "exp": now + 300, "jti": "svid-two"}),
     );
-    let (status, _) = token(
-        &l,
-        &[
-            ("client_id", "mesh-worker"),
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &again),
-        ],
-    )
-    .await;
+    let (status, _) = present(&l, Some("mesh-worker"), BEARER, &again).await;
     assert_eq!(status, 401);
     // The X509-SVID root of the bundle never verifies a JWT.
     let status_now = admin.get(&format!("{IDP}/mesh/keys")).await.json();
@@ -744,15 +657,7 @@ async fn a_spiffe_jwt_svid_authenticates_with_its_own_assertion_type() {
         json!({"alg": "ES256", "kid": "svid-1"}),
         json!({"sub": "spiffe://evil.org/ns/billing/sa/worker", "aud": [realm], "exp": now + 300, "jti": "svid-3"}),
     );
-    let (status, _) = token(
-        &l,
-        &[
-            ("client_id", "mesh-worker"),
-            ("client_assertion_type", SPIFFE),
-            ("client_assertion", &foreign),
-        ],
-    )
-    .await;
+    let (status, _) = present(&l, Some("mesh-worker"), SPIFFE, &foreign).await;
     assert_eq!(status, 401);
     assert!(newest_reason(&l.app, &id)
         .await
@@ -804,23 +709,9 @@ async fn two_replicas_share_replay_state_on_postgresql() {
             9,
         ))
     };
-    let (status, body) = token(
-        &one.live,
-        &[
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &gh(&one.live)),
-        ],
-    )
-    .await;
+    let (status, body) = present(&one.live, None, BEARER, &gh(&one.live)).await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = token(
-        &two,
-        &[
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &gh(&two)),
-        ],
-    )
-    .await;
+    let (status, _) = present(&two, None, BEARER, &gh(&two)).await;
     assert_eq!(status, 401, "the jti was spent at replica one");
     let k8s_issuer = format!("{}/k8s", one.issuers.base);
     for l in [&one.live, &two] {
@@ -830,11 +721,7 @@ async fn two_replicas_share_replay_state_on_postgresql() {
             now,
         ));
         for _ in 0..2 {
-            let (status, body) = token(
-                l,
-                &[("client_assertion_type", BEARER), ("client_assertion", &t)],
-            )
-            .await;
+            let (status, body) = present(l, None, BEARER, &t).await;
             assert_eq!(status, 200, "{body}");
         }
     }
@@ -1094,15 +981,7 @@ async fn the_console_binds_clients_and_tests_tokens() {
         .collect();
     assert!(all.iter().all(|(_, p)| *p == json!(true)), "{rules}");
     assert!(rules.to_string().contains("binding deploy"), "{rules}");
-    let (status, body) = token(
-        &l,
-        &[
-            ("client_id", "deployer"),
-            ("client_assertion_type", BEARER),
-            ("client_assertion", &good),
-        ],
-    )
-    .await;
+    let (status, body) = present(&l, Some("deployer"), BEARER, &good).await;
     assert_eq!(status, 200, "the tester did not spend the jti: {body}");
     // Another realm's audience: the audience rule fails, the later ones are not reached.
     let mut other = github_claims(&gh_issuer, &format!("{}/realms/other", l.base), now, 78);
