@@ -365,12 +365,12 @@ pub async fn provider_keys(
         .await?;
     }
     let Some(body) = kept.as_ref().and_then(|k| k.body.as_deref()) else {
-        return Err(KeySourceError::NeverFetched(format!(
-            "the keys of the identity provider {}: {}",
-            p.alias,
-            kept.and_then(|k| k.last_error)
-                .unwrap_or_else(|| "no fetch yet".into())
-        )));
+        return Err(KeySourceError::ProviderKeys {
+            provider: p.alias.clone(),
+            reason: kept
+                .and_then(|k| k.last_error)
+                .unwrap_or_else(|| "no fetch yet".into()),
+        });
     };
     Ok(crate::jwks::fetched_keys(body))
 }

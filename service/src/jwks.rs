@@ -445,6 +445,9 @@ pub enum KeySourceError {
     NoUrl,
     #[error("the JWKS URL has not been fetched successfully yet: {0}")]
     NeverFetched(String),
+    /// An identity provider's keys have never been fetched successfully.
+    #[error("the keys of the identity provider {provider} are not available: {reason}")]
+    ProviderKeys { provider: String, reason: String },
     #[error(transparent)]
     Store(#[from] keyward_store::StoreError),
 }
