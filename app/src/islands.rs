@@ -16,7 +16,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-use crate::credentials::{MethodView, RegenerateSecret, RevealSecret, TestFederatedToken};
+use crate::credentials::{MethodView, RegenerateSecret, RevealSecret};
 use crate::error::AppError;
 use crate::keys::{GenerateKeystore, ImportKeys, KeystoreForm};
 
@@ -350,55 +350,6 @@ pub fn RevealButton(realm: String, id: String, csrf: String, secret_id: String) 
                 <button type="button" class="btn btn-primary" on:click=move |_| show(dialog, false)>"Done"</button>
             </div>
         </dialog>
-    }
-}
-
-/// "Test a token" for a federated client: the pasted token is sent to the server, which says
-/// which rule it passes or fails; the answer shows here (the token is never stored, logged or
-/// spent). An island: the answer is the page's only output, so it needs the browser.
-#[island]
-pub fn TokenTester(realm: String, id: String, csrf: String) -> impl IntoView {
-    let test = ServerAction::<TestFederatedToken>::new();
-    let ready = hydrated();
-    view! {
-        <form class="form" method="post" action=TestFederatedToken::PATH on:submit=move |ev| {
-            let f = Fields::of(&ev);
-            test.dispatch(TestFederatedToken {
-                csrf: f.get("csrf"),
-                realm: f.get("realm"),
-                id: f.get("id"),
-                token: f.get("token"),
-            });
-        }>
-            <input type="hidden" name="csrf" value=csrf/>
-            <input type="hidden" name="realm" value=realm/>
-            <input type="hidden" name="id" value=id/>
-            <label for="test-token">"Token"</label>
-            <textarea id="test-token" name="token" rows="4" spellcheck="false" autocomplete="off"
-                placeholder="eyJhbGciOi…"></textarea>
-            <div class="form-actions">
-                <button type="submit" class="btn btn-secondary"
-                    disabled=move || !ready.get() || test.pending().get()>"Test"</button>
-            </div>
-        </form>
-        {move || error_view(test.value().get().and_then(Result::err))}
-        {move || test.value().get().and_then(Result::ok).map(|rules| view! {
-            <table class="table" data-testid="token-test">
-                <thead><tr><th>"Rule"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
-                <tbody>
-                    {rules.into_iter().map(|r| {
-                        let (class, text) = match r.passed {
-                            Some(true) => ("badge badge-active", "passes"),
-                            Some(false) => ("badge badge-revoked", "fails"),
-                            None => ("badge", "not reached"),
-                        };
-                        view! {
-                            <tr><td>{r.rule}</td><td><span class=class>{text}</span></td><td class="wrap">{r.detail}</td></tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        })}
     }
 }
 

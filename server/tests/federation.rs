@@ -1014,6 +1014,21 @@ async fn the_console_binds_clients_and_tests_tokens() {
     // Not a JWT at all.
     let rules = test_token(&mut admin, &id, "not-a-token").await;
     assert_eq!(outcome(&rules, "A signed JWT"), json!(false), "{rules}");
+    // After a plain form post (no wasm), the Credentials tab shows the last report once.
+    let tab = admin
+        .get(&format!("/console/master/clients/{id}/credentials"))
+        .await
+        .body;
+    assert!(tab.contains(r#"data-testid="token-test""#), "{tab}");
+    assert!(
+        tab.contains("A signed JWT") && tab.contains("fails"),
+        "{tab}"
+    );
+    let again = admin
+        .get(&format!("/console/master/clients/{id}/credentials"))
+        .await
+        .body;
+    assert!(!again.contains(r#"data-testid="token-test""#), "shown once");
     // The tester never stores or logs a token.
     assert!(!contains(&db_bytes(&l.app), &good[good.len() - 40..]));
     let logged = String::from_utf8_lossy(&log().lock().unwrap()).to_string();

@@ -80,6 +80,9 @@ pub struct CredentialsView {
     pub bindings: Vec<BindingView>,
     /// The realm's identity providers, by alias.
     pub providers: Vec<String>,
+    /// The report of the token tested last on this tab, shown once (kept in the operator's
+    /// session between the form's post and this page, never the token itself).
+    pub token_test: Option<Vec<RuleView>>,
     pub now: i64,
 }
 
@@ -233,6 +236,7 @@ pub mod server {
                 .collect(),
             bindings,
             providers,
+            token_test: None,
             now,
         })
     }
@@ -292,7 +296,20 @@ pub async fn get_credentials(
     let (ctx, op) = authorize(Role::Viewer, None).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
     let inspect = inspect.filter(|t| !t.trim().is_empty());
-    self::server::credentials_view(&ctx, &op, &r, c, inspect).await
+    let key = token_test_key(&c.client_row_id);
+    let mut view = self::server::credentials_view(&ctx, &op, &r, c, inspect).await?;
+    view.token_test = session()
+        .await?
+        .remove::<Vec<RuleView>>(&key)
+        .await
+        .map_err(internal)?;
+    Ok(view)
+}
+
+/// Where the token tester's last report waits in the session for the page to show it.
+#[cfg(feature = "ssr")]
+fn token_test_key(client_row_id: &str) -> String {
+    format!("token_test:{client_row_id}")
 }
 
 /// The method form's fields, as the browser posts them.
@@ -502,7 +519,9 @@ pub async fn delete_federated_binding(
 }
 
 /// Which rules a pasted token passes for this client (viewers too). The token is neither
-/// stored nor logged, and its jti is not spent.
+/// stored nor logged, and its jti is not spent. The report is returned, and kept in the
+/// operator's session for the Credentials tab to show once after a plain form post (so the
+/// tester works without the wasm and without an island).
 #[server(endpoint = "test_federated_token")]
 pub async fn test_federated_token(
     csrf: String,
@@ -514,17 +533,21 @@ pub async fn test_federated_token(
     let (ctx, op) = authorize(Role::Viewer, Some(&csrf)).await?;
     let (r, c) = realm_and_client(&ctx, &realm, &id).await?;
     let actor = console_actor(&op).await;
-    Ok(
-        keyward_service::federation::explain(&ctx, &actor, &r, &c, &token)
-            .await?
-            .into_iter()
-            .map(|c| RuleView {
-                rule: c.rule,
-                passed: c.passed,
-                detail: c.detail,
-            })
-            .collect(),
-    )
+    let rules: Vec<RuleView> = keyward_service::federation::explain(&ctx, &actor, &r, &c, &token)
+        .await?
+        .into_iter()
+        .map(|c| RuleView {
+            rule: c.rule,
+            passed: c.passed,
+            detail: c.detail,
+        })
+        .collect();
+    session()
+        .await?
+        .insert(&token_test_key(&c.client_row_id), &rules)
+        .await
+        .map_err(internal)?;
+    Ok(rules)
 }
 
 /// Shows a stored secret again: only for admins, only where the realm allows it; audited.

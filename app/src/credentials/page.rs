@@ -10,7 +10,7 @@ use leptos::server_fn::ServerFn;
 use crate::components::*;
 use crate::credentials::*;
 use crate::format_time;
-use crate::islands::{CopyButton, MethodPicker, RevealButton, SecretIssuer, TokenTester};
+use crate::islands::{CopyButton, MethodPicker, RevealButton, SecretIssuer};
 
 #[component]
 pub fn CredentialsTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl IntoView {
@@ -172,8 +172,8 @@ fn FederatedBindings(
 ) -> impl IntoView {
     let federated = v.authenticator == "federated-jwt";
     let add = ServerAction::<AddFederatedBinding>::new();
-    let csrf = current_session().csrf;
     let (realm_tester, id_tester) = (realm.clone(), id.clone());
+    let report = v.token_test.clone();
     (federated || !v.bindings.is_empty()).then(move || view! {
         <section class="card" data-testid="federated-bindings">
             <h2>"Federated bindings"</h2>
@@ -250,7 +250,31 @@ fn FederatedBindings(
             }})}
             <h3>"Test a token"</h3>
             <p class="help">"Paste a token to see which rule it passes or fails for this client. It is not stored or logged, and a token that passes still works once at the token endpoint."</p>
-            <TokenTester realm=realm_tester id=id_tester csrf=csrf.clone()/>
+            <form class="form" method="post" action=TestFederatedToken::PATH>
+                <ClientFields realm=realm_tester.clone() id=id_tester.clone()/>
+                <label for="test-token">"Token"</label>
+                <textarea id="test-token" name="token" rows="4" spellcheck="false" autocomplete="off"
+                    placeholder="eyJhbGciOi…"></textarea>
+                <div class="form-actions"><button type="submit" class="btn btn-secondary">"Test"</button></div>
+            </form>
+            {error_of::<TestFederatedToken>()}
+            {report.clone().map(|rules| view! {
+                <table class="table" data-testid="token-test">
+                    <thead><tr><th>"Rule"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
+                    <tbody>
+                        {rules.into_iter().map(|r| {
+                            let (class, text) = match r.passed {
+                                Some(true) => ("badge badge-active", "passes"),
+                                Some(false) => ("badge badge-revoked", "fails"),
+                                None => ("badge badge-muted", "not reached"),
+                            };
+                            view! {
+                                <tr><td>{r.rule}</td><td><span class=class>{text}</span></td><td class="wrap">{r.detail}</td></tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
         </section>
     })
 }
