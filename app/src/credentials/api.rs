@@ -12,8 +12,6 @@ use crate::error::AppError;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MethodView {
     pub id: String,
-    /// The method's declared per-client settings.
-    pub properties: Vec<PropertyView>,
     pub name: String,
     pub help: String,
     pub algorithms: Vec<String>,
@@ -61,6 +59,9 @@ pub struct CredentialsView {
     pub assertion_max_exp_s: i64,
     /// The client's values of the methods' declared settings, by attribute name.
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// Each method's declared settings (method id, settings), for the method form. Kept out of
+    /// [`MethodView`], which the method picker island receives: its wasm need not decode them.
+    pub properties: Vec<(String, Vec<PropertyView>)>,
     /// Certificate-bound access tokens.
     pub tls_bound_tokens: bool,
     /// Where clients with a certificate reach the token endpoint: the mTLS listener's URL, or
@@ -216,6 +217,7 @@ pub mod server {
             signing_alg: c.signing_alg,
             assertion_max_exp_s: c.assertion_max_exp_s,
             attributes: c.auth_attributes,
+            properties: properties(),
             tls_bound_tokens: c.tls_bound_tokens,
             mtls_token_endpoint,
             inspected,
@@ -261,7 +263,22 @@ pub mod server {
             .iter()
             .map(|a| MethodView {
                 id: a.id().into(),
-                properties: a
+                name: a.display_name().into(),
+                help: a.help().into(),
+                algorithms: a.algorithms().iter().map(|s| s.to_string()).collect(),
+                uses_secrets: a.uses_secrets(),
+                needs_plaintext_secret: a.needs_plaintext_secret(),
+            })
+            .collect()
+    }
+
+    /// Each method's declared settings, in registry order (methods without any left out).
+    pub fn properties() -> Vec<(String, Vec<PropertyView>)> {
+        authenticator::REGISTRY
+            .iter()
+            .filter(|a| !a.config_properties().is_empty())
+            .map(|a| {
+                let props = a
                     .config_properties()
                     .iter()
                     .map(|p| PropertyView {
@@ -272,12 +289,8 @@ pub mod server {
                         placeholder: p.placeholder.into(),
                         max_len: p.max_len,
                     })
-                    .collect(),
-                name: a.display_name().into(),
-                help: a.help().into(),
-                algorithms: a.algorithms().iter().map(|s| s.to_string()).collect(),
-                uses_secrets: a.uses_secrets(),
-                needs_plaintext_secret: a.needs_plaintext_secret(),
+                    .collect();
+                (a.id().to_string(), props)
             })
             .collect()
     }

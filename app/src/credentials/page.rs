@@ -90,13 +90,12 @@ fn CertificateSettings(v: CredentialsView, disabled: bool) -> impl IntoView {
     // One rule per method with settings; ids are the registry's (letters, digits, '-'), so
     // the selector needs no quotes.
     let css: String = v
-        .methods
+        .properties
         .iter()
-        .filter(|m| !m.properties.is_empty())
-        .map(|m| format!(".method-props-{0} {{ display: none; }} form:has(#auth-method option[value={0}]:checked) .method-props-{0} {{ display: block; }} ", m.id))
+        .map(|(id, _)| format!(".method-props-{id} {{ display: none; }} form:has(#auth-method option[value={id}]:checked) .method-props-{id} {{ display: block; }} "))
         .collect();
-    let blocks = v.methods.iter().filter(|m| !m.properties.is_empty()).map(|m| {
-        let fields = m.properties.iter().map(|p| {
+    let blocks = v.properties.iter().map(|(id, properties)| {
+        let fields = properties.iter().map(|p| {
             let field_id = format!("prop-{}", p.name.replace('.', "-"));
             let value = v.attributes.get(&p.name).cloned().unwrap_or_default();
             if p.boolean {
@@ -117,7 +116,7 @@ fn CertificateSettings(v: CredentialsView, disabled: bool) -> impl IntoView {
             }
         }).collect_view();
         view! {
-            <div class=format!("method-props method-props-{}", m.id) data-testid=format!("{}-settings", m.id)>{fields}</div>
+            <div class=format!("method-props method-props-{id}") data-testid=format!("{id}-settings")>{fields}</div>
         }
     }).collect_view();
     view! {
