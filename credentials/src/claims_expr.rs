@@ -1,6 +1,7 @@
-//! Claim-matching expressions for federated client bindings (issue 21 §2, groundwork: not yet
-//! wired to a method). The syntax is Microsoft Entra's "flexible federated identity
-//! credentials", so an expression written for Entra reads the same here:
+//! Claim-matching expressions for federated client bindings (issue 21 §2: a `federated-jwt`
+//! binding may carry one, checked on the verified token's claims). The syntax is Microsoft
+//! Entra's "flexible federated identity credentials", so an expression written for Entra reads
+//! the same here:
 //!
 //! ```text
 //! claims['sub'] matches 'repo:acme/*:ref:refs/heads/main'
