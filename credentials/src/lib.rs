@@ -20,6 +20,7 @@ pub mod mtls;
 pub mod names;
 pub mod operator;
 pub mod password;
+pub mod scannable;
 pub mod scope;
 #[cfg(feature = "crypto")]
 pub mod seal;
