@@ -588,12 +588,14 @@ async fn authenticate_client(
         p => p.method_name(),
     };
     let db = &state.ctx.db;
-    // A token from a platform (federated-jwt): where it says it comes from, unverified.
-    let origin = match &presented {
-        Presented::Assertion { assertion, .. } => federated::unverified_origin(assertion).ok(),
+    // A token from a platform (federated-jwt): where it says it comes from, unverified (or why
+    // that cannot be read), read once.
+    let origin_read = match &presented {
+        Presented::Assertion { assertion, .. } => Some(federated::unverified_origin(assertion)),
         _ => None,
     };
-    let federated_lookup = match (&presented, &origin) {
+    let origin = origin_read.as_ref().and_then(|o| o.as_ref().ok());
+    let federated_lookup = match (&presented, origin) {
         // A client's own assertion has iss = sub = its client id; a platform's token does not.
         (
             Presented::Assertion {
@@ -606,17 +608,13 @@ async fn authenticate_client(
         _ => false,
     };
     let client_id = if federated_lookup {
-        let (Some(o), Presented::Assertion { spiffe, .. }) = (&origin, &presented) else {
+        let (Some(o), Presented::Assertion { spiffe, .. }) = (origin, &presented) else {
             unreachable!("federated_lookup needs an origin and an assertion")
         };
         let providers = realm_providers(state, r).await?;
         match keyward_service::federation::issuer_of(&providers, o, *spiffe) {
             Some(p) => {
-                method_name = if *spiffe {
-                    "jwt_spiffe"
-                } else {
-                    "federated_jwt"
-                };
+                method_name = federated::presentation(*spiffe);
                 let cache = &state.oidc.cache;
                 match cache.federated_client(db, &p.idp_row_id, &o.subject) {
                     Some(id) => id,
@@ -693,23 +691,15 @@ async fn authenticate_client(
     // the provider's: one token is used once, whichever client it is presented for.
     let provider = if method.uses_federation() {
         if let Presented::Assertion { spiffe, .. } = &presented {
-            method_name = if *spiffe {
-                "jwt_spiffe"
-            } else {
-                "federated_jwt"
-            };
-            let Some(o) = &origin else {
-                let answer = OAuthError::invalid_client(basic);
-                let reason = match &presented {
-                    Presented::Assertion { assertion, .. } => {
-                        federated::unverified_origin(assertion)
-                            .err()
-                            .map(|e| e.to_string())
-                            .unwrap_or_default()
-                    }
-                    _ => String::new(),
-                };
-                return Err(fail(Some(client), &client_id, method_name, reason, answer).await);
+            method_name = federated::presentation(*spiffe);
+            let o = match &origin_read {
+                Some(Ok(o)) => o,
+                Some(Err(e)) => {
+                    let answer = OAuthError::invalid_client(basic);
+                    let reason = e.to_string();
+                    return Err(fail(Some(client), &client_id, method_name, reason, answer).await);
+                }
+                None => unreachable!("an assertion always has an origin read"),
             };
             let providers = realm_providers(state, r).await?;
             match keyward_service::federation::issuer_of(&providers, o, *spiffe) {

@@ -649,6 +649,14 @@ async fn a_spiffe_jwt_svid_authenticates_with_its_own_assertion_type() {
     );
     let (status, _) = present(&l, Some("mesh-worker"), BEARER, &again).await;
     assert_eq!(status, 401);
+    // Something that is not a JWT, named for the client: the reason says what is wrong with it.
+    let (status, _) = present(&l, Some("mesh-worker"), SPIFFE, "not.a-jwt").await;
+    assert_eq!(status, 401);
+    let got = newest_reason(&l.app, &id).await;
+    assert!(
+        got.starts_with("jwt_spiffe: ") && got.contains("bad client assertion"),
+        "{got}"
+    );
     // The X509-SVID root of the bundle never verifies a JWT.
     let status_now = admin.get(&format!("{IDP}/mesh/keys")).await.json();
     assert_eq!(status_now["keyCount"], 1, "{status_now}");

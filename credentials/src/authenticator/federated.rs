@@ -138,6 +138,16 @@ pub fn unverified_origin(token: &str) -> Result<Origin, AuthError> {
     })
 }
 
+/// How a federated token was presented, as events and metrics name it: a SPIFFE JWT-SVID
+/// (`jwt_spiffe`) or any other provider's token (`federated_jwt`).
+pub fn presentation(spiffe: bool) -> &'static str {
+    if spiffe {
+        "jwt_spiffe"
+    } else {
+        "federated_jwt"
+    }
+}
+
 /// Whether two issuers are the same, a trailing `/` aside.
 pub fn same_issuer(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
@@ -448,11 +458,7 @@ impl Authenticator for FederatedJwt {
             client_id: client.client_id.clone(),
             binding: Some(binding),
             method: self.id(),
-            presented: if *spiffe {
-                "jwt_spiffe"
-            } else {
-                "federated_jwt"
-            },
+            presented: presentation(*spiffe),
             secret_id: None,
             kid,
             jti,
