@@ -4,7 +4,6 @@
 use rand::{CryptoRng, RngCore};
 
 use crate::secret::SecretString;
-use crate::token::random_token;
 
 /// Minimum secret length in bytes for an HMAC algorithm (RFC 7518 §3.2: key ≥ hash size).
 pub fn min_len_for_hmac(alg: Option<&str>) -> usize {
@@ -15,11 +14,71 @@ pub fn min_len_for_hmac(alg: Option<&str>) -> usize {
     }
 }
 
-/// A new client secret: ≥ 256 bits from the CSPRNG, base64url without padding, and at least as
-/// long as the pinned HMAC algorithm needs (HS256 ≥ 32 bytes, HS384 ≥ 48, HS512 ≥ 64).
-pub fn generate<R: RngCore + CryptoRng>(rng: &mut R, hmac_alg: Option<&str>) -> SecretString {
-    // base64 turns n random bytes into ⌈4n/3⌉ characters, so n = minimum length is enough.
-    random_token(rng, min_len_for_hmac(hmac_alg).max(32))
+/// A new client secret in the scannable format ([`crate::scannable`]): `kw_`, the realm's
+/// segment if it has one, ≈ 381 random bits from the CSPRNG and a checksum; at least 73 bytes,
+/// so long enough for every HMAC algorithm a client-secret-jwt client may pin (HS512: 64).
+pub fn generate<R: RngCore + CryptoRng>(rng: &mut R, segment: Option<&str>) -> SecretString {
+    crate::scannable::generate(rng, segment)
+}
+
+/// The shortest secret Keyward accepts from outside (an imported or bootstrap secret).
+pub const MIN_IMPORTED_LEN: usize = 16;
+/// The longest one.
+pub const MAX_IMPORTED_LEN: usize = 512;
+
+/// Checks a secret value brought from elsewhere (Keycloak's `secret` on a client, the bootstrap
+/// client's): 16 to 512 printable ASCII characters, as long as the pinned HMAC algorithm needs,
+/// and, if it has the exact shape of a Keyward secret, a checksum that holds — so the token
+/// endpoint's pre-check can never refuse a value Keyward accepted.
+pub fn check_imported(value: &str, hmac_alg: Option<&str>) -> Result<(), String> {
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("a secret has only printable ASCII characters (no spaces)".into());
+    }
+    let min = if hmac_alg.is_some() {
+        min_len_for_hmac(hmac_alg)
+    } else {
+        MIN_IMPORTED_LEN
+    };
+    if value.len() < min {
+        return Err(format!("a secret has at least {min} characters"));
+    }
+    if value.len() > MAX_IMPORTED_LEN {
+        return Err(format!(
+            "a secret has at most {MAX_IMPORTED_LEN} characters"
+        ));
+    }
+    if crate::scannable::precheck(value) == crate::scannable::Precheck::BadChecksum {
+        return Err(
+            "this value has the shape of a Keyward secret (kw_…) but its checksum does not hold: \
+             it was mistyped or altered"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Checks a new secret's expiry against the realm's lifetime policies (`max_lifetime_s`:
+/// `None` = unlimited), saying which policy refuses it.
+pub fn check_lifetime(
+    now: i64,
+    expires_at: Option<i64>,
+    max_lifetime_s: Option<i64>,
+    must_expire: bool,
+) -> Result<(), String> {
+    match (expires_at, max_lifetime_s) {
+        (None, Some(max)) => Err(format!(
+            "this realm's policy \"secrets live at most {}\" needs an expiry",
+            human_duration(max)
+        )),
+        (None, None) if must_expire => {
+            Err("this realm's policy \"new secrets must expire\" needs an expiry".into())
+        }
+        (Some(e), Some(max)) if e - now > max => Err(format!(
+            "this realm's policy \"secrets live at most {}\" refuses an expiry that far away",
+            human_duration(max)
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub const MAX_LABEL: usize = 100;
@@ -118,27 +177,70 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn generated_secrets_are_long_enough_for_their_hmac_and_url_safe() {
+    fn generated_secrets_are_scannable_long_enough_for_hs512_and_url_safe() {
         let mut rng = StdRng::seed_from_u64(5);
-        for (alg, min) in [
-            (None, 32),
-            (Some("HS256"), 32),
-            (Some("HS384"), 48),
-            (Some("HS512"), 64),
-        ] {
-            let s = generate(&mut rng, alg);
-            assert!(s.expose().len() >= min, "{alg:?}: {}", s.expose().len());
-            // ≥ 256 bits of entropy: 32 random bytes are 43 base64 characters.
-            assert!(s.expose().len() >= 43);
+        for segment in [None, Some("acme")] {
+            let s = generate(&mut rng, segment);
+            assert!(s.expose().len() >= min_len_for_hmac(Some("HS512")));
+            assert!(s.expose().starts_with("kw_"));
+            assert_eq!(
+                crate::scannable::precheck(s.expose()),
+                crate::scannable::Precheck::Valid
+            );
             assert!(s
                 .expose()
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+            assert!(check_imported(s.expose(), Some("HS512")).is_ok());
         }
+        assert!(generate(&mut rng, Some("acme")).expose().starts_with("kw_acme_"));
         assert_ne!(
             generate(&mut rng, None).expose(),
             generate(&mut rng, None).expose()
         );
+    }
+
+    #[test]
+    fn imported_secrets() {
+        assert!(check_imported("an-old-keycloak-secret-value", None).is_ok());
+        assert_eq!(
+            check_imported("short", None).unwrap_err(),
+            "a secret has at least 16 characters"
+        );
+        assert!(check_imported(&"x".repeat(40), Some("HS384")).is_err());
+        assert!(check_imported("has a space in it, sadly", None).is_err());
+        assert!(check_imported(&"x".repeat(513), None).is_err());
+        // A Keyward-shaped value with one character changed: refused; the original passes.
+        let mut rng = StdRng::seed_from_u64(9);
+        let good = generate(&mut rng, None);
+        let mut bad = good.expose().to_owned();
+        let flipped = if bad.as_bytes()[10] == b'a' { "b" } else { "a" };
+        bad.replace_range(10..11, flipped);
+        assert!(check_imported(good.expose(), None).is_ok());
+        assert!(check_imported(&bad, None)
+            .unwrap_err()
+            .contains("checksum does not hold"));
+        // Merely starting with kw_ is not Keyward's shape: accepted.
+        assert!(check_imported("kw_my-own-secret-from-2019", None).is_ok());
+    }
+
+    #[test]
+    fn lifetime_policies_name_themselves() {
+        let day = 86_400;
+        assert!(check_lifetime(0, None, None, false).is_ok());
+        assert!(check_lifetime(0, Some(5), None, true).is_ok());
+        assert_eq!(
+            check_lifetime(0, None, None, true).unwrap_err(),
+            "this realm's policy \"new secrets must expire\" needs an expiry"
+        );
+        assert_eq!(
+            check_lifetime(0, None, Some(90 * day), false).unwrap_err(),
+            "this realm's policy \"secrets live at most 90 days\" needs an expiry"
+        );
+        assert!(check_lifetime(0, Some(90 * day), Some(90 * day), false).is_ok());
+        assert!(check_lifetime(0, Some(90 * day + 1), Some(90 * day), false)
+            .unwrap_err()
+            .contains("at most 90 days"));
     }
 
     #[test]

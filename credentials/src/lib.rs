@@ -16,6 +16,8 @@ pub mod dates;
 #[cfg(feature = "crypto")]
 pub mod keys;
 #[cfg(feature = "crypto")]
+pub mod leak_report;
+#[cfg(feature = "crypto")]
 pub mod mtls;
 pub mod names;
 pub mod operator;

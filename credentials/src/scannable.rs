@@ -1,6 +1,6 @@
-//! Scannable client secrets (issue 22 §1, groundwork: the format and its checks, not yet what
-//! Keyward issues): `kw_` + an optional realm-chosen segment and `_` + 64 random base62
-//! characters + a 6-character checksum, GitHub's token scheme, so a secret-scanner finds a
+//! Scannable client secrets (issue 22 §1), the format of every secret Keyward issues: `kw_` +
+//! an optional realm-chosen segment and `_` + 64 random base62 characters + a 6-character
+//! checksum, GitHub's token scheme, so a secret-scanner finds a
 //! leaked Keyward secret with no false positives and Keyward refuses a mistyped one without a
 //! database lookup.
 //!

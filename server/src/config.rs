@@ -124,6 +124,18 @@ pub struct Config {
     /// characters); without it the public `/metrics` answers 404.
     #[arg(long, env = "KEYWARD_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Record when and from where each secret and key was last used (at most one write per
+    /// credential per minute); `false` records nothing (for the benchmark's comparison).
+    #[arg(long, env = "KEYWARD_TRACK_LAST_USE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub track_last_use: bool,
+    /// A file of GitHub's secret-scanning public keys (its published key-list format,
+    /// `{"public_keys":[{"key_identifier","key","is_current"}]}`): enables `POST /leaks/github`.
+    #[arg(long, env = "KEYWARD_GITHUB_LEAK_KEYS")]
+    pub github_leak_keys: Option<PathBuf>,
+    /// A shared key (at least 32 characters) other scanners sign leak reports with
+    /// (HMAC-SHA256 of the body): enables `POST /leaks/report`.
+    #[arg(long, env = "KEYWARD_LEAK_REPORT_KEY", hide_env_values = true)]
+    pub leak_report_key: Option<String>,
     /// What to do; default: serve.
     #[command(subcommand)]
     pub command: Option<Command>,

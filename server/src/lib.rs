@@ -8,6 +8,7 @@ pub mod client_addr;
 pub mod config;
 pub mod guard;
 pub mod health;
+pub mod leaks;
 pub mod metrics;
 pub mod mtls;
 pub mod oidc;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub oidc: Arc<oidc::OidcState>,
     /// RFC 8705: the CAs of `client-x509`, the forwarded-certificate header, the mTLS URL.
     pub mtls: Arc<mtls::MtlsSettings>,
+    /// How leak reports are verified.
+    pub leaks: Arc<leaks::LeakSettings>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -235,8 +238,9 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             .clone()
             .map(|t| Arc::new(SecretString::new(t))),
         https,
-        oidc: Arc::new(oidc::OidcState::default()),
+        oidc: Arc::new(oidc::OidcState::new(config.track_last_use)),
         mtls: Arc::new(mtls_settings),
+        leaks: Arc::new(leaks::LeakSettings::from_config(config)?),
     };
     admin::bootstrap_client(&state.ctx, config).await?;
     let console =
@@ -248,6 +252,7 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
             ));
     // The OIDC endpoints serve services, not operators: no session, no console guard.
     let router = oidc::router()
+        .merge(leaks::router())
         .with_state(state.clone())
         .merge(console)
         .layer(axum::middleware::from_fn(body_limit))

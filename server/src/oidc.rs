@@ -20,6 +20,7 @@ use keyward_credentials::authenticator::{
 };
 use keyward_credentials::client_auth::{self, Presented};
 use keyward_credentials::seal::{context, Sealed};
+use keyward_credentials::scannable;
 use keyward_store::clients::Client;
 use keyward_store::realms::Realm;
 use keyward_store::{auth_events, jti, realm_keys, StoreError};
@@ -41,6 +42,9 @@ pub const UNKNOWN_REALM_LABEL: &str = "(unknown)";
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// A client's successful authentications are recorded at most this often.
 pub const SUCCESS_EVENT_INTERVAL_S: i64 = 10;
+/// A credential's last use is written at most this often (per process, and per database
+/// through the write's own condition).
+pub const LAST_USE_INTERVAL_S: i64 = 60;
 /// Skew allowed on a client assertion's exp (DESIGN.md §3): its jti is kept this long after exp.
 const JTI_SKEW_S: i64 = 15;
 /// Assertion ids this process remembers in memory (the database remains the authority).
@@ -60,6 +64,11 @@ pub struct OidcState {
     /// [`SUCCESS_EVENT_INTERVAL_S`] per client (failures always), so a busy client does not cost
     /// a database write per token.
     last_success: Mutex<HashMap<String, i64>>,
+    /// Whether last use is recorded (`KEYWARD_TRACK_LAST_USE`).
+    track_last_use: bool,
+    /// When each credential's last use was written by this process ("s:" secret id, "k:"
+    /// client row id and kid): at most every [`LAST_USE_INTERVAL_S`].
+    last_use: Mutex<HashMap<String, i64>>,
     /// Assertion ids accepted by this process, (client row id, jti) → until when: a replay is
     /// refused from memory, before its signature is verified and without a database write.
     /// With the next time expired ids are swept out.
@@ -75,6 +84,8 @@ impl Default for OidcState {
             failures: crate::throttle::TokenFailures::default(),
             keys: Mutex::new(HashMap::new()),
             last_success: Mutex::new(HashMap::new()),
+            track_last_use: true,
+            last_use: Mutex::new(HashMap::new()),
             used_jtis: Mutex::new((HashMap::new(), Instant::now())),
             cache: CredentialCache::default(),
             metrics: crate::metrics::Metrics::default(),
@@ -83,6 +94,28 @@ impl Default for OidcState {
 }
 
 impl OidcState {
+    /// The state of a new process; `track_last_use`: `KEYWARD_TRACK_LAST_USE`.
+    pub fn new(track_last_use: bool) -> Self {
+        OidcState {
+            track_last_use,
+            ..OidcState::default()
+        }
+    }
+
+    /// Whether the last use of `credential` is due to be written at `now` (and if so, notes it).
+    fn last_use_due(&self, credential: String, now: i64) -> bool {
+        let mut last = self.last_use.lock().unwrap_or_else(|p| p.into_inner());
+        if last.len() > 100_000 {
+            last.clear();
+        }
+        match last.get(&credential) {
+            Some(at) if now - at < LAST_USE_INTERVAL_S => false,
+            _ => {
+                last.insert(credential, now);
+                true
+            }
+        }
+    }
     fn jti_used(&self, client_row_id: &str, jti: &str, now: i64) -> bool {
         let used = self.used_jtis.lock().unwrap_or_else(|p| p.into_inner());
         used.0
@@ -582,6 +615,19 @@ async fn authenticate_client(
             return Err(fail(None, "", "unknown", e.to_string(), answer).await);
         }
     };
+    // A value with the exact shape of a Keyward secret and a checksum that does not hold was
+    // never issued (nor accepted at import): refused before any lookup, and counted as a
+    // failure like any other.
+    if let Presented::Basic { secret, .. } | Presented::Post { secret, .. } = &presented {
+        if scannable::precheck(secret.expose()) == scannable::Precheck::BadChecksum {
+            let client_id = presented.lookup_client_id().unwrap_or_default();
+            let answer = OAuthError::invalid_client(basic);
+            let reason = "the secret's checksum does not hold (a mistyped or altered Keyward \
+                          secret; no lookup made)"
+                .to_string();
+            return Err(fail(None, &client_id, presented.method_name(), reason, answer).await);
+        }
+    }
     let mut method_name = match &presented {
         Presented::Assertion { spiffe: true, .. } => "jwt_spiffe",
         Presented::Assertion { .. } => "jwt",
@@ -914,11 +960,78 @@ async fn authenticate_client(
         .await
         .map_err(internal)?;
     }
+    if state.oidc.track_last_use {
+        record_last_use(state, &entry, &authenticated, ip, now).await;
+    }
     Ok(Caller {
         client: client.clone(),
         authenticated,
         entry: entry.clone(),
     })
+}
+
+/// Writes when and from where the secret or registered key that just authenticated was used,
+/// at most once a minute per credential. A failed write is logged, never refuses the client.
+async fn record_last_use(
+    state: &AppState,
+    entry: &ClientEntry,
+    authenticated: &authenticator::Authenticated,
+    ip: Option<IpAddr>,
+    now: i64,
+) {
+    let db = &state.ctx.db;
+    let ip_text = ip.map(|i| i.to_string());
+    let result = if let Some(secret_id) = &authenticated.secret_id {
+        if !state.oidc.last_use_due(format!("s:{secret_id}"), now) {
+            return;
+        }
+        keyward_store::secrets::record_use(
+            db,
+            secret_id,
+            now,
+            ip_text.as_deref(),
+            LAST_USE_INTERVAL_S,
+        )
+        .await
+    } else if let (Some(kid), Some(registered), "client-jwt") = (
+        &authenticated.kid,
+        &entry.registered_keys,
+        authenticated.method,
+    ) {
+        if registered.is_empty()
+            || !state
+                .oidc
+                .last_use_due(format!("k:{}:{kid}", entry.client.client_row_id), now)
+        {
+            return;
+        }
+        // Which row answered to the kid: read only when a write is due.
+        let key = match keyward_store::keys::list(db, &entry.client.client_row_id).await {
+            Ok(all) => all.into_iter().find(|k| {
+                keyward_credentials::authenticator::client_jwt::answers_to(
+                    &ClientPublicKey {
+                        kid: k.kid.clone(),
+                        alg: k.alg.clone(),
+                        spki_der: k.spki_der.clone(),
+                        active: k.active,
+                    },
+                    kid,
+                )
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a client's keys to record their use");
+                return;
+            }
+        };
+        let Some(key) = key else { return };
+        keyward_store::keys::record_use(db, &key.key_id, now, ip_text.as_deref(), LAST_USE_INTERVAL_S)
+            .await
+    } else {
+        return;
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record a credential's last use");
+    }
 }
 
 /// The realm's identity providers (cached like clients).

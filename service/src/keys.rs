@@ -187,6 +187,16 @@ pub async fn generate_and_register(
     use keyward_credentials::keys::generate::{self, GenerateRequest};
     use zeroize::Zeroizing;
     let now = now();
+    if let Some(max) = r.lifecycle.keystore_max_validity_years {
+        if i64::from(spec.validity_years) > max {
+            return Err(ServiceError::Invalid(format!(
+                "this realm's policy \"generated certificates are valid at most {max} year{}\" \
+                 refuses a {}-year certificate",
+                if max == 1 { "" } else { "s" },
+                spec.validity_years
+            )));
+        }
+    }
     let generated = tokio::task::spawn_blocking({
         let (alias, client_id) = (spec.alias.to_owned(), c.client_id.clone());
         let (store_password, key_password) = (

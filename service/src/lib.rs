@@ -17,6 +17,7 @@ pub mod federation;
 pub mod identity_providers;
 pub mod jwks;
 pub mod keys;
+pub mod leaks;
 pub mod operators;
 pub mod realms;
 pub mod scopes;

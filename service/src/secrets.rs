@@ -57,7 +57,25 @@ pub async fn generate(
     let overlap = req.overlap_s.unwrap_or(r.secret_overlap_default_s);
     client_secret::check_overlap(overlap, r.secret_overlap_max_s).map_err(ServiceError::Invalid)?;
     client_secret::check_expiry(now, req.expires_at).map_err(ServiceError::Invalid)?;
-    let (secret, value) = rotate(svc, actor, &r, &c, &label, overlap, req.expires_at).await?;
+    check_lifetime(&r, now, req.expires_at)?;
+    // Every generated secret is long enough for every HMAC algorithm (HS512: 64 bytes), so
+    // pinning or changing a client-secret-jwt client's algorithm later never makes it unusable.
+    let value = client_secret::generate(
+        &mut rand::rngs::OsRng,
+        r.lifecycle.secret_prefix_segment.as_deref(),
+    );
+    let (secret, value) = rotate(
+        svc,
+        actor,
+        &r,
+        &c,
+        &label,
+        overlap,
+        req.expires_at,
+        value,
+        "regenerate",
+    )
+    .await?;
     Ok(Created {
         realm: r,
         client: c,
@@ -66,9 +84,68 @@ pub async fn generate(
     })
 }
 
-/// Writes a new secret, as the client's method needs it (sealed for client-secret-jwt or when
-/// the realm allows reveal), keeps earlier ones valid for `overlap` seconds, and audits it
-/// without the value. The checks are [`generate`]'s.
+/// Checks a new secret's expiry against the realm's lifetime policies.
+pub fn check_lifetime(r: &Realm, now: i64, expires_at: Option<i64>) -> Result<()> {
+    client_secret::check_lifetime(
+        now,
+        expires_at,
+        r.lifecycle.secret_max_lifetime_s,
+        r.lifecycle.secret_must_expire,
+    )
+    .map_err(ServiceError::Invalid)
+}
+
+/// What a secret brought from elsewhere is (Keycloak's `secret` on a client representation).
+pub struct Imported<'a> {
+    pub value: &'a SecretString,
+    pub label: &'a str,
+    pub expires_at: Option<i64>,
+}
+
+/// Use case: a secret brought from elsewhere becomes the client's secret (manager), as
+/// Keycloak's `secret` on a client does: earlier secrets end at once. Checked: the gate, a
+/// confidential client, the value ([`client_secret::check_imported`]: a `kw_` value with a bad
+/// checksum is refused, so the token endpoint's pre-check never refuses an accepted value),
+/// the label, the expiry and the realm's lifetime policies.
+pub async fn import(
+    svc: &Services,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    req: &Imported<'_>,
+) -> Result<ClientSecret> {
+    let (r, c) = client_to_change(svc, actor, Role::Manager, realm, id).await?;
+    if c.public_client {
+        return Err(ServiceError::Invalid(
+            "a public client has no secret; make it confidential first".into(),
+        ));
+    }
+    let m = crate::clients::method(&c.authenticator)?;
+    let hmac = m.needs_plaintext_secret().then_some("HS256");
+    client_secret::check_imported(req.value.expose(), hmac).map_err(ServiceError::Invalid)?;
+    let now = now();
+    let label = client_secret::label(req.label).map_err(ServiceError::Invalid)?;
+    client_secret::check_expiry(now, req.expires_at).map_err(ServiceError::Invalid)?;
+    check_lifetime(&r, now, req.expires_at)?;
+    let (secret, _) = rotate(
+        svc,
+        actor,
+        &r,
+        &c,
+        &label,
+        0,
+        req.expires_at,
+        req.value.clone(),
+        "import",
+    )
+    .await?;
+    Ok(secret)
+}
+
+/// Writes a new secret `value`, as the client's method needs it (sealed for client-secret-jwt
+/// or when the realm allows reveal), keeps earlier ones valid for `overlap` seconds, and audits
+/// it (as `action`) without the value. The checks are the caller's.
+#[allow(clippy::too_many_arguments)]
 async fn rotate(
     svc: &Services,
     actor: &Actor,
@@ -77,14 +154,12 @@ async fn rotate(
     label: &str,
     overlap: i64,
     expires_at: Option<i64>,
+    value: SecretString,
+    action: &str,
 ) -> Result<(ClientSecret, SecretString)> {
     use keyward_credentials::seal::context;
     let now = now();
     let m = crate::clients::method(&c.authenticator)?;
-    // A client-secret-jwt secret is long enough for every HMAC algorithm (HS512: 64 bytes), so
-    // pinning or changing the algorithm later never makes it unusable.
-    let hmac_alg = m.needs_plaintext_secret().then_some("HS512");
-    let value = client_secret::generate(&mut rand::rngs::OsRng, hmac_alg);
     let verifier = svc.vault.verifier(value.expose());
     let sealed = (m.needs_plaintext_secret() || r.allow_secret_reveal).then(|| {
         svc.vault
@@ -114,7 +189,7 @@ async fn rotate(
         "ACTION",
         &format!("clients/{}/client-secret", c.client_row_id),
         serde_json::json!({
-            "action": "regenerate",
+            "action": action,
             "secretId": rotation.created.secret_id,
             "label": label,
             "expiresAt": expires_at,
@@ -280,4 +355,81 @@ pub async fn update_policy(
     )
     .await?;
     Ok(updated)
+}
+
+/// Longest secret lifetime a realm may set, in seconds (two years, Entra's cap).
+pub const MAX_SECRET_LIFETIME_S: i64 = 2 * 365 * 86_400;
+/// Longest certificate validity a realm may cap generated keystores at, in years (the
+/// generator's own maximum).
+pub const MAX_KEYSTORE_VALIDITY_YEARS: i64 = 10;
+/// Longest grace a leaked secret may keep working, in seconds (seven days).
+pub const MAX_LEAK_GRACE_S: i64 = 7 * 86_400;
+
+/// Checks a lifecycle policy, naming the field that is wrong.
+pub fn check_lifecycle(p: &realms::LifecyclePolicy) -> Result<realms::LifecyclePolicy> {
+    let mut p = p.clone();
+    p.secret_prefix_segment = match p.secret_prefix_segment.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(
+            keyward_credentials::scannable::segment(s).map_err(ServiceError::Invalid)?,
+        ),
+    };
+    if let Some(l) = p.secret_max_lifetime_s {
+        if !(86_400..=MAX_SECRET_LIFETIME_S).contains(&l) {
+            return Err(ServiceError::Invalid(
+                "the maximum secret lifetime is 1 day to 2 years (or unlimited)".into(),
+            ));
+        }
+    }
+    if let Some(y) = p.keystore_max_validity_years {
+        if !(1..=MAX_KEYSTORE_VALIDITY_YEARS).contains(&y) {
+            return Err(ServiceError::Invalid(format!(
+                "the maximum keystore certificate validity is 1 to {MAX_KEYSTORE_VALIDITY_YEARS} years (or unlimited)"
+            )));
+        }
+    }
+    if !(0..=MAX_LEAK_GRACE_S).contains(&p.leak_grace_s) {
+        return Err(ServiceError::Invalid(
+            "a leaked secret's grace period is 0 to 168 hours".into(),
+        ));
+    }
+    Ok(p)
+}
+
+/// Use case: changes the realm's lifecycle policy (admin): the segment of new secrets, their
+/// maximum lifetime, whether they must expire, generated keystores' maximum validity, and what
+/// a verified leak report does. Applies to what is made from now on; nothing stored changes.
+pub async fn update_lifecycle(
+    svc: &Services,
+    actor: &Actor,
+    realm: &str,
+    change: &realms::LifecyclePolicy,
+) -> Result<Realm> {
+    actor.require(Role::Admin)?;
+    let r = crate::context::realm_of(svc, realm).await?;
+    let p = check_lifecycle(change)?;
+    let updated = realms::update_lifecycle_policy(&svc.db, &r.name, &p).await?;
+    audit(
+        svc,
+        actor,
+        Some(&r.realm_id),
+        None,
+        "UPDATE",
+        "realm/secret-lifecycle",
+        lifecycle_json(&p),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// A lifecycle policy as the Admin REST API and the audit show it.
+pub fn lifecycle_json(p: &realms::LifecyclePolicy) -> serde_json::Value {
+    serde_json::json!({
+        "secretPrefixSegment": p.secret_prefix_segment,
+        "secretMaxLifetimeSeconds": p.secret_max_lifetime_s,
+        "secretsMustExpire": p.secret_must_expire,
+        "keystoreMaxValidityYears": p.keystore_max_validity_years,
+        "leakAction": p.leak_action.as_str(),
+        "leakGraceSeconds": p.leak_grace_s,
+    })
 }

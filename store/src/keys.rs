@@ -41,6 +41,9 @@ pub struct ClientKey {
     pub created_seq: i64,
     /// Operator username.
     pub created_by: String,
+    /// Its last successful use (epoch seconds, at most a minute old) and the address it came
+    /// from.
+    pub last_used: Option<(i64, Option<String>)>,
 }
 
 /// A key to register.
@@ -59,7 +62,7 @@ pub struct NewKey<'a> {
 
 const COLUMNS: &str = "key_id, client_row_id, kid, kty, alg, public_key_spki, certificate, \
                        thumbprint_s256, source, not_before, not_after, status, created_at, \
-                       created_by, created_seq";
+                       created_by, created_seq, last_used_at, last_used_ip";
 
 fn from_row(row: &AnyRow) -> std::result::Result<ClientKey, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -79,7 +82,34 @@ fn from_row(row: &AnyRow) -> std::result::Result<ClientKey, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         created_seq: row.try_get("created_seq")?,
         created_by: row.try_get("created_by")?,
+        last_used: {
+            let at: Option<i64> = row.try_get("last_used_at")?;
+            let ip: Option<String> = row.try_get("last_used_ip")?;
+            at.map(|at| (at, ip))
+        },
     })
+}
+
+/// Records a successful use of a key at `at` from `ip`, unless one at most `interval_s` old is
+/// already recorded (see `secrets::record_use`). `true` when it wrote.
+pub async fn record_use(
+    db: &Db,
+    key_id: &str,
+    at: i64,
+    ip: Option<&str>,
+    interval_s: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE client_key SET last_used_at = $2, last_used_ip = $3 \
+         WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at <= $4)",
+    )
+    .bind(key_id)
+    .bind(at)
+    .bind(ip)
+    .bind(at - interval_s)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 fn first(rows: Vec<AnyRow>) -> Result<ClientKey> {

@@ -29,6 +29,11 @@ pub struct ClientSecret {
     pub revoked_at: Option<i64>,
     /// Username of the operator who created it.
     pub created_by: String,
+    /// When a verified leak report named it, and where it was found.
+    pub leaked: Option<(i64, String)>,
+    /// Its last successful use (epoch seconds, at most a minute old) and the address it came
+    /// from.
+    pub last_used: Option<(i64, Option<String>)>,
 }
 
 impl std::fmt::Debug for ClientSecret {
@@ -39,6 +44,8 @@ impl std::fmt::Debug for ClientSecret {
             .field("sealed", &self.sealed.as_ref().map(|(_, k)| k))
             .field("expires_at", &self.expires_at)
             .field("revoked_at", &self.revoked_at)
+            .field("leaked", &self.leaked)
+            .field("last_used", &self.last_used)
             .finish_non_exhaustive()
     }
 }
@@ -68,7 +75,8 @@ pub struct Rotation {
 }
 
 const COLUMNS: &str = "secret_id, client_row_id, label, verifier, sealed_value, master_key_id, \
-                       created_at, expires_at, revoked_at, created_by";
+                       created_at, expires_at, revoked_at, created_by, leaked_at, leaked_url, \
+                       last_used_at, last_used_ip";
 
 /// The next per-client creation counter (inside the inserting statement).
 const NEXT_SEQ: &str =
@@ -87,6 +95,16 @@ fn from_row(row: &AnyRow) -> std::result::Result<ClientSecret, sqlx::Error> {
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
         created_by: row.try_get("created_by")?,
+        leaked: {
+            let at: Option<i64> = row.try_get("leaked_at")?;
+            let url: Option<String> = row.try_get("leaked_url")?;
+            at.map(|at| (at, url.unwrap_or_default()))
+        },
+        last_used: {
+            let at: Option<i64> = row.try_get("last_used_at")?;
+            let ip: Option<String> = row.try_get("last_used_ip")?;
+            at.map(|at| (at, ip))
+        },
     })
 }
 
@@ -134,6 +152,95 @@ pub async fn get(db: &Db, client_row_id: &str, secret_id: &str) -> Result<Client
     .fetch_all(db.pool())
     .await?
     .first_row()?;
+    Ok(from_row(&row)?)
+}
+
+/// Records a successful use of a secret at `at` from `ip`, unless one at most `interval_s`
+/// old is already recorded (so busy clients on many replicas cost at most one write per secret
+/// per interval). Does not move the cache generation: the use changes nothing that
+/// authenticates. `true` when it wrote.
+pub async fn record_use(
+    db: &Db,
+    secret_id: &str,
+    at: i64,
+    ip: Option<&str>,
+    interval_s: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE client_secret SET last_used_at = $2, last_used_ip = $3 \
+         WHERE secret_id = $1 AND (last_used_at IS NULL OR last_used_at <= $4)",
+    )
+    .bind(secret_id)
+    .bind(at)
+    .bind(ip)
+    .bind(at - interval_s)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A secret found by its verifier, with the realm and client it belongs to.
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub secret: ClientSecret,
+    pub realm_id: String,
+    pub client_id: String,
+}
+
+/// Every stored secret with this verifier (a leak report names a value, not a client), through
+/// the verifier index.
+pub async fn by_verifier(db: &Db, verifier: &[u8]) -> Result<Vec<Located>> {
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("s.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {cols}, c.realm_id AS owner_realm_id, c.client_id AS owner_client_id \
+         FROM client_secret s JOIN client c ON c.client_row_id = s.client_row_id \
+         WHERE s.verifier = $1"
+    ))
+    .bind(verifier)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Located {
+                secret: from_row(row)?,
+                realm_id: row.try_get("owner_realm_id")?,
+                client_id: row.try_get("owner_client_id")?,
+            })
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Marks a secret leaked (found at `url`) at `now` and ends it: revoked at once, or expiring
+/// at `until` (never later than it already would). A secret already revoked is left as it is
+/// (its leak mark is still set).
+pub async fn mark_leaked(
+    db: &Db,
+    secret_id: &str,
+    url: &str,
+    now: i64,
+    until: Option<i64>,
+) -> Result<ClientSecret> {
+    // Without a grace period the secret is revoked; with one it expires at `until` at the latest.
+    let sql = format!(
+        "UPDATE client_secret SET leaked_at = COALESCE(leaked_at, $2), leaked_url = $3, \
+         revoked_at = CASE WHEN $4 IS NULL THEN COALESCE(revoked_at, $2) ELSE revoked_at END, \
+         expires_at = CASE WHEN $4 IS NULL OR (expires_at IS NOT NULL AND expires_at <= $4) \
+         THEN expires_at ELSE $4 END WHERE secret_id = $1 RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(secret_id)
+        .bind(now)
+        .bind(url)
+        .bind(until)
+    .fetch_all(db.pool())
+    .await?
+    .first_row()?;
+    db.changed().await;
     Ok(from_row(&row)?)
 }
 

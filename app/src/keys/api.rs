@@ -681,6 +681,7 @@ mod tests {
             created_at: now,
             created_by: "alice".into(),
             created_seq: 1,
+            last_used: None,
         };
         let at = |t: i64| stored_key_view(&stored, t).unwrap().expiry;
         assert_eq!(at(not_after - 31 * 86_400), "");

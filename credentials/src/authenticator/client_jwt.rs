@@ -222,7 +222,7 @@ fn fits(key: &ClientPublicKey, alg: &str) -> bool {
 
 /// Whether a key answers to `kid`: its own kid or, for a key registered without one, Keycloak's
 /// kid or the RFC 7638 thumbprint.
-fn answers_to(key: &ClientPublicKey, kid: &str) -> bool {
+pub fn answers_to(key: &ClientPublicKey, kid: &str) -> bool {
     match &key.kid {
         Some(k) => k == kid,
         None => {

@@ -316,11 +316,12 @@ async fn create_client(
         rep.description.as_deref().unwrap_or(""),
         1000,
     )?;
-    if rep.secret.is_some() {
-        return Err(ApiError::bad_request(
-            "Keyward generates client secrets: leave secret out and POST .../client-secret",
-        ));
-    }
+    let imported = secret_to_import(
+        &rep,
+        &r,
+        rep.client_authenticator_type.as_deref().unwrap_or("client-secret"),
+        rep.public_client.unwrap_or(false),
+    )?;
     rep.check_flows(rep.public_client.unwrap_or(false))?;
     let scopes = super::scopes::plan(
         &state,
@@ -369,12 +370,63 @@ async fn create_client(
     .await?;
     let c = apply(&state, &caller, &r, c, planned).await?;
     super::scopes::apply(&state, &caller, &r, &c, scopes).await?;
+    import_secret(&state, &caller, &r, &c, imported).await?;
     Ok(created(format!(
         "{}/admin/realms/{}/clients/{}",
         base(&state),
         r.name,
         c.client_row_id
     )))
+}
+
+/// Keycloak's `secret` on a client representation, checked before anything is written: a
+/// confidential client, a value Keyward accepts (a mistyped `kw_` value is refused), an expiry
+/// the realm's lifetime policies allow (an imported secret has none).
+fn secret_to_import(
+    rep: &ClientRep,
+    r: &keyward_store::realms::Realm,
+    method: &str,
+    public_client: bool,
+) -> ApiResult<Option<SecretString>> {
+    let Some(value) = rep.secret.as_deref() else {
+        return Ok(None);
+    };
+    if public_client {
+        return Err(ApiError::bad_request(
+            "a public client has no secret: leave secret out",
+        ));
+    }
+    let hmac = (method == "client-secret-jwt").then_some("HS256");
+    keyward_credentials::client_secret::check_imported(value, hmac)
+        .map_err(|e| ApiError::bad_request(format!("secret: {e}")))?;
+    keyward_service::secrets::check_lifetime(r, crate::now(), None)?;
+    Ok(Some(SecretString::new(value.to_owned())))
+}
+
+/// Makes a checked `secret` the client's secret (its earlier secrets end at once, as in
+/// Keycloak); audited as an import, without the value.
+async fn import_secret(
+    state: &AppState,
+    caller: &Caller,
+    r: &keyward_store::realms::Realm,
+    c: &Client,
+    value: Option<SecretString>,
+) -> ApiResult<()> {
+    if let Some(value) = value {
+        keyward_service::secrets::import(
+            &state.ctx,
+            &caller.actor,
+            &r.name,
+            &c.client_row_id,
+            &keyward_service::secrets::Imported {
+                value: &value,
+                label: "imported",
+                expires_at: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
@@ -596,11 +648,27 @@ async fn update_client(
             "Keyward does not rename clients: clientId must stay the same",
         ));
     }
-    if rep.secret.is_some() {
-        return Err(ApiError::bad_request(
-            "Keyward generates client secrets: POST .../client-secret",
-        ));
-    }
+    let imported = secret_to_import(
+        &rep,
+        &r,
+        rep.client_authenticator_type
+            .as_deref()
+            .unwrap_or(&c.authenticator),
+        rep.public_client.unwrap_or(c.public_client),
+    )?;
+    // Keycloak's tooling sends a client back as it read it: the current secret's own value
+    // changes nothing.
+    let imported = match imported {
+        Some(v) => {
+            let current = secrets::list(&state.ctx.db, &c.client_row_id).await?;
+            let verifier = state.ctx.vault.verifier(v.expose());
+            let same = current_secret(&current, crate::now())
+                .and_then(|s| keyward_credentials::seal::Verifier::from_slice(&s.verifier))
+                .is_some_and(|stored| stored.ct_eq(&verifier));
+            (!same).then_some(v)
+        }
+        None => None,
+    };
     let name = match &rep.name {
         Some(n) => text("name", n, 255)?,
         None => c.name.clone(),
@@ -659,6 +727,7 @@ async fn update_client(
     };
     let c = apply(&state, &caller, &r, c, planned).await?;
     super::scopes::apply(&state, &caller, &r, &c, scopes).await?;
+    import_secret(&state, &caller, &r, &c, imported).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -709,13 +778,8 @@ pub async fn bootstrap_client(
     };
     let id = keyward_credentials::names::client_id(id)
         .map_err(ConfigError::of("KEYWARD_BOOTSTRAP_ADMIN_CLIENT_ID"))?;
-    if secret.expose().chars().count() < 16 {
-        return Err(ConfigError::new(
-            "KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET",
-            "must be at least 16 characters",
-        )
-        .into());
-    }
+    keyward_credentials::client_secret::check_imported(secret.expose(), None)
+        .map_err(ConfigError::of("KEYWARD_BOOTSTRAP_ADMIN_CLIENT_SECRET"))?;
     let db = &ctx.db;
     let master = realms::get_by_name(db, MASTER).await.map_err(db_error)?;
     match clients::get_by_client_id(db, &master.realm_id, &id).await {
