@@ -12,6 +12,8 @@ use crate::components::{param, query};
 use crate::error::AppError;
 use crate::format_time;
 
+/// Days without use after which the expiry dashboard lists a credential, by default.
+pub const DEFAULT_UNUSED_DAYS: i64 = 30;
 /// Days ahead the expiry dashboard and banner look by default.
 pub const DEFAULT_WINDOW_DAYS: i64 = 30;
 /// Events per page.
@@ -186,6 +188,60 @@ pub async fn list_expiring(
     }
     let client = Some(id.as_str()).filter(|i| !i.is_empty());
     ssr::expiring(&ctx, &r.name, client, days).await
+}
+
+/// A live secret or active key not used for a while.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnusedView {
+    pub client_row_id: String,
+    pub client_id: String,
+    /// `secret` or `key`.
+    pub kind: String,
+    pub label: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// The Expiry page, read in one request: what expires within `days` days, and the live secrets
+/// and active keys not used for `unused_days` days (older than that and not used since),
+/// longest unused first (at most 1,000 of each).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiryView {
+    pub expiring: Vec<ExpiringView>,
+    pub unused: Vec<UnusedView>,
+}
+
+#[server(endpoint = "expiry_dashboard")]
+pub async fn expiry_dashboard(
+    realm: String,
+    days: i64,
+    unused_days: i64,
+) -> Result<ExpiryView, AppError> {
+    use crate::ssr::*;
+    let (ctx, _) = authorize(keyward_credentials::operator::Role::Viewer, None).await?;
+    let r = realm_of(&ctx, &realm).await?;
+    if !(1..=3650).contains(&days) || !(1..=3650).contains(&unused_days) {
+        return Err(AppError::Invalid(
+            "the window must be 1 to 3650 days".into(),
+        ));
+    }
+    let expiring = ssr::expiring(&ctx, &r.name, None, days).await?;
+    let now = now();
+    let found =
+        keyward_store::expiry::unused(&ctx.db, &r.name, now - unused_days * 86_400, now, 1000)
+            .await?;
+    let unused = found
+        .into_iter()
+        .map(|u| UnusedView {
+            client_row_id: u.client_row_id,
+            client_id: u.client_id,
+            kind: u.kind,
+            label: u.label,
+            created_at: u.created_at,
+            last_used_at: u.last_used_at,
+        })
+        .collect();
+    Ok(ExpiryView { expiring, unused })
 }
 
 /// What the client page shows around its tabs, read in one request: the client, and its
@@ -387,47 +443,100 @@ pub fn ExpiryPage() -> impl IntoView {
         .ok()
         .filter(|d| (1..=3650).contains(d))
         .unwrap_or(DEFAULT_WINDOW_DAYS);
+    let unused_days = query("unused")
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (1..=3650).contains(d))
+        .unwrap_or(DEFAULT_UNUSED_DAYS);
     let realm_name = realm.clone();
-    let list = list_expiring(realm, String::new(), days);
+    let dashboard = expiry_dashboard(realm, days, unused_days);
     view! {
         <h1>"Expiring credentials"</h1>
         <p class="lead">"Secrets and certificates of this realm that have expired or expire soon. Alerting can use the Prometheus gauge keyward_credential_expiry_seconds at /metrics."</p>
         <form method="get" class="filters" aria-label="Window">
+            <input type="hidden" name="unused" value=unused_days.to_string()/>
             <label for="expiry-days">"Within (days)"</label>
             <input id="expiry-days" type="number" min="1" max="3650" name="days" value=days.to_string()/>
             <button type="submit" class="btn btn-secondary">"Show"</button>
         </form>
         <Suspense fallback=loading>
             {Suspend::new(async move {
-                match list.await {
-                    Ok(items) if items.is_empty() => view! {
-                        <crate::components::EmptyState title="Nothing expires soon" help="No secret or certificate of this realm expires within this window."/>
+                match dashboard.await {
+                    Ok(d) => view! {
+                        <ExpiringTable realm=realm_name.clone() items=d.expiring/>
+                        <h2 id="unused">"Unused credentials"</h2>
+                        <p class="lead">"Live secrets and active keys that no token request has used for this long: candidates to revoke. Uses are recorded at most once a minute per credential."</p>
+                        <form method="get" class="filters" aria-label="Unused window">
+                            <input type="hidden" name="days" value=days.to_string()/>
+                            <label for="unused-days">"Unused for (days)"</label>
+                            <input id="unused-days" type="number" min="1" max="3650" name="unused" value=unused_days.to_string()/>
+                            <button type="submit" class="btn btn-secondary">"Show"</button>
+                        </form>
+                        <UnusedTable realm=realm_name.clone() items=d.unused/>
                     }.into_any(),
-                    Ok(items) => {
-                        view! {
-                            <table class="table" aria-label="Expiring credentials">
-                                <thead><tr><th>"Client"</th><th>"Credential"</th><th>"Expires (UTC)"</th><th>"State"</th></tr></thead>
-                                <tbody>
-                                    {items.into_iter().map(|e| {
-                                        let tab = if e.kind == "secret" { "credentials" } else { "keys" };
-                                        view! {
-                                            <tr data-testid="expiring-row">
-                                                <td><A href=format!("/console/{realm_name}/clients/{}/{tab}", e.client_row_id)>{e.client_id.clone()}</A></td>
-                                                <td>{e.kind.clone()} " " <span class="help">{e.label.clone()}</span></td>
-                                                <td>{format_time(e.expires_at)}</td>
-                                                <td><span class=if e.state == "expired" { "badge badge-danger" } else { "badge badge-warning" }>{e.state.clone()}</span></td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any()
-                    }
                     Err(error) => view! { <ErrorAlert error/> }.into_any(),
                 }
             })}
         </Suspense>
     }
+}
+
+#[component]
+fn ExpiringTable(realm: String, items: Vec<ExpiringView>) -> impl IntoView {
+    if items.is_empty() {
+        return view! {
+            <crate::components::EmptyState title="Nothing expires soon" help="No secret or certificate of this realm expires within this window."/>
+        }
+        .into_any();
+    }
+    view! {
+        <table class="table" aria-label="Expiring credentials">
+            <thead><tr><th>"Client"</th><th>"Credential"</th><th>"Expires (UTC)"</th><th>"State"</th></tr></thead>
+            <tbody>
+                {items.into_iter().map(|e| {
+                    let tab = if e.kind == "secret" { "credentials" } else { "keys" };
+                    view! {
+                        <tr data-testid="expiring-row">
+                            <td><A href=format!("/console/{realm}/clients/{}/{tab}", e.client_row_id)>{e.client_id.clone()}</A></td>
+                            <td>{e.kind.clone()} " " <span class="help">{e.label.clone()}</span></td>
+                            <td>{format_time(e.expires_at)}</td>
+                            <td><span class=if e.state == "expired" { "badge badge-danger" } else { "badge badge-warning" }>{e.state.clone()}</span></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn UnusedTable(realm: String, items: Vec<UnusedView>) -> impl IntoView {
+    if items.is_empty() {
+        return view! {
+            <crate::components::EmptyState title="Every credential is in use" help="Each live secret and active key of this realm was used within this window, or is newer than it."/>
+        }
+        .into_any();
+    }
+    view! {
+        <table class="table" aria-label="Unused credentials">
+            <thead><tr><th>"Client"</th><th>"Credential"</th><th>"Created (UTC)"</th><th>"Last used (UTC)"</th></tr></thead>
+            <tbody>
+                {items.into_iter().map(|u| {
+                    let tab = if u.kind == "secret" { "credentials" } else { "keys" };
+                    view! {
+                        <tr data-testid="unused-row">
+                            <td><A href=format!("/console/{realm}/clients/{}/{tab}", u.client_row_id)>{u.client_id.clone()}</A></td>
+                            <td>{u.kind.clone()} " " <span class="help">{u.label.clone()}</span></td>
+                            <td>{format_time(u.created_at)}</td>
+                            <td>{u.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 /// The banner on a client's page when one of its credentials has expired or expires within

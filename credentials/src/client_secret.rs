@@ -193,7 +193,9 @@ mod tests {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_'));
             assert!(check_imported(s.expose(), Some("HS512")).is_ok());
         }
-        assert!(generate(&mut rng, Some("acme")).expose().starts_with("kw_acme_"));
+        assert!(generate(&mut rng, Some("acme"))
+            .expose()
+            .starts_with("kw_acme_"));
         assert_ne!(
             generate(&mut rng, None).expose(),
             generate(&mut rng, None).expose()

@@ -199,8 +199,9 @@ mod tests {
 
     /// A P-256 key pair and GitHub's key list for its public key.
     fn github_key(id: &str) -> (EcdsaKeyPair, Vec<u8>) {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
-            .unwrap();
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
+                .unwrap();
         let pair =
             EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
         let spki = pair.public_key().as_der().unwrap();
@@ -291,12 +292,15 @@ mod tests {
 
     #[test]
     fn reports() {
-        let tokens = parse(br#"[{"token":"kw_1","type":"t","url":"u","source":"content"}]"#)
-            .unwrap();
+        let tokens =
+            parse(br#"[{"token":"kw_1","type":"t","url":"u","source":"content"}]"#).unwrap();
         assert_eq!(tokens[0].token, "kw_1");
         assert!(!format!("{:?}", tokens[0]).contains("kw_1"));
         assert!(matches!(parse(b"{}"), Err(ReportError::Malformed(_))));
-        assert!(matches!(parse(b"[{\"type\":1}]"), Err(ReportError::Malformed(_))));
+        assert!(matches!(
+            parse(b"[{\"type\":1}]"),
+            Err(ReportError::Malformed(_))
+        ));
         let many = format!("[{}]", vec![r#"{"token":"t"}"#; MAX_TOKENS + 1].join(","));
         assert_eq!(parse(many.as_bytes()).unwrap_err(), ReportError::TooMany);
         assert_eq!(

@@ -230,6 +230,9 @@ impl Config {
         c.mtls_ca = None;
         c.mtls_cert_header = None;
         c.mtls_cert_header_format = "nginx".into();
+        c.track_last_use = true;
+        c.github_leak_keys = None;
+        c.leak_report_key = None;
         c
     }
 

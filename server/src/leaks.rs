@@ -87,7 +87,10 @@ async fn github(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         Ok(k) => k,
         Err(e) => {
             tracing::error!(error = %e, "GitHub's secret-scanning keys cannot be read");
-            return refused(StatusCode::SERVICE_UNAVAILABLE, "the report cannot be verified now");
+            return refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the report cannot be verified now",
+            );
         }
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -138,7 +141,10 @@ async fn act(state: &AppState, reporter: &str, body: &[u8]) -> Response {
         .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "a verified leak report could not be acted on");
-            refused(StatusCode::INTERNAL_SERVER_ERROR, "the report could not be processed; send it again")
+            refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the report could not be processed; send it again",
+            )
         }
     }
 }

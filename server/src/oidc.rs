@@ -19,8 +19,8 @@ use keyward_credentials::authenticator::{
     self, federated, AuthContext, AuthError, ClientMaterial, ClientPublicKey, StoredSecret,
 };
 use keyward_credentials::client_auth::{self, Presented};
-use keyward_credentials::seal::{context, Sealed};
 use keyward_credentials::scannable;
+use keyward_credentials::seal::{context, Sealed};
 use keyward_store::clients::Client;
 use keyward_store::realms::Realm;
 use keyward_store::{auth_events, jti, realm_keys, StoreError};
@@ -1024,8 +1024,14 @@ async fn record_last_use(
             }
         };
         let Some(key) = key else { return };
-        keyward_store::keys::record_use(db, &key.key_id, now, ip_text.as_deref(), LAST_USE_INTERVAL_S)
-            .await
+        keyward_store::keys::record_use(
+            db,
+            &key.key_id,
+            now,
+            ip_text.as_deref(),
+            LAST_USE_INTERVAL_S,
+        )
+        .await
     } else {
         return;
     };

@@ -27,7 +27,11 @@ pub struct Outcome {
 }
 
 /// Acts on a verified report from `reporter` (`github`, or `hmac` for the generic variant).
-pub async fn act_on(svc: &Services, reporter: &str, tokens: &[ReportedToken]) -> Result<Vec<Outcome>> {
+pub async fn act_on(
+    svc: &Services,
+    reporter: &str,
+    tokens: &[ReportedToken],
+) -> Result<Vec<Outcome>> {
     let actor = Actor {
         name: format!("leak-report:{reporter}"),
         ip: None,

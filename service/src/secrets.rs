@@ -370,9 +370,7 @@ pub fn check_lifecycle(p: &realms::LifecyclePolicy) -> Result<realms::LifecycleP
     let mut p = p.clone();
     p.secret_prefix_segment = match p.secret_prefix_segment.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(s) => Some(
-            keyward_credentials::scannable::segment(s).map_err(ServiceError::Invalid)?,
-        ),
+        Some(s) => Some(keyward_credentials::scannable::segment(s).map_err(ServiceError::Invalid)?),
     };
     if let Some(l) = p.secret_max_lifetime_s {
         if !(86_400..=MAX_SECRET_LIFETIME_S).contains(&l) {

@@ -67,3 +67,68 @@ pub async fn list(
         .collect::<std::result::Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
+
+/// A live secret or active key that has not been used since a given time.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Unused {
+    pub client_row_id: String,
+    pub client_id: String,
+    /// `secret` or `key`.
+    pub kind: String,
+    /// The secret id or the key id.
+    pub id: String,
+    /// The secret's label, or the key's kid (may be empty).
+    pub label: String,
+    pub created_at: i64,
+    /// `None`: never used since last use was recorded.
+    pub last_used_at: Option<i64>,
+}
+
+/// A realm's live secrets (not revoked, not expired at `now`) and active keys that are older
+/// than `before` and were not used since then (never, or last before it), longest unused first,
+/// at most `limit`.
+pub async fn unused(
+    db: &Db,
+    realm: &str,
+    before: i64,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<Unused>> {
+    let rows = sqlx::query(
+        "SELECT c.client_row_id, c.client_id, 'secret' AS kind, s.secret_id AS id, \
+                s.label AS label, s.created_at AS created_at, s.last_used_at AS last_used_at \
+           FROM client_secret s JOIN client c ON c.client_row_id = s.client_row_id \
+           JOIN realm r ON r.realm_id = c.realm_id \
+          WHERE r.name = $1 AND s.revoked_at IS NULL \
+            AND (s.expires_at IS NULL OR s.expires_at > $3) AND s.created_at < $2 \
+            AND (s.last_used_at IS NULL OR s.last_used_at < $2) \
+         UNION ALL \
+         SELECT c.client_row_id, c.client_id, 'key', k.key_id, COALESCE(k.kid, ''), \
+                k.created_at, k.last_used_at \
+           FROM client_key k JOIN client c ON c.client_row_id = k.client_row_id \
+           JOIN realm r ON r.realm_id = c.realm_id \
+          WHERE r.name = $1 AND k.status = 'active' AND k.created_at < $2 \
+            AND (k.last_used_at IS NULL OR k.last_used_at < $2) \
+         ORDER BY last_used_at NULLS FIRST, created_at, client_id, id LIMIT $4",
+    )
+    .bind(realm)
+    .bind(before)
+    .bind(now)
+    .bind(limit.clamp(0, 100_000))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Unused {
+                client_row_id: r.try_get("client_row_id")?,
+                client_id: r.try_get("client_id")?,
+                kind: r.try_get("kind")?,
+                id: r.try_get("id")?,
+                label: r.try_get("label")?,
+                created_at: r.try_get("created_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+            })
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

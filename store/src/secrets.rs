@@ -237,9 +237,9 @@ pub async fn mark_leaked(
         .bind(now)
         .bind(url)
         .bind(until)
-    .fetch_all(db.pool())
-    .await?
-    .first_row()?;
+        .fetch_all(db.pool())
+        .await?
+        .first_row()?;
     db.changed().await;
     Ok(from_row(&row)?)
 }

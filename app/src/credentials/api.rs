@@ -46,6 +46,10 @@ pub struct SecretView {
     pub state: String,
     /// The server keeps a sealed copy (client-secret-jwt, or a realm that allows reveal).
     pub sealed: bool,
+    /// Last successful use (at most a minute old) and the address it came from.
+    pub last_used: Option<(i64, Option<String>)>,
+    /// When a verified leak report named it, and where it was found.
+    pub leaked: Option<(i64, String)>,
 }
 
 /// Everything the Credentials tab shows.
@@ -255,6 +259,8 @@ pub mod server {
                 .as_str()
                 .into(),
             sealed: s.sealed.is_some(),
+            last_used: s.last_used.clone(),
+            leaked: s.leaked.clone(),
         }
     }
 
@@ -606,6 +612,62 @@ pub async fn update_secret_policy(
     };
     let actor = console_actor(&op).await;
     keyward_service::secrets::update_policy(&ctx, &actor, &realm, change).await?;
+    Ok(())
+}
+
+/// Changes the realm's secret lifecycle policy (admin): the secret prefix segment, the
+/// maximum secret lifetime, whether new secrets must expire, generated keystores' maximum
+/// validity, and what a verified leak report does.
+#[server(endpoint = "update_secret_lifecycle")]
+pub async fn update_secret_lifecycle(
+    csrf: String,
+    realm: String,
+    /// "" = none.
+    prefix_segment: String,
+    /// Days; "" = unlimited.
+    max_lifetime_days: String,
+    /// A checkbox (`value="true"`): absent when unticked.
+    #[server(default)]
+    must_expire: bool,
+    /// Years; "" = unlimited.
+    keystore_max_years: String,
+    /// "revoke" or "grace".
+    leak_action: String,
+    leak_grace_hours: String,
+) -> Result<(), AppError> {
+    use crate::ssr::*;
+    use keyward_store::realms::{LeakAction, LifecyclePolicy};
+    let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
+    let optional = |name: &str, raw: &str| -> Result<Option<i64>, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        raw.parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::Invalid(format!("{name} must be a whole number or empty")))
+    };
+    let grace_hours = leak_grace_hours
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|h| (0..=168).contains(h))
+        .ok_or_else(|| AppError::Invalid("the leak grace period must be 0 to 168 hours".into()))?;
+    let policy = LifecyclePolicy {
+        secret_prefix_segment: Some(prefix_segment),
+        secret_max_lifetime_s: optional("the maximum secret lifetime", &max_lifetime_days)?
+            .map(|d| d.saturating_mul(86_400)),
+        secret_must_expire: must_expire,
+        keystore_max_validity_years: optional(
+            "the maximum keystore validity",
+            &keystore_max_years,
+        )?,
+        leak_action: LeakAction::parse(&leak_action)
+            .ok_or_else(|| AppError::Invalid("choose what a leak report does".into()))?,
+        leak_grace_s: grace_hours * 3600,
+    };
+    let actor = console_actor(&op).await;
+    keyward_service::secrets::update_lifecycle(&ctx, &actor, &realm, &policy).await?;
     Ok(())
 }
 

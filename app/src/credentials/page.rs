@@ -323,7 +323,7 @@ fn Secrets(v: CredentialsView, realm: String, id: String, manager: bool) -> impl
             } else {
                 view! {
                     <table class="table" data-testid="secrets">
-                        <thead><tr><th>"Label"</th><th>"State"</th><th>"Created"</th><th>"Expires"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                        <thead><tr><th>"Label"</th><th>"State"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                         <tbody>
                             {secrets.into_iter().map(|s| {
                                 let (realm, id, sid) = (realm.clone(), id.clone(), s.id.clone());
@@ -337,13 +337,19 @@ fn Secrets(v: CredentialsView, realm: String, id: String, manager: bool) -> impl
                                 view! {
                                     <tr data-secret-id=s.id.clone()>
                                         <td>{s.label.clone()}</td>
-                                        <td><span class=format!("badge badge-{}", s.state)>{state}</span></td>
+                                        <td>
+                                            <span class=format!("badge badge-{}", s.state)>{state}</span>
+                                            {s.leaked.clone().map(|(at, url)| view! {
+                                                " "<span class="badge badge-revoked" title=format!("reported {} at {url}", format_time(at))>"leaked"</span>
+                                            })}
+                                        </td>
                                         <td>{format_time(s.created_at)}" by "{s.created_by.clone()}</td>
                                         <td>{match (s.revoked_at, s.expires_at) {
                                             (Some(r), _) => format!("revoked {}", format_time(r)),
                                             (None, Some(e)) => format_time(e),
                                             (None, None) => "never".into(),
                                         }}</td>
+                                        <td data-testid="last-used">{last_used_text(s.last_used.as_ref())}</td>
                                         <td class="actions">
                                             {(manager && active).then({
                                                 let (realm, id, sid) = (realm.clone(), id.clone(), sid.clone());
@@ -369,6 +375,15 @@ fn Secrets(v: CredentialsView, realm: String, id: String, manager: bool) -> impl
             }}
         </section>
     })
+}
+
+/// "2026-12-05 10:20 from 10.0.0.7", or "not used yet" (uses are recorded at most once a minute).
+pub fn last_used_text(used: Option<&(i64, Option<String>)>) -> String {
+    match used {
+        Some((at, Some(ip))) => format!("{} from {ip}", format_time(*at)),
+        Some((at, None)) => format_time(*at),
+        None => "not used yet".into(),
+    }
 }
 
 /// The client's latest authentications at the token endpoint, with the reason of each failure.

@@ -36,6 +36,8 @@ pub struct KeyView {
     pub active: bool,
     pub created_at: i64,
     pub created_by: String,
+    /// Last successful use (at most a minute old) and the address it came from (stored keys).
+    pub last_used: Option<(i64, Option<String>)>,
     /// The public key (and certificate, if any) as PEM, for download.
     pub pem: String,
     /// The public JWK, for download.
@@ -137,6 +139,7 @@ pub mod server {
             active,
             created_at,
             created_by: created_by.to_owned(),
+            last_used: None,
             pem,
             jwk,
         })
@@ -198,6 +201,10 @@ pub mod server {
             &k.created_by,
             now,
         )
+        .map(|v| KeyView {
+            last_used: k.last_used.clone(),
+            ..v
+        })
     }
 
     pub fn jwks_view(j: Option<&ClientJwks>, now: i64) -> JwksView {

@@ -167,7 +167,12 @@ fn key_row(k: &KeyView, cx: &Cx) -> impl IntoView {
             <td><span class=if active { "badge badge-active" } else { "badge badge-expired" }>
                 {if active { "active" } else { "inactive" }}
             </span></td>
-            <td>{format_time(k.created_at)}" by "{k.created_by.clone()}</td>
+            <td>
+                {format_time(k.created_at)}" by "{k.created_by.clone()}
+                {(!k.id.is_empty()).then(|| view! {
+                    <div class="help" data-testid="key-last-used">"Last used: "{crate::credentials::page::last_used_text(k.last_used.as_ref())}</div>
+                })}
+            </td>
             <td class="actions">
                 <a class="btn btn-link" download=format!("{stem}.pem") href=data_url("application/x-pem-file", &k.pem)>"PEM"</a>
                 <a class="btn btn-link" download=format!("{stem}.jwk.json") href=data_url("application/json", &k.jwk)>"JWK"</a>

@@ -15,6 +15,14 @@ pub struct RealmView {
     pub secret_overlap_default_s: i64,
     pub secret_overlap_max_s: i64,
     pub allow_secret_reveal: bool,
+    /// The segment after `kw_` in new secrets ("" = none).
+    pub secret_prefix_segment: String,
+    pub secret_max_lifetime_s: Option<i64>,
+    pub secret_must_expire: bool,
+    pub keystore_max_validity_years: Option<i64>,
+    /// "revoke" or "grace".
+    pub leak_action: String,
+    pub leak_grace_s: i64,
 }
 
 #[cfg(feature = "ssr")]
@@ -31,6 +39,16 @@ mod convert {
                 secret_overlap_default_s: r.secret_overlap_default_s,
                 secret_overlap_max_s: r.secret_overlap_max_s,
                 allow_secret_reveal: r.allow_secret_reveal,
+                secret_prefix_segment: r
+                    .lifecycle
+                    .secret_prefix_segment
+                    .clone()
+                    .unwrap_or_default(),
+                secret_max_lifetime_s: r.lifecycle.secret_max_lifetime_s,
+                secret_must_expire: r.lifecycle.secret_must_expire,
+                keystore_max_validity_years: r.lifecycle.keystore_max_validity_years,
+                leak_action: r.lifecycle.leak_action.as_str().into(),
+                leak_grace_s: r.lifecycle.leak_grace_s,
             }
         }
     }

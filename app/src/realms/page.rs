@@ -81,6 +81,7 @@ pub fn RealmSettingsPage() -> impl IntoView {
     let realm = param("realm");
     let update = ServerAction::<UpdateRealm>::new();
     let policy = ServerAction::<crate::credentials::UpdateSecretPolicy>::new();
+    let lifecycle = ServerAction::<crate::credentials::UpdateSecretLifecycle>::new();
     let manager = can(Role::Manager);
     let admin = can(Role::Admin);
     view! {
@@ -89,6 +90,13 @@ pub fn RealmSettingsPage() -> impl IntoView {
                 match get_realm(realm).await {
                     Ok(r) => {
                         let (name_update, name_policy, name_tokens) = (r.name.clone(), r.name.clone(), r.name.clone());
+                        let name_lifecycle = r.name.clone();
+                        let lifetime = r.secret_max_lifetime_s.map(|s| (s / 86_400).to_string()).unwrap_or_default();
+                        let keystore_years = r.keystore_max_validity_years.map(|y| y.to_string()).unwrap_or_default();
+                        let option = |value: &str, label: &str, current: &str| {
+                            let selected = value == current;
+                            view! { <option value=value.to_string() selected=selected>{label.to_string()}</option> }
+                        };
                         view! {
                         <h1>"Realm settings: " {r.name.clone()}</h1>
                         <section class="card">
@@ -122,6 +130,49 @@ pub fn RealmSettingsPage() -> impl IntoView {
                             </ActionForm>
                             {error_of::<crate::credentials::UpdateSecretPolicy>()}
                             {done::<crate::credentials::UpdateSecretPolicy>("Secret policy saved.")}
+                        </section>
+                        <section class="card" data-testid="lifecycle">
+                            <h2>"Secret lifecycle"</h2>
+                            <ActionForm action=lifecycle attr:class="form">
+                                <CsrfField/>
+                                <input type="hidden" name="realm" value=name_lifecycle/>
+                                <label for="prefix-segment">"Secret prefix segment"</label>
+                                <input id="prefix-segment" name="prefix_segment" maxlength="16" pattern="[a-z0-9]{1,16}"
+                                    value=r.secret_prefix_segment.clone() disabled=!admin aria-describedby="prefix-help"/>
+                                <p class="help" id="prefix-help">"New secrets start with kw_ and this segment (1–16 lower-case letters and digits), so a scanner can tell this realm's secrets apart. Empty: kw_ only."</p>
+                                <label for="max-lifetime">"Longest secret lifetime"</label>
+                                <select id="max-lifetime" name="max_lifetime_days" disabled=!admin>
+                                    {option("", "Unlimited", &lifetime)}
+                                    {option("30", "30 days", &lifetime)}
+                                    {option("90", "90 days", &lifetime)}
+                                    {option("180", "180 days", &lifetime)}
+                                    {option("365", "1 year", &lifetime)}
+                                    {option("730", "2 years", &lifetime)}
+                                </select>
+                                <label class="checkbox">
+                                    <input type="checkbox" name="must_expire" value="true" checked=r.secret_must_expire disabled=!admin/>
+                                    " New secrets must have an expiry"
+                                </label>
+                                <label for="keystore-max">"Longest certificate validity of a generated keystore"</label>
+                                <select id="keystore-max" name="keystore_max_years" disabled=!admin>
+                                    {option("", "Unlimited (10 years)", &keystore_years)}
+                                    {option("1", "1 year", &keystore_years)}
+                                    {option("2", "2 years", &keystore_years)}
+                                    {option("3", "3 years", &keystore_years)}
+                                    {option("5", "5 years", &keystore_years)}
+                                </select>
+                                <label for="leak-action">"When a verified leak report names a secret"</label>
+                                <select id="leak-action" name="leak_action" disabled=!admin>
+                                    {option("revoke", "Revoke it at once", &r.leak_action)}
+                                    {option("grace", "Mark it leaked; it works for the grace period", &r.leak_action)}
+                                </select>
+                                <label for="leak-grace">"Grace period after a leak report (hours)"</label>
+                                <input id="leak-grace" name="leak_grace_hours" type="number" min="0" max="168"
+                                    value=(r.leak_grace_s / 3600).to_string() disabled=!admin/>
+                                {admin.then(|| view! { <button type="submit" class="btn btn-primary">"Save secret lifecycle"</button> })}
+                            </ActionForm>
+                            {error_of::<crate::credentials::UpdateSecretLifecycle>()}
+                            {done::<crate::credentials::UpdateSecretLifecycle>("Secret lifecycle saved.")}
                         </section>
                         <crate::realms::tokens::TokenSettings realm=name_tokens/>
                     }.into_any() }

@@ -319,7 +319,9 @@ async fn create_client(
     let imported = secret_to_import(
         &rep,
         &r,
-        rep.client_authenticator_type.as_deref().unwrap_or("client-secret"),
+        rep.client_authenticator_type
+            .as_deref()
+            .unwrap_or("client-secret"),
         rep.public_client.unwrap_or(false),
     )?;
     rep.check_flows(rep.public_client.unwrap_or(false))?;

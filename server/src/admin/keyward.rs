@@ -38,6 +38,10 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route(&format!("{client}/keys"), get(list_keys))
         .route(
+            "/admin/realms/{realm}/secret-lifecycle",
+            get(get_lifecycle).put(put_lifecycle),
+        )
+        .route(
             &format!("{client}/keys/{{key_id}}"),
             axum::routing::put(set_key_active).delete(delete_key),
         )
@@ -52,7 +56,59 @@ fn secret_item(s: &secrets::ClientSecret, now: i64) -> Value {
         "createdBy": s.created_by,
         "expiresAt": s.expires_at,
         "revokedAt": s.revoked_at,
+        "leakedAt": s.leaked.as_ref().map(|l| l.0),
+        "leakedUrl": s.leaked.as_ref().map(|l| &l.1),
+        "lastUsedAt": s.last_used.as_ref().map(|u| u.0),
+        "lastUsedFrom": s.last_used.as_ref().and_then(|u| u.1.as_deref()),
     })
+}
+
+async fn get_lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(realm): Path<String>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let r = super::realm_named(&state, &realm).await?;
+    Ok(Json(keyward_service::secrets::lifecycle_json(&r.lifecycle)).into_response())
+}
+
+/// The realm's lifecycle policy (Keyward's own model; every field required, `null` for
+/// "none"/"unlimited").
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LifecycleRep {
+    secret_prefix_segment: Option<String>,
+    secret_max_lifetime_seconds: Option<i64>,
+    secrets_must_expire: bool,
+    keystore_max_validity_years: Option<i64>,
+    leak_action: String,
+    leak_grace_seconds: i64,
+}
+
+async fn put_lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(realm): Path<String>,
+    Body(rep): Body<LifecycleRep>,
+) -> ApiResult {
+    let leak_action = keyward_store::realms::LeakAction::parse(&rep.leak_action)
+        .ok_or_else(|| super::ApiError::bad_request("leakAction is \"revoke\" or \"grace\""))?;
+    let r = keyward_service::secrets::update_lifecycle(
+        &state.ctx,
+        &caller.actor,
+        &realm,
+        &keyward_store::realms::LifecyclePolicy {
+            secret_prefix_segment: rep.secret_prefix_segment,
+            secret_max_lifetime_s: rep.secret_max_lifetime_seconds,
+            secret_must_expire: rep.secrets_must_expire,
+            keystore_max_validity_years: rep.keystore_max_validity_years,
+            leak_action,
+            leak_grace_s: rep.leak_grace_seconds,
+        },
+    )
+    .await?;
+    Ok(Json(keyward_service::secrets::lifecycle_json(&r.lifecycle)).into_response())
 }
 
 async fn list_secrets(
@@ -132,6 +188,8 @@ fn key_item(k: &keys::ClientKey) -> Value {
         "active": k.active,
         "createdAt": k.created_at,
         "createdBy": k.created_by,
+        "lastUsedAt": k.last_used.as_ref().map(|u| u.0),
+        "lastUsedFrom": k.last_used.as_ref().and_then(|u| u.1.as_deref()),
         "publicKey": STANDARD.encode(&k.spki_der),
         "certificate": k.certificate_der.as_deref().map(|d| STANDARD.encode(d)),
     })
