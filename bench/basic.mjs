@@ -8,7 +8,9 @@ import { window } from './window.mjs';
 const setup = JSON.parse(fs.readFileSync(process.env.SETUP, 'utf8'));
 const DURATION = Number(process.env.DURATION || 20);
 const CONN = Number(process.env.CONN || 32);
-const basic = Buffer.from(`${setup.basic_client}:${setup.basic_secret}`).toString('base64');
+// SECRET: another secret to present (bench/lastuse.sh's floods of wrong ones); MODE: its label.
+const secret = process.env.SECRET || setup.basic_secret;
+const basic = Buffer.from(`${setup.basic_client}:${secret}`).toString('base64');
 const win = window();
 win.begin();
 autocannon({
@@ -19,7 +21,7 @@ autocannon({
   const w = win.end();
   if (err) { console.error(err); process.exit(1); }
   const codes = Object.fromEntries(Object.entries(res.statusCodeStats || {}).map(([k, v]) => [k, v.count]));
-  console.log(JSON.stringify({ mode: 'client_secret_basic', rps: res.requests.average,
+  console.log(JSON.stringify({ mode: process.env.MODE || 'client_secret_basic', rps: res.requests.average,
     p50: res.latency.p50, p99: res.latency.p99, ok: res['2xx'], non2xx: res.non2xx, errors: res.errors,
     timeouts: res.timeouts, codes, ...w }));
 });

@@ -31,8 +31,8 @@ if [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$KEYWA
   (cd "$KEYWARD_ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 # Authlib (PyPI) for the token-endpoint interop test, in a venv of its own.
-if ! "$KEYWARD_ROOT/end2end/.venv/bin/python" -c 'import authlib, requests, keycloak' >/dev/null 2>&1; then
-  say "installing Authlib and python-keycloak in end2end/.venv (interop tests)"
+if ! "$KEYWARD_ROOT/end2end/.venv/bin/python" -c 'import authlib, requests, keycloak, detect_secrets' >/dev/null 2>&1; then
+  say "installing Authlib, python-keycloak and detect-secrets in end2end/.venv (interop and scanner tests)"
   python3 -m venv "$KEYWARD_ROOT/end2end/.venv"
   "$KEYWARD_ROOT/end2end/.venv/bin/pip" install -q -r "$KEYWARD_ROOT/end2end/interop/requirements.txt"
 fi

@@ -34,6 +34,8 @@ async fn main() {
     config.bootstrap_admin_password = Some("bench-password-123".into());
     // The bench's issuers are on loopback.
     config.fetch_allow = "127.0.0.1".into();
+    // bench/lastuse.sh compares last-use tracking off and on.
+    config.track_last_use = std::env::var("KEYWARD_TRACK_LAST_USE").map_or(true, |v| v != "false");
     let keyward = build(&config).await.unwrap();
     let ctx = keyward.state.ctx.clone();
     let master = realms::get_by_name(&ctx.db, "master").await.unwrap();
@@ -50,7 +52,9 @@ async fn main() {
     let basic = clients::create(&ctx.db, &master.realm_id, &new("cc-basic"), t)
         .await
         .unwrap();
-    let secret = "cc-basic-secret-0123456789abcdef-keyward-bench";
+    // A secret as Keyward issues them (scannable, `kw_…`).
+    let secret_value = keyward_credentials::client_secret::generate(&mut rand::rngs::OsRng, None);
+    let secret = secret_value.expose();
     let verifier = ctx.vault.verifier(secret);
     secrets::insert_many(
         &ctx.db,

@@ -615,6 +615,23 @@ pub async fn update_secret_policy(
     Ok(())
 }
 
+/// The Secret lifecycle form's fields, as the browser posts them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleForm {
+    /// "" = none.
+    pub prefix_segment: String,
+    /// Days; "" = unlimited.
+    pub max_lifetime_days: String,
+    /// A checkbox: "true", absent when unticked.
+    #[serde(default)]
+    pub must_expire: String,
+    /// Years; "" = unlimited.
+    pub keystore_max_years: String,
+    /// "revoke" or "grace".
+    pub leak_action: String,
+    pub leak_grace_hours: String,
+}
+
 /// Changes the realm's secret lifecycle policy (admin): the secret prefix segment, the
 /// maximum secret lifetime, whether new secrets must expire, generated keystores' maximum
 /// validity, and what a verified leak report does.
@@ -622,19 +639,17 @@ pub async fn update_secret_policy(
 pub async fn update_secret_lifecycle(
     csrf: String,
     realm: String,
-    /// "" = none.
-    prefix_segment: String,
-    /// Days; "" = unlimited.
-    max_lifetime_days: String,
-    /// A checkbox (`value="true"`): absent when unticked.
-    #[server(default)]
-    must_expire: bool,
-    /// Years; "" = unlimited.
-    keystore_max_years: String,
-    /// "revoke" or "grace".
-    leak_action: String,
-    leak_grace_hours: String,
+    #[server(flatten)] form: LifecycleForm,
 ) -> Result<(), AppError> {
+    let LifecycleForm {
+        prefix_segment,
+        max_lifetime_days,
+        must_expire,
+        keystore_max_years,
+        leak_action,
+        leak_grace_hours,
+    } = form;
+    let must_expire = must_expire == "true";
     use crate::ssr::*;
     use keyward_store::realms::{LeakAction, LifecyclePolicy};
     let (ctx, op) = authorize(Role::Admin, Some(&csrf)).await?;
