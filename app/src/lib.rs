@@ -22,6 +22,7 @@ pub mod realms;
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -89,6 +90,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!(":realm/expiry") view=crate::oversight::ExpiryPage ssr=SsrMode::Async/>
                     <Route path=path!(":realm/client-scopes") view=crate::client_scopes::ClientScopesPage ssr=SsrMode::Async/>
                     <Route path=path!(":realm/identity-providers") view=crate::identity_providers::IdentityProvidersPage ssr=SsrMode::Async/>
+                    <Route path=path!(":realm/webhooks") view=crate::webhooks::WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!(":realm/deliveries") view=crate::webhooks::DeliveriesPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

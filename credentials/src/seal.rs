@@ -194,6 +194,7 @@ pub mod context {
     pub const PEPPER: &str = "keyward/pepper";
     pub const CLIENT_SECRET: &str = "keyward/client-secret";
     pub const REALM_KEY: &str = "keyward/realm-key";
+    pub const WEBHOOK_SECRET: &str = "keyward/webhook-secret";
 }
 
 /// The server pepper: a random 256-bit HMAC key, sealed under the master key in the database.

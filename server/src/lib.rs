@@ -17,6 +17,7 @@ pub mod render;
 pub mod rotate;
 pub mod throttle;
 pub mod tls;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -722,6 +723,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tokio::spawn(tls::serve(listener, mtls_config, router, shutdown_signal()));
     }
     let housekeeping = tokio::spawn(housekeeping(keyward.state.ctx.db.clone()));
+    let notifications = tokio::spawn(webhooks::worker(keyward.state.ctx.clone()));
     match tls {
         Some(tls) => tls::serve(listener, tls, keyward.router, shutdown_signal()).await,
         None => axum::serve(
@@ -735,6 +737,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .map_err(|e| StartError::Listen(config.bind, e))?,
     }
     housekeeping.abort();
+    notifications.abort();
     keyward.state.ctx.db.close().await;
     Ok(())
 }

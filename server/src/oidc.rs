@@ -116,6 +116,7 @@ impl OidcState {
             }
         }
     }
+
     fn jti_used(&self, client_row_id: &str, jti: &str, now: i64) -> bool {
         let used = self.used_jtis.lock().unwrap_or_else(|p| p.into_inner());
         used.0

@@ -531,6 +531,15 @@ async fn signed_leak_reports_end_a_secret_and_unverified_ones_change_nothing() {
     let body = report(&value);
     let good_sig = signer.sign(&body);
     let id_header = ("github-public-key-identifier", "github-key-1".to_string());
+    // A report signed by the configured key.
+    let github = |body: Vec<u8>| {
+        let sig = signer.sign(&body);
+        post(
+            "/leaks/github",
+            body,
+            vec![id_header.clone(), ("github-public-key-signature", sig)],
+        )
+    };
 
     // Unverified reports: refused, and the secret keeps working.
     let stranger = GithubSigner::new("github-key-1");
@@ -573,37 +582,13 @@ async fn signed_leak_reports_end_a_secret_and_unverified_ones_change_nothing() {
     assert_eq!(works(value.clone()).await, 200, "nothing was revoked");
     // Too large, malformed (but signed), not Keyward's.
     let big = vec![b' '; 1024 * 1024 + 10];
-    let (status, _) = post(
-        "/leaks/github",
-        big.clone(),
-        vec![
-            id_header.clone(),
-            ("github-public-key-signature", signer.sign(&big)),
-        ],
-    )
-    .await;
+    let (status, _) = github(big).await;
     assert_eq!(status, 413);
     let junk = b"{\"token\":1}".to_vec();
-    let (status, text) = post(
-        "/leaks/github",
-        junk.clone(),
-        vec![
-            id_header.clone(),
-            ("github-public-key-signature", signer.sign(&junk)),
-        ],
-    )
-    .await;
+    let (status, text) = github(junk).await;
     assert_eq!(status, 400, "{text}");
     let other = report("ghp_not_a_keyward_token_at_all_000000000000");
-    let (status, text) = post(
-        "/leaks/github",
-        other.clone(),
-        vec![
-            id_header.clone(),
-            ("github-public-key-signature", signer.sign(&other)),
-        ],
-    )
-    .await;
+    let (status, text) = github(other).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(
         serde_json::from_str::<Value>(&text).unwrap()[0]["label"],

@@ -284,5 +284,21 @@ pub async fn set_authentication(
         }),
     )
     .await?;
+    if c.authenticator != a.method.id() {
+        crate::webhooks::emit(
+            svc,
+            &r.realm_id,
+            crate::webhooks::EventType::MethodChanged,
+            &format!("client:{}", c.client_row_id),
+            serde_json::json!({
+                "realm": r.name,
+                "clientId": c.client_id,
+                "clientRowId": c.client_row_id,
+                "clientAuthenticatorType": a.method.id(),
+                "previousClientAuthenticatorType": c.authenticator,
+            }),
+        )
+        .await;
+    }
     Ok(updated)
 }

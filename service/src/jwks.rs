@@ -294,6 +294,60 @@ impl JwksFetcher {
     }
 }
 
+impl JwksFetcher {
+    /// [`JwksFetcher::check_url`], and for a host name its addresses now: refused when every
+    /// one is internal and the administrator did not allow it (what a request would meet).
+    pub async fn check_destination(&self, url: &str) -> Result<reqwest::Url, FetchError> {
+        let parsed = self.check_url(url)?;
+        if let Some(url::Host::Domain(name)) = parsed.host() {
+            if !self.allow.permits_host(name) {
+                let port = parsed.port_or_known_default().unwrap_or(443);
+                let found: Vec<SocketAddr> = tokio::net::lookup_host((name, port))
+                    .await
+                    .map_err(|e| FetchError::Resolve(format!("cannot resolve {name}: {e}")))?
+                    .collect();
+                if !found.is_empty()
+                    && found
+                        .iter()
+                        .all(|a| is_internal(a.ip()) && !self.allow.permits_ip(a.ip()))
+                {
+                    return Err(FetchError::InternalAddress(found[0].ip()));
+                }
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// Posts `body` (JSON) with `headers` to `url` under the same rules as a fetch (the address
+    /// rules, checked literal addresses and resolved names alike, no redirects, 5 s), for
+    /// webhook deliveries. The answer's status; its body is not read.
+    pub async fn post(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        headers: &[(&str, String)],
+    ) -> Result<u16, FetchError> {
+        let parsed = self.check_url(url)?;
+        let mut req = self
+            .http
+            .post(parsed)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/cloudevents+json",
+            )
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        let resp = req.send().await.map_err(request_error)?;
+        let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            return Err(FetchError::Redirect(status));
+        }
+        Ok(status)
+    }
+}
+
 enum Host {
     Name(String),
     Ip(IpAddr),

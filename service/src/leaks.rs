@@ -78,6 +78,25 @@ pub async fn act_on(
                 }),
             )
             .await?;
+            crate::webhooks::emit(
+                svc,
+                &located.realm_id,
+                crate::webhooks::EventType::Leaked,
+                &format!("secret:{}", s.secret_id),
+                serde_json::json!({
+                    "realm": realm.name,
+                    "clientId": located.client_id,
+                    "clientRowId": s.client_row_id,
+                    "secretId": s.secret_id,
+                    "label": s.label,
+                    "policy": policy.leak_action.as_str(),
+                    "revokedAt": marked.revoked_at,
+                    "expiresAt": marked.expires_at,
+                    "url": t.url,
+                    "source": t.source,
+                }),
+            )
+            .await;
             tracing::warn!(
                 client_id = %located.client_id,
                 secret_id = %s.secret_id,

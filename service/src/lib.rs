@@ -24,6 +24,7 @@ pub mod scopes;
 pub mod secrets;
 pub mod session;
 pub mod vault;
+pub mod webhooks;
 
 pub use context::{
     audit, client_to_change, guard_client, now, realm_and_client, realm_of, Actor, ClientAddr,

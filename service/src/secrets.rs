@@ -199,6 +199,24 @@ async fn rotate(
         }),
     )
     .await?;
+    crate::webhooks::emit(
+        svc,
+        &r.realm_id,
+        crate::webhooks::EventType::Rotated,
+        &format!("client:{}", c.client_row_id),
+        serde_json::json!({
+            "realm": r.name,
+            "clientId": c.client_id,
+            "clientRowId": c.client_row_id,
+            "secretId": rotation.created.secret_id,
+            "label": label,
+            "action": action,
+            "expiresAt": expires_at,
+            "previousSecretIds": rotation.previous,
+            "previousValidUntil": now + overlap,
+        }),
+    )
+    .await;
     Ok((rotation.created, value))
 }
 
@@ -232,6 +250,21 @@ pub async fn revoke(
         serde_json::json!({ "action": "revoke", "secretId": s.secret_id, "label": s.label }),
     )
     .await?;
+    crate::webhooks::emit(
+        svc,
+        &r.realm_id,
+        crate::webhooks::EventType::Revoked,
+        &format!("secret:{}", s.secret_id),
+        serde_json::json!({
+            "realm": r.name,
+            "clientId": c.client_id,
+            "clientRowId": c.client_row_id,
+            "secretId": s.secret_id,
+            "label": s.label,
+            "revokedAt": s.revoked_at,
+        }),
+    )
+    .await;
     Ok(s)
 }
 

@@ -310,6 +310,7 @@ pub async fn reseal_all(db: &Db, ring: &KeyRing) -> Result<RotationReport, Strin
                     secrets::SealedKind::Server => context::PEPPER,
                     secrets::SealedKind::ClientSecret => context::CLIENT_SECRET,
                     secrets::SealedKind::RealmKey => context::REALM_KEY,
+                    secrets::SealedKind::Webhook => context::WEBHOOK_SECRET,
                 };
                 let sealed = Sealed {
                     key_id: item.master_key_id.clone(),

@@ -26,6 +26,7 @@ pub mod realms;
 pub mod secrets;
 pub mod sessions;
 pub mod testing;
+pub mod webhooks;
 
 pub use db::{Backend, Db};
 pub use error::StoreError;

@@ -422,6 +422,8 @@ pub enum SealedKind {
     ClientSecret,
     /// `realm_key` (a realm's token-signing private key); `id` is the realm key id.
     RealmKey,
+    /// `webhook` (a webhook's signing key); `id` is the webhook id.
+    Webhook,
 }
 
 /// A sealed value not yet under the new master key.
@@ -484,6 +486,24 @@ pub async fn sealed_not_under(
             });
         }
     }
+    if include_server && (items.len() as i64) < limit {
+        let rows = sqlx::query(
+            "SELECT webhook_id AS id, sealed_secret AS sealed_value, master_key_id \
+             FROM webhook WHERE master_key_id <> $1 ORDER BY webhook_id LIMIT $2",
+        )
+        .bind(primary)
+        .bind(limit - items.len() as i64)
+        .fetch_all(db.pool())
+        .await?;
+        for r in rows {
+            items.push(SealedItem {
+                kind: SealedKind::Webhook,
+                id: r.try_get("id")?,
+                sealed_value: r.try_get("sealed_value")?,
+                master_key_id: r.try_get("master_key_id")?,
+            });
+        }
+    }
     let left = limit - items.len() as i64;
     if left > 0 {
         let rows = sqlx::query(
@@ -528,6 +548,10 @@ pub async fn reseal(db: &Db, new: &[(SealedItem, Vec<u8>)], new_key_id: &str) ->
             SealedKind::RealmKey => {
                 "UPDATE realm_key SET sealed_private_key = $1, master_key_id = $2 \
                  WHERE realm_key_id = $3 AND master_key_id = $4 AND sealed_private_key = $5"
+            }
+            SealedKind::Webhook => {
+                "UPDATE webhook SET sealed_secret = $1, master_key_id = $2 \
+                 WHERE webhook_id = $3 AND master_key_id = $4 AND sealed_secret = $5"
             }
         };
         replaced += sqlx::query(sql)

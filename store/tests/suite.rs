@@ -75,6 +75,8 @@ rule_groups! {
     generation_follows_changes(url) =>
         generation_follows_changes_sqlite, generation_follows_changes_postgres;
     expiry_rules => expiry_rules_sqlite, expiry_rules_postgres;
+    secret_lifecycle_rules => secret_lifecycle_rules_sqlite, secret_lifecycle_rules_postgres;
+    webhook_rules => webhook_rules_sqlite, webhook_rules_postgres;
 }
 
 /// A SQLite test's database: a fresh file in a temporary directory of its own.
@@ -2605,4 +2607,224 @@ async fn token_endpoint_rules(db: &Db, url: &str) {
     );
     assert_eq!(auth_events::purge_before(db, NOW + 1).await.unwrap(), 1);
     assert_eq!(auth_events::recent(db, id, 10).await.unwrap().len(), 2);
+}
+
+/// Issue 22: the lifecycle policy, leak marks, last use (at most once per interval), the
+/// verifier lookup, and unused credentials.
+async fn secret_lifecycle_rules(db: &Db) {
+    let realm = realms::create(db, "life", "Life", NOW).await.unwrap();
+    assert_eq!(realm.lifecycle, realms::LifecyclePolicy::default());
+    let policy = realms::LifecyclePolicy {
+        secret_prefix_segment: Some("acme".into()),
+        secret_max_lifetime_s: Some(90 * 86_400),
+        secret_must_expire: true,
+        keystore_max_validity_years: Some(2),
+        leak_action: realms::LeakAction::Grace,
+        leak_grace_s: 3600,
+    };
+    let updated = realms::update_lifecycle_policy(db, "life", &policy)
+        .await
+        .unwrap();
+    assert_eq!(updated.lifecycle, policy);
+    assert_eq!(
+        realms::get_by_id(db, &realm.realm_id)
+            .await
+            .unwrap()
+            .lifecycle,
+        policy
+    );
+    let c = clients::create(db, &realm.realm_id, &new_client("leaky"), NOW)
+        .await
+        .unwrap();
+    let s = secrets::rotate(
+        db,
+        &c.client_row_id,
+        &NewSecret {
+            label: "one",
+            verifier: &[7; 32],
+            sealed: None,
+            expires_at: None,
+            created_by: "t",
+        },
+        NOW,
+        NOW,
+    )
+    .await
+    .unwrap()
+    .created;
+    // Found by its verifier, with its client.
+    let found = secrets::by_verifier(db, &[7; 32]).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].client_id, "leaky");
+    assert_eq!(found[0].realm_id, realm.realm_id);
+    assert!(secrets::by_verifier(db, &[8; 32]).await.unwrap().is_empty());
+    // Last use: once per interval.
+    assert!(
+        secrets::record_use(db, &s.secret_id, NOW + 10, Some("10.0.0.1"), 60)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !secrets::record_use(db, &s.secret_id, NOW + 30, Some("10.0.0.2"), 60)
+            .await
+            .unwrap()
+    );
+    assert!(secrets::record_use(db, &s.secret_id, NOW + 70, None, 60)
+        .await
+        .unwrap());
+    let got = secrets::get(db, &c.client_row_id, &s.secret_id)
+        .await
+        .unwrap();
+    assert_eq!(got.last_used, Some((NOW + 70, None)));
+    // Unused for a day: nothing (it was used); a day later, listed.
+    assert!(expiry::unused(db, "life", NOW + 60, NOW + 60, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let unused = expiry::unused(db, "life", NOW + 86_400, NOW + 86_400, 10)
+        .await
+        .unwrap();
+    assert_eq!(unused.len(), 1);
+    assert_eq!(unused[0].last_used_at, Some(NOW + 70));
+    // Leaked with a grace period: expires then, never later than it already would.
+    let marked = secrets::mark_leaked(db, &s.secret_id, "https://x/1", NOW + 100, Some(NOW + 3700))
+        .await
+        .unwrap();
+    assert_eq!(marked.leaked, Some((NOW + 100, "https://x/1".to_string())));
+    assert_eq!(marked.expires_at, Some(NOW + 3700));
+    assert_eq!(marked.revoked_at, None);
+    let again = secrets::mark_leaked(db, &s.secret_id, "https://x/2", NOW + 200, Some(NOW + 9000))
+        .await
+        .unwrap();
+    assert_eq!(again.expires_at, Some(NOW + 3700), "never later");
+    assert_eq!(
+        again.leaked.map(|l| l.0),
+        Some(NOW + 100),
+        "first report's time kept"
+    );
+    // Revoked at once.
+    let revoked = secrets::mark_leaked(db, &s.secret_id, "https://x/3", NOW + 300, None)
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(NOW + 300));
+}
+
+/// Issue 22 §5: webhooks, the delivery queue (order per subject, claims, bound, attempts) and
+/// notices made once.
+async fn webhook_rules(db: &Db) {
+    use keyward_store::webhooks;
+    let realm = realms::create(db, "hooks", "Hooks", NOW).await.unwrap();
+    let w = webhooks::create(
+        db,
+        &webhooks::NewWebhook {
+            realm_id: &realm.realm_id,
+            url: "https://example.org/hook",
+            events: &["credential.revoked", "credential.rotated"],
+            sealed_secret: (&[1, 2, 3], "mk"),
+            created_by: "t",
+        },
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.events, ["credential.revoked", "credential.rotated"]);
+    assert_eq!(webhooks::list(db, &realm.realm_id).await.unwrap().len(), 1);
+    let a1 = webhooks::enqueue(db, &w, "credential.rotated", "client:a", "{1}", NOW)
+        .await
+        .unwrap();
+    let a2 = webhooks::enqueue(db, &w, "credential.revoked", "client:a", "{2}", NOW)
+        .await
+        .unwrap();
+    let b1 = webhooks::enqueue(db, &w, "credential.revoked", "client:b", "{3}", NOW)
+        .await
+        .unwrap();
+    assert_eq!((a1.seq, a2.seq, b1.seq), (1, 2, 1));
+    // Only the first of each subject is due.
+    let mut due: Vec<String> = webhooks::due(db, NOW, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.payload)
+        .collect();
+    due.sort();
+    assert_eq!(due, ["{1}", "{3}"]);
+    // A claim is taken once.
+    assert!(webhooks::claim(db, &a1, NOW + 60).await.unwrap());
+    assert!(!webhooks::claim(db, &a1, NOW + 60).await.unwrap());
+    webhooks::record_attempt(
+        db,
+        &a1.delivery_id,
+        NOW,
+        Some(500),
+        Some("HTTP 500"),
+        false,
+        Some(NOW + 10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        webhooks::due(db, NOW + 5, 10).await.unwrap().len(),
+        1,
+        "a1 waits, a2 behind it; b1 due"
+    );
+    webhooks::record_attempt(db, &a1.delivery_id, NOW + 10, Some(204), None, true, None)
+        .await
+        .unwrap();
+    let mut due: Vec<String> = webhooks::due(db, NOW + 10, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.payload)
+        .collect();
+    due.sort();
+    assert_eq!(due, ["{2}", "{3}"], "order across subjects is not promised");
+    webhooks::record_attempt(
+        db,
+        &b1.delivery_id,
+        NOW + 10,
+        None,
+        Some("no answer"),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
+    let listed = webhooks::list_deliveries(db, &realm.realm_id, 10)
+        .await
+        .unwrap();
+    let by_payload = |p: &str| listed.iter().find(|d| d.payload == p).unwrap().clone();
+    assert_eq!(by_payload("{1}").status, "delivered");
+    assert_eq!(by_payload("{1}").attempts, 2);
+    assert_eq!(by_payload("{1}").delivered_at, Some(NOW + 10));
+    assert_eq!(by_payload("{3}").status, "failed");
+    // Notices: once.
+    assert!(webhooks::notice_once(db, "secret:s", "expiring", 7, NOW)
+        .await
+        .unwrap());
+    assert!(!webhooks::notice_once(db, "secret:s", "expiring", 7, NOW)
+        .await
+        .unwrap());
+    assert!(webhooks::notice_once(db, "secret:s", "expiring", 1, NOW)
+        .await
+        .unwrap());
+    // Finished deliveries are purged; pending ones stay.
+    assert_eq!(webhooks::purge_finished(db, NOW + 1).await.unwrap(), 2);
+    assert_eq!(
+        webhooks::list_deliveries(db, &realm.realm_id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    webhooks::delete(db, &realm.realm_id, &w.webhook_id)
+        .await
+        .unwrap();
+    assert!(webhooks::list_deliveries(db, &realm.realm_id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        webhooks::delete(db, &realm.realm_id, &w.webhook_id).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -192,6 +192,8 @@ fn Console(info: SessionView, realms: Vec<RealmView>) -> impl IntoView {
                             <li><A href=format!("/console/{realm}/client-scopes")>"Client scopes"</A></li>
                             <li><A href=format!("/console/{realm}/identity-providers")>"Identity providers"</A></li>
                             <li><A href=format!("/console/{realm}/expiry")>"Expiry"</A></li>
+                            <li><A href=format!("/console/{realm}/webhooks")>"Webhooks"</A></li>
+                            <li><A href=format!("/console/{realm}/deliveries")>"Deliveries"</A></li>
                             <li><A href=format!("/console/{realm}/events")>"Admin events"</A></li>
                             <li><A href=format!("/console/{realm}/settings")>"Realm settings"</A></li>
                         </ul>

@@ -21,6 +21,7 @@ mod keyward;
 mod realms;
 mod scopes;
 mod secrets;
+mod webhooks;
 
 pub use clients::bootstrap_client;
 
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(keyward::router())
         .merge(scopes::router())
         .merge(identity_providers::router())
+        .merge(webhooks::router())
         .route("/admin/openapi.json", get(openapi))
         // Nothing under /admin/ answers the console's HTML: an unknown path is Keycloak's 404.
         .route("/admin/{*rest}", axum::routing::any(unknown_path))
