@@ -63,6 +63,8 @@ test('every page passes axe, as an admin and as a viewer', async ({ page, browse
     ['/console/master/identity-providers', /Identity providers/],
     ['/console/master/events', /Admin events/],
     ['/console/master/expiry', /Expir/],
+    ['/console/master/webhooks', /Webhooks/],
+    ['/console/master/deliveries', /Deliveries/],
     ['/console/realms', /Realms/],
     ['/console/operators', /Operators/],
   ];
