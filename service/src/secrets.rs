@@ -46,12 +46,7 @@ pub async fn generate(
     id: &str,
     req: &NewSecret<'_>,
 ) -> Result<Created> {
-    let (r, c) = client_to_change(svc, actor, Role::Manager, realm, id).await?;
-    if c.public_client {
-        return Err(ServiceError::Invalid(
-            "a public client has no secret; make it confidential first".into(),
-        ));
-    }
+    let (r, c) = confidential_client_to_change(svc, actor, realm, id).await?;
     let now = now();
     let label = client_secret::label(req.label).map_err(ServiceError::Invalid)?;
     let overlap = req.overlap_s.unwrap_or(r.secret_overlap_default_s);
@@ -84,6 +79,22 @@ pub async fn generate(
     })
 }
 
+/// The gate of every secret-making use case: a manager's change to a confidential client.
+async fn confidential_client_to_change(
+    svc: &Services,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<(Realm, Client)> {
+    let (r, c) = client_to_change(svc, actor, Role::Manager, realm, id).await?;
+    if c.public_client {
+        return Err(ServiceError::Invalid(
+            "a public client has no secret; make it confidential first".into(),
+        ));
+    }
+    Ok((r, c))
+}
+
 /// Checks a new secret's expiry against the realm's lifetime policies.
 pub fn check_lifetime(r: &Realm, now: i64, expires_at: Option<i64>) -> Result<()> {
     client_secret::check_lifetime(
@@ -114,12 +125,7 @@ pub async fn import(
     id: &str,
     req: &Imported<'_>,
 ) -> Result<ClientSecret> {
-    let (r, c) = client_to_change(svc, actor, Role::Manager, realm, id).await?;
-    if c.public_client {
-        return Err(ServiceError::Invalid(
-            "a public client has no secret; make it confidential first".into(),
-        ));
-    }
+    let (r, c) = confidential_client_to_change(svc, actor, realm, id).await?;
     let m = crate::clients::method(&c.authenticator)?;
     let hmac = m.needs_plaintext_secret().then_some("HS256");
     client_secret::check_imported(req.value.expose(), hmac).map_err(ServiceError::Invalid)?;

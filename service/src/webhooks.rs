@@ -348,9 +348,16 @@ fn now_after(at: i64) -> i64 {
 
 /// Announces what expires: for every secret and active certificate expiring within the largest
 /// threshold, "expiring" once per threshold crossed (one event, for the nearest), and
-/// "expired" once. Returns how many events were queued.
+/// "expired" once (within a day of expiring). Does nothing while no webhook receives these
+/// events. Returns how many events were queued.
 pub async fn announce_expiry(svc: &Services) -> Result<usize> {
     let now = now();
+    // Nothing to announce to: no notice is recorded either (a webhook added later hears about
+    // the thresholds its credentials have already crossed).
+    let names = [EventType::Expiring.name(), EventType::Expired.name()];
+    if !webhooks::any_receives(&svc.db, &names).await? {
+        return Ok(0);
+    }
     let horizon = now + EXPIRY_THRESHOLDS_DAYS[0] * 86_400;
     let items = keyward_store::expiry::list(&svc.db, None, None, horizon, 10_000).await?;
     let mut realms: std::collections::HashMap<String, String> = Default::default();
@@ -362,6 +369,10 @@ pub async fn announce_expiry(svc: &Services) -> Result<usize> {
             e.id
         );
         let (event, threshold) = if e.expires_at <= now {
+            // Announced within a day of expiring; older expiries are history, not news.
+            if e.expires_at <= now - 86_400 {
+                continue;
+            }
             if !webhooks::notice_once(&svc.db, &credential, "expired", 0, now).await? {
                 continue;
             }

@@ -157,6 +157,31 @@ fn sqlite_shared(path: &Path, url: &str) -> Result<Arc<SqliteShared>> {
 }
 
 /// `$1, $2, …, $n`: the placeholders of an `IN (…)` list of `n` values.
+/// Records a credential's successful use (`last_used_at`, `last_used_ip` of `table`'s row
+/// `id_column` = `id`) unless one at most `interval_s` old is recorded: the condition makes
+/// replicas write at most once per interval between them. `true` when it wrote.
+pub(crate) async fn record_use(
+    db: &Db,
+    table: &'static str,
+    id_column: &'static str,
+    id: &str,
+    at: i64,
+    ip: Option<&str>,
+    interval_s: i64,
+) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET last_used_at = $2, last_used_ip = $3 \
+         WHERE {id_column} = $1 AND (last_used_at IS NULL OR last_used_at <= $4)"
+    ))
+    .bind(id)
+    .bind(at)
+    .bind(ip)
+    .bind(at - interval_s)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 pub(crate) fn placeholders(n: usize) -> String {
     (1..=n)
         .map(|i| format!("${i}"))

@@ -99,17 +99,7 @@ pub async fn record_use(
     ip: Option<&str>,
     interval_s: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE client_key SET last_used_at = $2, last_used_ip = $3 \
-         WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at <= $4)",
-    )
-    .bind(key_id)
-    .bind(at)
-    .bind(ip)
-    .bind(at - interval_s)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() > 0)
+    crate::db::record_use(db, "client_key", "key_id", key_id, at, ip, interval_s).await
 }
 
 fn first(rows: Vec<AnyRow>) -> Result<ClientKey> {

@@ -166,17 +166,16 @@ pub async fn record_use(
     ip: Option<&str>,
     interval_s: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE client_secret SET last_used_at = $2, last_used_ip = $3 \
-         WHERE secret_id = $1 AND (last_used_at IS NULL OR last_used_at <= $4)",
+    crate::db::record_use(
+        db,
+        "client_secret",
+        "secret_id",
+        secret_id,
+        at,
+        ip,
+        interval_s,
     )
-    .bind(secret_id)
-    .bind(at)
-    .bind(ip)
-    .bind(at - interval_s)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() > 0)
+    .await
 }
 
 /// A secret found by its verifier, with the realm and client it belongs to.
@@ -468,36 +467,30 @@ pub async fn sealed_not_under(
             });
         }
     }
-    if include_server && (items.len() as i64) < limit {
-        let rows = sqlx::query(
+    // Realm signing keys, then webhook keys: few, taken with the server secrets.
+    for (sql, kind) in [
+        (
             "SELECT realm_key_id AS id, sealed_private_key AS sealed_value, master_key_id \
              FROM realm_key WHERE master_key_id <> $1 ORDER BY realm_key_id LIMIT $2",
-        )
-        .bind(primary)
-        .bind(limit - items.len() as i64)
-        .fetch_all(db.pool())
-        .await?;
-        for r in rows {
-            items.push(SealedItem {
-                kind: SealedKind::RealmKey,
-                id: r.try_get("id")?,
-                sealed_value: r.try_get("sealed_value")?,
-                master_key_id: r.try_get("master_key_id")?,
-            });
-        }
-    }
-    if include_server && (items.len() as i64) < limit {
-        let rows = sqlx::query(
+            SealedKind::RealmKey,
+        ),
+        (
             "SELECT webhook_id AS id, sealed_secret AS sealed_value, master_key_id \
              FROM webhook WHERE master_key_id <> $1 ORDER BY webhook_id LIMIT $2",
-        )
-        .bind(primary)
-        .bind(limit - items.len() as i64)
-        .fetch_all(db.pool())
-        .await?;
+            SealedKind::Webhook,
+        ),
+    ] {
+        if !include_server || items.len() as i64 >= limit {
+            break;
+        }
+        let rows = sqlx::query(sql)
+            .bind(primary)
+            .bind(limit - items.len() as i64)
+            .fetch_all(db.pool())
+            .await?;
         for r in rows {
             items.push(SealedItem {
-                kind: SealedKind::Webhook,
+                kind,
                 id: r.try_get("id")?,
                 sealed_value: r.try_get("sealed_value")?,
                 master_key_id: r.try_get("master_key_id")?,

@@ -103,6 +103,20 @@ pub async fn list(db: &Db, realm_id: &str) -> Result<Vec<Webhook>> {
         .collect::<std::result::Result<_, _>>()?)
 }
 
+/// Whether any webhook of any realm receives one of `events`.
+pub async fn any_receives(db: &Db, events: &[&str]) -> Result<bool> {
+    let rows = sqlx::query("SELECT events FROM webhook")
+        .fetch_all(db.pool())
+        .await?;
+    for row in rows {
+        let list: String = row.try_get("events")?;
+        if list.split(',').any(|e| events.contains(&e)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// One webhook, or [`StoreError::NotFound`].
 pub async fn get(db: &Db, webhook_id: &str) -> Result<Webhook> {
     let row = sqlx::query(&format!(
