@@ -474,6 +474,17 @@ async fn master_key_is_checked_at_start_and_rotates_without_losing_secrets() {
     let r = regenerate(&mut a, &id, "s", "", "").await;
     let value = r.json()["value"].as_str().unwrap().to_string();
     let sid = r.json()["secret"]["id"].as_str().unwrap().to_string();
+    // A webhook's signing key is sealed too.
+    let r = rest(
+        &mut a,
+        "POST",
+        "/admin/realms/master/webhooks",
+        Some(serde_json::json!({ "url": "https://93.184.215.14/hook", "events": ["credential.revoked"] })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let webhook_key = r.json()["secret"].as_str().unwrap().to_string();
+    let webhook_id = r.json()["id"].as_str().unwrap().to_string();
     let key_file = app.dir.path().join("master.key");
     let original = std::fs::read_to_string(&key_file).unwrap();
 
@@ -502,8 +513,8 @@ async fn master_key_is_checked_at_start_and_rotates_without_losing_secrets() {
     // (which loaded the old file) reloads and still reveals the secret.
     let done = rotate_master_key(&config, false).await.unwrap();
     assert!(
-        done.resealed >= 2,
-        "the pepper and the secret: {}",
+        done.resealed >= 3,
+        "the pepper, the secret and the webhook key: {}",
         done.resealed
     );
     let lines: Vec<String> = std::fs::read_to_string(&key_file)
@@ -537,6 +548,14 @@ async fn master_key_is_checked_at_start_and_rotates_without_losing_secrets() {
     let r = a2.change("reveal_secret", &reveal).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json(), serde_json::json!(value));
+    let page = a2
+        .get(&format!("/console/master/webhooks?reveal={webhook_id}"))
+        .await
+        .body;
+    assert!(
+        page.contains(&webhook_key),
+        "the webhook key opens under the new key alone"
+    );
     // The old key alone no longer opens the database.
     let mut old_only = config.clone();
     old_only.master_key = Some(original.trim().to_string());
