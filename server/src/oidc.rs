@@ -49,6 +49,8 @@ pub const LAST_USE_INTERVAL_S: i64 = 60;
 const JTI_SKEW_S: i64 = 15;
 /// Assertion ids this process remembers in memory (the database remains the authority).
 const MAX_USED_JTIS: usize = 200_000;
+/// kind → id → kid ("" for a secret) → when its last use was written.
+type LastUses = HashMap<&'static str, HashMap<String, HashMap<String, i64>>>;
 /// (client row id, jti) → until when, and when expired ones may next be swept out.
 type UsedJtis = (HashMap<(String, String), i64>, Instant);
 /// How often a full set of used assertion ids is swept of expired ones at most.
@@ -66,9 +68,9 @@ pub struct OidcState {
     last_success: Mutex<HashMap<String, i64>>,
     /// Whether last use is recorded (`KEYWARD_TRACK_LAST_USE`).
     track_last_use: bool,
-    /// When each credential's last use was written by this process ("s:" secret id, "k:"
-    /// client row id and kid): at most every [`LAST_USE_INTERVAL_S`].
-    last_use: Mutex<HashMap<String, i64>>,
+    /// When each credential's last use was written by this process (by kind, then secret id
+    /// or client row id, then "" or the kid): at most every [`LAST_USE_INTERVAL_S`].
+    last_use: Mutex<LastUses>,
     /// Assertion ids accepted by this process, (client row id, jti) → until when: a replay is
     /// refused from memory, before its signature is verified and without a database write.
     /// With the next time expired ids are swept out.
@@ -102,19 +104,27 @@ impl OidcState {
         }
     }
 
-    /// Whether the last use of `credential` is due to be written at `now` (and if so, notes it).
-    fn last_use_due(&self, credential: String, now: i64) -> bool {
+    /// Whether the last use of a credential (`kind` "s" a secret id, "k" a client row id and
+    /// kid) is due to be written at `now`, and if so, notes it. A use that is not due costs a
+    /// lookup with the borrowed id: no allocation on the token endpoint's hot path.
+    fn last_use_due(&self, kind: &'static str, id: &str, kid: Option<&str>, now: i64) -> bool {
         let mut last = self.last_use.lock().unwrap_or_else(|p| p.into_inner());
-        if last.len() > 100_000 {
-            last.clear();
+        let of_kind = last.entry(kind).or_default();
+        if of_kind.len() > 100_000 {
+            of_kind.clear();
         }
-        match last.get(&credential) {
-            Some(at) if now - at < LAST_USE_INTERVAL_S => false,
-            _ => {
-                last.insert(credential, now);
-                true
-            }
+        let recent = match kid {
+            None => of_kind.get(id).and_then(|m| m.get("")),
+            Some(k) => of_kind.get(id).and_then(|m| m.get(k)),
+        };
+        if recent.is_some_and(|at| now - at < LAST_USE_INTERVAL_S) {
+            return false;
         }
+        of_kind
+            .entry(id.to_owned())
+            .or_default()
+            .insert(kid.unwrap_or("").to_owned(), now);
+        true
     }
 
     fn jti_used(&self, client_row_id: &str, jti: &str, now: i64) -> bool {
@@ -983,7 +993,7 @@ async fn record_last_use(
     let db = &state.ctx.db;
     let ip_text = ip.map(|i| i.to_string());
     let result = if let Some(secret_id) = &authenticated.secret_id {
-        if !state.oidc.last_use_due(format!("s:{secret_id}"), now) {
+        if !state.oidc.last_use_due("s", secret_id, None, now) {
             return;
         }
         keyward_store::secrets::record_use(
@@ -1002,7 +1012,7 @@ async fn record_last_use(
         if registered.is_empty()
             || !state
                 .oidc
-                .last_use_due(format!("k:{}:{kid}", entry.client.client_row_id), now)
+                .last_use_due("k", &entry.client.client_row_id, Some(kid), now)
         {
             return;
         }
