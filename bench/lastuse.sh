@@ -11,7 +11,7 @@
 # DURATION s each after a 5 s warm-up. One JSON line each.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-D=${DURATION:-15}; CONN=${CONN:-32}; N=${N:-240000}
+D=${DURATION:-20}; CONN=${CONN:-32}; N=${N:-240000}
 cd "$ROOT/bench"
 [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error >/dev/null
 cargo build --release -p keyward-server --example bench_token_server 2>/dev/null
