@@ -287,7 +287,7 @@ pub async fn set_authentication(
     if c.authenticator != a.method.id() {
         crate::webhooks::emit(
             svc,
-            &r.realm_id,
+            &r,
             crate::webhooks::EventType::MethodChanged,
             &format!("client:{}", c.client_row_id),
             serde_json::json!({

@@ -80,7 +80,7 @@ pub async fn act_on(
             .await?;
             crate::webhooks::emit(
                 svc,
-                &located.realm_id,
+                &realm,
                 crate::webhooks::EventType::Leaked,
                 &format!("secret:{}", s.secret_id),
                 serde_json::json!({

@@ -207,7 +207,7 @@ async fn rotate(
     .await?;
     crate::webhooks::emit(
         svc,
-        &r.realm_id,
+        r,
         crate::webhooks::EventType::Rotated,
         &format!("client:{}", c.client_row_id),
         serde_json::json!({
@@ -258,7 +258,7 @@ pub async fn revoke(
     .await?;
     crate::webhooks::emit(
         svc,
-        &r.realm_id,
+        &r,
         crate::webhooks::EventType::Revoked,
         &format!("secret:{}", s.secret_id),
         serde_json::json!({

@@ -11,6 +11,7 @@
 
 use keyward_credentials::operator::Role;
 use keyward_credentials::secret::SecretString;
+use keyward_store::realms::Realm;
 use keyward_store::webhooks::{self, Delivery, Webhook};
 use serde_json::{json, Value};
 
@@ -170,12 +171,7 @@ pub async fn create(
 pub async fn delete(svc: &Services, actor: &Actor, realm: &str, id: &str) -> Result<()> {
     actor.require(Role::Admin)?;
     let r = realm_of(svc, realm).await?;
-    let w = webhooks::get(&svc.db, id)
-        .await
-        .map_err(not_found("Webhook"))?;
-    if w.realm_id != r.realm_id {
-        return Err(ServiceError::NotFound("Webhook".into()));
-    }
+    let w = realm_webhook(svc, &r, id).await?;
     webhooks::delete(&svc.db, &r.realm_id, id)
         .await
         .map_err(not_found("Webhook"))?;
@@ -204,6 +200,30 @@ pub async fn deliveries(
     Ok(webhooks::list_deliveries(&svc.db, &r.realm_id, limit).await?)
 }
 
+/// Webhook `id` of realm `r` (a webhook of another realm is not found).
+async fn realm_webhook(svc: &Services, r: &Realm, id: &str) -> Result<Webhook> {
+    let w = webhooks::get(&svc.db, id)
+        .await
+        .map_err(not_found("Webhook"))?;
+    if w.realm_id != r.realm_id {
+        return Err(ServiceError::NotFound("Webhook".into()));
+    }
+    Ok(w)
+}
+
+/// A webhook's signing key, unsealed.
+fn signing_key(svc: &Services, w: &Webhook) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    svc.vault
+        .open(
+            keyward_credentials::seal::context::WEBHOOK_SECRET,
+            &keyward_credentials::seal::Sealed {
+                key_id: w.sealed_secret.1.clone(),
+                bytes: w.sealed_secret.0.clone(),
+            },
+        )
+        .map_err(internal)
+}
+
 /// The operator-facing refusal of a webhook URL.
 fn url_refusal(e: &crate::jwks::FetchError) -> String {
     use crate::jwks::FetchError;
@@ -221,20 +241,20 @@ fn url_refusal(e: &crate::jwks::FetchError) -> String {
 /// Queues `event` about `subject` ("secret:<id>", "key:<id>", "client:<id>") for every webhook
 /// of the realm that receives it, as a CloudEvent. Never fails the caller: a queueing error is
 /// logged.
-pub async fn emit(svc: &Services, realm_id: &str, event: EventType, subject: &str, data: Value) {
-    if let Err(e) = try_emit(svc, realm_id, event, subject, data).await {
+pub async fn emit(svc: &Services, realm: &Realm, event: EventType, subject: &str, data: Value) {
+    if let Err(e) = try_emit(svc, realm, event, subject, data).await {
         tracing::warn!(error = %e, event = event.name(), "could not queue a webhook event");
     }
 }
 
 async fn try_emit(
     svc: &Services,
-    realm_id: &str,
+    realm: &Realm,
     event: EventType,
     subject: &str,
     data: Value,
 ) -> Result<()> {
-    let hooks = webhooks::list(&svc.db, realm_id).await?;
+    let hooks = webhooks::list(&svc.db, &realm.realm_id).await?;
     let targets: Vec<&Webhook> = hooks
         .iter()
         .filter(|w| w.events.iter().any(|e| e == event.name()))
@@ -242,7 +262,6 @@ async fn try_emit(
     if targets.is_empty() {
         return Ok(());
     }
-    let realm = keyward_store::realms::get_by_id(&svc.db, realm_id).await?;
     let now = now();
     for w in targets {
         let cloud_event = json!({
@@ -282,26 +301,24 @@ pub async fn deliver_due(svc: &Services, limit: i64) -> Result<usize> {
 pub async fn deliver_due_at(svc: &Services, now: i64, limit: i64) -> Result<usize> {
     let due = webhooks::due(&svc.db, now, limit).await?;
     let mut attempted = 0;
+    let mut hooks: std::collections::HashMap<String, Webhook> = Default::default();
     for d in due {
         if !webhooks::claim(&svc.db, &d, now + LEASE_S).await? {
             continue;
         }
         attempted += 1;
-        let w = match webhooks::get(&svc.db, &d.webhook_id).await {
-            Ok(w) => w,
-            Err(keyward_store::StoreError::NotFound) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let key = svc
-            .vault
-            .open(
-                keyward_credentials::seal::context::WEBHOOK_SECRET,
-                &keyward_credentials::seal::Sealed {
-                    key_id: w.sealed_secret.1.clone(),
-                    bytes: w.sealed_secret.0.clone(),
-                },
-            )
-            .map_err(internal)?;
+        // Each webhook is read once per batch.
+        if !hooks.contains_key(&d.webhook_id) {
+            match webhooks::get(&svc.db, &d.webhook_id).await {
+                Ok(w) => {
+                    hooks.insert(d.webhook_id.clone(), w);
+                }
+                Err(keyward_store::StoreError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let w = &hooks[&d.webhook_id];
+        let key = signing_key(svc, w)?;
         let body = d.payload.clone().into_bytes();
         let signature = keyward_credentials::leak_report::hmac_signature(&key, &body);
         let headers = [
@@ -360,7 +377,7 @@ pub async fn announce_expiry(svc: &Services) -> Result<usize> {
     }
     let horizon = now + EXPIRY_THRESHOLDS_DAYS[0] * 86_400;
     let items = keyward_store::expiry::list(&svc.db, None, None, horizon, 10_000).await?;
-    let mut realms: std::collections::HashMap<String, String> = Default::default();
+    let mut realms: std::collections::HashMap<String, Realm> = Default::default();
     let mut queued = 0;
     for e in items {
         let credential = format!(
@@ -392,17 +409,13 @@ pub async fn announce_expiry(svc: &Services) -> Result<usize> {
                 None => continue,
             }
         };
-        let realm_id = match realms.get(&e.realm) {
-            Some(id) => id.clone(),
-            None => {
-                let r = keyward_store::realms::get_by_name(&svc.db, &e.realm).await?;
-                realms.insert(e.realm.clone(), r.realm_id.clone());
-                r.realm_id
-            }
-        };
+        if !realms.contains_key(&e.realm) {
+            let r = keyward_store::realms::get_by_name(&svc.db, &e.realm).await?;
+            realms.insert(e.realm.clone(), r);
+        }
         emit(
             svc,
-            &realm_id,
+            &realms[&e.realm],
             event,
             &credential,
             json!({
@@ -426,22 +439,8 @@ pub async fn announce_expiry(svc: &Services) -> Result<usize> {
 pub async fn reveal(svc: &Services, actor: &Actor, realm: &str, id: &str) -> Result<SecretString> {
     actor.require(Role::Admin)?;
     let r = realm_of(svc, realm).await?;
-    let w = webhooks::get(&svc.db, id)
-        .await
-        .map_err(not_found("Webhook"))?;
-    if w.realm_id != r.realm_id {
-        return Err(ServiceError::NotFound("Webhook".into()));
-    }
-    let key = svc
-        .vault
-        .open(
-            keyward_credentials::seal::context::WEBHOOK_SECRET,
-            &keyward_credentials::seal::Sealed {
-                key_id: w.sealed_secret.1.clone(),
-                bytes: w.sealed_secret.0.clone(),
-            },
-        )
-        .map_err(internal)?;
+    let w = realm_webhook(svc, &r, id).await?;
+    let key = signing_key(svc, &w)?;
     let value = String::from_utf8(key.to_vec()).map_err(internal)?;
     audit(
         svc,
