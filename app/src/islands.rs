@@ -2,8 +2,7 @@
 //! mode). Everything else is rendered on the server, and its forms post natively.
 //!
 //! An island is here because the page needs the browser for it: a value shown once that a
-//! redirect would lose (a new secret, a revealed one, a generated keystore), a file read in the
-//! browser (key import), the clipboard, a choice that changes the form as it is made (the
+//! redirect would lose (a new secret, a revealed one, a generated keystore), the clipboard, a choice that changes the form as it is made (the
 //! method picker), a confirmation that depends on the choice (demoting an operator), and the
 //! realm picker's navigation. Buttons that need the wasm are disabled until it has hydrated
 //! them, so nothing is posted before it can show its result.
@@ -18,7 +17,7 @@ use leptos::server_fn::ServerFn;
 
 use crate::credentials::{MethodView, RegenerateSecret, RevealSecret};
 use crate::error::AppError;
-use crate::keys::{GenerateKeystore, ImportKeys, KeystoreForm};
+use crate::keys::{GenerateKeystore, KeystoreForm};
 
 /// True once the island has hydrated (effects run only in the browser).
 fn hydrated() -> ReadSignal<bool> {
@@ -353,118 +352,6 @@ pub fn RevealButton(realm: String, id: String, csrf: String, secret_id: String) 
     }
 }
 
-/// The largest file the import accepts (the server checks it again).
-#[cfg(feature = "hydrate")]
-const MAX_FILE_BYTES: f64 = 1_048_576.0;
-
-/// "Import key": format (or recognised from the file), the file, and for keystores the store
-/// password and alias. The file is read in the browser and sent base64url-encoded; the page then
-/// reloads with the keys listed and how many were added.
-#[island]
-pub fn ImportKey(realm: String, id: String, csrf: String) -> impl IntoView {
-    let import = ServerAction::<ImportKeys>::new();
-    let ready = hydrated();
-    let dialog = NodeRef::<html::Dialog>::new();
-    let format = RwSignal::new(String::new());
-    let local_error = RwSignal::new(None::<String>);
-    let file_ref = NodeRef::<html::Input>::new();
-    let password_ref = NodeRef::<html::Input>::new();
-    let alias_ref = NodeRef::<html::Input>::new();
-    let show_keystore = move || matches!(format.get().as_str(), "" | "jks" | "pkcs12");
-    Effect::new(move |_| {
-        if let Some(Ok(added)) = import.value().get() {
-            reload(&format!("__ok=/api/import_keys&__count={}", added.len()));
-        }
-    });
-    let (realm, id, csrf) = (
-        StoredValue::new(realm),
-        StoredValue::new(id),
-        StoredValue::new(csrf),
-    );
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        local_error.set(None);
-        #[cfg(feature = "hydrate")]
-        {
-            let Some(input) = file_ref.get() else { return };
-            let password = password_ref.get().map(|i| i.value()).unwrap_or_default();
-            let alias = alias_ref.get().map(|i| i.value()).unwrap_or_default();
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                local_error.set(Some("Choose a file to import.".into()));
-                return;
-            };
-            if file.size() > MAX_FILE_BYTES {
-                local_error.set(Some("the file is larger than 1 MiB".into()));
-                return;
-            }
-            let promise = file.array_buffer();
-            leptos::task::spawn_local(async move {
-                use base64::Engine;
-                match wasm_bindgen_futures::JsFuture::from(promise).await {
-                    Ok(buf) => {
-                        let bytes = js_sys::Uint8Array::new(&buf).to_vec();
-                        import.dispatch(ImportKeys {
-                            csrf: csrf.get_value(),
-                            realm: realm.get_value(),
-                            id: id.get_value(),
-                            form: crate::keys::ImportForm {
-                                format: format.get_untracked(),
-                                file: base64::engine::general_purpose::URL_SAFE_NO_PAD
-                                    .encode(bytes),
-                                store_password: password,
-                                alias,
-                            },
-                        });
-                    }
-                    Err(_) => {
-                        let _ = local_error
-                            .try_set(Some("The browser could not read the file.".into()));
-                    }
-                }
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (realm, id, csrf, file_ref, password_ref, alias_ref);
-    };
-    view! {
-        <button type="button" class="btn btn-primary" disabled=move || !ready.get()
-            on:click=move |_| show(dialog, true)>"Import key"</button>
-        <dialog node_ref=dialog class="modal" aria-label="Import key">
-            <h2 class="modal-title">"Import key"</h2>
-            <form class="form" on:submit=on_submit data-testid="import-form">
-                <label for="import-format">"Format"</label>
-                <select id="import-format" on:change=move |ev| format.set(event_target_value(&ev))>
-                    <option value="">"Recognise from the file"</option>
-                    <option value="cert">"Certificate PEM"</option>
-                    <option value="pem">"Public Key PEM"</option>
-                    <option value="jwk">"JSON Web Key"</option>
-                    <option value="jwks">"JSON Web Key Set"</option>
-                    <option value="jks">"JKS"</option>
-                    <option value="pkcs12">"PKCS12"</option>
-                </select>
-                <label for="import-file">"File (at most 1 MiB)"</label>
-                <input id="import-file" type="file" node_ref=file_ref
-                    accept=".pem,.crt,.cer,.der,.json,.jwk,.jwks,.jks,.p12,.pfx,.keystore"/>
-                <p class="help">"Only public material is kept: a certificate or public key, never a private key, even when the file holds one."</p>
-                <div class="keystore-fields" class:hidden=move || !show_keystore()>
-                    <label for="import-store-password">"Store password (keystores)"</label>
-                    <input id="import-store-password" type="password" autocomplete="off" node_ref=password_ref/>
-                    <label for="import-alias">"Key alias (keystores; empty: every certificate in the store)"</label>
-                    <input id="import-alias" autocomplete="off" node_ref=alias_ref/>
-                </div>
-                {move || local_error.get().map(|e| view! { <div class="alert alert-danger" role="alert">{e}</div> })}
-                {move || error_view(import.value().get().and_then(Result::err))}
-                <div class="modal-actions">
-                    <button type="submit" class="btn btn-primary" disabled=move || import.pending().get()>
-                        {move || if import.pending().get() { "Importing…" } else { "Import" }}
-                    </button>
-                    <button type="button" class="btn btn-link" on:click=move |_| show(dialog, false)>"Cancel"</button>
-                </div>
-            </form>
-        </dialog>
-    }
-}
-
 /// "Generate new keys": format, algorithm, alias, passwords (strong suggestions from the
 /// server), validity. The key pair is made on the server; the keystore downloads at once, and
 /// the result dialog shows the passwords this once with the matching keycloak.json. Done
@@ -599,7 +486,7 @@ pub fn KeystoreGenerator(
                             {format!("Download {} again", g.file_name)}
                         </a>
                     </p>
-                    <p class="help">{format!("Registered as key {}.", g.key.kid)}</p>
+                    <p class="help">{format!("Registered as key {}.", g.kid)}</p>
                     <dl class="fields" data-testid="keystore-passwords">
                         <dt>"Store password"</dt><dd><code>{store}</code></dd>
                         {(format == "JKS").then(|| view! {

@@ -189,3 +189,19 @@ pub fn guard_client(op: &Operator, c: &keyward_store::clients::Client) -> Result
         AppError::Denied(e.to_string())
     })
 }
+
+/// The response header through which a server function tells the server how many items its
+/// native form post made; the server turns it into the page's `__count` beside `__ok` and never
+/// sends it on.
+pub const COUNT_HEADER: &str = "x-keyward-count";
+
+/// Says how many items this server function made, for the page a native form post returns to
+/// ("Imported 3 keys.").
+pub fn count_for_the_page(n: usize) {
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.insert_header(
+            http::HeaderName::from_static(COUNT_HEADER),
+            http::HeaderValue::from(n),
+        );
+    }
+}

@@ -520,8 +520,9 @@ async fn canonical_path(mut req: Request<Body>) -> Request<Body> {
     req
 }
 
-/// The largest request body: 1 MiB, except key uploads (a 1 MiB file, base64url-encoded, plus
-/// the form), so an oversized key file gets the import's own clear error.
+/// The largest request body: 1 MiB, except key uploads (a multipart form with a file of up to
+/// 1 MiB), whose limit leaves room for a somewhat larger file so that it gets the import's own
+/// clear error.
 const BODY_LIMIT: usize = 1024 * 1024;
 const UPLOAD_BODY_LIMIT: usize = 2 * 1024 * 1024;
 const UPLOAD_PATHS: &[&str] = &["/api/import_keys"];
@@ -628,6 +629,11 @@ async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> R
         .and_then(|v| v.to_str().ok())
         .map(|r| r.split('?').next().unwrap_or_default().to_owned());
     let mut res = next.run(req).await;
+    // How many items the function made (an import's keys), for the page; never sent on.
+    let count = res
+        .headers_mut()
+        .remove(keyward_app::ssr::COUNT_HEADER)
+        .and_then(|v| v.to_str().ok().and_then(|v| v.parse::<usize>().ok()));
     if native_form && res.status().is_redirection() {
         // Only the way back to the page is marked; a function that sends the browser on to
         // another page (a new client's) leaves its URL as it chose.
@@ -636,7 +642,7 @@ async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> R
             .get(http::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .filter(|l| referer.as_deref() == Some(l.split('?').next().unwrap_or_default()))
-            .map(|location| success_mark(location, &path))
+            .map(|location| success_mark(location, &path, count))
             .and_then(|l| http::HeaderValue::from_str(&l).ok());
         if let Some(location) = marked {
             res.headers_mut().insert(http::header::LOCATION, location);
@@ -660,9 +666,9 @@ async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> R
 /// Where the browser goes after a native post to the server function at `path`: Leptos sends it
 /// back to `location` (the page), with `__path` and `__err` when the function failed. When it
 /// succeeded, `__ok=<path>` is added, so the page can say so (the success twin of Leptos'
-/// error convention); an `__ok` (and its `__count`) left from an earlier post is dropped either
-/// way.
-pub fn success_mark(location: &str, path: &str) -> String {
+/// error convention), with `__count=<n>` when the function said how many items it made; an
+/// `__ok` (and its `__count`) left from an earlier post is dropped either way.
+pub fn success_mark(location: &str, path: &str, count: Option<usize>) -> String {
     let (base, query) = location.split_once('?').unwrap_or((location, ""));
     let mut pairs: Vec<&str> = query
         .split('&')
@@ -670,8 +676,10 @@ pub fn success_mark(location: &str, path: &str) -> String {
         .collect();
     let failed = pairs.iter().any(|p| p.starts_with("__err="));
     let mark = format!("__ok={}", path.replace('&', "%26").replace('#', "%23"));
+    let count = count.map(|n| format!("__count={n}"));
     if !failed {
         pairs.push(&mark);
+        pairs.extend(count.as_deref());
     }
     if pairs.is_empty() {
         base.to_string()
@@ -787,16 +795,33 @@ mod tests {
     #[test]
     fn a_native_post_that_succeeded_is_marked_and_a_failed_one_is_not() {
         assert_eq!(
-            success_mark("http://h/console/realms", "/api/create_realm"),
+            success_mark("http://h/console/realms", "/api/create_realm", None),
             "http://h/console/realms?__ok=/api/create_realm"
         );
         // An earlier mark goes; the page's own query stays.
         assert_eq!(
-            success_mark("http://h/c?search=a&__ok=/api/x&__count=2", "/api/y"),
+            success_mark("http://h/c?search=a&__ok=/api/x&__count=2", "/api/y", None),
             "http://h/c?search=a&__ok=/api/y"
         );
+        // A count the function gave comes with its mark, never with a failure.
         assert_eq!(
-            success_mark("http://h/c?__ok=/api/x&__path=/api/y&__err=abc", "/api/y"),
+            success_mark(
+                "http://h/c?__ok=/api/x&__count=2",
+                "/api/import_keys",
+                Some(3)
+            ),
+            "http://h/c?__ok=/api/import_keys&__count=3"
+        );
+        assert_eq!(
+            success_mark("http://h/c?__path=/api/y&__err=abc", "/api/y", Some(3)),
+            "http://h/c?__path=/api/y&__err=abc"
+        );
+        assert_eq!(
+            success_mark(
+                "http://h/c?__ok=/api/x&__path=/api/y&__err=abc",
+                "/api/y",
+                None
+            ),
             "http://h/c?__path=/api/y&__err=abc"
         );
     }

@@ -6,8 +6,6 @@
 mod common;
 
 use axum::http::{header, StatusCode};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use common::*;
 use keyward_store::testing::PgCluster;
 use serde_json::{json, Value};
@@ -360,20 +358,8 @@ async fn a_manager_cannot_take_over_a_client_with_a_higher_api_role() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let key = EcKey::new();
-    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
-    let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", &target),
-                ("format", "jwk"),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
-        .await;
+    let jwk = key.jwk("k1");
+    let r = a.import_keys(&target, "jwk", jwk.as_bytes(), "", "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let key_id = a
         .call("get_keys", &[("realm", "master"), ("id", &target)])
@@ -413,15 +399,6 @@ async fn a_manager_cannot_take_over_a_client_with_a_higher_api_role() {
                 ("signing_alg", ""),
                 ("assertion_max_exp_s", "60"),
                 ("version", &version),
-            ],
-        ),
-        (
-            "import_keys",
-            vec![
-                ("format", "jwk"),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
             ],
         ),
         (
@@ -469,6 +446,9 @@ async fn a_manager_cannot_take_over_a_client_with_a_higher_api_role() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
         assert!(r.body.contains("API role admin"), "{name}: {}", r.body);
     }
+    let r = m.import_keys(&target, "jwk", jwk.as_bytes(), "", "").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "import_keys: {}", r.body);
+    assert!(r.body.contains("API role admin"), "import_keys: {}", r.body);
     // Nothing changed.
     let after = a
         .call("get_credentials", &[("realm", "master"), ("id", &target)])

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
 
@@ -32,19 +31,7 @@ async fn import(
     password: &str,
     alias: &str,
 ) -> Reply {
-    let file = URL_SAFE_NO_PAD.encode(bytes);
-    a.change(
-        "import_keys",
-        &[
-            ("realm", "master"),
-            ("id", id),
-            ("format", format),
-            ("file", &file),
-            ("store_password", password),
-            ("alias", alias),
-        ],
-    )
-    .await
+    a.import_keys(id, format, bytes, password, alias).await
 }
 
 async fn keys(a: &mut Client, id: &str) -> serde_json::Value {
@@ -665,8 +652,6 @@ async fn generate_keystores_register_the_certificate_and_never_keep_the_private_
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let g = r.json();
     assert_eq!(g["file_name"], "billing.p12");
-    assert_eq!(g["key"]["source"], "generated");
-    assert_eq!(g["key"]["subject"], "CN=billing");
     let json: serde_json::Value =
         serde_json::from_str(g["keycloak_json"].as_str().unwrap()).unwrap();
     let jwt = &json["credentials"]["jwt"];
@@ -688,6 +673,9 @@ async fn generate_keystores_register_the_certificate_and_never_keep_the_private_
     .unwrap();
     let listed = keys(&mut a, &id).await;
     assert_eq!(listed["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(g["kid"], listed["keys"][0]["kid"]);
+    assert_eq!(listed["keys"][0]["source"], "generated");
+    assert_eq!(listed["keys"][0]["subject"], "CN=billing");
     assert_eq!(
         listed["keys"][0]["kid"],
         keyward_credentials::authenticator::client_jwt::keycloak_kid(&back[0].spki_der)
@@ -920,10 +908,21 @@ async fn keys_panels_render_escaped_keys_and_forms_for_managers_only() {
     let (keys_html, jwks) = panels(&mut a, &id).await;
     assert!(keys_html.contains("&lt;b&gt;bold&lt;/b&gt;"), "{keys_html}");
     assert!(!keys_html.contains("<b>"), "{keys_html}");
-    // A manager's tab: the import and generate islands, and one form per change, each with this
-    // session's CSRF token; deleting asks first.
-    common::island(&keys_html, "ImportKey");
+    // A manager's tab: the generate island, the import form (multipart, in the browser's own
+    // dialog: no island), and one form per change, each with this session's CSRF token;
+    // deleting asks first.
+    assert!(!keys_html.contains("ImportKey"), "{keys_html}");
     common::island(&keys_html, "KeystoreGenerator");
+    assert!(
+        keys_html.contains(
+            r#"<form method="post" enctype="multipart/form-data" action="/api/import_keys""#
+        ),
+        "{keys_html}"
+    );
+    assert!(
+        keys_html.contains(r#"commandfor="import-dialog" command="show-modal""#),
+        "{keys_html}"
+    );
     assert!(
         keys_html.contains(r#"action="/api/set_key_active""#),
         "{keys_html}"
@@ -1075,4 +1074,121 @@ async fn generate_form_is_for_managers_and_posts_what_generate_keystore_reads() 
     // Fresh passwords each time the tab is shown.
     let again = common::tab(&mut a, &path).await;
     assert_ne!(common::island(&again, "KeystoreGenerator"), form);
+}
+
+/// The import dialog posts natively (`multipart/form-data`, no wasm): the browser comes back to
+/// the Keys tab with how many keys were added, or with the import's error and nothing changed.
+/// A post without the session's CSRF token, a malformed body and an unknown field change
+/// nothing either; the count travels only in the redirect, never as a header.
+#[tokio::test]
+async fn the_import_form_posts_natively_and_comes_back_with_its_outcome() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "native-import").await;
+    let tab = format!("http://127.0.0.1:3000/console/master/clients/{id}/keys");
+    let csrf = a.csrf.clone();
+    let native = |fields: &[(&str, &str)], file: &[u8]| {
+        let (content_type, body) = multipart(fields, Some(file));
+        Request::post("/api/import_keys")
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, format!("{tab}?__ok=/api/delete_key"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let jwks = [
+        ("csrf", csrf.as_str()),
+        ("realm", "master"),
+        ("id", id.as_str()),
+        ("format", "jwks"),
+        ("store_password", ""),
+        ("alias", ""),
+    ];
+    let mut recognise = jwks;
+    recognise[3] = ("format", "");
+    let pairs = jwks;
+    let r = a.send(native(&pairs, &fixture("all.jwks"))).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(
+        r.location(),
+        format!("{tab}?__ok=/api/import_keys&__count=5")
+    );
+    assert!(r.headers.get("x-keyward-count").is_none());
+    let shown = a
+        .get(&format!(
+            "/console/master/clients/{id}/keys?__ok=/api/import_keys&__count=5"
+        ))
+        .await;
+    assert!(shown.body.contains("Imported 5 keys."), "{}", shown.body);
+    assert_eq!(keys(&mut a, &id).await["keys"].as_array().unwrap().len(), 5);
+
+    // A private key: back with the error, shown on the tab; nothing added.
+    let r = a
+        .send(native(&recognise, &fixture("p256-private-pkcs8.pem")))
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let back = r.location().to_string();
+    assert!(back.starts_with(&format!("{tab}?")), "{back}");
+    assert!(back.contains("__path=%2Fapi%2Fimport_keys"), "{back}");
+    assert!(!back.contains("__ok="), "{back}");
+    let shown = a
+        .get(back.trim_start_matches("http://127.0.0.1:3000"))
+        .await;
+    assert!(
+        shown
+            .body
+            .contains("this is a private key: upload the public key"),
+        "{}",
+        shown.body
+    );
+    assert_eq!(keys(&mut a, &id).await["keys"].as_array().unwrap().len(), 5);
+
+    // The JSON answer (a script's upload) carries the keys, and no count header.
+    let r = a
+        .import_keys(&id, "", &fixture("rsa2048-cert.pem"), "", "")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+    assert!(r.headers.get("x-keyward-count").is_none());
+
+    // A forged post (no session token), a body that is not multipart, a form with a field the
+    // dialog does not have: refused, nothing added.
+    let session_csrf = std::mem::replace(&mut a.csrf, "forged".into());
+    let r = a
+        .upload(
+            "import_keys",
+            &[("realm", "master"), ("id", &id), ("format", "jwk")],
+            fixture("p256.jwk").as_slice(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    a.csrf = session_csrf;
+    let r = a
+        .send(
+            Request::post("/api/import_keys")
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from("not a multipart body"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("multipart"), "{}", r.body);
+    let r = a
+        .upload(
+            "import_keys",
+            &[
+                ("realm", "master"),
+                ("id", &id),
+                ("format", "jwk"),
+                ("owner", "x"),
+            ],
+            fixture("p256.jwk").as_slice(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.json()["Request"], "unknown field \"owner\"", "{}", r.body);
+    assert_eq!(keys(&mut a, &id).await["keys"].as_array().unwrap().len(), 6);
 }

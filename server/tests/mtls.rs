@@ -313,20 +313,8 @@ fn claims(token: &str) -> Value {
 
 /// Registers the certificate `name` of the PKI as a key of the client (Keys tab import).
 async fn import_certificate(a: &mut Client, id: &str, pki: &Pki, name: &str) {
-    let file = URL_SAFE_NO_PAD.encode(std::fs::read(pki.path(&format!("{name}.pem"))).unwrap());
-    let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", id),
-                ("format", ""),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
-        .await;
+    let file = std::fs::read(pki.path(&format!("{name}.pem"))).unwrap();
+    let r = a.import_keys(id, "", &file, "", "").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 

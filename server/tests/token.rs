@@ -587,19 +587,8 @@ async fn revoked_secrets_disabled_clients_pinned_algs_and_lifetimes() {
     let id = new_client(&mut a, "pinned").await;
     set_method(&mut a, &id, "client-jwt", "ES384").await;
     let key = EcKey::new();
-    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
     let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", &id),
-                ("format", "jwk"),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
+        .import_keys(&id, "jwk", key.jwk("k1").as_bytes(), "", "")
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let issuer = format!("{}/realms/master", l.base);

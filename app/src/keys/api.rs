@@ -4,6 +4,7 @@
 #[cfg(feature = "ssr")]
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
+use leptos::server_fn::codec::MultipartData;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -261,44 +262,71 @@ pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
     self::server::keys_view(&ctx, c).await
 }
 
-/// The import form's fields: `format` "" = recognise it; `file` is the file's bytes,
-/// base64url; passwords and alias only for keystores.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportForm {
-    pub format: String,
-    pub file: String,
-    pub store_password: String,
-    pub alias: String,
-}
-
-impl std::fmt::Debug for ImportForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImportForm")
-            .field("format", &self.format)
-            .field("file_len", &self.file.len())
-            .field("alias", &self.alias)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Imports the public keys of an uploaded file. All keys or none are added.
-#[server(endpoint = "import_keys")]
-pub async fn import_keys(
+/// The import form's fields, read from its multipart body: `format` ("" = recognise it),
+/// `file` (the file itself), and for keystores `store_password` and `alias`, besides the
+/// request's `csrf`, `realm` and `id`. Unknown fields are refused; the whole body is bounded
+/// by the server's upload limit (2 MiB), the file by [`keyward_credentials::keys::MAX_UPLOAD_BYTES`].
+#[cfg(feature = "ssr")]
+#[derive(Default)]
+struct ImportFields {
     csrf: String,
     realm: String,
     id: String,
-    #[server(flatten)] form: ImportForm,
-) -> Result<Vec<KeyView>, AppError> {
-    let ImportForm {
+    format: String,
+    file: Vec<u8>,
+    store_password: zeroize::Zeroizing<String>,
+    alias: String,
+}
+
+#[cfg(feature = "ssr")]
+impl ImportFields {
+    async fn read(data: MultipartData) -> Result<Self, AppError> {
+        let malformed =
+            || AppError::Request("the upload is not a well-formed multipart form".into());
+        let mut data = data.into_inner().ok_or_else(malformed)?;
+        let mut fields = ImportFields::default();
+        while let Some(field) = data.next_field().await.map_err(|_| malformed())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(|_| malformed())?;
+            if name == "file" {
+                fields.file = bytes.to_vec();
+                continue;
+            }
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| AppError::Request(format!("the field {name:?} is not UTF-8 text")))?;
+            match name.as_str() {
+                "csrf" => fields.csrf = text,
+                "realm" => fields.realm = text,
+                "id" => fields.id = text,
+                "format" => fields.format = text,
+                "store_password" => fields.store_password = zeroize::Zeroizing::new(text),
+                "alias" => fields.alias = text,
+                other => {
+                    return Err(AppError::Request(format!("unknown field {other:?}")));
+                }
+            }
+        }
+        Ok(fields)
+    }
+}
+
+/// Imports the public keys of an uploaded file (a multipart form: the dialog posts it natively,
+/// so it works without the wasm). All keys or none are added. A native post is sent back to the
+/// Keys tab with how many were added (`__count`).
+#[server(endpoint = "import_keys", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn import_keys(data: MultipartData) -> Result<Vec<KeyView>, AppError> {
+    use self::server::*;
+    use crate::ssr::*;
+    use keyward_credentials::keys::{self, KeyFormat};
+    let ImportFields {
+        csrf,
+        realm,
+        id,
         format,
         file,
         store_password,
         alias,
-    } = form;
-    use self::server::*;
-    use crate::ssr::*;
-    use base64::Engine;
-    use keyward_credentials::keys::{self, KeyFormat};
+    } = ImportFields::read(data).await?;
     let (ctx, op) = authorize(Role::Manager, Some(&csrf)).await?;
     let (r, c) = client_to_change(&ctx, &op, &realm, &id).await?;
     let format = match format.trim() {
@@ -310,13 +338,10 @@ pub async fn import_keys(
             ))
         })?),
     };
-    if file.len() > keys::MAX_UPLOAD_BYTES.div_ceil(3) * 4 + 4 {
+    if file.len() > keys::MAX_UPLOAD_BYTES {
         return Err(AppError::Invalid("the file is larger than 1 MiB".into()));
     }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(file.trim().trim_end_matches('='))
-        .map_err(|_| AppError::Request("the file was not sent as base64url".into()))?;
-    if bytes.is_empty() {
+    if file.is_empty() {
         return Err(AppError::Invalid("choose a file to import".into()));
     }
     let store_password = Some(store_password.as_str()).filter(|p| !p.is_empty());
@@ -328,13 +353,14 @@ pub async fn import_keys(
         &r,
         &c,
         format,
-        bytes,
+        file,
         store_password,
         alias,
         AlreadyRegistered::Conflict,
     )
     .await?;
     let now = now();
+    count_for_the_page(created.len());
     Ok(created
         .iter()
         .filter_map(|k| stored_key_view(k, now))
@@ -434,8 +460,9 @@ pub struct GeneratedKeystore {
     pub mime: String,
     /// The keystore file, base64.
     pub keystore: String,
-    /// The certificate, now registered as one of the client's keys.
-    pub key: KeyView,
+    /// The kid of the certificate, now registered as one of the client's keys (the Keys tab
+    /// lists it; the browser needs no more of it).
+    pub kid: String,
     /// keycloak.json with this keystore's type, alias and file name.
     pub keycloak_json: String,
 }
@@ -445,7 +472,7 @@ impl std::fmt::Debug for GeneratedKeystore {
         f.debug_struct("GeneratedKeystore")
             .field("file_name", &self.file_name)
             .field("keystore", &"<redacted>")
-            .field("key", &self.key.kid)
+            .field("kid", &self.kid)
             .finish_non_exhaustive()
     }
 }
@@ -642,7 +669,7 @@ pub async fn generate_keystore(
         file_name,
         mime: format.mime().to_owned(),
         keystore: base64::engine::general_purpose::STANDARD.encode(&*generated.keystore),
-        key: stored_key_view(&key, now).ok_or(AppError::Internal)?,
+        kid: stored_key_view(&key, now).ok_or(AppError::Internal)?.kid,
         keycloak_json,
     })
 }

@@ -1,6 +1,7 @@
-//! The Keys tab of a client: the registered public keys (import and keystore generation are
-//! islands; activate, deactivate and a confirmed delete are forms; PEM and JWK downloads are
-//! links) and the JWKS URL with "Fetch now" and the last fetch.
+//! The Keys tab of a client: the registered public keys (keystore generation is an island;
+//! import, activate, deactivate and a confirmed delete are forms in the browser's own dialogs,
+//! posted natively; PEM and JWK downloads are links) and the JWKS URL with "Fetch now" and the
+//! last fetch.
 
 use keyward_credentials::operator::Role;
 use leptos::prelude::*;
@@ -9,7 +10,7 @@ use leptos::server_fn::ServerFn;
 use crate::components::*;
 use crate::format_time;
 use crate::installation::data_url;
-use crate::islands::{ImportKey, JwksUrlForm, KeystoreGenerator};
+use crate::islands::{JwksUrlForm, KeystoreGenerator};
 use crate::keys::*;
 
 /// What the tab's forms carry besides their own fields, and whether they are shown.
@@ -36,6 +37,7 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
                 </div>
             }
         })}
+        {error_of::<ImportKeys>()}
         {error_of::<SetKeyActive>()}
         {error_of::<DeleteKey>()}
         {done::<DeleteKey>("Key deleted.")}
@@ -97,7 +99,7 @@ fn keys_card(v: &KeysView, cx: &Cx) -> impl IntoView {
                             <KeystoreGenerator realm=cx.realm.clone() id=cx.id.clone() csrf=cx.csrf.clone()
                                 algorithms=choices.algorithms alias=choices.alias store_password=choices.store_password/>
                         })}
-                        <ImportKey realm=cx.realm.clone() id=cx.id.clone() csrf=cx.csrf.clone()/>
+                        <ImportKey realm=cx.realm.clone() id=cx.id.clone()/>
                     </div>
                 })}
             </div>
@@ -272,5 +274,46 @@ fn jwks_card(j: &JwksView, cx: &Cx) -> impl IntoView {
                 </div>
             })}
         </section>
+    }
+}
+
+/// "Import key": format (or recognised from the file), the file, and for keystores the store
+/// password and alias, in the browser's own dialog. The form posts natively as
+/// `multipart/form-data` (the file as it is), so it works before and without the wasm; the tab
+/// comes back with the keys listed and how many were added, or with the import's error.
+#[component]
+fn ImportKey(realm: String, id: String) -> impl IntoView {
+    view! {
+        <DialogButton dialog="import-dialog">"Import key"</DialogButton>
+        <Modal id="import-dialog" title="Import key">
+            <form class="form" method="post" enctype="multipart/form-data" action=ImportKeys::PATH
+                data-testid="import-form">
+                <ClientFields realm id/>
+                <label for="import-format">"Format"</label>
+                <select id="import-format" name="format">
+                    <option value="">"Recognise from the file"</option>
+                    <option value="cert">"Certificate PEM"</option>
+                    <option value="pem">"Public Key PEM"</option>
+                    <option value="jwk">"JSON Web Key"</option>
+                    <option value="jwks">"JSON Web Key Set"</option>
+                    <option value="jks">"JKS"</option>
+                    <option value="pkcs12">"PKCS12"</option>
+                </select>
+                <label for="import-file">"File (at most 1 MiB)"</label>
+                <input id="import-file" name="file" type="file" required
+                    accept=".pem,.crt,.cer,.der,.json,.jwk,.jwks,.jks,.p12,.pfx,.keystore"/>
+                <p class="help">"Only public material is kept: a certificate or public key, never a private key, even when the file holds one."</p>
+                <div class="keystore-fields">
+                    <label for="import-store-password">"Store password (keystores)"</label>
+                    <input id="import-store-password" name="store_password" type="password" autocomplete="off"/>
+                    <label for="import-alias">"Key alias (keystores; empty: every certificate in the store)"</label>
+                    <input id="import-alias" name="alias" autocomplete="off"/>
+                </div>
+                <div class="modal-actions">
+                    <button type="submit" class="btn btn-primary">"Import"</button>
+                    <CancelButton dialog="import-dialog"/>
+                </div>
+            </form>
+        </Modal>
     }
 }

@@ -241,6 +241,67 @@ impl Client {
         all.extend_from_slice(args);
         self.call(name, &all).await
     }
+
+    /// Posts a multipart form to the server function `name` as the browser's import dialog
+    /// does: this session's CSRF token, the text fields `args`, then `file` as the field `file`.
+    pub async fn upload(&mut self, name: &str, args: &[(&str, &str)], file: &[u8]) -> Reply {
+        let csrf = self.csrf.clone();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(args);
+        let (content_type, body) = multipart(&all, Some(file));
+        self.send(
+            Request::post(format!("/api/{name}"))
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Imports the keys of `file` into the client `id` of realm master through the console.
+    pub async fn import_keys(
+        &mut self,
+        id: &str,
+        format: &str,
+        file: &[u8],
+        store_password: &str,
+        alias: &str,
+    ) -> Reply {
+        let args = [
+            ("realm", "master"),
+            ("id", id),
+            ("format", format),
+            ("store_password", store_password),
+            ("alias", alias),
+        ];
+        self.upload("import_keys", &args, file).await
+    }
+}
+
+/// A `multipart/form-data` body (RFC 7578) of the text fields `fields` and, if given, a file
+/// field `file`, with its content type.
+pub fn multipart(fields: &[(&str, &str)], file: Option<&[u8]>) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "keyward-test-boundary-5b0e1c";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some(file) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
 }
 
 /// An Admin REST call with the console session (and its CSRF token).
@@ -386,19 +447,8 @@ pub async fn jwt_client(a: &mut Client, client_id: &str) -> (String, EcKey) {
     let id = new_client(a, client_id).await;
     set_method(a, &id, "client-jwt", "").await;
     let key = EcKey::new();
-    let file = URL_SAFE_NO_PAD.encode(key.jwk("k1"));
     let r = a
-        .change(
-            "import_keys",
-            &[
-                ("realm", "master"),
-                ("id", &id),
-                ("format", "jwk"),
-                ("file", &file),
-                ("store_password", ""),
-                ("alias", ""),
-            ],
-        )
+        .import_keys(&id, "jwk", key.jwk("k1").as_bytes(), "", "")
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     (id, key)
