@@ -3,8 +3,7 @@
 //!
 //! An island is here because the page needs the browser for it: a value shown once that a
 //! redirect would lose (a new secret, a revealed one, a generated keystore), the clipboard, a choice that changes the form as it is made (the
-//! method picker), a confirmation that depends on the choice (demoting an operator), and the
-//! realm picker's navigation. Buttons that need the wasm are disabled until it has hydrated
+//! method picker), and a confirmation that depends on the choice (demoting an operator). Buttons that need the wasm are disabled until it has hydrated
 //! them, so nothing is posted before it can show its result.
 //!
 //! Props cross from the server to the browser as JSON in the page: they never carry a secret
@@ -95,32 +94,6 @@ impl Fields {
             let _ = name;
             String::new()
         }
-    }
-}
-
-/// The realm picker of the sidebar: choosing a realm opens its clients.
-#[island]
-pub fn RealmPicker(realms: Vec<(String, String)>, selected: String) -> impl IntoView {
-    view! {
-        <select
-            id="realm-select"
-            class="realm-select"
-            on:change=move |ev| {
-                let realm = event_target_value(&ev);
-                #[cfg(feature = "hydrate")]
-                if !realm.is_empty() {
-                    let _ = window().location().set_href(&format!("/console/{realm}/clients"));
-                }
-                #[cfg(not(feature = "hydrate"))]
-                let _ = realm;
-            }
-        >
-            <option value="" selected=selected.is_empty()>"Choose a realm…"</option>
-            {realms.into_iter().map(|(name, display)| {
-                let is_sel = name == selected;
-                view! { <option value=name.clone() selected=is_sel>{display} " (" {name.clone()} ")"</option> }
-            }).collect_view()}
-        </select>
     }
 }
 

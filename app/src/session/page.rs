@@ -7,7 +7,6 @@ use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_location;
 
 use crate::components::*;
-use crate::islands::RealmPicker;
 use crate::realms::{list_realms, RealmView};
 
 use super::api::*;
@@ -184,8 +183,7 @@ fn Console(info: SessionView, realms: Vec<RealmView>) -> impl IntoView {
             </header>
             <div class="console-body">
                 <nav class="sidebar" aria-label="Console">
-                    <label class="sidebar-label" for="realm-select">"Realm"</label>
-                    <RealmPicker realms=choices selected=current_realm.clone().unwrap_or_default()/>
+                    <RealmMenu realms=choices current=current_realm.clone()/>
                     {current_realm.map(|realm| view! {
                         <ul class="nav-list">
                             <li><A href=format!("/console/{realm}/clients")>"Clients"</A></li>
@@ -208,5 +206,49 @@ fn Console(info: SessionView, realms: Vec<RealmView>) -> impl IntoView {
                 </main>
             </div>
         </div>
+    }
+}
+
+/// The sidebar's realm menu: the browser's own disclosure (`<details>`), its summary naming the
+/// realm of the page, opening onto a link to each realm's clients. Plain links: it needs no
+/// script, and Back and a new tab work as anywhere else.
+#[component]
+fn RealmMenu(
+    /// (name, display name) of every realm the operator may open.
+    realms: Vec<(String, String)>,
+    /// The realm of the page, if it is a realm's page.
+    current: Option<String>,
+) -> impl IntoView {
+    let label = |name: &str, display: &str| {
+        if display.is_empty() || display == name {
+            name.to_string()
+        } else {
+            format!("{display} ({name})")
+        }
+    };
+    let shown = current
+        .as_deref()
+        .and_then(|c| realms.iter().find(|(n, _)| n == c))
+        .map(|(n, d)| label(n, d))
+        .unwrap_or_else(|| "Choose a realm…".into());
+    view! {
+        <details class="realm-menu" data-testid="realm-menu">
+            <summary>
+                <span class="sidebar-label">"Realm"</span>
+                <span class="realm-current">{shown}</span>
+            </summary>
+            <ul class="realm-list">
+                {realms.iter().map(|(name, display)| {
+                    let here = current.as_deref() == Some(name.as_str());
+                    view! {
+                        <li>
+                            <a href=format!("/console/{name}/clients") aria-current=here.then_some("true")>
+                                {label(name, display)}
+                            </a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </details>
     }
 }
