@@ -14,13 +14,17 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
+# Both tools are built unoptimised (`--debug`): they only drive cargo, wasm-bindgen and wasm-opt
+# and do little work of their own (measured: the same output, within a second per build), and
+# an optimised build of each takes three to four times as long to compile (BENCHMARKS.md).
+# `no_downloads`: a missing tool is an error naming it, never a download from GitHub.
 if ! command -v cargo-leptos >/dev/null 2>&1; then
-  say "installing cargo-leptos 0.3.11 (takes ~16 minutes, once)"
-  cargo install cargo-leptos --version 0.3.11 --locked --ignore-rust-version
+  say "installing cargo-leptos 0.3.11 (takes ~5 minutes, once)"
+  cargo install cargo-leptos --version 0.3.11 --locked --ignore-rust-version --debug --features no_downloads
 fi
 if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
-  say "installing wasm-bindgen-cli 0.2.130 (takes ~4 minutes, once)"
-  cargo install wasm-bindgen-cli --version 0.2.130 --force
+  say "installing wasm-bindgen-cli 0.2.130 (takes ~1 minute, once)"
+  cargo install wasm-bindgen-cli --version 0.2.130 --force --debug
 fi
 if [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$KEYWARD_ROOT/end2end/node_modules/.bin/playwright" ] \
   || [ ! -f "$KEYWARD_ROOT/end2end/node_modules/openid-client/package.json" ] \
