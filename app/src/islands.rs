@@ -2,9 +2,10 @@
 //! mode). Everything else is rendered on the server, and its forms post natively.
 //!
 //! An island is here because the page needs the browser for it: a value shown once that a
-//! redirect would lose (a new secret, a revealed one, a generated keystore), the clipboard, a choice that changes the form as it is made (the
-//! method picker), and a confirmation that depends on the choice (demoting an operator). Buttons that need the wasm are disabled until it has hydrated
-//! them, so nothing is posted before it can show its result.
+//! redirect would lose (a new secret, a revealed one, a generated keystore), the clipboard, a
+//! choice that changes the form as it is made (the method picker), and a confirmation that
+//! depends on the choice (demoting an operator). Buttons that need the wasm are disabled until
+//! it has hydrated them, so nothing is posted before it can show its result.
 //!
 //! Props cross from the server to the browser as JSON in the page: they never carry a secret
 //! the operator did not ask to see (the keystore form's suggested store password is the only

@@ -1,5 +1,7 @@
 import { test, expect, Page } from '@playwright/test';
 import { hydrated, signIn } from './helpers';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'credentials', 'tests', 'fixtures', 'keys');
@@ -66,6 +68,15 @@ test('an operator imports a PEM certificate, a JWKS and a PKCS12; a bad file sho
   dialog = await importFile(page, 'rsa1024-cert.pem', 'cert');
   await expect(dialog).toBeHidden();
   await expect(importError).toContainText('at least 2048');
+  // A file of 3 MiB, over what any request may carry: refused before it is read, and the
+  // browser still comes back to the tab with the reason.
+  const big = path.join(os.tmpdir(), `keyward-big-${process.pid}.pem`);
+  fs.writeFileSync(big, Buffer.alloc(3 * 1024 * 1024, 'x'));
+  await page.getByRole('button', { name: 'Import key' }).click();
+  await dialog.getByLabel(/^File/).setInputFiles(big);
+  await dialog.getByRole('button', { name: 'Import' }).click();
+  await expect(importError).toHaveText('the file is larger than 1 MiB');
+  fs.unlinkSync(big);
   await expect(rows).toHaveCount(7);
 
   // Deactivate a key, then delete it after confirming.

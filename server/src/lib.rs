@@ -256,7 +256,10 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         .merge(leaks::router())
         .with_state(state.clone())
         .merge(console)
-        .layer(axum::middleware::from_fn(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            body_limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             client_addr::resolve,
@@ -273,7 +276,10 @@ pub async fn build(config: &Config) -> Result<Keyward, StartError> {
         .fallback_service(
             oidc::router()
                 .with_state(state.clone())
-                .layer(axum::middleware::from_fn(body_limit))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    body_limit,
+                ))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     client_addr::resolve,
@@ -527,27 +533,44 @@ const BODY_LIMIT: usize = 1024 * 1024;
 const UPLOAD_BODY_LIMIT: usize = 2 * 1024 * 1024;
 const UPLOAD_PATHS: &[&str] = &["/api/import_keys"];
 
-async fn body_limit(req: Request<Body>, next: axum::middleware::Next) -> Response {
-    let limit = if UPLOAD_PATHS.contains(&req.uri().path()) {
+/// How much of an oversized native form post is read (and dropped) before the browser is sent
+/// back to its page: answering while a browser is still sending can reset the connection and
+/// lose the answer. A larger body is answered at once, the connection closed.
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
+async fn body_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let upload = UPLOAD_PATHS.contains(&req.uri().path());
+    let limit = if upload {
         UPLOAD_BODY_LIMIT
     } else {
         BODY_LIMIT
     };
+    if upload && !is_multipart(&req) {
+        return closing(not_multipart());
+    }
     let declared = req
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        let res = if req.uri().path().starts_with("/admin/") {
-            admin::too_large()
-        } else {
-            axum::response::IntoResponse::into_response((
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body too large",
-            ))
-        };
-        return closing(res);
+    if let Some(declared) = declared.filter(|n| *n > limit as u64) {
+        if req.uri().path().starts_with("/admin/") {
+            return closing(admin::too_large());
+        }
+        if let Some(back) = too_large_for_the_page(&state, &req, limit) {
+            if declared <= DRAIN_LIMIT as u64 && drain(req.into_body(), DRAIN_LIMIT).await {
+                return back;
+            }
+            return closing(back);
+        }
+        return closing(axum::response::IntoResponse::into_response((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        )));
     }
     let (parts, body) = req.into_parts();
     let read = Arc::new(AtomicBool::new(http_body::Body::is_end_stream(&body)));
@@ -561,6 +584,105 @@ async fn body_limit(req: Request<Body>, next: axum::middleware::Next) -> Respons
         return closing(res);
     }
     res
+}
+
+/// Whether an upload is `multipart/form-data` with a boundary, read as the server functions'
+/// multipart decoder reads it (which cannot answer anything else: it would panic).
+fn is_multipart(req: &Request<Body>) -> bool {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| multer::parse_boundary(ct).is_ok())
+}
+
+/// 415 for an upload that is not a multipart form, in the server functions' error shape.
+fn not_multipart() -> Response {
+    let error = keyward_app::error::AppError::Request(
+        "send the file as multipart/form-data (fields csrf, realm, id, format, file, store_password, alias)"
+            .into(),
+    );
+    let mut res = axum::response::IntoResponse::into_response((
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        serde_json::to_string(&error).unwrap_or_default(),
+    ));
+    res.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// Reads a body to its end and drops it; false if it is longer than `cap` or breaks off.
+async fn drain(body: Body, cap: usize) -> bool {
+    use http_body_util::BodyExt;
+    let mut body = http_body_util::Limited::new(body, cap);
+    loop {
+        match body.frame().await {
+            None => return true,
+            Some(Ok(_)) => {}
+            Some(Err(_)) => return false,
+        }
+    }
+}
+
+/// A form the browser posted itself (no wasm) whose body is over the limit goes back to its page
+/// with the refusal, as a failed server function does (Leptos' `__path`/`__err`), instead of a
+/// bare 413 page: the operator who chose a 5 MiB file for the import sees why on the Keys tab.
+/// Only a page of this server is a way back (its origin is the public URL or the request's own,
+/// as for [`guard::origin_check`]), and an earlier post's marks are dropped from it.
+fn too_large_for_the_page(state: &AppState, req: &Request<Body>, limit: usize) -> Option<Response> {
+    let path = req.uri().path();
+    let accepts_html = req
+        .headers()
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !path.starts_with("/api/") || !accepts_html {
+        return None;
+    }
+    let referer = req
+        .headers()
+        .get(http::header::REFERER)
+        .and_then(|v| v.to_str().ok())?;
+    let mut page = url::Url::parse(referer).ok()?;
+    let origin = page.origin().ascii_serialization();
+    let scheme = if state.https { "https" } else { "http" };
+    let own = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| url::Url::parse(&format!("{scheme}://{h}")).ok())
+        .map(|u| u.origin().ascii_serialization());
+    let public = url::Url::parse(&state.ctx.settings.public_url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization());
+    if Some(&origin) != own.as_ref() && Some(&origin) != public.as_ref() {
+        return None;
+    }
+    let kept: Vec<(String, String)> = page
+        .query_pairs()
+        .filter(|(k, _)| !matches!(k.as_ref(), "__ok" | "__count" | "__path" | "__err"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    page.set_query(None);
+    if !kept.is_empty() {
+        page.query_pairs_mut().extend_pairs(kept);
+    }
+    let message = if UPLOAD_PATHS.contains(&path) {
+        "the file is larger than 1 MiB".to_string()
+    } else {
+        format!("the form is larger than {} KiB", limit / 1024)
+    };
+    let back = leptos::server_fn::error::ServerFnUrlError::new(
+        path,
+        keyward_app::error::AppError::Invalid(message),
+    )
+    .to_url(page.as_str())
+    .ok()?;
+    let location = http::HeaderValue::from_str(back.as_str()).ok()?;
+    let mut res = axum::response::IntoResponse::into_response(StatusCode::FOUND);
+    res.headers_mut().insert(http::header::LOCATION, location);
+    Some(res)
 }
 
 /// A request body that notes when it has been read to its end.

@@ -1176,6 +1176,38 @@ async fn the_import_form_posts_natively_and_comes_back_with_its_outcome() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert!(r.body.contains("multipart"), "{}", r.body);
+    // Not multipart at all (a form as the other server functions take, the file base64url as
+    // the import took it before), or multipart without a boundary: 415, said in the functions'
+    // error shape.
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "application/json",
+        "multipart/form-data",
+    ] {
+        let r = a
+            .send(
+                Request::post("/api/import_keys")
+                    .header(header::CONTENT_TYPE, content_type)
+                    .header(header::ACCEPT, "application/json")
+                    .body(Body::from("csrf=x&realm=master&format=jwk&file=eyJ9"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}: {}",
+            r.body
+        );
+        assert!(
+            r.json()["Request"]
+                .as_str()
+                .unwrap()
+                .contains("multipart/form-data"),
+            "{}",
+            r.body
+        );
+    }
     let r = a
         .upload(
             "import_keys",
@@ -1191,4 +1223,63 @@ async fn the_import_form_posts_natively_and_comes_back_with_its_outcome() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     assert_eq!(r.json()["Request"], "unknown field \"owner\"", "{}", r.body);
     assert_eq!(keys(&mut a, &id).await["keys"].as_array().unwrap().len(), 6);
+}
+
+/// A file too large for any request (over the upload limit, refused before it is read) sends a
+/// natively posted import back to the Keys tab with the refusal, like any failed import; a
+/// page of another site is not sent anywhere (a bare 413), and nothing is added either way.
+#[tokio::test]
+async fn an_oversized_native_upload_goes_back_to_the_tab_with_the_refusal() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let app = app().await;
+    let mut a = admin(&app).await;
+    let id = new_client(&mut a, "big-upload").await;
+    let csrf = a.csrf.clone();
+    let tab = format!("http://127.0.0.1:3000/console/master/clients/{id}/keys");
+    let big = vec![b'x'; 3 * 1024 * 1024];
+    let post = |referer: &str| {
+        let (content_type, body) = multipart(
+            &[
+                ("csrf", &csrf),
+                ("realm", "master"),
+                ("id", &id),
+                ("format", ""),
+            ],
+            Some(&big),
+        );
+        Request::post("/api/import_keys")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::CONTENT_LENGTH, body.len())
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, referer)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // The tab as an earlier import left it: its marks do not come back with the refusal.
+    let r = a
+        .send(post(&format!("{tab}?__ok=/api/import_keys&__count=5")))
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let back = r.location().to_string();
+    assert!(back.starts_with(&format!("{tab}?__path=")), "{back}");
+    assert!(
+        !back.contains("__ok") && !back.contains("__count"),
+        "{back}"
+    );
+    let shown = a
+        .get(back.trim_start_matches("http://127.0.0.1:3000"))
+        .await;
+    assert!(
+        shown.body.contains("the file is larger than 1 MiB"),
+        "{}",
+        shown.body
+    );
+    let r = a.send(post("https://elsewhere.example/form")).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(keys(&mut a, &id).await["keys"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }

@@ -264,8 +264,9 @@ pub async fn get_keys(realm: String, id: String) -> Result<KeysView, AppError> {
 
 /// The import form's fields, read from its multipart body: `format` ("" = recognise it),
 /// `file` (the file itself), and for keystores `store_password` and `alias`, besides the
-/// request's `csrf`, `realm` and `id`. Unknown fields are refused; the whole body is bounded
-/// by the server's upload limit (2 MiB), the file by [`keyward_credentials::keys::MAX_UPLOAD_BYTES`].
+/// request's `csrf`, `realm` and `id`. Unknown fields are refused. The server bounds the whole
+/// body (2 MiB for this path) and answers 415 to a body that is not multipart before this runs;
+/// the file is bounded here by [`keyward_credentials::keys::MAX_UPLOAD_BYTES`].
 #[cfg(feature = "ssr")]
 #[derive(Default)]
 struct ImportFields {

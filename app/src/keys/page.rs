@@ -1,5 +1,5 @@
 //! The Keys tab of a client: the registered public keys (keystore generation is an island;
-//! import, activate, deactivate and a confirmed delete are forms in the browser's own dialogs,
+//! import, in the browser's own dialog, activate, deactivate and a confirmed delete are forms
 //! posted natively; PEM and JWK downloads are links) and the JWKS URL with "Fetch now" and the
 //! last fetch.
 
@@ -30,11 +30,13 @@ pub fn KeysTab(#[prop(into)] realm: String, #[prop(into)] id: String) -> impl In
     let imported = succeeded::<ImportKeys>().then(|| crate::components::query("__count"));
     view! {
         {imported.map(|count| {
-            let n = count.parse::<usize>().unwrap_or_default();
+            let text = match count.parse::<usize>() {
+                Ok(1) => "Imported 1 key.".to_string(),
+                Ok(n) => format!("Imported {n} keys."),
+                Err(_) => "Keys imported.".to_string(),
+            };
             view! {
-                <div class="alert alert-success" role="status" data-testid="import-result">
-                    {format!("Imported {} key{}.", n, if n == 1 { "" } else { "s" })}
-                </div>
+                <div class="alert alert-success" role="status" data-testid="import-result">{text}</div>
             }
         })}
         {error_of::<ImportKeys>()}
@@ -305,7 +307,7 @@ fn ImportKey(realm: String, id: String) -> impl IntoView {
                 <p class="help">"Only public material is kept: a certificate or public key, never a private key, even when the file holds one."</p>
                 <div class="keystore-fields">
                     <label for="import-store-password">"Store password (keystores)"</label>
-                    <input id="import-store-password" name="store_password" type="password" autocomplete="off"/>
+                    <input id="import-store-password" name="store_password" type="password" autocomplete="new-password"/>
                     <label for="import-alias">"Key alias (keystores; empty: every certificate in the store)"</label>
                     <input id="import-alias" name="alias" autocomplete="off"/>
                 </div>
