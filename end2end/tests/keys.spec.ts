@@ -33,6 +33,18 @@ test('an operator imports a PEM certificate, a JWKS and a PKCS12; a bad file sho
   await expect(page.getByText('No key registered')).toBeVisible();
   const rows = page.getByTestId('keys').locator('tbody tr');
 
+  // The keystore fields show for a keystore (or a format left to recognise), not for a PEM or
+  // JWK format (CSS on the chosen option: no script).
+  await page.getByRole('button', { name: 'Import key' }).click();
+  const formDialog = page.getByRole('dialog', { name: 'Import key' });
+  await expect(formDialog.getByLabel(/Store password/)).toBeVisible();
+  await formDialog.getByLabel('Format').selectOption('jwk');
+  await expect(formDialog.getByLabel(/Store password/)).toBeHidden();
+  await formDialog.getByLabel('Format').selectOption('pkcs12');
+  await expect(formDialog.getByLabel(/Store password/)).toBeVisible();
+  await formDialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(formDialog).toBeHidden();
+
   // A certificate PEM, recognised from the file.
   let dialog = await importFile(page, 'rsa2048-cert.pem');
   await expect(dialog).toBeHidden();

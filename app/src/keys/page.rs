@@ -101,7 +101,7 @@ fn keys_card(v: &KeysView, cx: &Cx) -> impl IntoView {
                             <KeystoreGenerator realm=cx.realm.clone() id=cx.id.clone() csrf=cx.csrf.clone()
                                 algorithms=choices.algorithms alias=choices.alias store_password=choices.store_password/>
                         })}
-                        <ImportKey realm=cx.realm.clone() id=cx.id.clone()/>
+                        <ImportKey realm=cx.realm.clone() id=cx.id.clone() formats=v.formats.clone()/>
                     </div>
                 })}
             </div>
@@ -284,7 +284,7 @@ fn jwks_card(j: &JwksView, cx: &Cx) -> impl IntoView {
 /// `multipart/form-data` (the file as it is), so it works before and without the wasm; the tab
 /// comes back with the keys listed and how many were added, or with the import's error.
 #[component]
-fn ImportKey(realm: String, id: String) -> impl IntoView {
+fn ImportKey(realm: String, id: String, formats: Vec<FormatView>) -> impl IntoView {
     view! {
         <DialogButton dialog="import-dialog">"Import key"</DialogButton>
         <Modal id="import-dialog" title="Import key">
@@ -292,14 +292,12 @@ fn ImportKey(realm: String, id: String) -> impl IntoView {
                 data-testid="import-form">
                 <ClientFields realm id/>
                 <label for="import-format">"Format"</label>
+                // A format that is not a keystore hides the keystore fields (CSS, no script).
                 <select id="import-format" name="format">
                     <option value="">"Recognise from the file"</option>
-                    <option value="cert">"Certificate PEM"</option>
-                    <option value="pem">"Public Key PEM"</option>
-                    <option value="jwk">"JSON Web Key"</option>
-                    <option value="jwks">"JSON Web Key Set"</option>
-                    <option value="jks">"JKS"</option>
-                    <option value="pkcs12">"PKCS12"</option>
+                    {formats.into_iter().map(|f| view! {
+                        <option value=f.id data-plain=(!f.keystore).then_some("")>{f.label}</option>
+                    }).collect_view()}
                 </select>
                 <label for="import-file">"File (at most 1 MiB)"</label>
                 <input id="import-file" name="file" type="file" required
