@@ -87,6 +87,19 @@ async fn webhook_urls_roles_and_events_are_checked() {
         let r = add_webhook(&mut a, private, &["credential.revoked"]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{private}: {}", r.body);
         assert!(r.body.contains("internal address"), "{private}: {}", r.body);
+        // Worded for a webhook, not for a key set.
+        assert!(
+            r.body.contains("does not deliver there") && !r.body.contains("fetch keys"),
+            "{private}: {}",
+            r.body
+        );
+        if private.contains("localhost") {
+            assert!(
+                r.body.contains("localhost resolves to an internal address"),
+                "{}",
+                r.body
+            );
+        }
         assert!(
             !r.body.contains("KEYWARD_"),
             "speaks to the operator: {}",

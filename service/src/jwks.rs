@@ -115,6 +115,10 @@ pub enum FetchError {
     NotHttps,
     #[error("{0} is an internal address (loopback or a private network): Keyward does not fetch keys from there unless the server's administrator allowed it")]
     InternalAddress(IpAddr),
+    /// A name whose every address is internal (checked before a request, and again by the
+    /// resolver the HTTP client connects through).
+    #[error("{host} resolves to an internal address ({ip}): Keyward does not fetch keys from there unless the server's administrator allowed it")]
+    InternalName { host: String, ip: IpAddr },
     #[error("{0}")]
     Resolve(String),
     #[error("could not connect: {0}")]
@@ -163,22 +167,18 @@ impl Resolve for GuardedResolver {
             let host = name.as_str().to_owned();
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                 .await
-                .map_err(|e| Box::new(ResolveError(format!("cannot resolve {host}: {e}"))))?
+                .map_err(|e| Box::new(ResolveError::Failed(format!("cannot resolve {host}: {e}"))))?
                 .collect();
             let host_allowed = allow.permits_host(&host);
             let (ok, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = found
                 .into_iter()
                 .partition(|a| host_allowed || !is_internal(a.ip()) || allow.permits_ip(a.ip()));
             if ok.is_empty() {
-                let first = refused
-                    .first()
-                    .map(|a| a.ip().to_string())
-                    .unwrap_or_else(|| "no address".into());
-                return Err(Box::new(ResolveError(format!(
-                    "{host} resolves to an internal address ({first}): Keyward does not \
-                     fetch keys from there unless the server's administrator allowed it"
-                )))
-                    as Box<dyn std::error::Error + Send + Sync>);
+                let error = match refused.first() {
+                    Some(a) => ResolveError::Internal { host, ip: a.ip() },
+                    None => ResolveError::Failed(format!("cannot resolve {host}: no address")),
+                };
+                return Err(Box::new(error) as Box<dyn std::error::Error + Send + Sync>);
             }
             let addrs: Addrs = Box::new(ok.into_iter());
             Ok(addrs)
@@ -186,11 +186,18 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// The guarded resolver's refusal, carried through the HTTP client's error chain.
 #[derive(Debug)]
-struct ResolveError(String);
+enum ResolveError {
+    Failed(String),
+    Internal { host: String, ip: IpAddr },
+}
 impl std::fmt::Display for ResolveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            ResolveError::Failed(m) => f.write_str(m),
+            ResolveError::Internal { host, ip } => write!(f, "{host} resolves to {ip}"),
+        }
     }
 }
 impl std::error::Error for ResolveError {}
@@ -311,7 +318,10 @@ impl JwksFetcher {
                         .iter()
                         .all(|a| is_internal(a.ip()) && !self.allow.permits_ip(a.ip()))
                 {
-                    return Err(FetchError::InternalAddress(found[0].ip()));
+                    return Err(FetchError::InternalName {
+                        host: name.to_owned(),
+                        ip: found[0].ip(),
+                    });
                 }
             }
         }
@@ -361,7 +371,13 @@ fn request_error(e: reqwest::Error) -> FetchError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = source {
         if let Some(r) = s.downcast_ref::<ResolveError>() {
-            return FetchError::Resolve(r.0.clone());
+            return match r {
+                ResolveError::Failed(m) => FetchError::Resolve(m.clone()),
+                ResolveError::Internal { host, ip } => FetchError::InternalName {
+                    host: host.clone(),
+                    ip: *ip,
+                },
+            };
         }
         source = s.source();
     }

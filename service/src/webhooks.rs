@@ -233,7 +233,10 @@ fn url_refusal(e: &crate::jwks::FetchError) -> String {
             "{ip} is an internal address (loopback or a private network): Keyward does not \
              deliver there unless the server's administrator allowed it"
         ),
-        FetchError::Resolve(r) => r.replace("fetch keys from", "deliver to"),
+        FetchError::InternalName { host, ip } => format!(
+            "{host} resolves to an internal address ({ip}): Keyward does not deliver there \
+             unless the server's administrator allowed it"
+        ),
         other => other.to_string(),
     }
 }
