@@ -26,15 +26,7 @@ pub async fn origin_check(State(state): State<AppState>, req: Request, next: Nex
     let headers = req.headers();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let allowed = match origin {
-        Some(origin) => {
-            let scheme = if state.https { "https" } else { "http" };
-            let host_origin = headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(|h| format!("{scheme}://{h}"));
-            origin == state.ctx.settings.public_url.as_str()
-                || host_origin.as_deref() == Some(origin)
-        }
+        Some(origin) => is_own_origin(&state, headers, origin),
         None => headers
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok())
@@ -45,6 +37,17 @@ pub async fn origin_check(State(state): State<AppState>, req: Request, next: Nex
         return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
     }
     next.run(req).await
+}
+
+/// Whether `origin` is this server's: its public URL, or the origin the request itself was sent
+/// to (its Host, with the listener's scheme).
+pub fn is_own_origin(state: &AppState, headers: &http::HeaderMap, origin: &str) -> bool {
+    let scheme = if state.https { "https" } else { "http" };
+    let host_origin = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|h| format!("{scheme}://{h}"));
+    origin == state.ctx.settings.public_url.as_str() || host_origin.as_deref() == Some(origin)
 }
 
 /// Whether `path` is a console page (rendered by Leptos), as opposed to an API or asset.

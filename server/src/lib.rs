@@ -628,16 +628,11 @@ async fn drain(body: Body, cap: usize) -> bool {
 /// A form the browser posted itself (no wasm) whose body is over the limit goes back to its page
 /// with the refusal, as a failed server function does (Leptos' `__path`/`__err`), instead of a
 /// bare 413 page: the operator who chose a 5 MiB file for the import sees why on the Keys tab.
-/// Only a page of this server is a way back (its origin is the public URL or the request's own,
-/// as for [`guard::origin_check`]), and an earlier post's marks are dropped from it.
+/// Only a page of this server is a way back ([`guard::is_own_origin`], the rule of
+/// [`guard::origin_check`]), and an earlier post's marks are dropped from it.
 fn too_large_for_the_page(state: &AppState, req: &Request<Body>, limit: usize) -> Option<Response> {
     let path = req.uri().path();
-    let accepts_html = req
-        .headers()
-        .get(http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if !path.starts_with("/api/") || !accepts_html {
+    if !is_native_form(req) {
         return None;
     }
     let referer = req
@@ -645,18 +640,7 @@ fn too_large_for_the_page(state: &AppState, req: &Request<Body>, limit: usize) -
         .get(http::header::REFERER)
         .and_then(|v| v.to_str().ok())?;
     let mut page = url::Url::parse(referer).ok()?;
-    let origin = page.origin().ascii_serialization();
-    let scheme = if state.https { "https" } else { "http" };
-    let own = req
-        .headers()
-        .get(http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| url::Url::parse(&format!("{scheme}://{h}")).ok())
-        .map(|u| u.origin().ascii_serialization());
-    let public = url::Url::parse(&state.ctx.settings.public_url)
-        .ok()
-        .map(|u| u.origin().ascii_serialization());
-    if Some(&origin) != own.as_ref() && Some(&origin) != public.as_ref() {
+    if !guard::is_own_origin(state, req.headers(), &page.origin().ascii_serialization()) {
         return None;
     }
     let kept: Vec<(String, String)> = page
@@ -732,18 +716,22 @@ fn closing(mut res: Response) -> Response {
     res
 }
 
-/// Gives a failed server function (leptos answers 500 for every error) the status its
-/// `AppError` names, and marks a native form post that succeeded (see [`success_mark`]).
-async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> Response {
-    let is_server_fn = req.uri().path().starts_with("/api/");
-    // A form the browser posted itself (no wasm involved): Leptos answers it with a redirect
-    // back to the page.
-    let native_form = is_server_fn
+/// A form the browser posted itself to a server function (no wasm involved: it asks for HTML),
+/// which Leptos answers with a redirect back to the page.
+fn is_native_form(req: &Request<Body>) -> bool {
+    req.uri().path().starts_with("/api/")
         && req
             .headers()
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
+            .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Gives a failed server function (leptos answers 500 for every error) the status its
+/// `AppError` names, and marks a native form post that succeeded (see [`success_mark`]).
+async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let native_form = is_native_form(&req);
     let path = req.uri().path().to_owned();
     let referer = req
         .headers()
